@@ -1,0 +1,3 @@
+from digest_cli.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""Errors that say what happened: which paper, which file and line, which stage.
+
+The CLI turns every `DigestError` into one line on stderr and exit status 1; anything
+else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DigestError(Exception):
+    """Base error. `str()` is the one line a user sees."""
+
+    stage: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        paper_id: str | None = None,
+        stage: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.paper_id = paper_id
+        if stage is not None:
+            self.stage = stage
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = str(self.path) + (f":{self.line}" if self.line else "") + ": "
+        paper = f"[{self.paper_id}] " if self.paper_id else ""
+        return f"{where}{paper}{self.message}"
+
+
+class SettingsError(DigestError):
+    """A setting is missing or has a wrong value."""
+
+    stage = "settings"
+
+
+class RecordError(DigestError):
+    """A record or manifest under data/ cannot be read or is invalid."""
+
+    stage = "records"
+
+
+class ImportError_(DigestError):
+    """A post cannot be parsed into records."""
+
+    stage = "import"
+
+
+class RenderError(DigestError):
+    """A post cannot be rendered."""
+
+    stage = "render"
+
+
+class FetchError(DigestError):
+    """The arXiv API could not be queried."""
+
+    stage = "fetch"
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 retries: int | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.url, self.status, self.retries = url, status, retries
+
+
+class TranslateError(DigestError):
+    """The LLM stage could not run (a missing key, an unreachable endpoint)."""
+
+    stage = "translate"
+
+
+class PublishError(DigestError):
+    """Git or the GitHub API refused to publish."""
+
+    stage = "publish"
+
+
+class NoAnnouncement(DigestError):
+    """arXiv made no announcement in the window: not a failure."""
+
+    stage = "fetch"

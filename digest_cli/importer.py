@@ -1,0 +1,231 @@
+"""Post -> records: the migration path from the old blog, and the way edits made in a post
+come back into the records.
+
+A paper block is a `## ` heading followed by the Authors line; any other `## ` line (an
+LLM's own `## 1) ...`) is text. What cannot be parsed is an error naming the file and
+line, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from digest_cli.errors import ImportError_
+from digest_cli.markup import unescape_block, unescape_inline
+from digest_cli.model import ArxivId, Day, Failure, MachineText, Manifest, Paper, text_hash
+from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+
+_FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
+_WINDOW = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2})\s*[—–-]+\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2})")
+_FETCHED = re.compile(r"抓取总数：\s*(\d+)\s*篇")
+_META = {
+    "authors": re.compile(r"^- \*\*Authors\*\*: ?(.*)$"),
+    "categories": re.compile(r"^- \*\*Categories\*\*: ?(.*)$"),
+    "abs": re.compile(r"^- \*\*arXiv\*\*: \[(.*?)\]\((.*?)\)\s*$"),
+    "pdf": re.compile(r"^- \*\*PDF\*\*: \[(.*?)\]\((.*?)\)\s*$"),
+}
+_DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", "", '<div markdown="1">', ""]
+# What the old blog wrote when the LLM failed: never text, always a failure.
+_ERROR_TEXT = re.compile(r"^\s*(?:全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
+                         r"^\s*Error code: \d{3}")
+
+
+@dataclass
+class ImportedPaper:
+    """What a post says about one paper: only the fields a post shows."""
+
+    paper: Paper
+    line: int
+
+
+def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
+    """Read one post into a manifest and its papers (fresh records, nothing merged)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportError_(f"cannot read post: {exc}", path=path) from None
+    lines = text.replace("\r\n", "\n").split("\n")
+    body_start = _front_matter_end(lines, path)
+    starts = [i for i in range(body_start, len(lines) - 1)
+              if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
+    header = lines[body_start:starts[0] if starts else len(lines)]
+    day = _post_date(path, header)
+    manifest = _manifest(day, header, path, body_start, settings)
+    papers = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        papers.append(_paper(lines[start:end], start + 1, path))
+    manifest.papers = [p.paper.id.base for p in papers]
+    return manifest, papers
+
+
+def _front_matter_end(lines: list[str], path: Path) -> int:
+    if not lines or lines[0] != "---":
+        raise ImportError_("no front matter: the post must start with a `---` line",
+                           path=path, line=1)
+    for i in range(1, len(lines)):
+        if lines[i] == "---":
+            return i + 1
+    raise ImportError_("front matter is not closed by a `---` line", path=path, line=1)
+
+
+def _post_date(path: Path, header: list[str]) -> date:
+    match = _FILE_DATE.match(path.name)
+    try:
+        if match:
+            return date.fromisoformat(match.group(1))
+    except ValueError:
+        pass
+    raise ImportError_("file name must start with the post date (YYYY-MM-DD-)", path=path)
+
+
+def _manifest(day: date, header: list[str], path: Path, offset: int, settings) -> Manifest:
+    zone = ZoneInfo(settings.timezone)
+    window = fetched = None
+    for line in header:
+        window = window or _WINDOW.search(line)
+        fetched = fetched or _FETCHED.search(line)
+    if window is None:
+        raise ImportError_("no time window line (- 时间窗口...：YYYY-MM-DD HH:MM — "
+                           "YYYY-MM-DD HH:MM) before the first paper", path=path, line=offset + 1)
+    start, end = (datetime.strptime(window.group(i), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+                  for i in (1, 2))
+    return Manifest(date=day, window_start=start, window_end=end,
+                    fetched=int(fetched.group(1)) if fetched else 0, papers=[])
+
+
+def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
+    """One block: heading, four metadata lines, translation, optional 详细解读, `---`."""
+    meta = {}
+    for offset, (name, pattern) in enumerate(_META.items(), start=1):
+        match = pattern.match(block[offset]) if offset < len(block) else None
+        if match is None:
+            raise ImportError_(f"expected the {name} line (`{pattern.pattern}`) of the paper "
+                               f"{block[0][3:]!r}", path=path, line=line_no + offset)
+        meta[name] = match
+    try:
+        pid = ArxivId.parse(meta["abs"].group(2))
+    except ValueError as exc:
+        raise ImportError_(str(exc), path=path, line=line_no + 3) from None
+    rest = _strip_separator(block[5:], path, line_no)
+    body, analysis = _split_details(rest, path, line_no + 5)
+    paper = Paper(
+        id=pid,
+        title=unescape_inline(block[0][3:]),
+        authors=[unescape_inline(a) for a in meta["authors"].group(1).split(", ") if a],
+        categories=[c.strip() for c in unescape_inline(meta["categories"].group(1)).split(",")
+                    if c.strip()],
+        abs_url=meta["abs"].group(2),
+        pdf_url=meta["pdf"].group(2),
+    )
+    _set_body(paper, body)
+    _set_analysis(paper, analysis)
+    return ImportedPaper(paper, line_no)
+
+
+def _strip_separator(lines: list[str], path: Path, line_no: int) -> list[str]:
+    while lines and lines[-1] == "":
+        lines = lines[:-1]
+    if not lines or lines[-1] != "---":
+        raise ImportError_("paper block does not end with a `---` separator line",
+                           path=path, line=line_no)
+    return lines[:-1]
+
+
+def _split_details(lines: list[str], path: Path, line_no: int) -> tuple[str, str | None]:
+    if "<details>" not in lines:
+        return "\n".join(lines).strip("\n"), None
+    at = lines.index("<details>")
+    head = lines[at:at + len(_DETAILS_HEAD)]
+    if head != _DETAILS_HEAD:
+        raise ImportError_("expected `<details>`, `<summary>详细解读</summary>`, a blank line, "
+                           '`<div markdown="1">` and a blank line', path=path, line=line_no + at)
+    tail = lines[at + len(_DETAILS_HEAD):]
+    while tail and tail[-1] == "":
+        tail = tail[:-1]
+    if len(tail) < 3 or tail[-3:] != ["</div>", "", "</details>"]:
+        raise ImportError_("the 详细解读 block is not closed by `</div>`, a blank line and "
+                           "`</details>`", path=path, line=line_no + at)
+    return "\n".join(lines[:at]).strip("\n"), "\n".join(tail[:-3]).strip("\n")
+
+
+def _set_body(paper: Paper, body: str) -> None:
+    if body.startswith(UNTRANSLATED):
+        paper.abstract = unescape_block(body[len(UNTRANSLATED):].lstrip(" "))
+    elif body:
+        paper.translation = _imported(unescape_block(body))
+
+
+def _set_analysis(paper: Paper, text: str | None) -> None:
+    if text is None or not text.strip():
+        return
+    source = "import"
+    if text.startswith(ABSTRACT_ONLY_NOTE):
+        text, source = text[len(ABSTRACT_ONLY_NOTE):].lstrip("\n"), "abstract"
+    if _ERROR_TEXT.search(text):
+        first = text.strip().splitlines()[0][:200]
+        paper.failures.append(Failure("analysis", f"the imported post had error text: {first}"))
+        return
+    paper.analysis = _imported(unescape_block(text), source)
+
+
+def _imported(text: str, source: str = "import") -> MachineText:
+    return MachineText(text=text, source=source, hash=text_hash(text))
+
+
+# -- merging into existing records -----------------------------------------------------
+
+def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
+    """Take a post's view of a paper into its record; returns the record and changed fields.
+
+    Fields a post does not show (abstract, dates, provenance) keep the record's values. A
+    text that differs from the record's is the editor's: its hash is left as it was, so the
+    record shows it as edited and no later run rewrites it.
+    """
+    if old is None:
+        return new, ["new"]
+    changed = []
+    merged = replace(old)
+    for name in ("title", "authors", "categories", "abs_url", "pdf_url"):
+        if getattr(old, name) != getattr(new, name):
+            setattr(merged, name, getattr(new, name))
+            changed.append(name)
+    if new.id.version != old.id.version:
+        merged.id = new.id
+        changed.append("version")
+    for name in ("translation", "analysis"):
+        mine, theirs = getattr(old, name), getattr(new, name)
+        if theirs is None:
+            continue  # the post shows nothing (待翻译 or no block): keep the record's
+        if mine is None:
+            setattr(merged, name, MachineText(text=theirs.text, source="human"))
+            changed.append(name)
+        elif mine.text != theirs.text:
+            setattr(merged, name, replace(mine, text=theirs.text))
+            changed.append(name)
+    if new.translation is None and old.translation is None and new.abstract and \
+            new.abstract != old.abstract:
+        merged.abstract = new.abstract
+        changed.append("abstract")
+    return merged, changed
+
+
+def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
+    """A day from a post, merged into the records already there (if any)."""
+    manifest, imported = parse_post(path, settings)
+    old_papers = {p.id.base: p for p in existing.papers} if existing else {}
+    papers, changes = [], {}
+    for item in imported:
+        paper, changed = merge_paper(old_papers.get(item.paper.id.base), item.paper)
+        papers.append(paper)
+        if changed:
+            changes[paper.id.base] = changed
+    if existing is not None:
+        manifest.left_out = existing.manifest.left_out
+        manifest.usage = existing.manifest.usage
+        manifest.rendered = existing.manifest.rendered
+    return Day(manifest, papers), changes

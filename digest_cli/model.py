@@ -1,0 +1,180 @@
+"""Plain data: arXiv ids, paper records and day manifests.
+
+These types are what the stages pass around. `store` turns them into YAML and back;
+nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# New-style ids (0704.0001, 2601.19786) and old-style ones (hep-th/9901001, math.GT/0309136).
+_NEW_ID = re.compile(r"^(?P<base>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?$")
+_OLD_ID = re.compile(r"^(?P<base>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$")
+_ABS_URL = re.compile(r"^https?://(?:export\.)?arxiv\.org/(?:abs|pdf)/(?P<id>.+?)(?:\.pdf)?$")
+
+# Where a machine-written text came from.
+SOURCES = ("full_text", "abstract", "import", "human")
+
+
+@dataclass(frozen=True)
+class ArxivId:
+    """An arXiv identifier split into its base id and version (None when not given)."""
+
+    base: str
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "ArxivId":
+        """Parse `2601.19786v1`, `hep-th/9901001`, or an abs/pdf URL; ValueError otherwise."""
+        text = text.strip()
+        url = _ABS_URL.match(text)
+        if url:
+            text = url.group("id")
+        for pattern in (_NEW_ID, _OLD_ID):
+            match = pattern.match(text)
+            if match:
+                version = match.group("version")
+                return cls(match.group("base"), int(version) if version else None)
+        raise ValueError(f"not an arXiv id: {text!r}")
+
+    @property
+    def versioned(self) -> str:
+        return f"{self.base}v{self.version}" if self.version else self.base
+
+    @property
+    def file_stem(self) -> str:
+        """A safe file name: old-style ids have a slash (`hep-th/9901001` -> `hep-th_9901001`)."""
+        return self.base.replace("/", "_")
+
+    def __str__(self) -> str:
+        return self.versioned
+
+
+def text_hash(text: str) -> str:
+    """The fingerprint of a text as generated, to tell later whether an editor changed it."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class MachineText:
+    """A text the LLM wrote (or that was imported), with where it came from."""
+
+    text: str
+    model: str | None = None
+    prompt_version: str | None = None
+    generated_at: str | None = None
+    source: str | None = None
+    hash: str | None = None
+
+    @property
+    def edited(self) -> bool:
+        """True when the text no longer matches what the machine wrote."""
+        return self.hash is not None and text_hash(self.text) != self.hash
+
+    @property
+    def machine_owned(self) -> bool:
+        """True when a later run may rewrite the text: written by a machine and untouched."""
+        return self.source in ("full_text", "abstract") and not self.edited
+
+
+@dataclass
+class Failure:
+    """Why the machine could not produce a text: shown to editors, never in the post."""
+
+    field: str
+    reason: str
+    at: str | None = None
+
+
+@dataclass
+class Paper:
+    """One paper record: the source of truth for one block of a post."""
+
+    id: ArxivId
+    title: str
+    authors: list[str]
+    categories: list[str]  # primary first
+    abs_url: str
+    pdf_url: str
+    abstract: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    translation: MachineText | None = None
+    analysis: MachineText | None = None
+    failures: list[Failure] = field(default_factory=list)
+    replacement: bool = False
+    reviewed: bool = False
+
+    @property
+    def primary_category(self) -> str:
+        return self.categories[0] if self.categories else ""
+
+    @property
+    def status(self) -> str:
+        """translated, abstract only, failed or 待翻译: the PR table's status column."""
+        if self.failures and (self.translation is None or self.analysis is None):
+            return "failed"
+        if self.translation is None:
+            return "待翻译"
+        if self.analysis is None or self.analysis.source == "abstract":
+            return "abstract only"
+        return "translated"
+
+
+@dataclass
+class LeftOut:
+    """A fetched paper that is not shown, and why."""
+
+    id: str
+    reason: str
+    title: str = ""
+
+
+@dataclass
+class Manifest:
+    """A day: its window, its counts and the order of its papers."""
+
+    date: date
+    window_start: datetime
+    window_end: datetime
+    fetched: int
+    papers: list[str]  # base ids, in post order
+    left_out: list[LeftOut] = field(default_factory=list)
+    usage: dict = field(default_factory=dict)
+    rendered: dict = field(default_factory=dict)
+
+    @property
+    def shown(self) -> int:
+        return len(self.papers)
+
+    @property
+    def capped(self) -> list[LeftOut]:
+        """Papers left out by the `max_papers` limit: the header must say so."""
+        return [item for item in self.left_out if item.reason.startswith("max_papers")]
+
+
+@dataclass
+class Day:
+    """A manifest with its papers, in post order."""
+
+    manifest: Manifest
+    papers: list[Paper]
+
+
+# Control characters other than tab and newline, plus the line and paragraph separators
+# that YAML and Markdown treat differently: they make files that do not load back.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def clean_text(text: str) -> str:
+    """Normalise text before it is stored: `\\r\\n` -> `\\n`, U+2028 -> newline, controls out."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    return _BAD_CHARS.sub("", text)

@@ -1,0 +1,82 @@
+"""A standalone HTML page for one day, for editors: `digest preview`.
+
+Built from the records with mistune. mistune follows CommonMark and ignores
+`markdown="1"`, so the 详细解读 is rendered here on its own and put into a `<details>`
+element. Raw HTML in the text is escaped; `$...$` is left to MathJax.
+"""
+
+from __future__ import annotations
+
+import html
+
+from digest_cli.model import Day, Paper
+from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+
+_STYLE = """
+body { max-width: 46rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.8;
+  font-family: -apple-system, "PingFang SC", "Hiragino Sans GB", "Noto Sans CJK SC",
+  "Source Han Sans SC", "Microsoft YaHei", sans-serif; color: #222; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2.5rem; line-height: 1.4; }
+ul.meta { padding-left: 1.2rem; color: #555; font-size: .92rem; }
+details { margin: 1rem 0; padding: .5rem 1rem; background: #f6f8fa; border-radius: 6px; }
+summary { cursor: pointer; font-weight: 600; }
+.pending { color: #b35900; font-weight: 600; } .note { color: #666; font-size: .9rem; }
+code { background: #eee; padding: 0 .2em; border-radius: 3px; }
+"""
+_MATHJAX = """<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};</script>
+<script async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>"""
+
+
+def _markdown():
+    import mistune  # imported when a preview is made, not for --help
+
+    return mistune.create_markdown(escape=True, plugins=["math", "strikethrough"])
+
+
+def render_preview(day: Day, settings) -> str:
+    """The HTML page for a day."""
+    md = _markdown()
+    m = day.manifest
+    title = html.escape(settings.title.format(date=m.date.isoformat()))
+    window = (f"{m.window_start.astimezone(_zone(settings)):%Y-%m-%d %H:%M} — "
+              f"{m.window_end.astimezone(_zone(settings)):%Y-%m-%d %H:%M} {settings.zone_label}")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title><style>{_STYLE}</style>{_MATHJAX}</head><body>",
+        f"<h1>{title}</h1>",
+        f"<p>时间窗口：{html.escape(window)}<br>抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇</p>",
+    ]
+    parts += [_paper_html(paper, md) for paper in day.papers]
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _zone(settings):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(settings.timezone)
+
+
+def _paper_html(paper: Paper, md) -> str:
+    e = html.escape
+    out = [
+        f'<article id="{e(paper.id.file_stem)}"><h2>{e(paper.title)}</h2><ul class="meta">',
+        f"<li><b>Authors</b>: {e(', '.join(paper.authors))}</li>",
+        f"<li><b>Categories</b>: {e(', '.join(paper.categories))}</li>",
+        f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',
+        f'<li><b>PDF</b>: <a href="{e(paper.pdf_url)}">{e(paper.pdf_url)}</a></li></ul>',
+    ]
+    if paper.translation is not None and paper.translation.text.strip():
+        out.append(md(paper.translation.text))
+    else:
+        out.append(f'<p><span class="pending">{UNTRANSLATED}</span> {e(paper.abstract)}</p>')
+    if paper.analysis is not None and paper.analysis.text.strip():
+        note = ""
+        if paper.analysis.source == "abstract":
+            note = f'<p class="note">{ABSTRACT_ONLY_NOTE}</p>'
+        out.append(f"<details><summary>详细解读</summary>{note}{md(paper.analysis.text)}"
+                   "</details>")
+    out.append("</article><hr>")
+    return "\n".join(out)

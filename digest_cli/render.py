@@ -1,0 +1,111 @@
+"""Records -> Jekyll post, in exactly the format of the blog we replace.
+
+Text from arXiv or an LLM is untrusted: it is made safe for Liquid and kramdown here, but
+only where needed, so that ordinary text (the seed post) comes out byte for byte. Every
+escape is undone by `markup.unescape_*`, which the importer uses.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from digest_cli.markup import escape_block, escape_inline
+from digest_cli.model import Day, Paper
+
+DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
+DETAILS_CLOSE = "\n</div>\n\n</details>\n"
+UNTRANSLATED = "【待翻译】"
+ABSTRACT_ONLY_NOTE = "（全文暂不可得，本解读仅依据摘要。）"
+SEPARATOR = "---\n"
+
+
+def render_day(day: Day, settings) -> str:
+    """The whole post for a day."""
+    parts = [front_matter(day.manifest.date, settings), header(day, settings)]
+    parts += [paper_block(paper) for paper in day.papers]
+    return "\n".join(parts)
+
+
+def front_matter(day: date, settings) -> str:
+    title = settings.title.format(date=day.isoformat()).replace("\\", "\\\\").replace('"', '\\"')
+    tags = ", ".join(settings.tags)
+    return f'---\nlayout: {settings.layout}\ntitle: "{title}"\ntags: [{tags}]\n---\n'
+
+
+def _clock(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def header(day: Day, settings) -> str:
+    m = day.manifest
+    anchor = settings.anchor.strftime("%H:%M")
+    lines = [
+        f"以下为 {m.date.isoformat()}（{settings.zone_label}，{settings.zone_name}）"
+        "窗口内更新的论文中文译文：",
+        f"- 时间窗口（锚点 {anchor} {settings.zone_label}）："
+        f"{_clock(m.window_start, settings.timezone)} — {_clock(m.window_end, settings.timezone)}",
+        f"- 抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇（去重/过滤后）",
+    ]
+    if m.capped:
+        lines.append(f"- 因每日上限（{m.shown} 篇）未显示：{len(m.capped)} 篇，"
+                     f"见 `data/{m.date.isoformat()}/manifest.yaml`")
+    return "\n".join(lines) + "\n"
+
+
+def paper_block(paper: Paper) -> str:
+    """One paper: heading, metadata lines, translation, folded 详细解读, separator."""
+    lines = [
+        f"## {escape_inline(paper.title)}",
+        f"- **Authors**: {escape_inline(', '.join(paper.authors))}",
+        f"- **Categories**: {escape_inline(', '.join(paper.categories))}",
+        f"- **arXiv**: [{paper.abs_url}]({paper.abs_url})",
+        f"- **PDF**: [{paper.pdf_url}]({paper.pdf_url})",
+        "",
+        body_text(paper),
+        "",
+    ]
+    block = "\n".join(lines) + "\n"
+    if paper.analysis is not None and paper.analysis.text.strip():
+        block += DETAILS_OPEN + analysis_text(paper) + DETAILS_CLOSE + "\n"
+    return block + SEPARATOR
+
+
+def body_text(paper: Paper) -> str:
+    """The Chinese translation; the English abstract marked 待翻译 until there is one."""
+    if paper.translation is not None and paper.translation.text.strip():
+        return escape_block(paper.translation.text.strip("\n"))
+    return UNTRANSLATED + " " + escape_block(paper.abstract.strip())
+
+
+def analysis_text(paper: Paper) -> str:
+    text = escape_block(paper.analysis.text.strip("\n"))
+    if paper.analysis.source == "abstract":
+        text = ABSTRACT_ONLY_NOTE + "\n\n" + text
+    return text
+
+
+def render_days(settings, days: list[date], writer) -> list[tuple[date, bool]]:
+    """Render each day's post; a day that fails leaves its old post untouched."""
+    from digest_cli.store import load_day
+
+    results = []
+    for day in days:
+        text = render_day(load_day(settings, day), settings)  # fully built before writing
+        results.append((day, writer.write(settings.post_path(day), text)))
+    return results
+
+
+def stale_posts(settings, days: list[date]) -> list[tuple[date, str]]:
+    """The posts that differ from what their records render to, with why."""
+    from digest_cli.store import load_day
+
+    stale = []
+    for day in days:
+        path = settings.post_path(day)
+        expected = render_day(load_day(settings, day), settings)
+        if not path.is_file():
+            stale.append((day, "missing"))
+        elif path.read_bytes() != expected.encode("utf-8"):
+            stale.append((day, "differs from its records"))
+    return stale

@@ -1,0 +1,267 @@
+"""Settings, built in one place.
+
+Layers, later wins: the defaults below, then `[tool.digest]` in the site repository's
+`pyproject.toml`, then `DIGEST_*` environment variables (plus the `GITHUB_*` ones that
+GitHub Actions sets), then command-line flags. Stages receive a `Settings`; they never
+read the environment themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Mapping
+
+from digest_cli.errors import SettingsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None):
+    """A dataclass field with its documentation (docs/settings.md is checked against it)."""
+    meta = {"doc": doc, "secret": secret, "env": env}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta,
+                     repr=not secret)
+    return field(default=default, metadata=meta, repr=not secret)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Each field's metadata carries its documentation."""
+
+    root: Path = _setting(Path("."), "The site repository the commands work in (`--root`).")
+    # What to fetch
+    categories: list[str] = _setting(["cs.SD", "eess.AS"], "arXiv categories to follow.")
+    primary_only: bool = _setting(False, "Keep only papers whose primary category is followed "
+                                  "(default: cross-lists are included).")
+    include_replacements: bool = _setting(False, "Show replacements (v2, v3, ...) of papers "
+                                          "already published, marked as updated.")
+    max_papers: int = _setting(0, "Show at most this many papers a day (0: no limit). Papers "
+                               "left out are named in the post header and the manifest.")
+    lookback_days: int = _setting(7, "How many days of submissions to query: long enough for "
+                                  "a weekend plus a holiday plus moderation delays.")
+    holidays: list[date] = _setting([], "Extra dates (YYYY-MM-DD, US Eastern) on which arXiv "
+                                    "makes no announcement; arXiv's 2025 and 2026 holidays are "
+                                    "built in.")
+    # The daily window
+    timezone: str = _setting("Asia/Shanghai", "Time zone of the daily window and the post date.")
+    anchor: time = _setting(time(8, 50), "Time of day (HH:MM, in `timezone`) at which each "
+                            "24 h window ends.")
+    zone_label: str = _setting("CST", "Short name of `timezone` shown in the post header.")
+    zone_name: str = _setting("北京时间", "Long name of `timezone` shown in the post header.")
+    # Files
+    data_dir: str = _setting("data", "Folder of the YAML records, one sub-folder per day.")
+    posts_dir: str = _setting("_posts", "Folder of the Jekyll posts.")
+    cache_dir: str = _setting(".digest-cache", "Folder for raw API responses, PDFs and LLM "
+                              "answers (git-ignored).")
+    preview_dir: str = _setting("_preview", "Folder where `digest preview` writes HTML.")
+    post_filename: str = _setting("{date}-arxiv.md", "Post file name; `{date}` is YYYY-MM-DD.")
+    title: str = _setting("arXiv Daily – {date}", "Post title; `{date}` is YYYY-MM-DD.")
+    tags: list[str] = _setting(["arxiv", "cs.SD", "eess.AS"], "Tags in the post front matter.")
+    layout: str = _setting("post", "Jekyll layout of the posts.")
+    glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
+                                  "`keep`) that goes into every prompt.")
+    # arXiv API
+    arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
+    arxiv_page_size: int = _setting(200, "Results per API request.")
+    arxiv_delay: float = _setting(3.0, "Seconds between API requests (arXiv asks for 3).")
+    arxiv_timeout: float = _setting(30.0, "Seconds before an API request times out.")
+    arxiv_retries: int = _setting(5, "Retries of a failed API request (429, 503, timeouts, "
+                                  "empty pages).")
+    # LLM
+    llm_base_url: str = _setting("https://api.deepseek.com", "OpenAI-compatible API base URL.")
+    llm_model: str = _setting("deepseek-chat", "Model for the abstract translation.")
+    llm_analysis_model: str = _setting("", "Model for the 详细解读 (default: `llm_model`).")
+    llm_api_key_env: str = _setting("DIGEST_LLM_API_KEY", "Name of the environment variable "
+                                    "holding the API key (e.g. DEEPSEEK_API_KEY).")
+    llm_api_key: str = _setting("", "The API key, read from `llm_api_key_env`; never logged.",
+                                secret=True)
+    llm_temperature: float = _setting(0.3, "Sampling temperature.")
+    llm_concurrency: int = _setting(8, "Most LLM requests in flight at once (lowered on 429).")
+    llm_timeout: float = _setting(180.0, "Seconds before an LLM request times out.")
+    llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).")
+    llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.")
+    price_input_per_mtok: float = _setting(0.27, "Price per million input tokens (for the "
+                                           "cost estimate).")
+    price_output_per_mtok: float = _setting(1.10, "Price per million output tokens.")
+    pdf_url_template: str = _setting("https://arxiv.org/pdf/{id}v{version}", "Where PDFs are "
+                                     "downloaded from; `{id}` and `{version}` are filled in.")
+    fulltext_token_budget: int = _setting(12000, "Most tokens of full text sent for a 详细解读.")
+    # Git and GitHub
+    github_api_url: str = _setting("https://api.github.com", "GitHub REST API URL.",
+                                   env="GITHUB_API_URL")
+    github_repository: str = _setting("", "owner/name of the site repository.",
+                                      env="GITHUB_REPOSITORY")
+    github_token: str = _setting("", "Token for the GitHub API; never logged.", secret=True,
+                                 env="GITHUB_TOKEN")
+    remote: str = _setting("origin", "Git remote to push to.")
+    base_branch: str = _setting("", "Branch the pull requests target (default: the remote's "
+                                "default branch).")
+    branch_prefix: str = _setting("digest/", "Prefix of the daily branch.")
+    pr_labels: list[str] = _setting(["digest"], "Labels put on the daily pull request.")
+    git_author_name: str = _setting("github-actions[bot]", "Commit author name.")
+    git_author_email: str = _setting(
+        "41898282+github-actions[bot]@users.noreply.github.com", "Commit author e-mail.")
+
+    # Derived paths
+    @property
+    def data_path(self) -> Path:
+        return self.root / self.data_dir
+
+    @property
+    def posts_path(self) -> Path:
+        return self.root / self.posts_dir
+
+    @property
+    def cache_path(self) -> Path:
+        return self.root / self.cache_dir
+
+    def post_path(self, day: date) -> Path:
+        return self.posts_path / self.post_filename.format(date=day.isoformat())
+
+    def day_path(self, day: date) -> Path:
+        return self.data_path / day.isoformat()
+
+    @property
+    def analysis_model(self) -> str:
+        return self.llm_analysis_model or self.llm_model
+
+    def all_holidays(self) -> tuple[date, ...]:
+        from digest_cli.schedule import DEFAULT_HOLIDAYS
+
+        return tuple(sorted(set(DEFAULT_HOLIDAYS) | set(self.holidays)))
+
+    def describe(self) -> dict[str, Any]:
+        """Settings as plain values, secrets masked: safe to print or log."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret"):
+                value = "***" if value else ""
+            out[f.name] = value
+        return out
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+_FIELDS = {f.name: f for f in fields(Settings)}
+
+
+def env_name(f: dataclasses.Field) -> str:
+    return f.metadata.get("env") or "DIGEST_" + f.name.upper()
+
+
+def load_settings(
+    root: Path | str = ".",
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings: defaults < pyproject.toml < environment < flags."""
+    environ = os.environ if environ is None else environ
+    root = Path(root)
+    values: dict[str, Any] = {}
+    values.update(_from_pyproject(root / "pyproject.toml"))
+    values.update(_from_environ(environ))
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    values["root"] = root
+    key_env = values.get("llm_api_key_env", _FIELDS["llm_api_key_env"].default)
+    if "llm_api_key" not in values and environ.get(key_env):
+        values["llm_api_key"] = environ[key_env]
+    return Settings(**{name: _coerce(name, value, "flag") for name, value in values.items()})
+
+
+def _from_pyproject(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"not valid TOML: {exc}", path=path) from None
+    table = doc.get("tool", {}).get("digest", {})
+    for name, value in table.items():
+        if name not in _FIELDS or name == "root" or _FIELDS[name].metadata.get("secret"):
+            raise SettingsError(f"unknown setting [tool.digest] {name!r} "
+                                "(see docs/settings.md)", path=path)
+        table[name] = _coerce(name, value, f"{path} [tool.digest]")
+    return table
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    values = {}
+    for f in fields(Settings):
+        name = env_name(f)
+        if f.name != "root" and environ.get(name, "") != "":
+            values[f.name] = _coerce(f.name, environ[name], f"environment variable {name}")
+    return values
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Turn a TOML, environment or flag value into the field's type, or say what is wrong."""
+    default = _FIELDS[name].default
+    if default is dataclasses.MISSING:
+        default = _FIELDS[name].default_factory()  # type: ignore[misc]
+    try:
+        return _convert(value, default, name)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name!r} from {source}: {exc}") from None
+
+
+def _convert(value: Any, default: Any, name: str) -> Any:
+    if isinstance(default, Path):
+        return Path(value)
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if isinstance(default, int):
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(value)
+    if isinstance(default, float):
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
+        return float(value)
+    if isinstance(default, time):
+        if isinstance(value, time):
+            return value
+        return time.fromisoformat(str(value).strip())
+    if isinstance(default, list):
+        items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        items = [item.strip() if isinstance(item, str) else item for item in items]
+        items = [item for item in items if item != ""]
+        if name == "holidays":
+            return [item if isinstance(item, date) else date.fromisoformat(item)
+                    for item in items]
+        return [str(item) for item in items]
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {value!r}")
+        return value
+    return value
+
+
+def settings_reference() -> str:
+    """The settings table in Markdown (docs/settings.md embeds it)."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for f in fields(Settings):
+        if f.name == "root":
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if isinstance(default, time):
+            default = default.strftime("%H:%M")
+        shown = "" if f.metadata.get("secret") else repr(default)
+        rows.append(f"| `{f.name}` | `{env_name(f)}` | `{shown}` | {f.metadata['doc']} |")
+    return "\n".join(rows) + "\n"

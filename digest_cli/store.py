@@ -1,0 +1,346 @@
+"""YAML records under data/: one file per paper, grouped by day, plus a day manifest.
+
+    data/2026-01-28/manifest.yaml
+    data/2026-01-28/2601.19786.yaml
+    data/2026-01-28/hep-th_9901001.yaml
+
+Reads use the C-backed safe loader (fast, read-only). Writes go through ruamel.yaml's
+round-trip mode so an editor's comments and layout survive, and through `Writer`, so they
+are atomic and skipped when nothing changed.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from digest_cli.errors import RecordError
+from digest_cli.model import (
+    ArxivId,
+    Day,
+    Failure,
+    LeftOut,
+    MachineText,
+    Manifest,
+    Paper,
+    clean_text,
+)
+from digest_cli.writer import Writer
+
+MANIFEST = "manifest.yaml"
+_TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
+
+
+def _yaml(typ: str = "rt"):
+    from ruamel.yaml import YAML  # a heavy import: only when records are touched
+
+    yaml = YAML(typ=typ)
+    if typ == "rt":
+        yaml.width = 4096  # never fold long titles or lines
+        yaml.indent(mapping=2, sequence=4, offset=2)
+        yaml.preserve_quotes = True
+    return yaml
+
+
+# -- reading ---------------------------------------------------------------------------
+
+def load_yaml(path: Path, typ: str = "safe") -> Any:
+    """Load one YAML file; a syntax error names the file and line."""
+    from ruamel.yaml import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordError("file not found", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"not UTF-8 text ({exc.reason})", path=path) from None
+    try:
+        return _yaml(typ).load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecordError(f"malformed YAML: {problem}", path=path, line=line) from None
+
+
+def day_dates(settings) -> list[date]:
+    """Every day that has a manifest under data/, oldest first."""
+    days = []
+    if settings.data_path.is_dir():
+        for child in settings.data_path.iterdir():
+            if (child / MANIFEST).is_file():
+                try:
+                    days.append(date.fromisoformat(child.name))
+                except ValueError:
+                    continue
+    return sorted(days)
+
+
+def load_day(settings, day: date) -> Day:
+    """The manifest of `day` and its papers in post order."""
+    folder = settings.day_path(day)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise RecordError(f"no records for {day.isoformat()} (run `digest fetch --date "
+                          f"{day.isoformat()}` or `digest import`)", path=folder)
+    manifest = manifest_from_dict(load_yaml(path), path)
+    papers = [load_paper(paper_path(folder, pid)) for pid in manifest.papers]
+    return Day(manifest, papers)
+
+
+def load_paper(path: Path) -> Paper:
+    return paper_from_dict(load_yaml(path), path)
+
+
+def iter_papers(settings) -> Iterator[tuple[date, Paper]]:
+    """Every paper record under data/ (shown or not), with its day."""
+    for day in day_dates(settings):
+        for path in sorted(settings.day_path(day).glob("*.yaml")):
+            if path.name != MANIFEST:
+                yield day, load_paper(path)
+
+
+def paper_path(folder: Path, paper_id: str | ArxivId) -> Path:
+    pid = paper_id if isinstance(paper_id, ArxivId) else ArxivId.parse(str(paper_id))
+    return folder / f"{pid.file_stem}.yaml"
+
+
+class _Fields:
+    """Typed access to a loaded mapping; every problem names the file and the field."""
+
+    def __init__(self, data: Any, path: Path, what: str) -> None:
+        if not isinstance(data, dict):
+            raise RecordError(f"expected a mapping of {what} fields, got "
+                              f"{type(data).__name__}", path=path)
+        self.data, self.path = data, path
+
+    def fail(self, name: str, problem: str):
+        raise RecordError(f"field {name!r} {problem}", path=self.path)
+
+    def get(self, name: str, kind: type | tuple, required: bool = False, default=None):
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.fail(name, "is missing")
+            return default
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(
+                k.__name__ for k in kind)
+            self.fail(name, f"should be {names}, got {type(value).__name__} {value!r}")
+        return value
+
+    def text(self, name: str, required: bool = False) -> str | None:
+        value = self.get(name, (str, int, float), required)
+        return None if value is None else str(value)
+
+    def strings(self, name: str, required: bool = False) -> list[str]:
+        value = self.get(name, list, required, default=[])
+        if required and not value:
+            self.fail(name, "is empty")
+        if not all(isinstance(item, str) for item in value):
+            self.fail(name, "should be a list of strings")
+        return list(value)
+
+    def moment(self, name: str, required: bool = False) -> datetime | None:
+        value = self.get(name, (str, datetime, date), required)
+        if value is None or isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(name, f"is not a date and time (YYYY-MM-DDTHH:MM:SS+00:00): {value!r}")
+
+
+def paper_from_dict(data: Any, path: Path) -> Paper:
+    f = _Fields(data, path, "paper")
+    try:
+        pid = ArxivId.parse(f.text("id", required=True))
+    except ValueError as exc:
+        f.fail("id", str(exc))
+    version = f.get("version", int)
+    return Paper(
+        id=ArxivId(pid.base, version or pid.version),
+        title=f.text("title", required=True),
+        authors=f.strings("authors", required=True),
+        categories=f.strings("categories", required=True),
+        abs_url=f.text("abs_url", required=True),
+        pdf_url=f.text("pdf_url", required=True),
+        abstract=f.text("abstract") or "",
+        published=f.moment("published"),
+        updated=f.moment("updated"),
+        comment=f.text("comment"),
+        journal_ref=f.text("journal_ref"),
+        doi=f.text("doi"),
+        translation=_machine_text(f, "translation"),
+        analysis=_machine_text(f, "analysis"),
+        failures=[_failure(item, path) for item in f.get("failures", list, default=[])],
+        replacement=f.get("replacement", bool, default=False),
+        reviewed=f.get("reviewed", bool, default=False),
+    )
+
+
+def _machine_text(f: _Fields, name: str) -> MachineText | None:
+    value = f.get(name, (dict, str))
+    if value is None:
+        return None
+    if isinstance(value, str):  # an editor may write the text directly
+        return MachineText(text=value, source="human")
+    sub = _Fields(value, f.path, name)
+    text = sub.text("text")
+    if text is None:
+        f.fail(name, "has no 'text'")
+    return MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
+
+
+def _failure(item: Any, path: Path) -> Failure:
+    f = _Fields(item, path, "failure")
+    return Failure(field=f.text("field", required=True), reason=f.text("reason", required=True),
+                   at=f.text("at"))
+
+
+def manifest_from_dict(data: Any, path: Path) -> Manifest:
+    f = _Fields(data, path, "manifest")
+    day = f.get("date", (str, date), required=True)
+    try:
+        day = day if isinstance(day, date) else date.fromisoformat(day)
+    except ValueError:
+        f.fail("date", f"is not a date (YYYY-MM-DD): {day!r}")
+    window = _Fields(f.get("window", dict, required=True), path, "window")
+    papers = [str(p) for p in f.get("papers", list, default=[])]
+    shown = f.get("shown", int)
+    if shown is not None and shown != len(papers):
+        f.fail("shown", f"is {shown} but 'papers' lists {len(papers)}")
+    left_out = []
+    for item in f.get("left_out", list, default=[]):
+        lf = _Fields(item, path, "left_out")
+        left_out.append(LeftOut(id=lf.text("id", required=True),
+                                reason=lf.text("reason", required=True),
+                                title=lf.text("title") or ""))
+    return Manifest(
+        date=day,
+        window_start=window.moment("start", required=True),
+        window_end=window.moment("end", required=True),
+        fetched=f.get("fetched", int, required=True),
+        papers=papers,
+        left_out=left_out,
+        usage=dict(f.get("usage", dict, default={})),
+        rendered=dict(f.get("rendered", dict, default={})),
+    )
+
+
+# -- writing ---------------------------------------------------------------------------
+
+def _block(text: str):
+    """Long text as a `|` block scalar, cleaned first so the file always loads back."""
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    return LiteralScalarString(clean_text(text))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def paper_to_dict(paper: Paper) -> dict[str, Any]:
+    """The record's fields in file order."""
+    data: dict[str, Any] = {
+        "id": paper.id.base,
+        "version": paper.id.version,
+        "title": clean_text(paper.title),
+        "authors": [clean_text(a) for a in paper.authors],
+        "categories": list(paper.categories),
+        "abs_url": paper.abs_url,
+        "pdf_url": paper.pdf_url,
+        "published": _iso(paper.published),
+        "updated": _iso(paper.updated),
+        "comment": clean_text(paper.comment) if paper.comment else None,
+        "journal_ref": clean_text(paper.journal_ref) if paper.journal_ref else None,
+        "doi": paper.doi,
+        "replacement": paper.replacement,
+        "reviewed": paper.reviewed,
+        "abstract": _block(paper.abstract),
+        "translation": _text_to_dict(paper.translation),
+        "analysis": _text_to_dict(paper.analysis),
+        "failures": [{"field": x.field, "reason": clean_text(x.reason), "at": x.at}
+                     for x in paper.failures],
+    }
+    return data
+
+
+def _text_to_dict(value: MachineText | None) -> dict | None:
+    if value is None:
+        return None
+    out: dict[str, Any] = {"text": _block(value.text)}
+    for name in _TEXT_FIELDS[1:]:
+        out[name] = getattr(value, name)
+    return out
+
+
+def manifest_to_dict(manifest: Manifest) -> dict[str, Any]:
+    return {
+        "date": manifest.date.isoformat(),
+        "window": {"start": _iso(manifest.window_start), "end": _iso(manifest.window_end)},
+        "fetched": manifest.fetched,
+        "shown": manifest.shown,
+        "papers": list(manifest.papers),
+        "left_out": [{"id": x.id, "reason": x.reason, "title": clean_text(x.title)}
+                     for x in manifest.left_out],
+        "usage": manifest.usage,
+        "rendered": manifest.rendered,
+    }
+
+
+def dump_yaml(data: Any, path: Path | None = None) -> str:
+    """Merge `data` into the file at `path` (keeping comments and layout) and return the text."""
+    yaml = _yaml("rt")
+    doc = data
+    if path is not None and path.is_file():
+        old = load_yaml(path, typ="rt")
+        if isinstance(old, dict):
+            doc = _merge(old, data)
+    stream = io.StringIO()
+    yaml.dump(doc, stream)
+    return stream.getvalue()
+
+
+def _merge(old: Any, new: Any) -> Any:
+    """Update `old` in place with `new`, keeping nodes (and their comments) that are equal."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in [k for k in old if k not in new]:
+            del old[key]
+        for key, value in new.items():
+            old[key] = _merge(old[key], value) if key in old else value
+        return old
+    if _plain(old) == _plain(new):
+        return old
+    return new
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def write_paper(folder: Path, paper: Paper, writer: Writer) -> bool:
+    path = paper_path(folder, paper.id)
+    return writer.write(path, dump_yaml(paper_to_dict(paper), path))
+
+
+def write_manifest(folder: Path, manifest: Manifest, writer: Writer) -> bool:
+    path = folder / MANIFEST
+    return writer.write(path, dump_yaml(manifest_to_dict(manifest), path))
+
+
+def write_day(settings, day: Day, writer: Writer) -> None:
+    """Write every paper, then the manifest (last: a day is complete once it names them)."""
+    folder = settings.day_path(day.manifest.date)
+    for paper in day.papers:
+        write_paper(folder, paper, writer)
+    write_manifest(folder, day.manifest, writer)
