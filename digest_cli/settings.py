@@ -76,6 +76,9 @@ class Settings:
     arxiv_timeout: float = _setting(30.0, "Seconds before an API request times out.")
     arxiv_retries: int = _setting(5, "Retries of a failed API request (429, 503, timeouts, "
                                   "empty pages).")
+    arxiv_cache_ttl: float = _setting(3600.0, "Seconds a cached API answer is reused by an "
+                                      "online fetch (0: always ask arXiv; `--offline` replays "
+                                      "the cache whatever its age).")
     # LLM
     llm_base_url: str = _setting("https://api.deepseek.com", "OpenAI-compatible API base URL.")
     llm_model: str = _setting("deepseek-chat", "Model for the abstract translation.")
@@ -89,12 +92,17 @@ class Settings:
     llm_timeout: float = _setting(180.0, "Seconds before an LLM request times out.")
     llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).")
     llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.")
+    llm_backoff: float = _setting(2.0, "Seconds before the first retry of a failed LLM "
+                                  "request; doubled for each further retry (a 429's "
+                                  "Retry-After wins).")
     price_input_per_mtok: float = _setting(0.27, "Price per million input tokens (for the "
                                            "cost estimate).")
     price_output_per_mtok: float = _setting(1.10, "Price per million output tokens.")
     pdf_url_template: str = _setting("https://arxiv.org/pdf/{id}v{version}", "Where PDFs are "
                                      "downloaded from; `{id}` and `{version}` are filled in.")
     fulltext_token_budget: int = _setting(12000, "Most tokens of full text sent for a 详细解读.")
+    pdf_timeout: float = _setting(60.0, "Seconds before a PDF download times out.")
+    pdf_concurrency: int = _setting(4, "Most PDF downloads at once (arXiv asks for restraint).")
     # Git and GitHub
     github_api_url: str = _setting("https://api.github.com", "GitHub REST API URL.",
                                    env="GITHUB_API_URL")
@@ -110,6 +118,14 @@ class Settings:
     git_author_name: str = _setting("github-actions[bot]", "Commit author name.")
     git_author_email: str = _setting(
         "41898282+github-actions[bot]@users.noreply.github.com", "Commit author e-mail.")
+    github_timeout: float = _setting(30.0, "Seconds before a GitHub API request times out.")
+    github_retries: int = _setting(2, "Retries of a GitHub API request that failed with 5xx "
+                                   "or no answer.")
+    github_retry_delay: float = _setting(1.0, "Seconds before the first GitHub API retry "
+                                         "(doubled, then tripled, ...).")
+    github_step_summary: str = _setting("", "File the Markdown job summary is appended to "
+                                        "(GitHub Actions sets it); empty: none is written.",
+                                        env="GITHUB_STEP_SUMMARY")
 
     # Derived paths
     @property
@@ -265,3 +281,7 @@ def settings_reference() -> str:
         shown = "" if f.metadata.get("secret") else repr(default)
         rows.append(f"| `{f.name}` | `{env_name(f)}` | `{shown}` | {f.metadata['doc']} |")
     return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # regenerate the table in docs/settings.md
+    print(settings_reference(), end="")

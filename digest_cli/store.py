@@ -58,7 +58,7 @@ def load_yaml(path: Path, typ: str = "safe") -> Any:
         raise RecordError(f"not UTF-8 text ({exc.reason})", path=path) from None
     try:
         return _yaml(typ).load(text)
-    except YAMLError as exc:
+    except (YAMLError, ValueError) as exc:  # ValueError: e.g. a date like 2026-13-01
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

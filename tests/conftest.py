@@ -1,0 +1,89 @@
+"""Shared fixtures: a throwaway site repository, sample papers, the seed post."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from digest_cli.model import ArxivId, Day, MachineText, Manifest, Paper, text_hash
+from digest_cli.settings import load_settings
+
+pytest_plugins = ["tests.fakes.fixtures"]
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO.parent / "shared" / "seed" / "2026-01-28-arxiv.md"
+SAMPLE_DAY = date(2026, 1, 28)
+
+
+@pytest.fixture
+def seed_post() -> Path:
+    """The real post of the blog we replace; absent on a user's fresh clone."""
+    if not SEED.is_file():
+        pytest.skip(f"{SEED} is absent (../shared is only beside CI and developer checkouts)")
+    return SEED
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """An empty site repository."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "_posts").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def sample_site(site: Path) -> Path:
+    """A site holding the sample day shipped in data/."""
+    shutil.copytree(REPO / "data" / SAMPLE_DAY.isoformat(), site / "data" / SAMPLE_DAY.isoformat())
+    shutil.copy(REPO / "_posts" / f"{SAMPLE_DAY}-arxiv.md", site / "_posts")
+    return site
+
+
+@pytest.fixture
+def settings_for():
+    def make(root: Path, **overrides):
+        return load_settings(root, environ={}, overrides=overrides)
+
+    return make
+
+
+def make_paper(n: int = 1, **fields) -> Paper:
+    """A plausible paper record; fields override."""
+    base = fields.pop("id", f"2601.{19000 + n:05d}")
+    translated = fields.pop("translated", True)
+    paper = Paper(
+        id=ArxivId.parse(base) if isinstance(base, str) else base,
+        title=f"Paper number {n}",
+        authors=["Ada Lovelace", "Alan Turing"],
+        categories=["eess.AS", "cs.SD"],
+        abs_url=f"https://arxiv.org/abs/{base}v1",
+        pdf_url=f"https://arxiv.org/pdf/{base}v1",
+        abstract=f"We study problem {n} and improve the error rate by 12.5%.",
+        published=datetime(2026, 1, 27, 3, 0, tzinfo=timezone.utc),
+        updated=datetime(2026, 1, 27, 3, 0, tzinfo=timezone.utc),
+    )
+    if paper.id.version is None:
+        paper.id = ArxivId(paper.id.base, 1)
+    if translated:
+        text = f"我们研究了问题 {n}，将错误率降低了 12.5%。"
+        paper.translation = MachineText(text, "m", "translate-v1", "2026-01-28T01:00:00+00:00",
+                                        "full_text", text_hash(text))
+        analysis = "1)  \n- **背景**：甲。\n\n2)  \n- **方法**：乙。\n\n3)  \n- **结果**：丙。"
+        paper.analysis = MachineText(analysis, "m", "analysis-v1", "2026-01-28T01:00:00+00:00",
+                                     "full_text", text_hash(analysis))
+    for key, value in fields.items():
+        setattr(paper, key, value)
+    return paper
+
+
+def make_day(papers: list[Paper], day: date = SAMPLE_DAY, fetched: int | None = None) -> Day:
+    from digest_cli.schedule import window_for
+
+    start, end = window_for(day)
+    manifest = Manifest(date=day, window_start=start, window_end=end,
+                        fetched=len(papers) if fetched is None else fetched,
+                        papers=[p.id.base for p in papers])
+    return Day(manifest, papers)

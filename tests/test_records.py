@@ -1,0 +1,172 @@
+"""Records: YAML files that load back, keep editors' comments, and are written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest_cli.errors import RecordError
+from digest_cli.model import ArxivId, MachineText, clean_text, text_hash
+from digest_cli.store import (
+    MANIFEST,
+    load_day,
+    load_paper,
+    paper_path,
+    write_day,
+    write_paper,
+)
+from digest_cli.writer import Writer, write_atomic
+from tests.conftest import make_day, make_paper
+
+
+@pytest.mark.parametrize(
+    "text, base, version, stem",
+    [
+        ("2601.19786v1", "2601.19786", 1, "2601.19786"),
+        ("2601.19786", "2601.19786", None, "2601.19786"),
+        ("0704.0001v12", "0704.0001", 12, "0704.0001"),
+        ("hep-th/9901001v1", "hep-th/9901001", 1, "hep-th_9901001"),
+        ("math.GT/0309136", "math.GT/0309136", None, "math.GT_0309136"),
+        ("https://arxiv.org/abs/2601.19786v3", "2601.19786", 3, "2601.19786"),
+        ("http://arxiv.org/abs/hep-ph/0301050v2", "hep-ph/0301050", 2, "hep-ph_0301050"),
+        ("https://arxiv.org/pdf/2601.19786v1", "2601.19786", 1, "2601.19786"),
+    ],
+)
+def test_arxiv_ids_split_into_base_and_version(text, base, version, stem):
+    pid = ArxivId.parse(text)
+    assert (pid.base, pid.version, pid.file_stem) == (base, version, stem)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "2601.197", "hep-th/99", "../etc/passwd"])
+def test_bad_ids_are_refused(text):
+    with pytest.raises(ValueError, match="not an arXiv id"):
+        ArxivId.parse(text)
+
+
+def test_a_day_round_trips_through_yaml(site, settings_for):
+    settings = settings_for(site)
+    papers = [make_paper(1), make_paper(2, id="hep-th/9901001", translated=False)]
+    papers[0].comment = "5 pages, ICASSP 2026"
+    papers[0].doi = "10.1000/xyz"
+    write_day(settings, make_day(papers), Writer())
+    assert (site / "data/2026-01-28/hep-th_9901001.yaml").is_file()
+    day = load_day(settings, papers[0].published.date().replace(day=28))
+    assert [p.id.versioned for p in day.papers] == ["2601.19001v1", "hep-th/9901001v1"]
+    assert day.papers[0] == papers[0]
+    assert day.papers[1].translation is None
+
+
+def test_long_texts_are_block_scalars_and_editor_comments_survive(site, settings_for):
+    settings = settings_for(site)
+    paper = make_paper(1)
+    folder = settings.day_path(make_day([paper]).manifest.date)
+    write_paper(folder, paper, Writer())
+    path = paper_path(folder, paper.id)
+    text = path.read_text(encoding="utf-8")
+    assert "translation:\n  text: |" in text and "abstract: |" in text
+    # An editor adds a comment and fixes the translation by hand.
+    edited = text.replace("title: Paper number 1", "# checked by Li\ntitle: Paper number 1")
+    edited = edited.replace("我们研究了问题 1", "本文研究了问题 1")
+    path.write_text(edited, encoding="utf-8")
+    reloaded = load_paper(path)
+    assert reloaded.translation.edited
+    reloaded.comment = "accepted"  # a later run changes another field
+    write_paper(folder, reloaded, Writer())
+    again = path.read_text(encoding="utf-8")
+    assert "# checked by Li\ntitle: Paper number 1" in again
+    assert "本文研究了问题 1" in again and "comment: accepted" in again
+
+
+@pytest.mark.parametrize("dirty", ["a\r\nb", "a\u2028b", "a\x07b\x1b[31m", "\ufeffa\x00b",
+                                   "a\u2029b", "tab\tkept"])
+def test_text_is_cleaned_so_every_file_loads_back(site, settings_for, dirty):
+    settings = settings_for(site)
+    paper = make_paper(1)
+    text = f"第一行 {dirty}\n第二行  \n"
+    paper.translation = MachineText(text, source="full_text", hash=text_hash(text))
+    paper.title = f"Title {dirty}"
+    write_day(settings, make_day([paper]), Writer())
+    loaded = load_day(settings, make_day([paper]).manifest.date).papers[0]
+    assert loaded.translation.text == clean_text(text)
+    assert loaded.title == clean_text(f"Title {dirty}")
+    assert "\u2028" not in loaded.translation.text and "\r" not in loaded.translation.text
+
+
+def test_writer_skips_identical_bytes_and_reports_changes(tmp_path: Path):
+    writer = Writer()
+    target = tmp_path / "a" / "b.md"
+    assert writer.write(target, "x") is True
+    mtime = target.stat().st_mtime_ns
+    assert writer.write(target, "x") is False
+    assert target.stat().st_mtime_ns == mtime
+    assert writer.changed == [target] and writer.unchanged == [target]
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path: Path):
+    target = tmp_path / "post.md"
+    target.write_text("old", encoding="utf-8")
+
+    class Boom:  # bytes-like that fails midway through the write
+        def __len__(self):
+            return 1
+
+    with pytest.raises(TypeError):
+        write_atomic(target, Boom())  # type: ignore[arg-type]
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["post.md"]  # no temp file left
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("id: [unclosed\n", "malformed YAML"),
+        ("- a list\n- not a mapping\n", "expected a mapping of paper fields"),
+        ("id: '2601.00001'\nversion: 1\n", "field 'title' is missing"),
+        ("id: 'nonsense'\ntitle: t\n", "not an arXiv id"),
+    ],
+)
+def test_bad_records_name_the_file_and_the_problem(site, settings_for, content, message):
+    settings = settings_for(site)
+    paper = make_paper(1)
+    day = make_day([paper])
+    write_day(settings, day, Writer())
+    path = paper_path(settings.day_path(day.manifest.date), paper.id)
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RecordError) as err:
+        load_day(settings, day.manifest.date)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_a_mistyped_field_is_named(site, settings_for):
+    settings = settings_for(site)
+    paper = make_paper(1)
+    day = make_day([paper])
+    write_day(settings, day, Writer())
+    path = paper_path(settings.day_path(day.manifest.date), paper.id)
+    path.write_text(path.read_text().replace("reviewed: false", "reviewed: 'soon'"))
+    with pytest.raises(RecordError, match=r"field 'reviewed' should be bool, got str 'soon'"):
+        load_day(settings, day.manifest.date)
+
+
+def test_malformed_yaml_reports_its_line(site, settings_for):
+    settings = settings_for(site)
+    day = make_day([make_paper(1)])
+    write_day(settings, day, Writer())
+    manifest = settings.day_path(day.manifest.date) / MANIFEST
+    lines = manifest.read_text().splitlines()
+    lines[3] = "fetched: [1, 2"
+    manifest.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordError) as err:
+        load_day(settings, day.manifest.date)
+    assert err.value.path == manifest and err.value.line is not None
+
+
+def test_manifest_counts_must_agree(site, settings_for):
+    settings = settings_for(site)
+    day = make_day([make_paper(1), make_paper(2)])
+    write_day(settings, day, Writer())
+    manifest = settings.day_path(day.manifest.date) / MANIFEST
+    manifest.write_text(manifest.read_text().replace("shown: 2", "shown: 3"))
+    with pytest.raises(RecordError, match="'shown' is 3 but 'papers' lists 2"):
+        load_day(settings, day.manifest.date)
