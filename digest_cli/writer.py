@@ -11,16 +11,21 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a temp file beside `path`, fsync it, then rename: a kill leaves old or new."""
+def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
+    """Write a temp file beside `path`, then rename: a kill leaves the old file or the new.
+
+    `durable` also fsyncs before the rename, so a power cut cannot leave an empty file;
+    files that can be re-made from the records (posts, caches) skip it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -34,12 +39,15 @@ class Writer:
         self.changed: list[Path] = []
         self.unchanged: list[Path] = []
 
-    def write(self, path: Path, data: str) -> bool:
-        """Write `data` to `path` unless it already holds exactly that; True if it changed."""
+    def write(self, path: Path, data: str, durable: bool = True) -> bool:
+        """Write `data` to `path` unless it already holds exactly that; True if it changed.
+
+        `durable=False` for derived files (posts, previews) that the records can re-make.
+        """
         raw = data.encode("utf-8")
         if path.is_file() and path.read_bytes() == raw:
             self.unchanged.append(path)
             return False
-        write_atomic(path, raw)
+        write_atomic(path, raw, durable)
         self.changed.append(path)
         return True
