@@ -117,10 +117,15 @@ def _date_of(post: Path) -> date:
               "(the default when no --date is given).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming each post that "
               "differs from what its records render to.")
+@click.option("--force", is_flag=True, help="Overwrite a post even if it was edited by hand "
+              "since the last render (`digest sync` takes such edits in instead).")
 @pass_ctx
-def render(ctx: Context, day, all_days: bool, check: bool) -> None:
-    """Render posts (_posts/YYYY-MM-DD-arxiv.md) from the records."""
-    from digest_cli.render import render_days, stale_posts
+def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
+    """Render posts (_posts/YYYY-MM-DD-arxiv.md) from the records.
+
+    A post edited by hand since its last render is not overwritten: run `digest sync`.
+    """
+    from digest_cli.posts import render_days, stale_posts
     from digest_cli.store import day_dates
     from digest_cli.writer import Writer
 
@@ -136,11 +141,63 @@ def render(ctx: Context, day, all_days: bool, check: bool) -> None:
             sys.exit(1)
         click.echo(f"{len(days)} posts match their records")
         return
-    results = render_days(settings, days, Writer())
+    results = render_days(settings, days, Writer(), force=force)
     changed = [d for d, was_changed in results if was_changed]
     for d in changed:
         click.echo(f"wrote {settings.post_path(d)}")
     click.echo(f"{len(results)} posts rendered, {len(changed)} changed")
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, help="Sync this day (default: every day).")
+@pass_ctx
+def sync(ctx: Context, day) -> None:
+    """Bring posts and records together after editors' edits.
+
+    Records changed since the last render: the post is re-rendered. The post changed:
+    its edits go into the records (marked as an editor's), then it is re-rendered. The
+    same paper changed in both: stop, naming the paper and showing both versions.
+    """
+    from digest_cli.posts import sync_day
+    from digest_cli.store import day_dates
+    from digest_cli.writer import Writer
+
+    settings = ctx.settings()
+    writer = Writer()
+    for d in [_day(day)] if day is not None else day_dates(settings):
+        report = sync_day(settings, d, writer)
+        detail = "".join(f"\n  {pid}: {', '.join(f)}" for pid, f in report.imported.items())
+        click.echo(f"{d}: {report.action}{detail}")
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, help="Check this day.")
+@click.option("--all", "all_days", is_flag=True, help="Check every day (the default).")
+@click.option("--annotations/--no-annotations", default=None,
+              help="Print GitHub Actions ::error annotations (default: when GITHUB_ACTIONS "
+              "is set).")
+@pass_ctx
+def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
+    """Validate records and texts, and that each post equals its render; exit 1 on errors.
+
+    Checks the record schema, ids and links, and the quality rules for texts: Chinese,
+    the three parts of the 详细解读, no headings, balanced markup, the abstract's numbers
+    kept, no error text or placeholders.
+    """
+    import os
+
+    from digest_cli.check import check_days
+
+    settings = ctx.settings()
+    if annotations is None:
+        annotations = os.environ.get("GITHUB_ACTIONS") == "true"
+    problems = check_days(settings, [_day(day)] if day is not None else None)
+    for problem in problems:
+        click.echo(problem.annotation(settings.root) if annotations else str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problems", err=True)
+        sys.exit(1)
+    click.echo("no problems")
 
 
 @cli.command()
@@ -162,6 +219,117 @@ def preview(ctx: Context, day, open_browser: bool) -> None:
         import webbrowser
 
         webbrowser.open(path.resolve().as_uri())
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, help="The post date to fetch (YYYY-MM-DD; default: "
+              "the latest window that has closed).")
+@click.option("--offline", is_flag=True, help="Replay the cached API answers; send no request.")
+@pass_ctx
+def fetch(ctx: Context, day, offline: bool) -> None:
+    """Query arXiv for a day's papers and write its records (untranslated) and manifest.
+
+    A day takes the papers arXiv announced in its window, plus any held back from an
+    earlier window that no digest has yet (see docs/fetch.md). When arXiv announced
+    nothing, it says so and exits 0 without writing anything.
+    """
+    from datetime import datetime, timezone
+
+    from digest_cli.errors import NoAnnouncement
+    from digest_cli.fetch import default_day, fetch_day, format_report
+
+    settings = ctx.settings()
+    now = datetime.now(timezone.utc)
+    target = _day(day) or default_day(settings, now)
+    try:
+        report = fetch_day(settings, target, now=now, offline=offline)
+    except NoAnnouncement as exc:
+        click.echo(f"{target}: {exc}")
+        return
+    for line in format_report(report, settings):
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, help="The day to translate (YYYY-MM-DD; default: "
+              "the latest day under data/).")
+@click.option("--force", is_flag=True, help="Redo machine-written texts too, asking the LLM "
+              "anew (edited, imported, human and reviewed texts are never rewritten).")
+@click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
+@pass_ctx
+def translate(ctx: Context, day, force: bool, only: str | None) -> None:
+    """Fill in each record's Chinese translation and 详细解读 where missing.
+
+    Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
+    default); see docs/llm.md for providers. Papers that still fail after retries and
+    repair prompts are listed (and kept in their records' `failures`); the others go on.
+    """
+    from digest_cli.errors import TranslateError
+    from digest_cli.store import day_dates
+    from digest_cli.translate import translate_day
+
+    settings = ctx.settings()
+    days = day_dates(settings)
+    target = _day(day) or (days[-1] if days else None)
+    if target is None:
+        raise TranslateError(f"no records under {settings.data_path} (run `digest fetch`)")
+    with _progress_printer() as on_progress:
+        report = translate_day(settings, target, force=force, only=only,
+                               on_progress=on_progress)
+    for line in report.summary_lines():
+        click.echo(line)
+
+
+class _progress_printer:
+    """A rich progress bar on a terminal; plain lines otherwise (CI logs)."""
+
+    def __enter__(self):
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("translating", total=None)
+        return self.update
+
+    def update(self, paper_id: str, outcome: str, finished: int, total: int) -> None:
+        if self.bar is None:
+            click.echo(f"[{finished}/{total}] {paper_id} {outcome}", err=True)
+        else:
+            self.bar.update(self.task, completed=finished, total=total,
+                            description=f"translating ({paper_id} {outcome})")
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@cli.command()
+@click.option("--date", "day", type=DATE, help="The day to publish (default: the newest "
+              "day under data/).")
+@pass_ctx
+def publish(ctx: Context, day) -> None:
+    """Commit a day's records and post to branch digest/DATE, push it, open or update its PR.
+
+    One commit per changed paper record, then one for the manifest and the post; nothing
+    changed means no commit and no push. Never checks out anything or force-pushes. The PR
+    goes through the GitHub API (GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN); with
+    GITHUB_STEP_SUMMARY set, a summary of the day is appended to it. Safe to run again.
+    """
+    from digest_cli.publish import publish_day
+    from digest_cli.store import day_dates
+
+    settings = ctx.settings()
+    when = _day(day)
+    if when is None:
+        days = day_dates(settings)
+        if not days:
+            raise click.UsageError(f"no days under {settings.data_path}; give --date")
+        when = days[-1]
+    for line in publish_day(settings, when).lines():
+        click.echo(line)
 
 
 @cli.command("settings")

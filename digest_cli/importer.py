@@ -63,6 +63,23 @@ def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
     return manifest, papers
 
 
+def post_blocks(text: str) -> dict[str, str]:
+    """Each paper's block of a post, by base id: from its heading to its `---` line."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    starts = [i for i in range(len(lines) - 1)
+              if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
+    blocks = {}
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        match = _META["abs"].match(lines[start + 3]) if start + 3 < len(lines) else None
+        try:
+            key = ArxivId.parse(match.group(2)).base if match else f"line {start + 1}"
+        except ValueError:
+            key = f"line {start + 1}"
+        blocks[key] = "\n".join(lines[start:end]).strip("\n") + "\n"
+    return blocks
+
+
 def _front_matter_end(lines: list[str], path: Path) -> int:
     if not lines or lines[0] != "---":
         raise ImportError_("no front matter: the post must start with a `---` line",

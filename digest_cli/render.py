@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from digest_cli.markup import escape_block, escape_inline
+from digest_cli.markup import escape_author, escape_block, escape_inline
 from digest_cli.model import Day, Paper
 
 DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
@@ -22,9 +22,18 @@ SEPARATOR = "---\n"
 
 def render_day(day: Day, settings) -> str:
     """The whole post for a day."""
-    parts = [front_matter(day.manifest.date, settings), header(day, settings)]
-    parts += [paper_block(paper) for paper in day.papers]
-    return "\n".join(parts)
+    head, blocks = render_parts(day, settings)
+    return join_post(head, blocks)
+
+
+def render_parts(day: Day, settings) -> tuple[str, list[str]]:
+    """The post's front matter and header, and one block per paper (for `digest sync`)."""
+    head = front_matter(day.manifest.date, settings) + "\n" + header(day, settings)
+    return head, [paper_block(paper) for paper in day.papers]
+
+
+def join_post(head: str, blocks: list[str]) -> str:
+    return "\n".join([head, *blocks])
 
 
 def front_matter(day: date, settings) -> str:
@@ -57,7 +66,7 @@ def paper_block(paper: Paper) -> str:
     """One paper: heading, metadata lines, translation, folded 详细解读, separator."""
     lines = [
         f"## {escape_inline(paper.title)}",
-        f"- **Authors**: {escape_inline(', '.join(paper.authors))}",
+        f"- **Authors**: {', '.join(escape_author(a) for a in paper.authors)}",
         f"- **Categories**: {escape_inline(', '.join(paper.categories))}",
         f"- **arXiv**: [{paper.abs_url}]({paper.abs_url})",
         f"- **PDF**: [{paper.pdf_url}]({paper.pdf_url})",
@@ -84,28 +93,3 @@ def analysis_text(paper: Paper) -> str:
         text = ABSTRACT_ONLY_NOTE + "\n\n" + text
     return text
 
-
-def render_days(settings, days: list[date], writer) -> list[tuple[date, bool]]:
-    """Render each day's post; a day that fails leaves its old post untouched."""
-    from digest_cli.store import load_day
-
-    results = []
-    for day in days:
-        text = render_day(load_day(settings, day), settings)  # fully built before writing
-        results.append((day, writer.write(settings.post_path(day), text)))
-    return results
-
-
-def stale_posts(settings, days: list[date]) -> list[tuple[date, str]]:
-    """The posts that differ from what their records render to, with why."""
-    from digest_cli.store import load_day
-
-    stale = []
-    for day in days:
-        path = settings.post_path(day)
-        expected = render_day(load_day(settings, day), settings)
-        if not path.is_file():
-            stale.append((day, "missing"))
-        elif path.read_bytes() != expected.encode("utf-8"):
-            stale.append((day, "differs from its records"))
-    return stale

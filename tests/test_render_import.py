@@ -11,7 +11,8 @@ from digest_cli.errors import ImportError_
 from digest_cli.importer import import_post, parse_post
 from digest_cli.markup import escape_block, escape_inline, unescape_block, unescape_inline
 from digest_cli.model import MachineText, text_hash
-from digest_cli.render import render_day, render_days, stale_posts
+from digest_cli.posts import render_days, stale_posts
+from digest_cli.render import render_day
 from digest_cli.store import load_day, write_day
 from digest_cli.writer import Writer
 from tests.conftest import REPO, SAMPLE_DAY, make_day, make_paper

@@ -1,0 +1,115 @@
+"""`digest check`: every record valid, every text up to the quality rules, every post equal
+to its render. Problems carry file and line so GitHub can show them on the PR's diff.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from digest_cli.errors import DigestError
+from digest_cli.model import Paper
+from digest_cli.store import MANIFEST, day_dates, load_day, paper_path
+
+# Text the old blog wrote when the LLM failed, and placeholders: never content.
+_ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|Error code: \d{3}|"
+                         r"\b(TODO|TBD|PLACEHOLDER|lorem ipsum)\b|待补充", re.IGNORECASE)
+
+
+@dataclass
+class Problem:
+    path: Path
+    message: str
+    line: int | None = None
+    paper_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: " + (f"[{self.paper_id}] " if self.paper_id else "") + self.message
+
+    def annotation(self, root: Path) -> str:
+        """A GitHub Actions workflow command: shows on the PR's diff at that line."""
+        try:
+            rel = self.path.resolve().relative_to(root.resolve())
+        except ValueError:
+            rel = self.path
+        line = f",line={self.line}" if self.line else ""
+        text = (f"[{self.paper_id}] " if self.paper_id else "") + self.message
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::error file={rel}{line}::{text}"
+
+
+def check_days(settings, days: list[date] | None = None) -> list[Problem]:
+    """All problems of the given days (default: every day under data/)."""
+    from digest_cli.posts import stale_posts
+
+    problems = []
+    for day in days if days is not None else day_dates(settings):
+        try:
+            loaded = load_day(settings, day)
+        except DigestError as exc:
+            problems.append(Problem(exc.path or settings.day_path(day), exc.message, exc.line,
+                                    exc.paper_id))
+            continue
+        folder = settings.day_path(day)
+        for paper in loaded.papers:
+            problems += paper_problems(paper, paper_path(folder, paper.id))
+        for _, why in stale_posts(settings, [day]):
+            problems.append(Problem(settings.post_path(day), f"post {why}: run `digest sync "
+                                    f"--date {day}` or `digest render --date {day}`", 1))
+        if not (folder / MANIFEST).is_file():
+            problems.append(Problem(folder, "no manifest.yaml"))
+    return problems
+
+
+def paper_problems(paper: Paper, path: Path) -> list[Problem]:
+    """Schema-level and quality problems of one record."""
+    from digest_cli.validate import analysis_problems, translation_problems
+
+    lines = _field_lines(path)
+    found = [Problem(path, msg, lines.get(field), paper.id.base)
+             for field, msg in _link_problems(paper)]
+    if not paper.title.strip():
+        found.append(Problem(path, "the title is empty", lines.get("title"), paper.id.base))
+    checks = (("translation", paper.translation, lambda t: translation_problems(
+        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems))
+    for field, text, rules in checks:
+        if text is None:
+            continue
+        messages = list(rules(text.text))
+        if _ERROR_TEXT.search(text.text):
+            messages.append("contains error text or a placeholder")
+        found += [Problem(path, f"{field}: {msg}", lines.get(field), paper.id.base)
+                  for msg in messages]
+    return found
+
+
+def _link_problems(paper: Paper) -> list[tuple[str, str]]:
+    problems = []
+    version = f"v{paper.id.version}" if paper.id.version else ""
+    for field, kind in (("abs_url", "abs"), ("pdf_url", "pdf")):
+        expected = f"https://arxiv.org/{kind}/{paper.id.base}{version}"
+        if getattr(paper, field) != expected:
+            problems.append((field, f"{field} should be {expected}, is "
+                                    f"{getattr(paper, field)!r}"))
+    if not paper.categories:
+        problems.append(("categories", "no categories"))
+    elif not all(re.fullmatch(r"[a-z\-]+(\.[A-Za-z\-]+)?", c) for c in paper.categories):
+        problems.append(("categories", f"not arXiv categories: {paper.categories}"))
+    return problems
+
+
+def _field_lines(path: Path) -> dict[str, int]:
+    """Line of each top-level key in a YAML file (1-based), for annotations."""
+    lines = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return lines
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = re.match(r"^([A-Za-z_]+):", line)
+        if match:
+            lines.setdefault(match.group(1), number)
+    return lines
