@@ -8,9 +8,14 @@ element. Raw HTML in the text is escaped; `$...$` is left to MathJax.
 from __future__ import annotations
 
 import html
+import http.server
+import logging
+from pathlib import Path
 
 from digest_cli.model import Day, Paper
 from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+
+_log = logging.getLogger(__name__)
 
 _STYLE = """
 body { max-width: 46rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.8;
@@ -80,3 +85,71 @@ def _paper_html(paper: Paper, md) -> str:
                    "</details>")
     out.append("</article><hr>")
     return "\n".join(out)
+
+
+def write_preview(settings, day_date, writer=None) -> Path:
+    """Render the day's preview page into settings.preview_dir; returns its path."""
+    from digest_cli.store import load_day
+    from digest_cli.writer import Writer
+
+    path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
+    (writer or Writer()).write(path, render_preview(load_day(settings, day_date), settings),
+                               durable=False)
+    return path
+
+
+def _stamp(folder) -> tuple:
+    """What changes when any record of the day changes."""
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                        for p in folder.glob("*.yaml")))
+
+
+class PreviewServer:
+    """Serves the preview folder on localhost and re-renders the page when a record of the
+    day changes (checked every `interval` seconds). An invalid record keeps the last good
+    page and logs the error, so an editor mid-edit is not thrown out."""
+
+    def __init__(self, settings, day_date, port: int = 0, interval: float = 1.0) -> None:
+        import functools
+
+        self.settings, self.day, self.interval = settings, day_date, interval
+        self.page = write_preview(settings, day_date)
+        handler = functools.partial(_QuietHandler, directory=str(self.page.parent))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/{self.page.name}"
+        self._stamp = _stamp(settings.day_path(day_date))
+        self.renders = 1
+
+    def check(self) -> bool:
+        """Re-render if a record changed; True if it did."""
+        from digest_cli.errors import DigestError
+
+        stamp = _stamp(self.settings.day_path(self.day))
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        try:
+            write_preview(self.settings, self.day)
+        except DigestError as exc:
+            _log.error("preview not updated: %s", exc)
+            return False
+        self.renders += 1
+        return True
+
+    def serve_forever(self, stop=None) -> None:
+        import threading
+
+        stop = stop or threading.Event()
+        thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            while not stop.wait(self.interval):
+                self.check()
+        finally:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        _log.debug("preview: " + format, *args)

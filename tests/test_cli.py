@@ -136,3 +136,32 @@ def test_settings_command_masks_secrets(site, monkeypatch):
     monkeypatch.setenv("DIGEST_LLM_API_KEY", "sk-secret-value")
     out = run(site, "settings").output
     assert "llm_api_key = '***'" in out and "sk-secret-value" not in out
+
+
+def test_preview_server_rerenders_when_a_record_changes(sample_site, settings_for):
+    import threading
+    import urllib.request
+
+    from digest_cli.preview import PreviewServer
+
+    server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        page = urllib.request.urlopen(server.url, timeout=5).read().decode()
+        assert "离散语音表征标记" in page
+        record = sample_site / "data" / str(SAMPLE_DAY) / "2601.19786.yaml"
+        record.write_text(record.read_text().replace("离散语音表征标记", "已改的译文"))
+        for _ in range(100):
+            if server.renders > 1:
+                break
+            stop.wait(0.05)
+        page = urllib.request.urlopen(server.url, timeout=5).read().decode()
+        assert "已改的译文" in page and server.renders == 2
+        record.write_text("title: [broken\n")  # mid-edit: the last good page stays
+        stop.wait(0.3)
+        assert "已改的译文" in urllib.request.urlopen(server.url, timeout=5).read().decode()
+    finally:
+        stop.set()
+        thread.join(5)

@@ -21,7 +21,9 @@ Query support: ``cat:X`` terms (any of them matches: they are taken as joined
 by OR, ``*`` wildcards allowed), ``submittedDate:[A TO B]`` and
 ``lastUpdatedDate:[A TO B]`` ranges (UTC, ``YYYYMMDD``, ``YYYYMMDDHHMM`` or
 ``YYYYMMDDHHMMSS``, both ends inclusive at the resolution given; ANDed with the
-categories). Other terms (``all:``, ``ti:``, ``au:``...) are ignored. A query
+categories, except that ranges in one parenthesised group joined by ``OR``, such as
+``(submittedDate:[A TO B] OR lastUpdatedDate:[A TO B])``, match when any of them
+does). Other terms (``all:``, ``ti:``, ``au:``...) are ignored. A query
 with neither ``search_query`` nor ``id_list`` matches nothing. ``id_list``
 ids are validated like arXiv does (HTTP 400 with an Atom error entry when one
 is malformed); an unknown well-formed id is simply absent from the answer.
@@ -52,6 +54,8 @@ _NEW_ID = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
 _OLD_ID = re.compile(r"^[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{7}(v\d+)?$")
 _CAT_TERM = re.compile(r"\bcat:([^\s()]+)", re.I)
 _RANGE_TERM = re.compile(r"\b(submittedDate|lastUpdatedDate):\[\s*(\d{8,14})\s+TO\s+(\d{8,14})\s*\]", re.I)
+_OR_GROUP = re.compile(r"\((?:\s*(?:submittedDate|lastUpdatedDate):\[[^\]]*\]\s*OR)+"
+                       r"\s*(?:submittedDate|lastUpdatedDate):\[[^\]]*\]\s*\)", re.I)
 _DEFAULT_PUBLISHED = datetime(2026, 1, 27, 18, 0, 0, tzinfo=timezone.utc)
 _UNSET: Any = object()
 
@@ -185,7 +189,9 @@ class FakeArxiv(FakeServer):
 
     Attributes: ``papers`` (list of paper dicts, insertion order = relevance
     order), ``requests`` (every request), ``query_requests`` (only
-    ``/api/query``), ``now`` (callable giving the feed's ``<updated>`` time).
+    ``/api/query``), ``now`` (callable giving the feed's ``<updated>`` time),
+    ``on_query`` (called with each ``/api/query`` request before it is answered,
+    e.g. to add a paper between two pages as arXiv does when it announces).
     """
 
     def __init__(self, now: Callable[[], datetime] | None = None) -> None:
@@ -196,6 +202,7 @@ class FakeArxiv(FakeServer):
         self._served: tuple[int, bytes, str] | None = None
         self._seq = 0
         self._state_lock = threading.Lock()
+        self.on_query: Callable[[RecordedRequest], None] | None = None
 
     # -- URLs ---------------------------------------------------------------
     @property
@@ -337,6 +344,8 @@ class FakeArxiv(FakeServer):
         if req.path.rstrip("/") != "/api/query" or req.method not in ("GET", "HEAD"):
             return Response(404, "<html><body><h1>Not Found</h1></body></html>",
                             {"Content-Type": "text/html; charset=utf-8"})
+        if self.on_query is not None:
+            self.on_query(req)
         with self._state_lock:
             fault = self._faults.pop(0) if self._faults else None
         kind = fault["kind"] if fault else None
@@ -442,15 +451,20 @@ class FakeArxiv(FakeServer):
             have = [c.lower() for c in paper["categories"]]
             if not any(fnmatch.fnmatchcase(h, c) for c in cats for h in have):
                 return False
-        for field_name, lo, hi in _RANGE_TERM.findall(query):
-            try:
-                start, end = _range_bounds(lo, hi)
-            except ValueError:
-                continue  # a range we do not understand is ignored
-            when = paper["published"] if field_name.lower() == "submitteddate" else paper["updated"]
-            if not (start <= when <= end):
+        for group in _OR_GROUP.findall(query):  # (range OR range): any of them
+            if not any(FakeArxiv._in_range(paper, *term) for term in _RANGE_TERM.findall(group)):
                 return False
-        return True
+        rest = _OR_GROUP.sub(" ", query)
+        return all(FakeArxiv._in_range(paper, *term) for term in _RANGE_TERM.findall(rest))
+
+    @staticmethod
+    def _in_range(paper: dict[str, Any], field_name: str, lo: str, hi: str) -> bool:
+        try:
+            start, end = _range_bounds(lo, hi)
+        except ValueError:
+            return True  # a range we do not understand is ignored
+        when = paper["published"] if field_name.lower() == "submitteddate" else paper["updated"]
+        return start <= when <= end
 
     # convenience for tests that build URLs by hand
     def build_query(self, **params: Any) -> str:
