@@ -60,7 +60,7 @@ def load_yaml(path: Path, typ: str = "safe") -> Any:
     except UnicodeDecodeError as exc:
         raise RecordError(f"not UTF-8 text ({exc.reason})", path=path) from None
     try:
-        return _fast_load(text) if typ == "safe" else _yaml(typ).load(text)
+        return loads(text) if typ == "safe" else _yaml(typ).load(text)
     except (YAMLError, ValueError) as exc:  # ValueError: e.g. a date like 2026-13-01
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -68,7 +68,7 @@ def load_yaml(path: Path, typ: str = "safe") -> Any:
         raise RecordError(f"malformed YAML: {problem}", path=path, line=line) from None
 
 
-def _fast_load(text: str) -> Any:
+def loads(text: str) -> Any:
     """Read-only load with the C parser when ruamel.yaml.clib is there (a bulk scan of
     thousands of records is several times faster than through the `YAML` object)."""
     try:
