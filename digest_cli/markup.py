@@ -2,13 +2,18 @@
 
 Jekyll runs Liquid over a post before kramdown sees it: `{% ... %}` fails the build and
 `{{ x }}` vanishes. kramdown then turns `<tag>` into raw HTML, a line starting with `#`
-into a heading, a line with `|` into a table, `---` under a line into a heading, and
-`[x]: url` or `{::comment}` lines into nothing at all.
+into a heading, a line with `|` into a table, `---` under a line into a heading, a ```
+line into a code block that runs into the next paper, `[x]: url` or `{::comment}` lines
+into nothing at all, and `[x](javascript:...)` into a link that runs script.
 
 The escapes are HTML character references (`&#35;` for `#`, ...), which kramdown and the
 browser show as the plain character, and Liquid's `raw` tag. Ordinary text, the seed post's
 included, contains none of the trigger sequences and is left byte for byte. Every escape
 is undone by the matching `unescape_*`, so a post can be imported back into its records.
+
+TeX between `$...$` or `$$...$$` is for MathJax, which reads the page text in the browser:
+there every character kramdown would act on (`\\`, `*`, `_`, quotes, ...) is a reference,
+so the TeX reaches MathJax as written (`$\\{x\\}$` keeps its braces, `$x^*$` no emphasis).
 """
 
 from __future__ import annotations
@@ -27,13 +32,32 @@ _ENTITY_CHARS = {"amp": "&", "lt": "<"}
 
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+# Only http(s) links: `[x](javascript:...)`, `data:` and the like stay text.
+_UNSAFE_LINK = re.compile(r"\]\((?![ \t]*https?://)", re.IGNORECASE)
+_DOUBLE_DOLLAR = re.compile(r"\$(?=\$)")  # kramdown's own math: MathJax does it instead
+_ESCAPED_DOLLAR = re.compile(r"\\(?=\$)")  # `\$` must reach MathJax with its backslash
+# The list items and block quotes a line may open with (`- `, `1. `, `> `): a definition
+# inside them is still a definition.
+_IN = r"^((?:[ \t]*(?:[-+*]|\d+\.)[ \t]+|[ \t]*>[ \t]?)*[ \t]*)"
 _LINE_TRIGGERS = [
-    re.compile(r"^(\s*)(#)"),  # a heading
+    re.compile(_IN + r"(#)"),  # a heading
     re.compile(r"^(\s{0,3})([-=*_])(?=(?:\s*\2){2,}\s*$)"),  # hr or setext underline
-    re.compile(r"^(\s*)(\[)(?=[^\]]*\]:)"),  # link or footnote definition
-    re.compile(r"^(\s*)(\*)(?=\[)"),  # abbreviation definition
+    re.compile(_IN + r"(\[)(?=[^\]]*\]:)"),  # link or footnote definition
+    re.compile(_IN + r"(\*)(?=\[)"),  # abbreviation definition
+    re.compile(_IN + r"(\^)(?=\s*$)"),  # end-of-block marker
+    re.compile(_IN + r"(:)(?=\s)"),  # definition list
 ]
-_INLINE_CHARS = {c: f"&#{ord(c)};" for c in "\\*_`[]#|"}
+# A fence opens a code block that runs to the next fence, in whatever paper that is.
+_FENCE = re.compile(_IN + r"([`~])(?=\2\2+[ \t]*\S*[ \t]*$)")
+# A newline would end the heading or list item: `&#10;` keeps the line whole.
+_INLINE_CHARS = {c: f"&#{ord(c)};" for c in "\\*_`[]#|\n"}
+
+# TeX: `$$...$$` (may span lines, not paragraphs) or `$...$` on one line.
+_MATH = re.compile(r"(?<![\\$])\$\$(?:(?!\n[ \t]*\n)[^$])+?\$\$"
+                   r"|(?<![\\$])\$(?!\$)[^$\n]+?(?<!\\)\$")
+_MATH_CHARS = {c: f"&#{ord(c)};" for c in "\\*_`[]'\"~|>"}
+_MATH_LINE_START = re.compile(r"^([ \t]*)([-+]|\d+(?=\.))")
+_MASK = "\ue000"  # stands for code span text while looking for TeX
 
 
 def _liquid(text: str) -> str:
@@ -49,32 +73,80 @@ def escape_inline(text: str) -> str:
     text = _ENTITY_LIKE.sub("&amp;", text)
     text = text.replace("<", "&lt;")
     text = "".join(_INLINE_CHARS.get(c, c) for c in text)
+    text = _DOUBLE_DOLLAR.sub("&#36;", text.replace("{:", "&#123;:"))
     return _liquid(text)
+
+
+def escape_author(name: str) -> str:
+    """One author of a `, `-joined list: a comma in the name must not split it on import."""
+    return escape_inline(name).replace(",", "&#44;")
 
 
 def escape_block(text: str) -> str:
     """Markdown written by an LLM or an editor: formatting kept, structure-breaking bits not."""
-    return _liquid("\n".join(_escape_line(line) for line in text.split("\n")))
+    masked = "\n".join(_CODE_SPAN.sub(lambda m: _MASK * len(m.group(0)), line)
+                       for line in text.split("\n"))
+    math = [m.span() for m in _MATH.finditer(masked)]
+    lines, offset = [], 0
+    for line in text.split("\n"):
+        lines.append(_escape_line(line, offset, math))
+        offset += len(line) + 1
+    return _liquid("\n".join(lines))
 
 
-def _escape_line(line: str) -> str:
+def _escape_line(line: str, offset: int, math: list[tuple[int, int]]) -> str:
+    fence = _FENCE.match(line)
+    spans = [] if fence else list(_CODE_SPAN.finditer(line))  # a fence line is all text
     pieces, last = [], 0
-    for span in _CODE_SPAN.finditer(line):  # code spans show their text literally already
-        pieces.append(_escape_text(line[last:span.start()]))
+    for span in spans:  # code spans show their text literally already
+        pieces.append(_escape_prose(line, last, span.start(), offset, math))
         pieces.append(span.group(0))
         last = span.end()
-    pieces.append(_escape_text(line[last:]))
+    pieces.append(_escape_prose(line, last, len(line), offset, math))
     line = "".join(pieces)
+    if fence:  # the prefix before the fence has nothing to escape: same position
+        line = line[:fence.start(2)] + _ref(fence.group(2)) + line[fence.start(2) + 1:]
     for pattern in _LINE_TRIGGERS:  # after: these add references that must stay as they are
         line = pattern.sub(lambda m: m.group(1) + _ref(m.group(2)), line, count=1)
     return line
 
 
+def _escape_prose(line: str, start: int, end: int, offset: int,
+                  math: list[tuple[int, int]]) -> str:
+    """`line[start:end]`, outside code spans: TeX parts one way, the rest the other."""
+    pieces, at = [], start
+    for m_start, m_end in math:
+        lo, hi = max(m_start - offset, at), min(m_end - offset, end)
+        if lo >= hi:
+            continue
+        pieces.append(_escape_text(line[at:lo]))
+        pieces.append(_escape_math(line[lo:hi], line_start=not line[:lo].strip()))
+        at = hi
+    pieces.append(_escape_text(line[at:end]))
+    return "".join(pieces)
+
+
 def _escape_text(text: str) -> str:
     text = _ENTITY_LIKE.sub("&amp;", text)
     text = _TAG_START.sub("&lt;", text)
-    text = text.replace("|", "&#124;")
-    return text.replace("{:", "&#123;:")
+    text = text.replace("|", "&#124;").replace("{:", "&#123;:").replace("![", "&#33;[")
+    text = _UNSAFE_LINK.sub("]&#40;", text)
+    text = _ESCAPED_DOLLAR.sub("&#92;", text)
+    return _DOUBLE_DOLLAR.sub("&#36;", text)
+
+
+def _escape_math(tex: str, line_start: bool) -> str:
+    """TeX for MathJax: nothing in it may look like Markdown, HTML or Liquid to kramdown."""
+    tex = _ENTITY_LIKE.sub("&amp;", tex).replace("<", "&lt;")
+    tex = "".join(_MATH_CHARS.get(c, c) for c in tex)
+    tex = _DOUBLE_DOLLAR.sub("&#36;", tex.replace("{:", "&#123;:").replace("--", "-&#45;"))
+    if line_start:  # a TeX line of a `$$` block must not start a list
+        tex = _MATH_LINE_START.sub(lambda m: m.group(1) + _refs(m.group(2)), tex, count=1)
+    return tex
+
+
+def _refs(text: str) -> str:
+    return "".join(_ref(c) for c in text)
 
 
 def _unentity(text: str) -> str:

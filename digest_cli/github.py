@@ -1,0 +1,220 @@
+"""A small client for the part of the GitHub REST API that publishing uses: find, create
+and update the pull request of a day, and put labels on it.
+
+Configured as GitHub Actions configures itself (GITHUB_API_URL, GITHUB_REPOSITORY,
+GITHUB_TOKEN, through `Settings`). The token travels only in the Authorization header:
+never in a URL, a log line or an error message.
+
+Every failure becomes a `GitHubError` (a `PublishError`) whose message is one line that
+says what to do about it; the HTTP status and GitHub's own message ride along.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from digest_cli import __version__
+from digest_cli.errors import PublishError
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "2022-11-28"
+ACTIONS_NOT_PERMITTED = "not permitted to create or approve pull requests"
+ALLOW_ACTIONS_SETTING = ("Settings > Actions > General > Workflow permissions > "
+                         '"Allow GitHub Actions to create and approve pull requests"')
+_RETRY_STATUSES = (500, 502, 503, 504)
+
+
+class GitHubError(PublishError):
+    """The GitHub API refused or failed; `status` and `github_message` say how."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 github_message: str = "", errors: list | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.github_message = github_message
+        self.errors = errors or []
+
+    def mentions(self, text: str) -> bool:
+        """True when GitHub's message or one of its `errors` contains `text`."""
+        texts = [self.github_message] + [str(e.get("message", "")) if isinstance(e, dict)
+                                         else str(e) for e in self.errors]
+        return any(text.lower() in t.lower() for t in texts)
+
+    def invalid_field(self, name: str) -> bool:
+        """True for a 422 that names `name` as an invalid field (e.g. an unknown head)."""
+        return any(isinstance(e, dict) and e.get("field") == name for e in self.errors)
+
+
+@dataclass
+class PullRequest:
+    """The fields of a pull request that publishing looks at."""
+
+    number: int
+    url: str
+    title: str
+    body: str
+    head: str
+    base: str
+    labels: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict) -> PullRequest:
+        return cls(number=int(data["number"]), url=str(data.get("html_url") or ""),
+                   title=str(data.get("title") or ""), body=str(data.get("body") or ""),
+                   head=str(data.get("head", {}).get("ref") or ""),
+                   base=str(data.get("base", {}).get("ref") or ""),
+                   labels=[str(x.get("name")) for x in data.get("labels") or []])
+
+
+class GitHub:
+    """The REST client for one repository (`owner/name`)."""
+
+    def __init__(self, api_url: str, repository: str, token: str, *, timeout: float = 30.0,
+                 retries: int = 2, retry_delay: float = 1.0) -> None:
+        import httpx  # imported here: `digest --help` stays fast
+
+        owner, _, name = repository.partition("/")
+        if not owner or not name or "/" in name:
+            raise PublishError(f"GITHUB_REPOSITORY must be owner/name, got {repository!r}")
+        self.repository, self.owner = repository, owner
+        self.api_url = api_url.rstrip("/")
+        self.retries, self.retry_delay = retries, retry_delay
+        self._client = httpx.Client(base_url=self.api_url, timeout=timeout, headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": f"digest/{__version__}",
+        })
+
+    @classmethod
+    def from_settings(cls, settings) -> GitHub:
+        """A client configured by GITHUB_API_URL, GITHUB_REPOSITORY and GITHUB_TOKEN."""
+        return cls(settings.github_api_url, settings.github_repository, settings.github_token,
+                   timeout=settings.github_timeout, retries=settings.github_retries,
+                   retry_delay=settings.github_retry_delay)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> GitHub:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- pull requests -------------------------------------------------------------
+    def find_pull(self, branch: str) -> PullRequest | None:
+        """The open pull request whose head is `branch` of this repository, if any."""
+        found = self._request("GET", f"/repos/{self.repository}/pulls", "list pull requests",
+                              params={"head": f"{self.owner}:{branch}", "state": "open",
+                                      "per_page": 100})
+        if not isinstance(found, list):
+            raise GitHubError(f"GitHub answered the pull request list of {self.repository} "
+                              "with something that is not a list")
+        pulls = [PullRequest.from_json(p) for p in found if isinstance(p, dict)]
+        pulls = [p for p in pulls if p.head == branch]  # GitHub ignores a malformed head
+        return min(pulls, key=lambda p: p.number) if pulls else None
+
+    def create_pull(self, branch: str, base: str, title: str, body: str) -> PullRequest:
+        """Open a pull request from `branch` into `base`."""
+        data = self._request("POST", f"/repos/{self.repository}/pulls", "create a pull request",
+                             json={"title": title, "head": branch, "base": base, "body": body})
+        return PullRequest.from_json(data)
+
+    def update_pull(self, number: int, **fields: str) -> PullRequest:
+        """Change the title and/or body of pull request `number`."""
+        data = self._request("PATCH", f"/repos/{self.repository}/pulls/{number}",
+                             f"update pull request #{number}", json=fields)
+        return PullRequest.from_json(data)
+
+    def add_labels(self, number: int, labels: list[str]) -> list[str]:
+        """Add `labels` to issue/PR `number` (missing labels are created); all its labels."""
+        data = self._request("POST", f"/repos/{self.repository}/issues/{number}/labels",
+                             f"label pull request #{number}", json={"labels": labels})
+        return [str(x.get("name")) for x in data if isinstance(x, dict)]
+
+    # -- transport -----------------------------------------------------------------
+    def _request(self, method: str, path: str, what: str, **kw: Any) -> Any:
+        """Send one request, retrying 5xx and connection failures; the decoded JSON."""
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            response = self._send(method, path, what, last, **kw)
+            if response is None or (response.status_code in _RETRY_STATUSES and not last):
+                log.warning("GitHub: %s failed (attempt %d), retrying", what, attempt + 1)
+                time.sleep(self.retry_delay * (attempt + 1))
+                continue
+            return self._decode(response, what)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(self, method: str, path: str, what: str, last: bool, **kw: Any):
+        import httpx
+
+        try:
+            return self._client.request(method, path, **kw)
+        except httpx.HTTPError as exc:  # the message of a transport error holds no token
+            if not last:
+                return None
+            raise GitHubError(f"cannot reach the GitHub API at {self.api_url} to {what} "
+                              f"({type(exc).__name__}: {exc}); check GITHUB_API_URL") from None
+
+    def _decode(self, response, what: str) -> Any:
+        if response.status_code >= 400:
+            raise api_error(response, what, self.repository)
+        try:
+            return response.json()
+        except ValueError:
+            raise GitHubError(f"GitHub answered {what} with status {response.status_code} "
+                              "but a body that is not JSON; check GITHUB_API_URL") from None
+
+
+def _body(response) -> tuple[str, list]:
+    try:
+        data = response.json()
+    except ValueError:
+        return "", []
+    if not isinstance(data, dict):
+        return "", []
+    errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+    return " ".join(str(data.get("message") or "").split())[:200], errors
+
+
+def api_error(response, what: str, repository: str) -> GitHubError:
+    """The one-line error for a 4xx/5xx answer: what happened and what to change."""
+    status = response.status_code
+    message, errors = _body(response)
+    said = f"{status} {message}".strip()
+    if status == 401:
+        text = f"GITHUB_TOKEN is invalid or expired (GitHub answered {said})"
+    elif status == 403 and ACTIONS_NOT_PERMITTED in message.lower():
+        text = (f"GitHub Actions is not permitted to create pull requests in {repository}: "
+                f"enable {ALLOW_ACTIONS_SETTING}")
+    elif status in (403, 429) and _rate_limited(response, message):
+        text = (f"GitHub's API rate limit is exhausted ({said}); re-run after "
+                f"{response.headers.get('x-ratelimit-reset', 'a while')} (epoch seconds)")
+    elif status == 403:
+        text = (f"GITHUB_TOKEN may not {what} in {repository} ({said}): give the workflow "
+                "`permissions: pull-requests: write` (and `contents: write`)")
+    elif status == 404:
+        text = (f"repository {repository} not found, or the token cannot access it (404): "
+                "check GITHUB_REPOSITORY and the token's access")
+    else:
+        detail = "; ".join(_error_text(e) for e in errors)
+        text = f"GitHub refused to {what} ({said}{': ' + detail if detail else ''})"
+    return GitHubError(text, status=status, github_message=message, errors=errors)
+
+
+def _rate_limited(response, message: str) -> bool:
+    return (response.headers.get("x-ratelimit-remaining") == "0"
+            or "rate limit" in message.lower())
+
+
+def _error_text(error: Any) -> str:
+    if not isinstance(error, dict):
+        return " ".join(str(error).split())[:200]
+    if error.get("message"):
+        return " ".join(str(error["message"]).split())[:200]
+    return " ".join(str(error.get(k)) for k in ("field", "code") if error.get(k))
