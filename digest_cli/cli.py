@@ -77,6 +77,38 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
     ctx.obj = Context(root)
 
 
+@cli.command()
+@click.option("--date", "day", type=DATE, help="The post date (YYYY-MM-DD; default: the "
+              "latest window that has closed). A past date backfills that day.")
+@click.option("--publish", is_flag=True, help="Then commit on branch digest/D, push, and "
+              "open or update the pull request.")
+@click.option("--offline", is_flag=True, help="Send no request to arXiv: replay cached "
+              "answers, or use the day's records when there are none.")
+@click.option("--no-llm", is_flag=True, help="Skip translation: untranslated papers show "
+              "their English abstract marked 待翻译.")
+@click.option("--force", is_flag=True, help="Re-translate machine-written texts that no "
+              "editor has touched.")
+@pass_ctx
+def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bool) -> None:
+    """The daily job: fetch, translate, render (and publish) one day.
+
+    When arXiv announced nothing in the window it prints "arXiv made no announcement in
+    this window", writes no post and exits 0. A failing stage is named, exit status 1;
+    running again finishes what was left.
+    """
+    from datetime import datetime, timezone
+
+    from digest_cli.fetch import default_day
+    from digest_cli.run import RunOptions, run_day
+
+    settings = ctx.settings()
+    now = datetime.now(timezone.utc)
+    target = _day(day) or default_day(settings, now)
+    click.echo(f"digest run {target}")
+    options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
+    run_day(settings, target, now=now, options=options, say=click.echo)
+
+
 @cli.command("import")
 @click.argument("posts", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -162,12 +194,18 @@ def sync(ctx: Context, day) -> None:
     from digest_cli.store import day_dates
     from digest_cli.writer import Writer
 
+    import os
+
     settings = ctx.settings()
     writer = Writer()
     for d in [_day(day)] if day is not None else day_dates(settings):
         report = sync_day(settings, d, writer)
         detail = "".join(f"\n  {pid}: {', '.join(f)}" for pid, f in report.imported.items())
         click.echo(f"{d}: {report.action}{detail}")
+        if report.imported and os.environ.get("GITHUB_ACTIONS") == "true":
+            post = settings.post_path(d).relative_to(settings.root)
+            click.echo(f"::notice file={post}::edited in the post: took "
+                       f"{', '.join(report.imported)} into data/{d}")
 
 
 @cli.command()
@@ -203,22 +241,36 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
 @cli.command()
 @click.option("--date", "day", type=DATE, required=True, help="The day to preview.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--serve", is_flag=True, help="Serve the page on localhost and re-render it "
+              "whenever a record of the day changes (Ctrl-C stops).")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port for --serve.")
 @pass_ctx
-def preview(ctx: Context, day, open_browser: bool) -> None:
-    """Write a standalone HTML preview of a day and print its path."""
-    from digest_cli.preview import render_preview
-    from digest_cli.store import load_day
-    from digest_cli.writer import Writer
+def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> None:
+    """Write a standalone HTML preview of a day and print its path.
+
+    The 详细解读 is rendered and folds open and closed; math is left to MathJax.
+    """
+    from digest_cli.preview import PreviewServer, write_preview
 
     settings = ctx.settings()
-    page = render_preview(load_day(settings, _day(day)), settings)
-    path = settings.root / settings.preview_dir / f"{_day(day).isoformat()}.html"
-    Writer().write(path, page)
-    click.echo(str(path))
+    if not serve:
+        path = write_preview(settings, _day(day))
+        click.echo(str(path))
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(path.resolve().as_uri())
+        return
+    server = PreviewServer(settings, _day(day), port=port)
+    click.echo(f"serving {server.url} (re-rendered when data/{_day(day)}/ changes; Ctrl-C stops)")
     if open_browser:
         import webbrowser
 
-        webbrowser.open(path.resolve().as_uri())
+        webbrowser.open(server.url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 @cli.command()
@@ -268,6 +320,9 @@ def translate(ctx: Context, day, force: bool, only: str | None) -> None:
     from digest_cli.store import day_dates
     from digest_cli.translate import translate_day
 
+    if not log.isEnabledFor(logging.DEBUG):  # a line per HTTP request would drown the rest
+        for name in ("httpx", "httpx2", "openai"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     settings = ctx.settings()
     days = day_dates(settings)
     target = _day(day) or (days[-1] if days else None)
@@ -330,6 +385,26 @@ def publish(ctx: Context, day) -> None:
         when = days[-1]
     for line in publish_day(settings, when).lines():
         click.echo(line)
+
+
+@cli.group()
+def glossary() -> None:
+    """The glossary of terms that goes into every prompt (glossary.yaml)."""
+
+
+@glossary.command("suggest")
+@click.option("--min-papers", type=int, default=2, show_default=True,
+              help="Propose a replacement made in at least this many papers.")
+@pass_ctx
+def glossary_suggest(ctx: Context, min_papers: int) -> None:
+    """Propose glossary lines from editors' corrections in git history (writes nothing)."""
+    from digest_cli.glossary import suggest_terms
+
+    suggestions = suggest_terms(ctx.settings(), min_papers=min_papers)
+    for s in suggestions:
+        click.echo(s.glossary_line())
+    if not suggestions:
+        click.echo("no suggestions: no replacement was made in enough papers")
 
 
 @cli.command("settings")

@@ -190,6 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default listen backlog (5) drops connections when a client opens 8 at
+    # once, and the kernel retries the dropped ones a second later: real services take it.
+    request_queue_size = 128
 
 
 class FakeServer:

@@ -12,7 +12,7 @@ import threading
 
 from ._base import FakeServer, RecordedRequest, Response
 
-__all__ = ["make_pdf", "paper_pdf", "FakePDFs"]
+__all__ = ["FakePDFs", "make_pdf", "paper_pdf"]
 
 
 def _escape(line: str) -> str:

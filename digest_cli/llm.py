@@ -1,0 +1,301 @@
+"""An async client for any OpenAI-compatible chat API, with the retries done here.
+
+The SDK's own retries are off (`max_retries=0`) so that this module can honour
+`Retry-After`, count what it spends, and lower the concurrency when the provider says
+"too many requests": an AIMD limiter, like TCP's congestion window, halves the number of
+requests in flight on a 429 and grows it back by one per `limit` successes.
+
+Errors split in two: `CallFailed` (this request gave up; the paper gets a Failure and the
+others go on) and `TranslateError` (no request can succeed: a bad key, an unknown model,
+no quota; the run stops). Neither ever carries the API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import heapq
+import itertools
+import logging
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from digest_cli.errors import TranslateError
+
+log = logging.getLogger(__name__)
+
+MAX_WAIT = 120.0  # longest single pause, whatever a Retry-After header asks for
+_RETRY_STATUS = {408, 409, 429}  # plus every 5xx
+_FATAL_STATUS = {401: "the API key was rejected", 403: "the API key may not use this model",
+                 404: "unknown model or wrong base URL"}
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+def approx_tokens(text: str) -> int:
+    """A rough token count: one per CJK character, one per four other characters."""
+    cjk = sum(1 for ch in text if "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    return cjk + math.ceil((len(text) - cjk) / 4)
+
+
+class CallFailed(Exception):
+    """One request gave up after its retries; `reason` is safe to store and show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Answer:
+    """What the model said, and what it cost."""
+
+    text: str
+    finish_reason: str | None
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass
+class Usage:
+    """Requests and tokens spent in one run, in total and per kind of text."""
+
+    calls: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    waits: list[float] = field(default_factory=list)
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, kind: str, answer: Answer) -> None:
+        """Count one answered request."""
+        row = self.by_kind.setdefault(kind, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+        row["calls"] += 1
+        row["input_tokens"] += answer.input_tokens
+        row["output_tokens"] += answer.output_tokens
+
+    def total(self, name: str) -> int:
+        return sum(row[name] for row in self.by_kind.values())
+
+    def cost(self, settings) -> float:
+        """Estimated cost in the currency of the price settings."""
+        return (self.total("input_tokens") * settings.price_input_per_mtok
+                + self.total("output_tokens") * settings.price_output_per_mtok) / 1e6
+
+
+class AdaptiveLimiter:
+    """At most `limit` holders at once, served in priority order (lowest first); the limit
+    halves on overload and creeps back up.
+
+    A burst of 429s answers requests that all started under the same limit, so only the
+    first of them halves it: each holder gets the limiter's epoch, and a decrease from an
+    older epoch is ignored.
+    """
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = max(1, ceiling)
+        self.limit = float(self.ceiling)
+        self.lowest = self.ceiling
+        self.in_flight = 0
+        self.epoch = 0
+        self._cond: asyncio.Condition | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiting: list[tuple[int, int]] = []  # a heap of (priority, arrival)
+        self._arrivals = itertools.count()
+
+    @asynccontextmanager
+    async def slot(self, priority: int = 0) -> AsyncIterator[int]:
+        """Hold one slot; yields the epoch to pass to `overloaded`."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a client may serve several runs, each in its own loop
+            self._cond, self._loop = asyncio.Condition(), loop
+        async with self._cond:
+            await self._wait_turn((priority, next(self._arrivals)))
+            self.in_flight += 1
+            self._cond.notify_all()  # the next in line may fit too
+        try:
+            yield self.epoch
+        finally:
+            async with self._cond:
+                self.in_flight -= 1
+                self._cond.notify_all()
+
+    async def _wait_turn(self, entry: tuple[int, int]) -> None:
+        heapq.heappush(self._waiting, entry)
+        try:
+            await self._cond.wait_for(
+                lambda: self.in_flight < int(self.limit) and self._waiting[0] == entry)
+        finally:
+            self._waiting.remove(entry)
+            heapq.heapify(self._waiting)
+
+    def succeeded(self) -> None:
+        """Additive increase: one more slot after about `limit` successes."""
+        self.limit = min(float(self.ceiling), self.limit + 1.0 / self.limit)
+
+    def overloaded(self, epoch: int) -> None:
+        """Multiplicative decrease, once per burst."""
+        if epoch != self.epoch:
+            return
+        self.epoch += 1
+        self.limit = max(1.0, self.limit / 2)
+        self.lowest = min(self.lowest, int(self.limit))
+        log.info("rate limited: at most %d LLM requests in flight now", int(self.limit))
+
+
+class LLM:
+    """Chat completions with retries, Retry-After, adaptive concurrency and usage counts."""
+
+    def __init__(self, settings, *, sdk: Any = None, sleep: Sleep = asyncio.sleep,
+                 rng: random.Random | None = None) -> None:
+        self.settings = settings
+        self.limiter = AdaptiveLimiter(settings.llm_concurrency)
+        self.usage = Usage()
+        self._sdk, self._own_sdk = sdk, sdk is None
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    @classmethod
+    def from_settings(cls, settings, **kw: Any) -> LLM:
+        """A client for `settings`; TranslateError naming the variable when there is no key."""
+        if not settings.llm_api_key:
+            raise TranslateError(
+                f"no LLM API key: set the environment variable {settings.llm_api_key_env} "
+                "(the setting llm_api_key_env names the variable to read)")
+        return cls(settings, **kw)
+
+    def _client(self) -> Any:
+        if self._sdk is None:
+            import openai  # heavy: only when a request is made
+
+            self._sdk = openai.AsyncOpenAI(
+                base_url=self.settings.llm_base_url, api_key=self.settings.llm_api_key,
+                timeout=self.settings.llm_timeout, max_retries=0)
+        return self._sdk
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections of a client this object created."""
+        if self._own_sdk and self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None
+
+    async def complete(self, messages: list[dict[str, str]], model: str, kind: str,
+                       priority: int = 0) -> Answer:
+        """One answer, retried on 429, 5xx, timeouts and broken bodies. Lower `priority`
+        goes first when requests queue (so papers finish in order, not all at the end)."""
+        last = "no attempt made"
+        for attempt in range(self.settings.llm_retries + 1):
+            if attempt:
+                self.usage.retries += 1
+            async with self.limiter.slot(priority) as epoch:
+                try:
+                    answer = await self._ask(messages, model)
+                except Exception as exc:  # noqa: BLE001 - sorted: retry, give up or stop
+                    wait, last = self._on_error(exc, attempt, epoch)
+                else:
+                    self.limiter.succeeded()
+                    self.usage.add(kind, answer)
+                    return answer
+            self.usage.waits.append(wait)
+            await self._sleep(wait)
+        if last.startswith("connection") and not self.usage.by_kind:
+            # Nothing has got through in this run: the endpoint is down or wrong, and every
+            # other paper would fail the same way.
+            raise TranslateError(f"{last}; no request has succeeded (is llm_base_url right?)")
+        raise CallFailed(f"{last} (gave up after {self.settings.llm_retries} retries)")
+
+    async def _ask(self, messages: list[dict[str, str]], model: str) -> Answer:
+        self.usage.calls += 1
+        response = await self._client().chat.completions.create(
+            model=model, messages=messages, temperature=self.settings.llm_temperature)
+        choice = response.choices[0]
+        text = choice.message.content or ""
+        usage = response.usage
+        return Answer(
+            text=text, finish_reason=choice.finish_reason,
+            input_tokens=usage.prompt_tokens if usage else approx_tokens(str(messages)),
+            output_tokens=usage.completion_tokens if usage else approx_tokens(text))
+
+    def _on_error(self, exc: Exception, attempt: int, epoch: int) -> tuple[float, str]:
+        """(seconds to wait, reason) for a retryable error; raises for the others."""
+        import openai
+
+        backoff = self._backoff(attempt)
+        if isinstance(exc, openai.APIStatusError):
+            return self._on_status(exc, backoff, epoch)
+        if isinstance(exc, openai.APITimeoutError):
+            return backoff, f"timed out after {self.settings.llm_timeout:g} s"
+        if isinstance(exc, openai.APIConnectionError):
+            return backoff, f"connection to {self.settings.llm_base_url} failed"
+        if isinstance(exc, (ValueError, openai.APIResponseValidationError)):
+            return backoff, "malformed response body"
+        raise exc
+
+    def _on_status(self, exc: Any, backoff: float, epoch: int) -> tuple[float, str]:
+        status = exc.status_code
+        code = _error_code(exc)
+        reason = f"HTTP {status}" + (f" ({code})" if code else "")
+        if status in _FATAL_STATUS or code == "insufficient_quota":
+            what = _FATAL_STATUS.get(status, "the account has no quota left")
+            raise TranslateError(f"{self.settings.llm_base_url}: {reason}: {what} "
+                                 f"(the key comes from {self.settings.llm_api_key_env})")
+        if status == 429:
+            self.usage.rate_limited += 1
+            self.limiter.overloaded(epoch)
+            return min(MAX_WAIT, retry_after(exc.response.headers) or backoff), reason
+        if status in _RETRY_STATUS or status >= 500:
+            return backoff, reason
+        raise CallFailed(f"{reason}: {self._redact(_error_message(exc))}")
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so retries of a burst do not land together."""
+        base = self.settings.llm_backoff * (2 ** attempt)
+        return min(MAX_WAIT, base * (0.5 + self._rng.random() / 2))
+
+    def _redact(self, text: str) -> str:
+        key = self.settings.llm_api_key
+        return text.replace(key, "***") if key else text
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds asked for by `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _error_code(exc: Any) -> str | None:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("code"):
+            return str(inner["code"])
+    return getattr(exc, "code", None)
+
+
+def _error_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])[:300]
+    return str(exc)[:300]

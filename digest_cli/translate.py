@@ -1,0 +1,384 @@
+"""`digest translate`: fill in each record's Chinese translation and 详细解读.
+
+Per paper, for each missing text: build the prompt (the paper's text is untrusted and
+fenced in `<paper>`), take the answer from the cache or ask the LLM, normalise it,
+validate it, send a repair prompt while it is invalid, then re-read the record and write
+what is still the machine's to write. All papers run at once; the LLM client's limiter
+bounds the requests in flight. A paper is written as soon as its answers are in, so a
+killed run loses only the requests in flight, and the answer cache makes a re-run pay
+for nothing else.
+
+Never rewritten: a reviewed paper, an edited text, a text from an import or an editor.
+`force` redoes the other (machine-owned) texts and asks the LLM again instead of using
+cached answers: it is for "this answer is bad, get a new one".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from digest_cli import fulltext, validate
+from digest_cli.errors import RecordError, TranslateError
+from digest_cli.llm import LLM, CallFailed
+from digest_cli.model import ArxivId, Failure, MachineText, Paper, text_hash
+from digest_cli.prompts import Prompt, fill, load_prompt
+from digest_cli.store import (
+    MANIFEST,
+    load_day,
+    load_paper,
+    load_yaml,
+    manifest_from_dict,
+    paper_path,
+    write_manifest,
+    write_paper,
+)
+from digest_cli.writer import Writer, write_atomic
+
+log = logging.getLogger(__name__)
+
+KINDS = ("translation", "analysis")
+FULL_TEXT_INTRO = "正文（节选，已去掉参考文献）：\n"
+ABSTRACT_ONLY = "- 这篇论文的正文暂不可得：只依据摘要撰写，摘要里没有的细节不要编造。\n"
+_DELIMITER = re.compile(r"<\s*/?\s*paper\s*>", re.IGNORECASE)
+
+Progress = Callable[[str, str, int, int], None]  # (paper id, done|failed, finished, total)
+
+
+class InvalidAnswer(Exception):
+    """The answer stayed invalid after every repair prompt."""
+
+
+@dataclass
+class Outcome:
+    """What one field of one paper came to: a text, or why there is none."""
+
+    kind: str
+    text: MachineText | None = None
+    failure: str | None = None
+    cached: bool = False
+
+
+@dataclass
+class TranslateReport:
+    """What a run did: plain data for the CLI's summary and for `digest run`."""
+
+    day: date
+    papers: int = 0
+    done: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (id, field, reason)
+    skipped: int = 0
+    cached: int = 0
+    usage: dict = field(default_factory=dict)
+    wall_seconds: float = 0.0
+
+    def summary_lines(self) -> list[str]:
+        """The closing summary a command prints."""
+        failed_papers = len({pid for pid, _, _ in self.failed})
+        lines = [(f"translate {self.day.isoformat()}: {len(self.done)} papers done, "
+                  f"{failed_papers} failed, {self.skipped} skipped (nothing to do); "
+                  f"{self.cached} answers from the cache")]
+        u = self.usage
+        if u.get("calls"):
+            lines.append(f"LLM: {u['calls']} requests, {u['input_tokens']:,} tokens in, "
+                         f"{u['output_tokens']:,} out, cost ≈ ${u['cost']:.4f}; "
+                         f"{u['retries']} retries, {u['rate_limited']} rate limited")
+        lines.append(f"wall time {self.wall_seconds:.1f} s")
+        lines += [f"failed: {pid} {name}: {reason}" for pid, name, reason in self.failed]
+        return lines
+
+
+def fields_to_do(paper: Paper, force: bool = False) -> list[str]:
+    """The texts of `paper` this run may write: missing ones, and with `force` the
+    machine-owned ones. Nothing of a reviewed paper."""
+    if paper.reviewed:
+        return []
+    todo = []
+    for kind in KINDS:
+        current = getattr(paper, kind)
+        if current is None or (current.machine_owned and (force or not current.text.strip())):
+            todo.append(kind)
+    return todo
+
+
+def translate_day(settings, day_date: date, *, force: bool = False, only: str | None = None,
+                  client: LLM | None = None, now: Callable[[], datetime] | None = None,
+                  on_progress: Progress | None = None) -> TranslateReport:
+    """Translate the papers of `day_date` that need it; returns at once (no key needed)
+    when none does. Raises TranslateError when the LLM cannot be used at all."""
+    started = time.monotonic()
+    day = load_day(settings, day_date)
+    papers = _select(day.papers, only, day_date)
+    todo = [(paper, fields) for paper in papers if (fields := fields_to_do(paper, force))]
+    report = TranslateReport(day_date, papers=len(papers), skipped=len(papers) - len(todo))
+    if not todo:
+        return report
+    llm = client or LLM.from_settings(settings)
+    run = _Run(settings, day_date, llm, report, force=force, now=now, on_progress=on_progress)
+    try:
+        asyncio.run(run.all(todo))
+    finally:  # tokens spent before a fatal error count too
+        report.wall_seconds = time.monotonic() - started
+        report.usage = usage_summary(llm, settings, report.wall_seconds)
+        if report.usage["calls"]:
+            record_usage(settings, day_date, report.usage)
+    return report
+
+
+def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper]:
+    if only is None:
+        return papers
+    try:
+        base = ArxivId.parse(only).base
+    except ValueError as exc:
+        raise TranslateError(str(exc)) from None
+    chosen = [p for p in papers if p.id.base == base]
+    if not chosen:
+        raise TranslateError(f"{only} is not among the papers of {day_date.isoformat()}")
+    return chosen
+
+
+def usage_summary(llm: LLM, settings, wall_seconds: float) -> dict:
+    """Requests, tokens, cost and time of a run, as stored in the manifest."""
+    u = llm.usage
+    analysis = u.by_kind.get("analysis", {})
+    return {"calls": u.calls, "input_tokens": u.total("input_tokens"),
+            "output_tokens": u.total("output_tokens"),
+            "analysis_input_tokens": analysis.get("input_tokens", 0),
+            "cost": round(u.cost(settings), 6), "retries": u.retries,
+            "rate_limited": u.rate_limited, "lowest_concurrency": llm.limiter.lowest,
+            "wall_seconds": round(wall_seconds, 1)}
+
+
+_SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens", "cost",
+           "wall_seconds")
+
+
+def record_usage(settings, day_date: date, usage: dict) -> None:
+    """Add a run's spending to the day manifest's `usage.translate` (totals over runs)."""
+    folder = settings.day_path(day_date)
+    path = folder / MANIFEST
+    manifest = manifest_from_dict(load_yaml(path), path)
+    old = manifest.usage.get("translate") or {}
+    manifest.usage["translate"] = {name: _add(old.get(name, 0), usage[name])
+                                   for name in _SUMMED}
+    write_manifest(folder, manifest, Writer())
+
+
+def _add(old, new):
+    return round(float(old) + new, 6) if isinstance(new, float) else int(old) + new
+
+
+# -- the answer cache -------------------------------------------------------------------
+
+class AnswerCache:
+    """Valid answers on disk, one JSON file per (paper id and version, kind, model,
+    prompt version, prompt text): a re-run of a finished or killed day asks nothing twice.
+    The prompt text is in the key so a new glossary or a full text that became available
+    is asked anew."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, pid: ArxivId, kind: str, model: str, prompt: Prompt,
+             messages: list[dict[str, str]]) -> Path:
+        """Where the answer to exactly this question is kept."""
+        key = json.dumps([model, prompt.version, messages], ensure_ascii=False)
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+        return self.folder / kind / f"{pid.file_stem}v{pid.version or 0}" / f"{digest}.json"
+
+    def get(self, path: Path) -> str | None:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["text"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, path: Path, text: str, model: str, prompt: Prompt) -> None:
+        data = {"text": text, "model": model, "prompt_version": prompt.version}
+        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
+
+
+# -- prompts ----------------------------------------------------------------------------
+
+def glossary_text(settings) -> str:
+    """The glossary as prompt lines (`- term → 中文`); a note when there is none."""
+    path = settings.root / settings.glossary_file
+    if not path.is_file():
+        return "（无）"
+    data = load_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise RecordError("the glossary must map English terms to Chinese (or `keep`)",
+                          path=path)
+    return "\n".join(f"- {term} → {'保留英文' if str(zh).strip().lower() == 'keep' else zh}"
+                     for term, zh in data.items())
+
+
+def fence(text: str) -> str:
+    """Untrusted text made unable to close the `<paper>` fence around it."""
+    return _DELIMITER.sub("(paper)", text or "")
+
+
+def problems_of(kind: str, text: str, paper: Paper) -> list[str]:
+    """What is wrong with a normalised answer (empty: it may be stored)."""
+    if kind == "translation":
+        return validate.translation_problems(text, paper.abstract)
+    return validate.analysis_problems(text)
+
+
+def normalise(kind: str, text: str) -> str:
+    if kind == "translation":
+        return validate.normalise_translation(text)
+    return validate.normalise_analysis(text)
+
+
+# -- one run ----------------------------------------------------------------------------
+
+class _Run:
+    """The state of one `translate_day` call inside its event loop."""
+
+    def __init__(self, settings, day_date: date, llm: LLM, report: TranslateReport, *,
+                 force: bool, now: Callable[[], datetime] | None,
+                 on_progress: Progress | None) -> None:
+        self.settings, self.llm, self.report, self.force = settings, llm, report, force
+        self.folder = settings.day_path(day_date)
+        self.prompts = {name: load_prompt(name) for name in (*KINDS, "repair")}
+        self.glossary = glossary_text(settings)
+        self.cache = AnswerCache(settings.cache_path / "llm")
+        self.writer = Writer()
+        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.on_progress = on_progress
+        self.finished, self.total = 0, 0
+        self.pdf_slots: asyncio.Semaphore | None = None
+
+    async def all(self, todo: list[tuple[Paper, list[str]]]) -> None:
+        """Every paper at once; the LLM limiter and the PDF semaphore pace them."""
+        self.total = len(todo)
+        self.pdf_slots = asyncio.Semaphore(max(1, self.settings.pdf_concurrency))
+        try:
+            await asyncio.gather(*(self.paper(paper, fields, rank)
+                                   for rank, (paper, fields) in enumerate(todo)))
+        finally:
+            await self.llm.aclose()
+
+    async def paper(self, paper: Paper, fields: list[str], rank: int) -> None:
+        outcomes = await asyncio.gather(*(self.field(paper, kind, rank) for kind in fields))
+        # A round-trip YAML write takes tens of ms: off the loop, so requests keep flowing.
+        outcomes = await asyncio.to_thread(self.save, paper, list(outcomes))
+        self.tally(paper, outcomes)
+
+    async def field(self, paper: Paper, kind: str, rank: int) -> Outcome:
+        """One text of one paper: cached, asked (and repaired), or a failure."""
+        if not paper.abstract.strip():
+            return Outcome(kind, failure="the record has no abstract to work from")
+        model = self.settings.llm_model if kind == "translation" else self.settings.analysis_model
+        prompt = self.prompts[kind]
+        messages, source = await self.messages(paper, kind)
+        where = self.cache.path(paper.id, kind, model, prompt, messages)
+        cached = None if self.force else self.cache.get(where)
+        if cached is not None and not problems_of(kind, cached, paper):
+            return Outcome(kind, self.machine_text(cached, model, prompt, source), cached=True)
+        try:
+            text = await self.ask(paper, kind, model, messages, rank)
+        except (CallFailed, InvalidAnswer) as exc:
+            log.warning("[%s] %s failed: %s", paper.id, kind, exc)
+            return Outcome(kind, failure=str(exc))
+        self.cache.put(where, text, model, prompt)
+        return Outcome(kind, self.machine_text(text, model, prompt, source))
+
+    def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
+        stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
+        return MachineText(text=text, model=model, prompt_version=prompt.version,
+                           generated_at=stamp, source=source, hash=text_hash(text))
+
+    async def messages(self, paper: Paper, kind: str) -> tuple[list[dict[str, str]], str]:
+        """The chat messages for `kind`, and the source they draw on."""
+        values = {"title": fence(paper.title), "abstract": fence(paper.abstract.strip()),
+                  "glossary": self.glossary}
+        if kind == "translation":
+            return self.prompts[kind].messages(**values), "abstract"
+        body = await self.full_text(paper)
+        if body:
+            values.update(body=FULL_TEXT_INTRO + fence(body), source_note="")
+        else:
+            values.update(body="", source_note=ABSTRACT_ONLY)
+        return self.prompts[kind].messages(**values), "full_text" if body else "abstract"
+
+    async def full_text(self, paper: Paper) -> str | None:
+        async with self.pdf_slots:
+            try:
+                return await asyncio.to_thread(fulltext.full_text, self.settings, paper.id)
+            except OSError as exc:  # a cache that cannot be written is no reason to fail
+                log.warning("[%s] full text unavailable: %s", paper.id, exc)
+                return None
+
+    async def ask(self, paper: Paper, kind: str, model: str,
+                  messages: list[dict[str, str]], rank: int) -> str:
+        """A valid answer, sending repair prompts while it is not; InvalidAnswer after
+        `llm_repair_attempts` repairs."""
+        repairs = self.settings.llm_repair_attempts
+        for attempt in range(repairs + 1):
+            answer = await self.llm.complete(messages, model, kind, priority=rank)
+            text = normalise(kind, answer.text)
+            problems = problems_of(kind, text, paper)
+            if answer.finish_reason == "length":
+                problems.append("the answer was cut off (too long); write it more briefly")
+            if not problems:
+                return text
+            log.info("[%s] invalid %s (attempt %d): %s", paper.id, kind, attempt + 1,
+                     "; ".join(problems))
+            messages = messages + [{"role": "assistant", "content": answer.text},
+                                   {"role": "user", "content": self.repair_prompt(problems)}]
+        raise InvalidAnswer(f"invalid answer after {repairs} repair prompts: "
+                            + "; ".join(problems))
+
+    def repair_prompt(self, problems: list[str]) -> str:
+        listed = "\n".join(f"- {problem}" for problem in problems)
+        return fill(self.prompts["repair"].user, {"problems": listed})
+
+    def save(self, paper: Paper, outcomes: list[Outcome]) -> list[Outcome]:
+        """Re-read the record (an editor may have changed it meanwhile) and write the new
+        texts into the fields that are still the machine's; returns what came of them."""
+        try:
+            fresh = load_paper(paper_path(self.folder, paper.id))
+        except RecordError as exc:
+            log.error("[%s] not written: %s", paper.id, exc)
+            outcomes = [Outcome(o.kind, failure=f"record unreadable: {exc}") for o in outcomes]
+        else:
+            before = copy.deepcopy(fresh)
+            self.apply(fresh, outcomes)
+            if fresh != before:  # an identical answer leaves the file as the editor left it
+                write_paper(self.folder, fresh, self.writer)
+        return outcomes
+
+    def apply(self, paper: Paper, outcomes: list[Outcome]) -> None:
+        allowed = fields_to_do(paper, self.force)
+        stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
+        for outcome in outcomes:
+            if outcome.kind not in allowed:
+                log.info("[%s] %s was changed meanwhile; left as it is", paper.id, outcome.kind)
+                continue
+            paper.failures = [f for f in paper.failures if f.field != outcome.kind]
+            if outcome.text is not None:
+                setattr(paper, outcome.kind, outcome.text)
+            else:
+                paper.failures.append(Failure(outcome.kind, outcome.failure or "", stamp))
+
+    def tally(self, paper: Paper, outcomes: list[Outcome]) -> None:
+        failures = [(str(paper.id.base), o.kind, o.failure) for o in outcomes if o.failure]
+        self.report.failed += failures
+        self.report.cached += sum(o.cached for o in outcomes)
+        if not failures:
+            self.report.done.append(paper.id.base)
+        self.finished += 1
+        if self.on_progress is not None:
+            self.on_progress(paper.id.base, "failed" if failures else "done", self.finished,
+                             self.total)

@@ -1,0 +1,229 @@
+"""Rules an LLM answer must pass before it is stored, and the normalisation that fixes
+the harmless faults (a preamble, a code fence, `## 1)` headings) without a new request.
+
+Two layers, both plain functions of text so `digest check` can run them on stored texts:
+
+- `normalise_translation` / `normalise_analysis`: rewrite what can be rewritten safely.
+- `translation_problems` / `analysis_problems`: what is still wrong, one line per problem,
+  phrased so it can go into a repair prompt and into a record's `failures`.
+
+The 详细解读 layout is the old blog's: a `1)  ` line (digit, paren, two spaces), then
+`- **小标题**：...` bullets (nested bullets and trailing two-space line breaks allowed),
+a blank line, `2)  `, ..., three parts in order.
+"""
+
+from __future__ import annotations
+
+import re
+
+from digest_cli.model import clean_text
+
+# -- shared pieces ----------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+_MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
+_DOLLAR = re.compile(r"(?<!\\)\$")
+# Numbers a translation must keep: decimals (27.84) and percentages (15%).
+_KEPT_NUMBER = re.compile(r"\d+\.\d+|\d+(?=\s*[%％])")
+_PREAMBLES = [
+    re.compile(r"^\s*\**(以下|下面|这)是[^。\n]{0,24}?(翻译|译文|解读|中文)[^。\n]{0,12}?[:：]\**\s*"),
+    re.compile(r"^\s*\**(中文)?(翻译|译文|解读|摘要翻译)(如下)?\**[:：]\**\s*"),
+    re.compile(r"^\s*\**(Chinese )?(translation|analysis)\**\s*[:：]\**\s*", re.IGNORECASE),
+    re.compile(r"^\s*(好的|当然|没问题)[，,！!。][^\n]{0,40}?[:：。]\s*"),
+]
+MIN_CJK_RATIO = 0.35  # the seed's most English-laden translation has 0.67
+MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK characters among CJK characters and Latin letters (1.0 for no letters)."""
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    return cjk / (cjk + latin) if cjk + latin else 0.0
+
+
+def strip_fences(text: str) -> str:
+    """Drop Markdown code fence lines (```markdown ... ```), keeping what they wrap."""
+    return "\n".join(line for line in text.split("\n") if not _FENCE.match(line))
+
+
+def strip_preamble(text: str) -> str:
+    """Drop a chatty lead-in such as `以下是翻译：` from the start of an answer."""
+    text = text.lstrip()
+    for pattern in _PREAMBLES:
+        match = pattern.match(text)
+        if match:
+            return text[match.end():].lstrip()
+    return text
+
+
+def _common_problems(text: str) -> list[str]:
+    """Faults that break any stored text."""
+    problems = []
+    if any(_FENCE.match(line) for line in text.split("\n")):
+        problems.append("contains a code fence (```); answer with plain Markdown")
+    if _HTML_TAG.search(text):
+        problems.append("contains HTML tags; answer with plain Markdown only")
+    if len(_DOLLAR.findall(text)) % 2:
+        problems.append("unbalanced `$` (every inline formula needs an opening and a closing $)")
+    if strip_preamble(text) != text.lstrip():
+        problems.append("starts with a preamble (such as 以下是翻译); give only the answer")
+    if cjk_ratio(text) < MIN_CJK_RATIO:
+        problems.append("not written in Chinese")
+    return problems
+
+
+def _math(text: str) -> set[str]:
+    return {re.sub(r"\s+", "", m) for m in _MATH.findall(text)}
+
+
+def _numbers(text: str) -> set[str]:
+    text = text.translate(str.maketrans("０１２３４５６７８９．", "0123456789."))
+    return set(_KEPT_NUMBER.findall(text.replace(",", "")))
+
+
+# -- translation ------------------------------------------------------------------------
+
+def normalise_translation(text: str) -> str:
+    """The answer without fences, preamble, stray headings marks or surrounding blank lines."""
+    text = strip_preamble(strip_fences(clean_text(text)))
+    lines = [_HEADING.sub("", line) for line in text.split("\n")]
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def translation_problems(text: str, abstract: str) -> list[str]:
+    """Why `text` is not an acceptable translation of `abstract` (empty list: it is)."""
+    if not text.strip():
+        return ["the answer is empty"]
+    problems = _common_problems(text)
+    if any(_HEADING.match(line) for line in text.split("\n")):
+        problems.append("contains Markdown headings; give one plain paragraph")
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    wanted = max(1, len([p for p in re.split(r"\n\s*\n", abstract.strip()) if p.strip()]))
+    if len(paragraphs) > wanted:
+        problems.append(f"has {len(paragraphs)} paragraphs; the abstract has {wanted} "
+                        "(translate only the abstract, add no notes)")
+    if abstract.strip() and len(text) < MIN_LENGTH_RATIO * len(abstract):
+        problems.append("much shorter than the abstract; translate all of it")
+    missing = sorted(_numbers(abstract) - _numbers(text))
+    if missing:
+        problems.append("drops numbers of the abstract: " + ", ".join(missing))
+    lost_math = sorted(_math(abstract) - _math(text))
+    if lost_math:
+        problems.append("drops formulas of the abstract: " + ", ".join(f"${m}$" for m in lost_math))
+    return problems
+
+
+# -- 详细解读 ----------------------------------------------------------------------------
+
+PARTS = ("1", "2", "3")
+# A part marker as models write it: `1)`, `1）背景`, `## 1) 背景`, `**2. 方法**`, `### 3、结果`.
+_MARKER = re.compile(
+    r"^(?P<hash>#{1,6}\s*)?(?:\*\*)?(?P<num>[1-9])\s*(?P<sep>[)）.、:：])\s*"
+    r"(?P<title>.*?)\s*(?:\*\*)?\s*[:：]?\s*$")
+_GOOD_MARKER = re.compile(r"^([1-9])\)  $")
+_BULLET = re.compile(r"^\s*[-*+]\s")
+_TITLE_CHARS = 20  # longer "titles" on a part line are sentences
+
+
+def _marker(line: str) -> tuple[str, str] | None:
+    """(part number, title) when `line` starts a part; plain `1. x` lines are list items."""
+    match = _MARKER.match(line)
+    if not match:
+        return None
+    if not match.group("hash") and match.group("sep") not in ")）":
+        return None
+    return match.group("num"), match.group("title").strip("*：: ").strip()
+
+
+def _split_parts(text: str) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
+    """Lines before the first marker, and (number, title, lines) for each part."""
+    preamble: list[str] = []
+    parts: list[tuple[str, str, list[str]]] = []
+    for line in text.split("\n"):
+        found = _marker(line)
+        if found:
+            parts.append((found[0], found[1], []))
+        elif parts:
+            parts[-1][2].append(line)
+        else:
+            preamble.append(line)
+    return preamble, parts
+
+
+def _part_body(title: str, lines: list[str]) -> list[str]:
+    """A part's lines, trimmed, with the marker line's own words kept where they say
+    something: `1) 背景：...` becomes a bullet; a bare heading title leads a bullet-less body."""
+    lines = [_demote(line) for line in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    label, _, rest = re.split(r"([:：])", title, maxsplit=1) if re.search("[:：]", title) \
+        else (title, "", "")
+    label, rest = label.strip(" *"), rest.strip(" *")
+    if rest:
+        lines.insert(0, f"- **{label}**：{rest}")
+    elif title and lines and not any(_BULLET.match(line) for line in lines):
+        lines[0] = f"- **{title}**：{lines[0].strip()}"
+    elif len(title) > _TITLE_CHARS:  # a sentence rather than a title: keep it
+        lines.insert(0, title)
+    return lines
+
+
+def _demote(line: str) -> str:
+    """A `### 小标题` line inside a part becomes a bold line: headings break the layout."""
+    if _HEADING.match(line):
+        title = _HEADING.sub("", line).strip().strip("*").strip()
+        return f"**{title}**" if title else ""
+    return line
+
+
+def normalise_analysis(text: str) -> str:
+    """The answer in the 详细解读 layout as far as rewriting can get it there."""
+    text = strip_fences(clean_text(text))
+    _, parts = _split_parts(text)  # text before part 1 is a preamble: dropped
+    if not parts:
+        return text.strip()
+    blocks = []
+    for number, title, lines in parts:
+        body = _part_body(title, lines)
+        blocks.append("\n".join([f"{number})  "] + body))
+    return "\n\n".join(blocks)
+
+
+def analysis_problems(text: str) -> list[str]:
+    """Why `text` does not fit the 详细解读 layout (empty list: it does)."""
+    if not text.strip():
+        return ["the answer is empty"]
+    problems = _common_problems(text)
+    if any(_HEADING.match(line) for line in text.split("\n")):
+        problems.append("contains Markdown headings (#); use the `1)  ` lines and bullets")
+    preamble, parts = _split_parts(text)
+    numbers = tuple(number for number, _, _ in parts)
+    if numbers != PARTS:
+        problems.append(f"needs exactly the parts 1), 2), 3) in order, found "
+                        f"{', '.join(n + ')' for n in numbers) or 'none'}")
+    if any(line.strip() for line in preamble):
+        problems.append("has text before part 1)")
+    problems += _layout_problems(text, parts)
+    if text.count("**") % 2:
+        problems.append("unbalanced `**` (bold needs an opening and a closing **)")
+    return problems
+
+
+def _layout_problems(text: str, parts: list[tuple[str, str, list[str]]]) -> list[str]:
+    problems = []
+    markers = [line for line in text.split("\n") if _marker(line)]
+    if any(not _GOOD_MARKER.match(line) for line in markers):
+        problems.append("part lines must be exactly `1)  `, `2)  `, `3)  ` with nothing after")
+    for number, _, lines in parts:
+        body = [line for line in lines if line.strip()]
+        if not body:
+            problems.append(f"part {number}) is empty")
+        elif not any(_BULLET.match(line) for line in body):
+            problems.append(f"part {number}) has no `- **小标题**：` bullets")
+    return problems
