@@ -12,6 +12,7 @@ are atomic and skipped when nothing changed.
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import os
 import pickle
@@ -71,15 +72,35 @@ def load_yaml(path: Path, typ: str = "safe") -> Any:
 def loads(text: str) -> Any:
     """Read-only load with the C parser when ruamel.yaml.clib is there (a bulk scan of
     thousands of records is several times faster than through the `YAML` object)."""
-    try:
-        from ruamel.yaml.cyaml import CSafeLoader as Loader
-    except ImportError:  # pragma: no cover - no C extension on this platform
-        from ruamel.yaml.loader import SafeLoader as Loader
-    loader = Loader(text)
+    loader_class = _c_loader()
+    if loader_class is None:
+        return pure_loads(text)
+    loader = loader_class(text)
     try:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def pure_loads(text: str) -> Any:
+    """The same load in pure Python, where the C extension is not installed."""
+    return _pure_yaml().load(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _c_loader():
+    try:
+        from ruamel.yaml.cyaml import CSafeLoader
+    except ImportError:
+        return None
+    return CSafeLoader
+
+
+@functools.lru_cache(maxsize=1)
+def _pure_yaml():
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True)
 
 
 def day_dates(settings) -> list[date]:

@@ -170,3 +170,15 @@ def test_manifest_counts_must_agree(site, settings_for):
     manifest.write_text(manifest.read_text().replace("shown: 2", "shown: 3"))
     with pytest.raises(RecordError, match="'shown' is 3 but 'papers' lists 2"):
         load_day(settings, day.manifest.date)
+
+
+def test_the_pure_python_loader_reads_what_the_c_loader_reads(sample_site):
+    """Where ruamel.yaml.clib is missing, `loads` falls back to the pure-Python parser."""
+    from digest_cli.store import loads, pure_loads
+
+    for path in (sample_site / "data" / "2026-01-28").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        assert pure_loads(text) == loads(text)
+    with pytest.raises(Exception) as err:
+        pure_loads("a: [1, 2\n")
+    assert "flow sequence" in str(err.value) or "expected" in str(err.value)
