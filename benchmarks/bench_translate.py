@@ -5,7 +5,8 @@ latency per request and `llm_concurrency` 8: the ideal is 120 / 8 x 1 s = 15 s; 
 target is a ratio of at most 1.15. PDFs come from a local fake arXiv, so the 详细解读
 prompts carry real extracted full text; their input tokens per paper are printed.
 
-The fake servers run in a child process, as a real API is remote. The one-at-a-time figure (concurrency 1) is measured on a smaller sample and scaled up
+The fake servers run in a child process, as a real API is remote. The one-at-a-time
+figure (concurrency 1) is measured on a smaller sample and scaled up
 to 60 papers, which is fair because sequential time is linear in the number of requests.
 
     /tmp/venv/bin/python benchmarks/bench_translate.py [--papers 60] [--sample 5]

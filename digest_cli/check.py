@@ -14,7 +14,8 @@ from digest_cli.model import Paper
 from digest_cli.store import MANIFEST, day_dates, load_day, paper_path
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
-_ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|Error code: \d{3}|"
+_ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
+                         r"Error code: \d{3}|"
                          r"\b(TODO|TBD|PLACEHOLDER|lorem ipsum)\b|待补充", re.IGNORECASE)
 
 

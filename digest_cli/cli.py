@@ -190,11 +190,11 @@ def sync(ctx: Context, day) -> None:
     its edits go into the records (marked as an editor's), then it is re-rendered. The
     same paper changed in both: stop, naming the paper and showing both versions.
     """
+    import os
+
     from digest_cli.posts import sync_day
     from digest_cli.store import day_dates
     from digest_cli.writer import Writer
-
-    import os
 
     settings = ctx.settings()
     writer = Writer()

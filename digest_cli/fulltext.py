@@ -153,7 +153,7 @@ def trim_to_budget(text: str, budget: int) -> str:
         head = cut(text, budget * 2 // 3)
         return head + f"\n{OMITTED}\n" + tail(text, budget - approx_tokens(head))
     parts = []
-    for section, tokens in zip(sections, _allot(sections, budget)):
+    for section, tokens in zip(sections, _allot(sections, budget), strict=True):
         if tokens >= approx_tokens(section.text):
             parts.append(section.text.rstrip())
         elif tokens:

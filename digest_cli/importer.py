@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from digest_cli.errors import ImportError_
 from digest_cli.markup import unescape_block, unescape_inline
 from digest_cli.model import ArxivId, Day, Failure, MachineText, Manifest, Paper, text_hash
-from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, UPDATED
 
 _FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
 _WINDOW = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2})\s*[—–-]+\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2})")
@@ -28,6 +28,7 @@ _META = {
     "abs": re.compile(r"^- \*\*arXiv\*\*: \[(.*?)\]\((.*?)\)\s*$"),
     "pdf": re.compile(r"^- \*\*PDF\*\*: \[(.*?)\]\((.*?)\)\s*$"),
 }
+_UPDATED = re.compile(rf"^- \*\*{UPDATED}\*\*: ")
 _DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", "", '<div markdown="1">', ""]
 # What the old blog wrote when the LLM failed: never text, always a failure.
 _ERROR_TEXT = re.compile(r"^\s*(?:全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
@@ -128,7 +129,8 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
         pid = ArxivId.parse(meta["abs"].group(2))
     except ValueError as exc:
         raise ImportError_(str(exc), path=path, line=line_no + 3) from None
-    rest = _strip_separator(block[5:], path, line_no)
+    replacement = len(block) > 5 and _UPDATED.match(block[5]) is not None
+    rest = _strip_separator(block[6 if replacement else 5:], path, line_no)
     body, analysis = _split_details(rest, path, line_no + 5)
     paper = Paper(
         id=pid,
@@ -138,6 +140,7 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
                     if c.strip()],
         abs_url=meta["abs"].group(2),
         pdf_url=meta["pdf"].group(2),
+        replacement=replacement,
     )
     _set_body(paper, body)
     _set_analysis(paper, analysis)

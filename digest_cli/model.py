@@ -28,7 +28,7 @@ class ArxivId:
     version: int | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "ArxivId":
+    def parse(cls, text: str) -> ArxivId:
         """Parse `2601.19786v1`, `hep-th/9901001`, or an abs/pdf URL; ValueError otherwise."""
         text = text.strip()
         url = _ABS_URL.match(text)

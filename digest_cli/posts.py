@@ -39,7 +39,7 @@ def rendered_state(post: str, blocks: dict[str, str]) -> dict:
 def _blocks(day: Day, settings) -> tuple[str, dict[str, str]]:
     head, blocks = render_parts(day, settings)
     post = join_post(head, blocks)
-    return post, {p.id.base: b for p, b in zip(day.papers, blocks)}
+    return post, {p.id.base: b for p, b in zip(day.papers, blocks, strict=True)}
 
 
 def _post_edited(path, day: Day) -> bool:

@@ -28,7 +28,8 @@ summary { cursor: pointer; font-weight: 600; }
 .pending { color: #b35900; font-weight: 600; } .note { color: #666; font-size: .9rem; }
 code { background: #eee; padding: 0 .2em; border-radius: 3px; }
 """
-_MATHJAX = """<script>window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};</script>
+_MATHJAX = """<script>
+window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};</script>
 <script async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>"""
 
 
@@ -51,7 +52,8 @@ def render_preview(day: Day, settings) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title><style>{_STYLE}</style>{_MATHJAX}</head><body>",
         f"<h1>{title}</h1>",
-        f"<p>时间窗口：{html.escape(window)}<br>抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇</p>",
+        f"<p>时间窗口：{html.escape(window)}<br>"
+        f"抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇</p>",
     ]
     parts += [_paper_html(paper, md) for paper in day.papers]
     parts.append("</body></html>\n")
@@ -71,8 +73,11 @@ def _paper_html(paper: Paper, md) -> str:
         f"<li><b>Authors</b>: {e(', '.join(paper.authors))}</li>",
         f"<li><b>Categories</b>: {e(', '.join(paper.categories))}</li>",
         f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',
-        f'<li><b>PDF</b>: <a href="{e(paper.pdf_url)}">{e(paper.pdf_url)}</a></li></ul>',
+        f'<li><b>PDF</b>: <a href="{e(paper.pdf_url)}">{e(paper.pdf_url)}</a></li>',
     ]
+    if paper.replacement:
+        out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")
+    out[-1] += "</ul>"
     if paper.translation is not None and paper.translation.text.strip():
         out.append(md(paper.translation.text))
     else:

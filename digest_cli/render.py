@@ -18,6 +18,7 @@ DETAILS_CLOSE = "\n</div>\n\n</details>\n"
 UNTRANSLATED = "【待翻译】"
 ABSTRACT_ONLY_NOTE = "（全文暂不可得，本解读仅依据摘要。）"
 SEPARATOR = "---\n"
+UPDATED = "Updated"
 
 
 def render_day(day: Day, settings) -> str:
@@ -70,10 +71,10 @@ def paper_block(paper: Paper) -> str:
         f"- **Categories**: {escape_inline(', '.join(paper.categories))}",
         f"- **arXiv**: [{paper.abs_url}]({paper.abs_url})",
         f"- **PDF**: [{paper.pdf_url}]({paper.pdf_url})",
-        "",
-        body_text(paper),
-        "",
     ]
+    if paper.replacement:  # a new version of a paper shown before
+        lines.append(f"- **{UPDATED}**: v{paper.id.version}（新版本，旧版本此前已收录）")
+    lines += ["", body_text(paper), ""]
     block = "\n".join(lines) + "\n"
     if paper.analysis is not None and paper.analysis.text.strip():
         block += DETAILS_OPEN + analysis_text(paper) + DETAILS_CLOSE + "\n"

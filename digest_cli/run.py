@@ -7,9 +7,9 @@ finished by running it again. A failing stage is named in the error.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable
 
 from digest_cli.errors import DigestError, FetchError, NoAnnouncement
 

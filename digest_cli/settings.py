@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from digest_cli.errors import SettingsError
 
@@ -46,7 +47,7 @@ class Settings:
                                           "already published, marked as updated.")
     max_papers: int = _setting(0, "Show at most this many papers a day (0: no limit). Papers "
                                "left out are named in the post header and the manifest.")
-    lookback_days: int = _setting(7, "How many days of submissions to query: long enough for "
+    lookback_days: int = _setting(14, "How many days of submissions to query: long enough for "
                                   "a weekend plus a holiday plus moderation delays.")
     holidays: list[date] = _setting([], "Extra dates (YYYY-MM-DD, US Eastern) on which arXiv "
                                     "makes no announcement; arXiv's 2025 and 2026 holidays are "

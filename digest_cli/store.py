@@ -16,9 +16,10 @@ import functools
 import io
 import os
 import pickle
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from digest_cli.errors import RecordError
 from digest_cli.model import (
@@ -169,7 +170,7 @@ class ParseCache:
 
         todo = list(stamps)
         with ProcessPoolExecutor(workers) as pool:
-            for path, data in zip(todo, pool.map(_load_or_none, todo, chunksize=256)):
+            for path, data in zip(todo, pool.map(_load_or_none, todo, chunksize=256), strict=True):
                 if data is not None:  # errors are raised, with their file, by load()
                     self.entries[str(path)] = (stamps[path], data)
                     self.dirty = True

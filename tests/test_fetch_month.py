@@ -14,108 +14,29 @@ or after its computed window that can see it.
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
 from digest_cli.errors import NoAnnouncement
 from digest_cli.fetch import NothingNew, fetch_day, post_of
-from digest_cli.schedule import (
-    announcement_time,
-    has_announcement,
-    lookback_start,
-    next_announcement,
-    window_for,
-)
-from digest_cli.store import load_day, load_paper
+from digest_cli.schedule import has_announcement, lookback_start
+from tests import replay_sim
+from tests.replay_sim import FOLLOWED, Clock, SimPaper, load_timeline, run_time, shown_records
 
 UTC = timezone.utc
 FIRST_DAY, LAST_DAY = date(2026, 10, 19), date(2026, 11, 30)
-RUNS = [FIRST_DAY + timedelta(days=n) for n in range((LAST_DAY - FIRST_DAY).days + 1)]
-FOLLOWED = {"cs.SD", "eess.AS"}
-CATEGORIES = [  # (categories, weight): primary first
-    (["cs.SD"], 25), (["eess.AS"], 20), (["cs.SD", "eess.AS"], 20),
-    (["eess.AS", "cs.SD", "cs.LG"], 10), (["cs.CV", "cs.SD"], 8), (["cs.CL", "eess.AS"], 7),
-    (["cs.CL"], 10),
-]
-
-
-def run_time(day: date) -> datetime:
-    return window_for(day)[1].astimezone(UTC) + timedelta(minutes=30)
-
-
-@dataclass
-class SimPaper:
-    base: str
-    published: datetime
-    categories: list[str]
-    visible: datetime  # when the API first shows it
-    kind: str  # on_time | lagged | held | replaced_early
-    replaced: datetime | None = None  # a v2 submitted after the paper was announced
-    replaced_visible: datetime | None = None
-
-    @property
-    def followed(self) -> bool:
-        return bool(FOLLOWED & set(self.categories))
-
-    def events(self) -> list[tuple[datetime, dict]]:
-        """(when the API starts showing it, what it shows)."""
-        first = 2 if self.kind == "replaced_early" else 1
-        updated = self.published + timedelta(minutes=30 * (first - 1))
-        shown = [(self.visible, self._entry(first, updated))]
-        if self.replaced is not None:
-            shown.append((self.replaced_visible, self._entry(first + 1, self.replaced)))
-        return shown
-
-    def _entry(self, version: int, updated: datetime) -> dict:
-        return dict(id=self.base, version=version, published=self.published, updated=updated,
-                    categories=self.categories, title=f"Simulated paper {self.base}")
+RUNS = replay_sim.day_range(FIRST_DAY, LAST_DAY)
 
 
 def simulate(seed: int) -> list[SimPaper]:
-    rng = random.Random(seed)
-    papers, moment = [], datetime(2026, 10, 12, tzinfo=UTC)
-    numbers: dict[str, int] = defaultdict(lambda: 1000)
-    while moment < datetime(2026, 11, 28, tzinfo=UTC):
-        weekend = moment.weekday() >= 5
-        moment += timedelta(hours=rng.expovariate(1 / (8.0 if weekend else 3.5)))
-        month = moment.strftime("%y%m")
-        numbers[month] += rng.randint(1, 40)
-        papers.append(make_paper(rng, f"{month}.{numbers[month]:05d}", moment))
-    return papers
-
-
-def make_paper(rng: random.Random, base: str, published: datetime) -> SimPaper:
-    cats = rng.choices([c for c, _ in CATEGORIES], [w for _, w in CATEGORIES])[0]
-    announced = announcement_time(published)
-    roll = rng.random()
-    if roll < 0.70:
-        paper = SimPaper(base, published, cats, announced + _minutes(rng, 0, 20), "on_time")
-    elif roll < 0.82:
-        paper = SimPaper(base, published, cats, announced + _minutes(rng, 40, 180), "lagged")
-    elif roll < 0.92:
-        held = announced
-        for _ in range(rng.randint(1, 3)):
-            held = next_announcement(held)
-        paper = SimPaper(base, published, cats, held + _minutes(rng, 0, 15), "held")
-    else:
-        paper = SimPaper(base, published, cats, announced + _minutes(rng, 0, 20),
-                         "replaced_early")
-    if paper.kind in ("on_time", "lagged") and rng.random() < 0.2:
-        paper.replaced = paper.visible + _minutes(rng, 12 * 60, 6 * 24 * 60)
-        paper.replaced_visible = announcement_time(paper.replaced) + _minutes(rng, 0, 120)
-    return paper
-
-
-def _minutes(rng: random.Random, lo: int, hi: int) -> timedelta:
-    return timedelta(minutes=rng.uniform(lo, hi))
+    return replay_sim.simulate(seed, datetime(2026, 10, 12, tzinfo=UTC),
+                               datetime(2026, 11, 28, tzinfo=UTC))
 
 
 def first_run(visible: datetime, not_before: date) -> date | None:
-    return next((d for d in RUNS if d >= not_before and run_time(d) >= visible), None)
+    return replay_sim.first_run(visible, not_before, RUNS)
 
 
 def expected_day(paper: SimPaper, settings) -> date | None:
@@ -126,12 +47,11 @@ def expected_day(paper: SimPaper, settings) -> date | None:
 
 
 def run_month(server, settings, papers: list[SimPaper]) -> dict[str, list]:
-    events = sorted((e for p in papers for e in p.events()), key=lambda e: e[0])
+    load_timeline(server, papers)  # the fake arXiv shows each version from its moment on
+    clock = server.now = Clock()
     outcome: dict[str, list] = defaultdict(list)
     for day in RUNS:
-        now = run_time(day)
-        while events and events[0][0] <= now:
-            server.add_paper(**events.pop(0)[1])
+        clock.now = now = run_time(day)
         try:
             report = fetch_day(settings, day, now=now)
         except NothingNew:
@@ -142,19 +62,6 @@ def run_month(server, settings, papers: list[SimPaper]) -> dict[str, list]:
             outcome["late"] += report.late
             outcome["requests"].append(report.requests)
     return outcome
-
-
-def shown_records(settings) -> dict[str, list[tuple[date, int, bool]]]:
-    """base id -> (day, version, replacement) of every record, checked against manifests."""
-    found = defaultdict(list)
-    for folder in sorted(settings.data_path.iterdir()):
-        day = load_day(settings, date.fromisoformat(folder.name))
-        assert sorted(p.id.base for p in day.papers) == sorted(
-            load_paper(path).id.base for path in folder.glob("*.yaml")
-            if path.name != "manifest.yaml"), f"{folder}: records not in the manifest"
-        for paper in day.papers:
-            found[paper.id.base].append((day.manifest.date, paper.id.version, paper.replacement))
-    return found
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.errors import ImportError_
+from digest_cli.errors import ImportError_, RecordError
 from digest_cli.importer import import_post, parse_post
 from digest_cli.markup import escape_block, escape_inline, unescape_block, unescape_inline
 from digest_cli.model import MachineText, text_hash
@@ -273,6 +273,6 @@ def test_a_failed_render_leaves_the_old_post(sample_site, settings_for):
     before = post.read_bytes()
     record = next((sample_site / "data" / str(SAMPLE_DAY)).glob("2601.19786.yaml"))
     record.write_text("id: [broken\n")
-    with pytest.raises(Exception):
+    with pytest.raises(RecordError):
         render_days(settings, [SAMPLE_DAY], Writer())
     assert post.read_bytes() == before

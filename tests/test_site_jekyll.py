@@ -105,7 +105,7 @@ class Node:
     tag: str
     attrs: dict[str, str | None]
     children: list = field(default_factory=list)  # Node or str
-    parent: "Node | None" = None
+    parent: Node | None = None
 
     def iter(self):
         """This node and every element below it, in document order."""
@@ -114,7 +114,7 @@ class Node:
             if isinstance(child, Node):
                 yield from child.iter()
 
-    def elements(self) -> list["Node"]:
+    def elements(self) -> list[Node]:
         return [c for c in self.children if isinstance(c, Node)]
 
     def text(self) -> str:
@@ -128,7 +128,7 @@ class Node:
                 out.append(pad + child.text() + pad)
         return "".join(out)
 
-    def find(self, tag: str, **attrs) -> list["Node"]:
+    def find(self, tag: str, **attrs) -> list[Node]:
         return [n for n in self.iter() if n.tag == tag
                 and all(n.attrs.get(k) == v for k, v in attrs.items())]
 

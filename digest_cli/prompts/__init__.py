@@ -43,6 +43,6 @@ def load_prompt(name: str) -> Prompt:
     if not head.startswith("version:"):
         raise ValueError(f"prompt {name}.md must start with a `version:` line")
     pieces = _SECTION.split(rest)
-    sections = dict(zip(pieces[1::2], (p.strip("\n") for p in pieces[2::2])))
+    sections = dict(zip(pieces[1::2], (p.strip("\n") for p in pieces[2::2]), strict=True))
     return Prompt(name, head.partition(":")[2].strip(), sections.get("system", ""),
                   sections.get("user", ""))

@@ -78,7 +78,7 @@ class Response:
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None,
-             content_type: str = "application/json", **kw: Any) -> "Response":
+             content_type: str = "application/json", **kw: Any) -> Response:
         h = {"Content-Type": content_type}
         h.update(headers or {})
         return cls(status=status, body=json.dumps(data, ensure_ascii=False).encode("utf-8"),
@@ -95,7 +95,7 @@ class Response:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real services do
     server_version = "FakeServer/1.0"
-    fake: "FakeServer"  # set on the per-server subclass
+    fake: FakeServer  # set on the per-server subclass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence
         pass
@@ -210,7 +210,7 @@ class FakeServer:
         self._conns: set[socket.socket] = set()
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()

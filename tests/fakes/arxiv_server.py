@@ -37,9 +37,10 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
@@ -203,6 +204,7 @@ class FakeArxiv(FakeServer):
         self._seq = 0
         self._state_lock = threading.Lock()
         self.on_query: Callable[[RecordedRequest], None] | None = None
+        self._scheduled: list[tuple[datetime, dict[str, Any]]] = []  # (visible from, paper)
 
     # -- URLs ---------------------------------------------------------------
     @property
@@ -233,12 +235,19 @@ class FakeArxiv(FakeServer):
         journal_ref: str | None = None,
         doi: str | None = None,
         primary_category: str | None = None,
+        visible_at: datetime | None = None,
     ) -> dict[str, Any]:
         """Add (or replace, same id) a paper; returns the stored dict.
 
         ``authors`` items are names or ``{"name": ..., "affiliation": [...]}``.
         Naive datetimes are taken as UTC. ``updated`` defaults to ``published``;
         ``primary_category`` to the first category.
+
+        ``visible_at`` simulates arXiv's timeline: the API shows this version only
+        once ``now()`` >= ``visible_at`` (its API lags the announcement; a replacement,
+        same id with a higher version, appears when it is announced). Each id then
+        shows its latest visible version, and rewinding ``now`` hides them again.
+        Such versions are kept apart: do not also add the same id without it.
         """
         with self._state_lock:
             if id is None:
@@ -260,12 +269,26 @@ class FakeArxiv(FakeServer):
                 "journal_ref": journal_ref,
                 "doi": doi,
             }
+            if visible_at is not None:  # a version the API shows from that moment on
+                self._scheduled.append((_utc(visible_at), paper))
+                return paper
             self.papers = [p for p in self.papers if p["id"] != id] + [paper]
             return paper
+
+    def visible_papers(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """What a query answered at ``now`` (default ``self.now()``) searches: the added
+        papers, then each scheduled id's latest version visible by then."""
+        moment = _utc(now or self.now())
+        with self._state_lock:
+            scheduled = sorted((item for item in self._scheduled if item[0] <= moment),
+                               key=lambda item: (item[1]["version"], item[0]))
+            latest = {paper["id"]: paper for _, paper in scheduled}
+            return list(self.papers) + list(latest.values())
 
     def clear_papers(self) -> None:
         with self._state_lock:
             self.papers = []
+            self._scheduled = []
 
     # -- fault injection (one queued item is consumed per /api/query request) --
     def _queue(self, item: dict[str, Any] | None, times: int) -> None:
@@ -408,8 +431,7 @@ class FakeArxiv(FakeServer):
             if not (_NEW_ID.match(i) or _OLD_ID.match(i)):
                 raise _BadRequest(f"incorrect id format for {i}")
 
-        with self._state_lock:
-            papers = list(self.papers)
+        papers = self.visible_papers()
         matched: list[tuple[dict[str, Any], int | None]]
         if ids:
             by_id = {p["id"]: p for p in papers}

@@ -14,8 +14,8 @@ Each server is started fresh for each test and stopped afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

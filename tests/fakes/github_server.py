@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from ._base import FakeServer, RecordedRequest, Response
 

@@ -24,7 +24,8 @@ import random
 import threading
 import time
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ._base import FakeServer, RecordedRequest, Response
 
