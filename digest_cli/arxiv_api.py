@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +34,7 @@ from lxml import etree
 
 from digest_cli import __version__
 from digest_cli.errors import FetchError
+from digest_cli.retry import retry_after
 from digest_cli.writer import write_atomic
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class ArxivClient(arxiv.Client):
     def _check(self, url: str, resp: requests.Response, first_page: bool):
         status = resp.status_code
         if status in RETRY_STATUSES:
-            raise _Transient(f"HTTP {status}", status, retry_after(resp))
+            raise _Transient(f"HTTP {status}", status, retry_after(resp.headers))
         try:
             if status != 200:
                 raise _Rejected(f"HTTP {status}" + _error_summary(resp.content))
@@ -243,23 +243,6 @@ def _error_summary(body: bytes) -> str:
         return ""
     summary = root.findtext(f"{_ATOM}entry/{_ATOM}summary") if root is not None else None
     return f": {summary.strip()}" if summary else ""
-
-
-def retry_after(resp: requests.Response) -> float | None:
-    """Retry-After in seconds (a number or an HTTP date, measured against the Date header)."""
-    value = resp.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        until = parsedate_to_datetime(value)
-        sent = parsedate_to_datetime(resp.headers["Date"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return max(0.0, (until - sent).total_seconds())
 
 
 def query_of(url: str) -> str:

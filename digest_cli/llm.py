@@ -13,19 +13,18 @@ no quota; the run stops). Neither ever carries the API key.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import heapq
 import itertools
 import logging
 import math
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from digest_cli.errors import TranslateError
+from digest_cli.retry import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -259,28 +258,6 @@ class LLM:
     def _redact(self, text: str) -> str:
         key = self.settings.llm_api_key
         return text.replace(key, "***") if key else text
-
-
-def retry_after(headers: Any) -> float | None:
-    """Seconds asked for by `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(0.0, float(value) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 def _error_code(exc: Any) -> str | None:

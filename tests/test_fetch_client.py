@@ -14,9 +14,10 @@ import arxiv
 import pytest
 import requests
 
-from digest_cli.arxiv_api import ArxivClient, retry_after
+from digest_cli.arxiv_api import ArxivClient
 from digest_cli.errors import FetchError
 from digest_cli.fetch import NothingNew, fetch_day, paper_from_result
+from digest_cli.retry import retry_after
 from digest_cli.settings import load_settings
 from digest_cli.store import load_day
 
@@ -181,9 +182,10 @@ def test_retry_after_as_an_http_date_counts_from_the_servers_date():
     resp = requests.Response()
     resp.headers.update({"Retry-After": "Tue, 10 Mar 2026 01:00:30 GMT",
                          "Date": "Tue, 10 Mar 2026 01:00:00 GMT"})
-    assert retry_after(resp) == 30.0
+    assert retry_after(resp.headers) == 30.0
+    assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     resp.headers["Retry-After"] = "soon"
-    assert retry_after(resp) is None
+    assert retry_after(resp.headers) is None
 
 
 def test_an_empty_later_page_is_retried(arxiv_server, site, settings_for):
