@@ -30,6 +30,11 @@ class DigestGroup(click.Group):
             stage = f" ({exc.stage})" if exc.stage else ""
             click.echo(f"Error{stage}: {exc}", err=True)
             ctx.exit(1)
+        except OSError as exc:
+            if exc.filename is None:
+                raise  # not about a file: a bug, keep the traceback
+            click.echo(f"Error: {exc.filename}: {exc.strerror}", err=True)  # a full disk
+            ctx.exit(1)
 
     def list_commands(self, ctx):  # in the order a day flows, not alphabetical
         return list(self.commands)

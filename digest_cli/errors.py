@@ -1,7 +1,7 @@
 """Errors that say what happened: which paper, which file and line, which stage.
 
-The CLI turns every `DigestError` into one line on stderr and exit status 1; anything
-else is a bug and keeps its traceback.
+The CLI turns every `DigestError` into one line on stderr and exit status 1, and so an
+OSError about a file (a full disk); anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

@@ -177,8 +177,11 @@ class ParseCache:
 
     def save(self) -> None:
         if self.path is not None and self.dirty:
-            write_atomic(self.path, pickle.dumps((self.VERSION, self.entries), protocol=5),
-                         durable=False)
+            try:
+                write_atomic(self.path, pickle.dumps((self.VERSION, self.entries), protocol=5),
+                             durable=False)
+            except OSError:  # a full disk: only a shortcut is lost (and no error is masked)
+                return
             self.dirty = False
 
 

@@ -27,9 +27,18 @@ def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a read-only folder: name the file, not the fd
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Delete temp files that a killed write of `path` left behind (`.NAME.XXXX.tmp`)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 class Writer:
@@ -45,6 +54,7 @@ class Writer:
         `durable=False` for derived files (posts, previews) that the records can re-make.
         """
         raw = data.encode("utf-8")
+        remove_stale_temps(path)
         if path.is_file() and path.read_bytes() == raw:
             self.unchanged.append(path)
             return False
