@@ -31,12 +31,23 @@ class DigestError(Exception):
         if stage is not None:
             self.stage = stage
 
+    def __reduce__(self):
+        # Keep path, line, paper id and stage when the error crosses a process boundary.
+        return _rebuild, (type(self), self.message, dict(self.__dict__))
+
     def __str__(self) -> str:
         where = ""
         if self.path is not None:
             where = str(self.path) + (f":{self.line}" if self.line else "") + ": "
         paper = f"[{self.paper_id}] " if self.paper_id else ""
         return f"{where}{paper}{self.message}"
+
+
+def _rebuild(cls: type, message: str, state: dict) -> DigestError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class SettingsError(DigestError):

@@ -82,8 +82,20 @@ def escape_author(name: str) -> str:
     return escape_inline(name).replace(",", "&#44;")
 
 
+# Text with none of these characters, and no line that is only `-`, `=`, `*` or `_`, has
+# nothing any rule below would escape (tests/test_markup_fast.py checks this on random
+# text): most Chinese text, which uses full-width punctuation, is returned as it is.
+_MAYBE_ACTIVE = re.compile(r"[&<>|{}!\[\]$\\`~#^:]|^\s{0,3}([-=*_])(?:\s*\1){2,}\s*$", re.M)
+
+
 def escape_block(text: str) -> str:
     """Markdown written by an LLM or an editor: formatting kept, structure-breaking bits not."""
+    if not _MAYBE_ACTIVE.search(text):
+        return text
+    return _escape_block(text)
+
+
+def _escape_block(text: str) -> str:
     masked = "\n".join(_CODE_SPAN.sub(lambda m: _MASK * len(m.group(0)), line)
                        for line in text.split("\n"))
     math = [m.span() for m in _MATH.finditer(masked)]

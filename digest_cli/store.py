@@ -117,6 +117,9 @@ def day_dates(settings) -> list[date]:
     return sorted(days)
 
 
+POOL_MIN_FILES = 1000  # below this a pool of processes costs more than it saves
+
+
 class ParseCache:
     """Parsed records of earlier runs, keyed by path, mtime and size (like Pelican's
     content cache): a bulk read of thousands of records parses only the changed ones.
@@ -150,6 +153,15 @@ class ParseCache:
         self.entries[key], self.dirty = (stamp, data), True
         return data
 
+    def fresh(self, path: Path) -> bool:
+        """True when the cache holds `path` as it is on disk."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return False
+        hit = self.entries.get(str(path))
+        return hit is not None and hit[0] == (stat.st_mtime_ns, stat.st_size)
+
     def prefetch(self, paths: list[Path], workers: int | None = None) -> None:
         """Parse the uncached files among `paths` on every core: a cold bulk read is
         bound by YAML parsing, which is pure CPU."""
@@ -164,7 +176,7 @@ class ParseCache:
             if hit is None or hit[0] != stamp:
                 stamps[path] = stamp
         workers = workers or os.cpu_count() or 1
-        if len(stamps) < 1000 or workers < 2:
+        if len(stamps) < POOL_MIN_FILES or workers < 2:
             return  # a pool costs more than it saves
         from concurrent.futures import ProcessPoolExecutor
 

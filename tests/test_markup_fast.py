@@ -1,0 +1,25 @@
+"""escape_block's shortcut for plain text gives exactly what the full escaping gives."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from digest_cli.markup import _escape_block, escape_block
+
+ALPHABET = list("ab 中文，。：（）-=*_+.1>#[]()!&<|{}%$\\`~^:") + ["\n", "\n\n", "  \n", "- ",
+                                                                "1. ", "**", "$$", "{{", "{%"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_shortcut_never_differs_from_the_full_escape(seed):
+    rng = random.Random(seed)
+    for _ in range(500):
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
+        assert escape_block(text) == _escape_block(text), repr(text)
+
+
+def test_plain_chinese_takes_the_shortcut_unchanged():
+    text = "1)  \n- **背景**：语音识别（ASR）在噪声下退化。  \n  - 提升 12.5%。"
+    assert escape_block(text) == text == _escape_block(text)
