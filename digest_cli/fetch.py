@@ -43,6 +43,8 @@ NO_ANNOUNCEMENT = "arXiv made no announcement in this window"
 # translator or an editor.
 ARXIV_FIELDS = ("title", "authors", "categories", "abs_url", "pdf_url", "abstract",
                 "published", "updated", "comment", "journal_ref", "doi")
+# The paper's own words, which an editor may correct; arXiv changes them with a version.
+EDITABLE_FIELDS = ("title", "authors", "abstract")
 
 
 class NothingNew(NoAnnouncement):
@@ -215,6 +217,9 @@ class History:
             if folder_day >= since:
                 for stem in _left_out_stems(folder / "manifest.yaml"):
                     days.setdefault(stem, set()).add(folder_day)
+        for pending_day, stems in _pending_days(settings, day).items():
+            for stem in stems:
+                days.setdefault(stem, set()).add(pending_day)
         return cls(settings, days, folders[0][0] if folders else None)
 
     def elsewhere(self, stem: str, day: date) -> set[date]:
@@ -246,6 +251,23 @@ def _day_folders(settings):
             continue
         if (folder / "manifest.yaml").is_file():
             yield day, folder
+
+
+def _pending_days(settings, day: date) -> dict[date, list[str]]:
+    """The papers of other days under review on their branches (not merged, so not under
+    data/ here), as `digest run --publish` noted them for `day` before fetching."""
+    import json
+
+    from digest_cli.publish import pending_path
+
+    try:
+        data = json.loads(pending_path(settings).read_text(encoding="utf-8"))
+        if data.get("for") != day.isoformat():
+            return {}  # noted for another day's run: it may be out of date
+        return {date.fromisoformat(d): [str(s) for s in stems]
+                for d, stems in data["days"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 def _left_out_stems(path: Path) -> list[str]:
@@ -435,7 +457,10 @@ def merge_order(old: list[str], new: list[str]) -> list[str]:
 def refresh(record: Paper, fresh: Paper) -> list[str]:
     """Copy what arXiv changed into `record`; return the changed fields' names.
 
-    Translations, analyses and flags are never touched; a reviewed paper is left alone."""
+    Translations, analyses and flags are never touched; a reviewed paper is left alone.
+    arXiv changes a paper's own words only with a new version (a new `updated` time; only
+    the journal reference and DOI change without one): when neither moved, a title, author
+    list or abstract that differs from arXiv's is an editor's correction, and is kept."""
     changed = [name for name in ARXIV_FIELDS if getattr(record, name) != getattr(fresh, name)]
     if (fresh.id.version or 1) != (record.id.version or 1):
         changed.append("version")
@@ -443,6 +468,12 @@ def refresh(record: Paper, fresh: Paper) -> list[str]:
         log.info("%s: arXiv changed %s, but the paper is reviewed: kept as it is",
                  record.id.base, ", ".join(changed))
         return []
+    if record.updated is not None and not {"version", "updated"} & set(changed):
+        edited = [name for name in changed if name in EDITABLE_FIELDS]
+        if edited:
+            log.info("%s: %s differ from arXiv's in an unchanged version: an editor's, kept",
+                     record.id.base, ", ".join(edited))
+        changed = [name for name in changed if name not in EDITABLE_FIELDS]
     for name in changed:
         if name == "version":
             record.id = fresh.id

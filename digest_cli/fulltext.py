@@ -8,6 +8,7 @@ read, a scanned PDF without text) gives None: the caller falls back to the abstr
 
 from __future__ import annotations
 
+import http.client
 import io
 import logging
 import re
@@ -101,7 +102,8 @@ def _download(settings, pid: ArxivId) -> bytes | None:
     try:
         with urllib.request.urlopen(request, timeout=settings.pdf_timeout) as response:
             data = response.read()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        # HTTPException: a body cut short (IncompleteRead) or a malformed answer
         log.warning("[%s] PDF download failed (%s): %s", pid, url, exc)
         return None
     if not data.startswith(b"%PDF"):

@@ -80,7 +80,12 @@ class GitHub:
         owner, _, name = repository.partition("/")
         if not owner or not name or "/" in name:
             raise PublishError(f"GITHUB_REPOSITORY must be owner/name, got {repository!r}")
+        token = token.strip()  # a secret pasted with its line break is still the secret
+        if not token.isascii() or not token.isprintable():
+            raise PublishError("GITHUB_TOKEN holds characters that cannot go into an HTTP "
+                               "header (a line break or space pasted with it?): set it again")
         self.repository, self.owner = repository, owner
+        self._token = token
         self.api_url = api_url.rstrip("/")
         self.retries, self.retry_delay = retries, retry_delay
         self._client = httpx.Client(base_url=self.api_url, timeout=timeout, headers={
@@ -155,11 +160,13 @@ class GitHub:
 
         try:
             return self._client.request(method, path, **kw)
-        except httpx.HTTPError as exc:  # the message of a transport error holds no token
+        except httpx.HTTPError as exc:
             if not last:
                 return None
+            reason = str(exc).replace(self._token, "***") if self._token else str(exc)
             raise GitHubError(f"cannot reach the GitHub API at {self.api_url} to {what} "
-                              f"({type(exc).__name__}: {exc}); check GITHUB_API_URL") from None
+                              f"({type(exc).__name__}: {reason}); check GITHUB_API_URL"
+                              ) from None
 
     def _decode(self, response, what: str) -> Any:
         if response.status_code >= 400:
@@ -192,6 +199,10 @@ def api_error(response, what: str, repository: str) -> GitHubError:
     elif status == 403 and ACTIONS_NOT_PERMITTED in message.lower():
         text = (f"GitHub Actions is not permitted to create pull requests in {repository}: "
                 f"enable {ALLOW_ACTIONS_SETTING}")
+    elif status in (403, 422) and _label_denied(message, errors):
+        text = (f"GITHUB_TOKEN may not create labels in {repository} ({said}): give the "
+                "workflow `permissions: issues: write`, or create the labels of the setting "
+                "`pr_labels` in the repository")
     elif status in (403, 429) and _rate_limited(response, message):
         text = (f"GitHub's API rate limit is exhausted ({said}); re-run after "
                 f"{response.headers.get('x-ratelimit-reset', 'a while')} (epoch seconds)")
@@ -205,6 +216,12 @@ def api_error(response, what: str, repository: str) -> GitHubError:
         detail = "; ".join(_error_text(e) for e in errors)
         text = f"GitHub refused to {what} ({said}{': ' + detail if detail else ''})"
     return GitHubError(text, status=status, github_message=message, errors=errors)
+
+
+def _label_denied(message: str, errors: list) -> bool:
+    """GitHub refused to create a missing label: the token lacks `issues: write`."""
+    return ("permission to create labels" in message.lower()
+            or any(isinstance(e, dict) and e.get("field") == "label" for e in errors))
 
 
 def _rate_limited(response, message: str) -> bool:

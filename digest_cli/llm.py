@@ -172,7 +172,8 @@ class LLM:
             import openai  # heavy: only when a request is made
 
             self._sdk = openai.AsyncOpenAI(
-                base_url=self.settings.llm_base_url, api_key=self.settings.llm_api_key,
+                base_url=self.settings.llm_base_url,
+                api_key=self.settings.llm_api_key.strip(),  # a pasted line break breaks headers
                 timeout=self.settings.llm_timeout, max_retries=0)
         return self._sdk
 
@@ -201,23 +202,30 @@ class LLM:
                     return answer
             self.usage.waits.append(wait)
             await self._sleep(wait)
-        if last.startswith("connection") and not self.usage.by_kind:
-            # Nothing has got through in this run: the endpoint is down or wrong, and every
-            # other paper would fail the same way.
-            raise TranslateError(f"{last}; no request has succeeded (is llm_base_url right?)")
+        if last.startswith(("connection", "timed out")) and not self.usage.by_kind:
+            # Nothing has got through in this run: the endpoint is down, wrong or hanging,
+            # and every other paper would fail the same way (after hours of timeouts, in a
+            # scheduled job).
+            hint = "llm_base_url" + ("" if last.startswith("connection") else " or llm_timeout")
+            raise TranslateError(f"{last}; no request has succeeded (is {hint} right?)")
         raise CallFailed(f"{last} (gave up after {self.settings.llm_retries} retries)")
 
     async def _ask(self, messages: list[dict[str, str]], model: str) -> Answer:
         self.usage.calls += 1
         response = await self._client().chat.completions.create(
             model=model, messages=messages, temperature=self.settings.llm_temperature)
-        choice = response.choices[0]
-        text = choice.message.content or ""
-        usage = response.usage
+        try:  # the SDK does not check the shape: a proxy's `{"error": ...}` with status 200
+            choice = response.choices[0]
+            text, finish = choice.message.content or "", choice.finish_reason
+        except (AttributeError, IndexError, KeyError, TypeError):
+            raise ValueError("no choices in the answer") from None
+        if not isinstance(text, str):
+            raise ValueError("the answer's content is not text")
+        usage = getattr(response, "usage", None)
         return Answer(
-            text=text, finish_reason=choice.finish_reason,
-            input_tokens=usage.prompt_tokens if usage else approx_tokens(str(messages)),
-            output_tokens=usage.completion_tokens if usage else approx_tokens(text))
+            text=text, finish_reason=finish,
+            input_tokens=_count(usage, "prompt_tokens") or approx_tokens(str(messages)),
+            output_tokens=_count(usage, "completion_tokens") or approx_tokens(text))
 
     def _on_error(self, exc: Exception, attempt: int, epoch: int) -> tuple[float, str]:
         """(seconds to wait, reason) for a retryable error; raises for the others."""
@@ -258,6 +266,12 @@ class LLM:
     def _redact(self, text: str) -> str:
         key = self.settings.llm_api_key
         return text.replace(key, "***") if key else text
+
+
+def _count(usage: Any, name: str) -> int | None:
+    """A token count of the answer's `usage`, when it has a usable one."""
+    value = getattr(usage, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _error_code(exc: Any) -> str | None:

@@ -98,10 +98,16 @@ def _number(usage: dict, *keys: str) -> float | None:
     return None
 
 
+_TOKEN_KEYS = ("tokens_in", "prompt_tokens", "input_tokens", "tokens_out",
+               "completion_tokens", "output_tokens", "cost_usd", "cost", "estimated_cost")
+
+
 def usage_lines(usage: dict, settings) -> list[str]:
     """Tokens and the estimated cost, from whatever the translate stage recorded."""
     if not isinstance(usage, dict) or not usage:
         return []
+    if not any(key in usage for key in _TOKEN_KEYS) and isinstance(usage.get("translate"), dict):
+        usage = usage["translate"]  # the manifest keeps each stage's spending under its name
     tokens_in = _number(usage, "tokens_in", "prompt_tokens", "input_tokens")
     tokens_out = _number(usage, "tokens_out", "completion_tokens", "output_tokens")
     cost = _number(usage, "cost_usd", "cost", "estimated_cost")

@@ -37,6 +37,7 @@ any point is finished by running `digest publish` again.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import tempfile
@@ -477,6 +478,7 @@ def restore_day(settings, day_date: date) -> list[Path]:
 
     g = Git(settings)
     state = remote_state(g, settings, branch_name(settings, day_date))
+    note_pending_days(g, settings, day_date)
     if state.branch_sha is None:
         return []
     prefixes = (g.rel(settings.day_path(day_date)) + "/", g.rel(settings.post_path(day_date)))
@@ -491,6 +493,70 @@ def restore_day(settings, day_date: date) -> list[Path]:
             return writer.changed  # the working tree differs: it is not built on the branch
     _remember(settings, day_date, state.branch_sha)
     return writer.changed
+
+
+def pending_path(settings) -> Path:
+    """Where `restore_day` notes the papers of other days still under review."""
+    return settings.cache_path / "publish" / "pending.json"
+
+
+def note_pending_days(g: Git, settings, day_date: date) -> dict[str, list[str]]:
+    """Note, for `fetch`, the papers on the remote's other daily branches near `day_date`.
+
+    Until its pull request is merged, a day's records live only on its branch, not in the
+    checkout (the scheduled job checks out main): without this note the next day would
+    take that day's papers for unshown ones and show them a second time."""
+    branches = _other_branches(g, settings, day_date)
+    try:
+        if branches:
+            g.run("fetch", "--quiet", "--no-tags", g.remote,
+                  *(f"+refs/heads/{n}:refs/remotes/{g.remote}/{n}" for n, _ in branches.values()),
+                  what=f"git fetch {g.remote}")
+        pending = {d.isoformat(): _branch_stems(g, settings, d, sha)
+                   for d, (_, sha) in sorted(branches.items())}
+    except PublishError as exc:  # e.g. a branch deleted meanwhile, its pull request merged
+        log.warning("cannot read the other days' branches (%s); papers of days under "
+                    "review may be shown again", exc)
+        pending = {}
+    from digest_cli.writer import Writer
+
+    Writer().write(pending_path(settings), json.dumps({"for": day_date.isoformat(),
+                                                       "days": pending}, indent=1) + "\n")
+    return pending
+
+
+def _other_branches(g: Git, settings, day_date: date) -> dict[date, tuple[str, str]]:
+    """(branch, sha) by day of the remote's daily branches within the look-back of
+    `day_date`, its own excluded."""
+    out = g.run("ls-remote", "--heads", g.remote, f"refs/heads/{settings.branch_prefix}*",
+                what=f"reading remote {g.remote!r}")
+    branches = {}
+    for sha, name in re.findall(r"^([0-9a-f]{40})\s+refs/heads/(\S+)$", out, re.M):
+        try:
+            other = date.fromisoformat(name.removeprefix(settings.branch_prefix))
+        except ValueError:
+            continue
+        if other != day_date and abs((other - day_date).days) <= settings.lookback_days:
+            branches[other] = (name, sha)
+    return branches
+
+
+def _branch_stems(g: Git, settings, day_date: date, sha: str) -> list[str]:
+    """The record file stems of `day_date` on commit `sha`, and its manifest's left_out."""
+    from ruamel.yaml import YAML
+
+    from digest_cli.model import ArxivId
+
+    folder = g.rel(settings.day_path(day_date))
+    names = g.run("ls-tree", "--name-only", sha, "--", folder + "/").splitlines()
+    stems = [Path(n).stem for n in names if n.endswith(".yaml") and Path(n).name != MANIFEST]
+    try:
+        text = g.repo.commit(sha).tree.join(f"{folder}/{MANIFEST}").data_stream.read()
+        left_out = (YAML(typ="safe").load(text) or {}).get("left_out") or []
+        stems += [ArxivId.parse(str(item["id"])).file_stem for item in left_out]
+    except Exception:  # noqa: BLE001 - no manifest, or an unreadable one: the records count
+        pass
+    return sorted(set(stems))
 
 
 # -- the pull request -----------------------------------------------------------------
@@ -521,13 +587,30 @@ def open_pull_request(settings, day: Day, report: PublishReport) -> None:
         pr = gh.find_pull(report.branch)
         if pr is None:
             pr = _create(gh, settings, report, title, body)
-        if pr.title != title or pr.body.strip() != body.strip():
+        body = keep_ticks(pr.body, body)
+        if pr.title != title or _lines(pr.body) != _lines(body):
             pr = gh.update_pull(pr.number, title=title, body=body)
             report.pr_updated = not report.pr_created
         missing = [x for x in settings.pr_labels if x not in pr.labels]
         report.labels = gh.add_labels(pr.number, missing) if missing else pr.labels
     report.pr_number, report.pr_url = pr.number, pr.url
     log.info("pull request #%s %s", pr.number, pr.url)
+
+
+_TICKED = re.compile(r"^(\s*[-*] )\[[xX]\]( .*)$")
+
+
+def keep_ticks(old: str, new: str) -> str:
+    """`new` with the checklist items that editors ticked in `old` still ticked: a re-run
+    rewrites the body, not the review's progress."""
+    ticked = {_TICKED.sub(r"\1[ ]\2", line) for line in _lines(old) if _TICKED.match(line)}
+    return "\n".join(line.replace("[ ]", "[x]", 1) if line in ticked else line
+                     for line in new.split("\n"))
+
+
+def _lines(text: str) -> list[str]:
+    """`text` as lines, whatever line ends GitHub's editor gave it."""
+    return text.replace("\r\n", "\n").strip().split("\n")
 
 
 def _create(gh, settings, report: PublishReport, title: str, body: str):

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
@@ -161,11 +162,13 @@ def finished(tmp_path):
     with Drill(tmp_path, n=6, page_size=4) as drill:
         result = drill.run()
         assert result.exit_code == 0, result.output
-        drill.arxiv.add_paper(id=paper_id(2), title="A retitled paper",
+        # arXiv changes a title only with a new version (see fetch.refresh)
+        drill.arxiv.add_paper(id=paper_id(2), version=2, title="A retitled paper",
                               authors=["Jane Doe", "John Roe"],
                               summary=drill.arxiv.papers[2]["summary"],
                               categories=["eess.AS", "cs.SD"],
-                              published=drill.arxiv.papers[2]["published"])
+                              published=drill.arxiv.papers[2]["published"],
+                              updated=drill.arxiv.papers[2]["published"] + timedelta(hours=1))
         yield drill
 
 
@@ -239,11 +242,12 @@ def test_a_write_failure_is_one_line_and_keeps_the_previous_files(tmp_path, wher
         result = drill.run(*(["--no-llm"] if stage == "translate" else []))
         assert result.exit_code == 0, result.output
         if stage != "translate":
-            drill.arxiv.add_paper(id=paper_id(2), title="A retitled paper",
+            published = drill.arxiv.papers[2]["published"]
+            drill.arxiv.add_paper(id=paper_id(2), version=2, title="A retitled paper",
                                   authors=["Jane Doe", "John Roe"],
                                   summary=drill.arxiv.papers[2]["summary"],
-                                  categories=["eess.AS", "cs.SD"],
-                                  published=drill.arxiv.papers[2]["published"])
+                                  categories=["eess.AS", "cs.SD"], published=published,
+                                  updated=published + timedelta(hours=1))
         before = snapshot(drill)
         ttl = "0" if stage != "translate" else "3600"
 

@@ -113,7 +113,8 @@ def test_no_workflow_runs_fork_code_with_secrets(name):
 
 def test_daily_triggers_inputs_permissions_and_concurrency():
     wf = load("daily.yml")
-    assert wf["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert wf["permissions"] == {"contents": "write", "pull-requests": "write",
+                                 "issues": "write"}  # issues: creating a missing label
     assert wf["concurrency"] == {"group": "daily-digest", "cancel-in-progress": False}
     inputs = wf["on"]["workflow_dispatch"]["inputs"]
     assert inputs["date"]["type"] == "string" and inputs["date"]["required"] is False
