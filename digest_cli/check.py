@@ -11,7 +11,7 @@ from pathlib import Path
 
 from digest_cli.errors import DigestError
 from digest_cli.model import Paper
-from digest_cli.store import MANIFEST, day_dates, load_day, paper_path
+from digest_cli.store import day_dates, load_day, paper_path
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
 _ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
@@ -44,12 +44,13 @@ class Problem:
 
 def check_days(settings, days: list[date] | None = None) -> list[Problem]:
     """All problems of the given days (default: every day under data/)."""
-    from digest_cli.posts import stale_posts
+    from digest_cli.posts import post_status
+    from digest_cli.store import parse_cache
 
-    problems = []
+    problems, cache = [], parse_cache(settings)  # one cache for all days: read once
     for day in days if days is not None else day_dates(settings):
         try:
-            loaded = load_day(settings, day)
+            loaded = load_day(settings, day, cache)
         except DigestError as exc:
             problems.append(Problem(exc.path or settings.day_path(day), exc.message, exc.line,
                                     exc.paper_id))
@@ -57,11 +58,11 @@ def check_days(settings, days: list[date] | None = None) -> list[Problem]:
         folder = settings.day_path(day)
         for paper in loaded.papers:
             problems += paper_problems(paper, paper_path(folder, paper.id))
-        for _, why in stale_posts(settings, [day]):
+        why = post_status(settings, loaded)
+        if why:
             problems.append(Problem(settings.post_path(day), f"post {why}: run `digest sync "
                                     f"--date {day}` or `digest render --date {day}`", 1))
-        if not (folder / MANIFEST).is_file():
-            problems.append(Problem(folder, "no manifest.yaml"))
+    cache.save()
     return problems
 
 
@@ -77,8 +78,8 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     checks = (("translation", paper.translation, lambda t: translation_problems(
         t, paper.abstract)), ("analysis", paper.analysis, analysis_problems))
     for field, text, rules in checks:
-        if text is None:
-            continue
+        if text is None or (not text.text.strip() and not text.machine_owned):
+            continue  # none yet, or an editor took it out on purpose
         messages = list(rules(text.text))
         if _ERROR_TEXT.search(text.text):
             messages.append("contains error text or a placeholder")

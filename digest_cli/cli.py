@@ -123,13 +123,20 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 
     Used to migrate the old blog, and to take edits made in a post back into the records:
     a changed text keeps its provenance but no longer matches its hash, so it counts as
-    an editor's and no later run rewrites it. Fields a post does not show are kept.
+    an editor's and no later run rewrites it. Fields a post does not show are kept; a
+    paper taken out of the post is left out of the day (its record stays).
     """
+    from digest_cli.errors import ImportError_
     from digest_cli.importer import import_post
     from digest_cli.store import load_day, write_day
     from digest_cli.writer import Writer
 
     settings = ctx.settings()
+    seen: dict[date, Path] = {}
+    for post in posts:  # the second post of a day would replace the first one's papers
+        if seen.setdefault(_date_of(post), post) != post:
+            raise ImportError_(f"a second post for {_date_of(post)} (the first is "
+                               f"{seen[_date_of(post)]}): a day has one post", path=post)
     parsed = []
     for post in posts:  # parse every post before writing anything
         manifest_path = settings.day_path(_date_of(post)) / "manifest.yaml"
@@ -192,8 +199,10 @@ def sync(ctx: Context, day) -> None:
     """Bring posts and records together after editors' edits.
 
     Records changed since the last render: the post is re-rendered. The post changed:
-    its edits go into the records (marked as an editor's), then it is re-rendered. The
-    same paper changed in both: stop, naming the paper and showing both versions.
+    its edits go into the records (marked as an editor's), then it is re-rendered; a
+    paper block added to the post joins the day, one taken out is left out (its record
+    stays). The same paper changed in both, or an edit the records cannot hold (the
+    front matter or header): stop, naming the paper and showing both versions.
     """
     import os
 
@@ -415,7 +424,7 @@ def glossary_suggest(ctx: Context, min_papers: int) -> None:
 @cli.command("settings")
 @pass_ctx
 def settings_cmd(ctx: Context) -> None:
-    """Print the settings in effect (secrets masked) and where each can be set."""
+    """Print the settings in effect (secrets masked); docs/settings.md says where each is set."""
     for name, value in ctx.settings().describe().items():
         click.echo(f"{name} = {value!r}")
 

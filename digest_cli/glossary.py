@@ -35,9 +35,7 @@ class Suggestion:
 
 def suggest_terms(settings, min_papers: int = 2) -> list[Suggestion]:
     """Replacements editors made in at least `min_papers` papers, most frequent first."""
-    import git  # GitPython, only for this command
-
-    repo = git.Repo(settings.root, search_parent_directories=True)
+    repo = _repo(settings)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     for day, paper in iter_papers(settings):
         for kind in ("translation", "analysis"):
@@ -52,6 +50,23 @@ def suggest_terms(settings, min_papers: int = 2) -> list[Suggestion]:
     out = [Suggestion(m, e, sorted(ids)) for (m, e), ids in found.items()
            if len(ids) >= min_papers and m not in known and e not in known]
     return sorted(out, key=lambda s: (-len(s.papers), s.machine))
+
+
+def _repo(settings):
+    """The site's git repository, which must have history to compare against."""
+    import git  # GitPython, only for this command
+
+    from digest_cli.errors import DigestError
+
+    try:
+        repo = git.Repo(settings.root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise DigestError("not a git repository: the machine's texts are looked up in "
+                          "its history", path=settings.root, stage="glossary") from None
+    if not repo.head.is_valid():
+        raise DigestError("the git repository has no commits yet: nothing to compare",
+                          path=settings.root, stage="glossary")
+    return repo
 
 
 def replacements(machine: str, edited: str) -> list[tuple[str, str]]:

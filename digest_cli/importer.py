@@ -8,6 +8,7 @@ line, never a guess.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -16,8 +17,22 @@ from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
 from digest_cli.markup import unescape_block, unescape_inline
-from digest_cli.model import ArxivId, Day, Failure, MachineText, Manifest, Paper, text_hash
+from digest_cli.model import (
+    ArxivId,
+    Day,
+    Failure,
+    LeftOut,
+    MachineText,
+    Manifest,
+    Paper,
+    text_hash,
+)
 from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, UPDATED
+
+log = logging.getLogger(__name__)
+
+# Why a paper the records hold is not in the post: an editor took its block out.
+REMOVED = "removed: an editor took it out of the post"
 
 _FILE_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
 _WINDOW = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2})\s*[—–-]+\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2})")
@@ -45,23 +60,40 @@ class ImportedPaper:
 
 def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
     """Read one post into a manifest and its papers (fresh records, nothing merged)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportError_(f"cannot read post: {exc}", path=path) from None
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = read_post(path).split("\n")
     body_start = _front_matter_end(lines, path)
     starts = [i for i in range(body_start, len(lines) - 1)
               if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
     header = lines[body_start:starts[0] if starts else len(lines)]
     day = _post_date(path, header)
     manifest = _manifest(day, header, path, body_start, settings)
-    papers = []
+    papers, seen = [], {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        papers.append(_paper(lines[start:end], start + 1, path))
+        item = _paper(lines[start:end], start + 1, path)
+        base = item.paper.id.base
+        if base in seen:  # `digest sync` tells blocks apart by id: one of them would be lost
+            raise ImportError_(f"paper {base} is shown twice (also at line {seen[base]}): "
+                               "keep one block", path=path, line=item.line)
+        seen[base] = item.line
+        papers.append(item)
     manifest.papers = [p.paper.id.base for p in papers]
     return manifest, papers
+
+
+def read_post(path: Path) -> str:
+    """A post's text, as an editor's tools may have saved it: a byte-order mark (Windows
+    Notepad) is dropped, `\r\n` and `\r` read as `\n`; other encodings are refused."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportError_(f"cannot read post: {exc.strerror}", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"the post is not UTF-8 text (byte {exc.start}): save it as UTF-8",
+                           path=path) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def post_blocks(text: str) -> dict[str, str]:
@@ -235,17 +267,64 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
 
 
 def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
-    """A day from a post, merged into the records already there (if any)."""
+    """A day from a post, merged into the records already there (if any).
+
+    A paper of the records that the post no longer shows is left out (reason `REMOVED`),
+    so no later fetch puts it back; its record file stays."""
     manifest, imported = parse_post(path, settings)
     old_papers = {p.id.base: p for p in existing.papers} if existing else {}
     papers, changes = [], {}
     for item in imported:
-        paper, changed = merge_paper(old_papers.get(item.paper.id.base), item.paper)
+        old = old_papers.get(item.paper.id.base) or stored_paper(settings, manifest.date,
+                                                                 item.paper.id)
+        paper, changed = merge_paper(old, item.paper)
         papers.append(paper)
         if changed:
             changes[paper.id.base] = changed
     if existing is not None:
-        manifest.left_out = existing.manifest.left_out
+        manifest.left_out = list(existing.manifest.left_out)
         manifest.usage = existing.manifest.usage
         manifest.rendered = existing.manifest.rendered
+        shown = set(manifest.papers)
+        update_left_out(manifest, [p for p in existing.papers if p.id.base not in shown])
+    _warn_other_days(settings, manifest)
     return Day(manifest, papers), changes
+
+
+def stored_paper(settings, day: date, pid: ArxivId) -> Paper | None:
+    """The day's record of a paper its manifest does not list (one left out), if any:
+    merged into, so what a post does not show (abstract, dates) is kept."""
+    from digest_cli.store import load_paper, paper_path
+
+    path = paper_path(settings.day_path(day), pid)
+    return load_paper(path) if path.is_file() else None
+
+
+def _base(paper_id: str) -> str:
+    try:
+        return ArxivId.parse(paper_id).base
+    except ValueError:
+        return paper_id
+
+
+def update_left_out(manifest: Manifest, removed: list[Paper]) -> None:
+    """Papers shown again leave `left_out`; papers taken out of the post join it."""
+    shown = {_base(pid) for pid in manifest.papers}
+    kept = [x for x in manifest.left_out if _base(x.id) not in shown]
+    known = {_base(x.id) for x in kept}
+    manifest.left_out = kept + [LeftOut(p.id.base, REMOVED, p.title) for p in removed
+                                if p.id.base not in known and p.id.base not in shown]
+
+
+def _warn_other_days(settings, manifest: Manifest) -> None:
+    """A paper in another day's records too will show on both days: say so."""
+    from digest_cli.store import day_dates, paper_path
+
+    for other in day_dates(settings):
+        if other == manifest.date:
+            continue
+        folder = settings.day_path(other)
+        twice = [pid for pid in manifest.papers if paper_path(folder, pid).is_file()]
+        if twice:
+            log.warning("%s: %d papers are also in the records of %s and will show on both "
+                        "days: %s", manifest.date, len(twice), other, ", ".join(twice))

@@ -8,12 +8,20 @@ editor changed since: the records, the post, or (a conflict) both.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from digest_cli.errors import DigestError
-from digest_cli.importer import merge_paper, parse_post, post_blocks
-from digest_cli.model import Day, text_hash
+from digest_cli.importer import (
+    merge_paper,
+    parse_post,
+    post_blocks,
+    read_post,
+    stored_paper,
+    update_left_out,
+)
+from digest_cli.model import ArxivId, Day, Manifest, Paper, text_hash
 from digest_cli.render import join_post, render_parts
 from digest_cli.store import load_day, parse_cache, write_manifest, write_paper
 
@@ -45,14 +53,14 @@ def _blocks(day: Day, settings) -> tuple[str, dict[str, str]]:
 def _post_edited(path, day: Day) -> bool:
     """True when the post on disk is not what the last render wrote."""
     last = day.manifest.rendered.get("post")
-    return bool(last) and path.is_file() and text_hash(path.read_text("utf-8")) != last
+    return bool(last) and path.is_file() and text_hash(read_post(path)) != last
 
 
 def write_post(settings, day: Day, writer, force: bool = False) -> bool:
     """Render a day's post and remember what was rendered; True if the post changed."""
     path = settings.post_path(day.manifest.date)
     post, blocks = _blocks(day, settings)  # fully built before anything is written
-    if not force and _post_edited(path, day) and path.read_text("utf-8") != post:
+    if not force and _post_edited(path, day) and read_post(path) != post:
         raise PostEdited("the post was edited since it was last rendered; run `digest sync "
                          f"--date {day.manifest.date}` to take the edits into the records, "
                          "or `digest render --force` to drop them", path=path)
@@ -83,14 +91,22 @@ def stale_posts(settings, days: list[date]) -> list[tuple[date, str]]:
     cache, stale = parse_cache(settings), []
     cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
     for day in days:
-        path = settings.post_path(day)
-        expected, _ = _blocks(load_day(settings, day, cache), settings)
-        if not path.is_file():
-            stale.append((day, "missing"))
-        elif path.read_bytes() != expected.encode("utf-8"):
-            stale.append((day, "differs from its records"))
+        why = post_status(settings, load_day(settings, day, cache))
+        if why:
+            stale.append((day, why))
     cache.save()
     return stale
+
+
+def post_status(settings, day: Day) -> str | None:
+    """Why the day's post is not what its records render to (None: it is)."""
+    path = settings.post_path(day.manifest.date)
+    expected, _ = _blocks(day, settings)
+    if not path.is_file():
+        return "missing"
+    if path.read_bytes() != expected.encode("utf-8"):
+        return "differs from its records"
+    return None
 
 
 @dataclass
@@ -105,7 +121,7 @@ def sync_day(settings, day_date: date, writer) -> SyncReport:
     day = load_day(settings, day_date)
     path = settings.post_path(day_date)
     expected, rec_blocks = _blocks(day, settings)
-    if not path.is_file() or path.read_text("utf-8") == expected:
+    if not path.is_file() or read_post(path) == expected:
         write_post(settings, day, writer)
         return SyncReport(day_date, "in sync" if path.is_file() else "rendered")
     if not _post_edited(path, day):
@@ -115,17 +131,107 @@ def sync_day(settings, day_date: date, writer) -> SyncReport:
         raise SyncConflict("no record of the last render, so edits cannot be told apart: "
                            "import the post (`digest import`) or re-render it "
                            "(`digest render --force`)", path=path)
-    edited = _edited_in_post(path, day, rec_blocks)
-    imported = _take_post_edits(settings, path, day, edited, writer)
+    imported = _take_post(settings, day, path, expected, rec_blocks, writer)
     write_post(settings, load_day(settings, day_date), writer, force=True)
     return SyncReport(day_date, "imported", imported)
+
+
+def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, str],
+               writer) -> dict[str, list[str]]:
+    """Take an edited post's changes into the records; refuse what would be lost."""
+    _, posted = parse_post(path, settings)  # the whole post parses before anything is written
+    by_id = {item.paper.id.base: item.paper for item in posted}
+    edited = _edited_in_post(path, day, rec_blocks)
+    order = _post_order(day, list(by_id), rec_blocks, path)
+    manifest = day.manifest if order is None else _ordered(day, order)
+    after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
+    if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
+        raise SyncConflict("the front matter or header (before the first paper) was edited; "
+                           "it is made from the day's manifest.yaml and the settings (title, "
+                           "tags, layout), so the edit would be lost: make it there, or undo "
+                           "it in the post", path=path)
+    imported = _take_post_edits(settings, day, by_id, edited, writer)
+    if order is not None:  # papers added, taken out or moved in the post
+        write_manifest(settings.day_path(manifest.date), manifest, writer)
+        imported.update({pid: imported.get(pid, []) + ["removed"] for pid in
+                         _ids(day.manifest.rendered["papers"]) if pid not in order})
+    return imported
+
+
+_FIRST_BLOCK = re.compile(r"^## .*\n- \*\*Authors\*\*", re.M)
+
+
+def _prefix(post: str) -> str:
+    """The front matter and header: the post before its first paper block."""
+    match = _FIRST_BLOCK.search(post)
+    return (post[:match.start()] if match else post).rstrip("\n") + "\n\n"
+
+
+def _header_edited(post: str, expected: str, after: str, last: dict,
+                   rec_blocks: dict[str, str]) -> bool:
+    """True when the post's header differs from the last render's and from `after`, the
+    one the post's papers will get. Known for sure when either side's paper blocks are
+    all as last rendered (the post's hash then tells)."""
+    mine, theirs = _prefix(expected), _prefix(post)
+    if theirs in (mine, after):
+        return False
+    if _as_last(rec_blocks, last) and _joined(mine, rec_blocks) == last.get("post"):
+        return True  # the records' header is the last render's, and the post's is not
+    posted = post_blocks(post)
+    if _as_last(posted, last):
+        return _joined(theirs, posted) != last.get("post")
+    return False  # paper blocks changed on both sides: the header's last state is unknown
+
+
+def _as_last(blocks: dict[str, str], last: dict) -> bool:
+    """True when these are the paper blocks of the last render, in its order."""
+    papers = last["papers"]
+    return list(blocks) == list(papers) and all(
+        text_hash(block) == papers[pid] for pid, block in blocks.items())
+
+
+def _joined(prefix: str, blocks: dict[str, str]) -> str:
+    return text_hash(prefix + "\n".join(blocks.values()))
+
+
+def _ids(papers) -> list[str]:
+    return [ArxivId.parse(str(pid)).base for pid in papers]
+
+
+def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str], path
+                ) -> list[str] | None:
+    """The day's papers as the post now lists them, when an editor added, removed or moved
+    a block (None when not). A paper taken out of the post but changed in its record, or
+    a list changed on both sides, is a conflict."""
+    last = day.manifest.rendered["papers"]
+    if posted == list(last):
+        return None
+    for pid in (p for p in last if p not in posted):
+        if pid in rec_blocks and text_hash(rec_blocks[pid]) != last[pid]:
+            raise SyncConflict("taken out of the post but edited in its record since the last "
+                               "render; put its block back or undo the record's edit",
+                               path=path, paper_id=pid)
+    if _ids(day.manifest.papers) != list(last) and _ids(day.manifest.papers) != posted:
+        raise SyncConflict("papers were added, taken out or moved both in the post and in "
+                           "the day's manifest.yaml since the last render; make the change "
+                           "on one side", path=path)
+    return posted
+
+
+def _ordered(day: Day, order: list[str]) -> Manifest:
+    """The manifest with the papers in the post's order; those taken out are left out
+    (their records stay)."""
+    written = {ArxivId.parse(str(pid)).base: str(pid) for pid in day.manifest.papers}
+    manifest = replace(day.manifest, papers=[written.get(pid, pid) for pid in order])
+    update_left_out(manifest, [p for p in day.papers if p.id.base not in order])
+    return manifest
 
 
 def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     """Papers whose block the editor changed in the post; a paper also changed in its
     record since the last render is a conflict, named with both versions."""
     last = day.manifest.rendered["papers"]
-    post = post_blocks(path.read_text("utf-8"))
+    post = post_blocks(read_post(path))
     edited = []
     for pid, block in post.items():
         if text_hash(block) == last.get(pid):
@@ -139,20 +245,30 @@ def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     return edited
 
 
-def _take_post_edits(settings, path, day: Day, edited: list[str], writer) -> dict:
-    _, imported = parse_post(path, settings)
-    by_id = {item.paper.id.base: item.paper for item in imported}
+def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer) -> dict:
     records = {p.id.base: p for p in day.papers}
     folder = settings.day_path(day.manifest.date)
     changes = {}
     for pid in edited:
         if pid not in by_id:
             continue
-        if records.get(pid) is not None and records[pid].reviewed:
+        record = records.get(pid) or stored_paper(settings, day.manifest.date, by_id[pid].id)
+        if record is not None and record.reviewed:
             log.warning("%s is marked reviewed: its post edit is taken in all the same", pid)
-        paper, changed = merge_paper(records.get(pid), by_id[pid])
+        paper, changed = merge_paper(record, by_id[pid])
+        if _details_taken_out(record, by_id[pid]):
+            paper.analysis = replace(record.analysis, text="")  # edited: never refilled
+            changed.append("analysis")
         if changed:
             write_paper(folder, paper, writer)
             changes[pid] = changed
             log.info("%s: took %s from the post", pid, ", ".join(changed))
     return changes
+
+
+def _details_taken_out(record: Paper | None, posted: Paper) -> bool:
+    """The editor deleted the 详细解读 block that the last render showed (a block with the
+    old blog's error text instead is a failure, not a deletion)."""
+    return (record is not None and record.analysis is not None
+            and bool(record.analysis.text.strip()) and posted.analysis is None
+            and not any(f.field == "analysis" for f in posted.failures))

@@ -105,8 +105,14 @@ def write_preview(settings, day_date, writer=None) -> Path:
 
 def _stamp(folder) -> tuple:
     """What changes when any record of the day changes."""
-    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                        for p in folder.glob("*.yaml")))
+    stamps = []
+    for path in folder.glob("*.yaml"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # an editor's save renamed it away just now
+            continue
+        stamps.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(stamps))
 
 
 class PreviewServer:
@@ -120,7 +126,13 @@ class PreviewServer:
         self.settings, self.day, self.interval = settings, day_date, interval
         self.page = write_preview(settings, day_date)
         handler = functools.partial(_QuietHandler, directory=str(self.page.parent))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        try:
+            self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError as exc:  # the port is taken, or not ours to use
+            from digest_cli.errors import DigestError
+
+            raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (choose "
+                              "another with --port)", stage="preview") from None
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/{self.page.name}"
         self._stamp = _stamp(settings.day_path(day_date))
         self.renders = 1

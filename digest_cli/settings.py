@@ -191,7 +191,26 @@ def load_settings(
     key_env = values.get("llm_api_key_env", _FIELDS["llm_api_key_env"].default)
     if "llm_api_key" not in values and environ.get(key_env):
         values["llm_api_key"] = environ[key_env]
-    return Settings(**{name: _coerce(name, value, "flag") for name, value in values.items()})
+    settings = Settings(**{name: _coerce(name, value, "flag") for name, value in values.items()})
+    _check_values(settings)
+    return settings
+
+
+def _check_values(settings: Settings) -> None:
+    """Values that would otherwise fail deep inside a stage, with a traceback."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"setting 'timezone': unknown time zone {settings.timezone!r} "
+                            "(an IANA name such as 'Asia/Shanghai')") from None
+    for name in ("title", "post_filename"):
+        try:
+            getattr(settings, name).format(date="2026-01-28")
+        except (KeyError, IndexError, AttributeError, ValueError) as exc:
+            raise SettingsError(f"setting {name!r}: {getattr(settings, name)!r} is not a "
+                                f"template with only `{{date}}` in it ({exc!r})") from None
 
 
 def _from_pyproject(path: Path) -> dict[str, Any]:

@@ -219,9 +219,16 @@ def load_day(settings, day: date, cache: ParseCache = _NO_CACHE) -> Day:
         raise RecordError(f"no records for {day.isoformat()} (run `digest fetch --date "
                           f"{day.isoformat()}` or `digest import`)", path=folder)
     manifest = manifest_from_dict(cache.load(path), path)
-    papers = [paper_from_dict(cache.load(p), p)
-              for p in (paper_path(folder, pid) for pid in manifest.papers)]
+    papers = [_listed_paper(folder, pid, cache) for pid in manifest.papers]
     return Day(manifest, papers)
+
+
+def _listed_paper(folder: Path, paper_id: str, cache: ParseCache) -> Paper:
+    path = paper_path(folder, paper_id)
+    if not path.is_file():  # an editor deleted the record, or a copy missed it
+        raise RecordError(f"file not found, but {MANIFEST} lists {paper_id} (restore the "
+                          f"record, or take the id out of {MANIFEST})", path=path)
+    return paper_from_dict(cache.load(path), path)
 
 
 def load_paper(path: Path) -> Paper:
@@ -269,6 +276,18 @@ class _Fields:
         value = self.get(name, (str, int, float), required)
         return None if value is None else str(value)
 
+    def arxiv_id(self, name: str, value: Any) -> ArxivId:
+        """An id as written: a YAML number (`2601.10100` reads as 2601.101) loses digits."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.fail(name, f"holds {value!r}, which YAML reads as a number: quote the id "
+                            "(e.g. '2601.10100') so no digit is lost")
+        if not isinstance(value, str):
+            self.fail(name, f"should hold arXiv ids, got {type(value).__name__} {value!r}")
+        try:
+            return ArxivId.parse(value)
+        except ValueError as exc:
+            self.fail(name, str(exc))
+
     def strings(self, name: str, required: bool = False) -> list[str]:
         value = self.get(name, list, required, default=[])
         if required and not value:
@@ -279,20 +298,22 @@ class _Fields:
 
     def moment(self, name: str, required: bool = False) -> datetime | None:
         value = self.get(name, (str, datetime, date), required)
-        if value is None or isinstance(value, datetime):
-            return value
+        if value is None:
+            return None
+        moment = value if isinstance(value, datetime) else None
         try:
-            return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            moment = moment or datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             self.fail(name, f"is not a date and time (YYYY-MM-DDTHH:MM:SS+00:00): {value!r}")
+        if moment.tzinfo is None:  # read as the machine's local time: wrong on another one
+            self.fail(name, f"has no UTC offset: {str(value)!r} (write e.g. "
+                            "2026-01-27T08:50:00+08:00)")
+        return moment
 
 
 def paper_from_dict(data: Any, path: Path) -> Paper:
     f = _Fields(data, path, "paper")
-    try:
-        pid = ArxivId.parse(f.text("id", required=True))
-    except ValueError as exc:
-        f.fail("id", str(exc))
+    pid = f.arxiv_id("id", f.get("id", (str, int, float), required=True))
     version = f.get("version", int)
     return Paper(
         id=ArxivId(pid.base, version or pid.version),
@@ -342,7 +363,9 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
     except ValueError:
         f.fail("date", f"is not a date (YYYY-MM-DD): {day!r}")
     window = _Fields(f.get("window", dict, required=True), path, "window")
-    papers = [str(p) for p in f.get("papers", list, default=[])]
+    papers = list(f.get("papers", list, default=[]))
+    for item in papers:  # a bad id is named here, not met as a crash when loading papers
+        f.arxiv_id("papers", item)
     shown = f.get("shown", int)
     if shown is not None and shown != len(papers):
         f.fail("shown", f"is {shown} but 'papers' lists {len(papers)}")
@@ -439,13 +462,18 @@ def dump_yaml(data: Any, path: Path | None = None) -> str:
     return stream.getvalue()
 
 
-def _merge(old: Any, new: Any) -> Any:
-    """Update `old` in place with `new`, keeping nodes (and their comments) that are equal."""
+def _merge(old: Any, new: Any, top: bool = True) -> Any:
+    """Update `old` in place with `new`, keeping nodes (and their comments) that are equal.
+
+    A top-level key the schema does not know (an editor's `note:`) is kept: it is the
+    editor's. Below the top, keys follow `new` (`usage`, `rendered` and the like are
+    replaced whole).
+    """
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in [k for k in old if k not in new]:
+        for key in [k for k in old if k not in new and not top]:
             del old[key]
         for key, value in new.items():
-            old[key] = _merge(old[key], value) if key in old else value
+            old[key] = _merge(old[key], value, top=False) if key in old else value
         return old
     if _plain(old) == _plain(new):
         return old
