@@ -185,11 +185,17 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
             sys.exit(1)
         click.echo(f"{len(days)} posts match their records")
         return
-    results = render_days(settings, days, Writer(), force=force)
+    failed: list[DigestError] = []  # with several days, one bad day stops no other
+    results = render_days(settings, days, Writer(), force=force,
+                          failed=failed if len(days) > 1 else None)
     changed = [d for d, was_changed in results if was_changed]
     for d in changed:
         click.echo(f"wrote {settings.post_path(d)}")
     click.echo(f"{len(results)} posts rendered, {len(changed)} changed")
+    for exc in failed:  # every failing day, one line each; their old posts are untouched
+        click.echo(f"Error ({exc.stage}): {exc}", err=True)
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()

@@ -72,15 +72,25 @@ def write_post(settings, day: Day, writer, force: bool = False) -> bool:
     return changed
 
 
-def render_days(settings, days: list[date], writer, force: bool = False
-                ) -> list[tuple[date, bool]]:
-    """Render each day's post; a day that fails leaves its old post untouched."""
+def render_days(settings, days: list[date], writer, force: bool = False,
+                failed: list[DigestError] | None = None) -> list[tuple[date, bool]]:
+    """Render each day's post; a day that fails leaves its old post untouched.
+
+    The first failure is raised, unless `failed` is given: then failures are collected
+    there and the other days are still rendered.
+    """
     cache, results = parse_cache(settings), []
     cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
     try:
         for day in days:
-            results.append((day, write_post(settings, load_day(settings, day, cache), writer,
-                                            force)))
+            try:
+                post = write_post(settings, load_day(settings, day, cache), writer, force)
+            except DigestError as exc:
+                if failed is None:
+                    raise
+                failed.append(exc)
+                continue
+            results.append((day, post))
     finally:
         cache.save()
     return results

@@ -165,3 +165,18 @@ def test_preview_server_rerenders_when_a_record_changes(sample_site, settings_fo
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_render_all_renders_the_other_days_when_one_fails(sample_site, settings_for):
+    from digest_cli.store import write_day
+    from digest_cli.writer import Writer
+    from tests.conftest import make_day, make_paper
+
+    other = SAMPLE_DAY.replace(day=29)
+    write_day(settings_for(sample_site), make_day([make_paper(1)], day=other), Writer())
+    (sample_site / "data" / str(SAMPLE_DAY) / "2601.19786.yaml").write_text("title: [\n")
+    result = run(sample_site, "render", "--all")
+    assert result.exit_code == 1
+    assert (sample_site / "_posts" / f"{other}-arxiv.md").is_file()
+    errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "2601.19786.yaml" in errors[0]
