@@ -19,6 +19,17 @@ SAMPLE_DAY = date(2026, 1, 28)
 
 
 @pytest.fixture
+def isolated_git(monkeypatch, tmp_path):
+    """No global or system git config, no identity from the environment: as on a CI
+    machine, which may have no user.name at all."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                 "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
 def seed_post() -> Path:
     """The real post of the blog we replace; absent on a user's fresh clone."""
     if not SEED.is_file():

@@ -32,14 +32,7 @@ TOKEN = "t0ken-Secret-123"
 IDENTITY = ["-c", "user.name=Editor", "-c", "user.email=editor@example.org"]
 
 
-@pytest.fixture(autouse=True)
-def isolated_git(monkeypatch, tmp_path):
-    """No global or system git config: CI machines may have no user.name at all."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                 "GIT_COMMITTER_EMAIL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_git")  # CI machines may have no user.name
 
 
 def git(cwd: Path, *args: str) -> str:

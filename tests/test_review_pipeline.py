@@ -189,15 +189,6 @@ def test_a_refetch_keeps_an_editors_title_and_takes_arxivs_journal_ref(tmp_path,
 
 # -- a day still under review is not shown again the next day ---------------------------
 
-@pytest.fixture
-def isolated_git(monkeypatch, tmp_path):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                 "GIT_COMMITTER_EMAIL"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def test_papers_of_a_day_still_under_review_are_not_shown_again(isolated_git, tmp_path,
                                                                  arxiv_server):
     # The scheduled job checks out main, where a day whose pull request is not merged yet

@@ -221,10 +221,8 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def pr_checkout(tmp_path, monkeypatch):
+def pr_checkout(tmp_path, isolated_git):
     """A clone on a digest/ branch with the sample day, pushed to a bare origin."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     origin, work = tmp_path / "origin.git", tmp_path / "work"
     _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
     _git(tmp_path, "clone", "-q", str(origin), str(work))
