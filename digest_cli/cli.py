@@ -36,8 +36,12 @@ class DigestGroup(click.Group):
             click.echo(f"Error: {exc.filename}: {exc.strerror}", err=True)  # a full disk
             ctx.exit(1)
 
+    ORDER = ("run", "fetch", "translate", "render", "publish", "sync", "check", "preview",
+             "import", "glossary", "settings")
+
     def list_commands(self, ctx):  # in the order a day flows, not alphabetical
-        return list(self.commands)
+        return sorted(self.commands, key=lambda name: (
+            self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name))
 
 
 class Context:

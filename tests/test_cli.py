@@ -180,3 +180,10 @@ def test_render_all_renders_the_other_days_when_one_fails(sample_site, settings_
     assert (sample_site / "_posts" / f"{other}-arxiv.md").is_file()
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "2601.19786.yaml" in errors[0]
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name, command in cli.commands.items():
+        assert command.help and len(command.help) > 20, name
+        assert f"`digest {name}" in readme, f"README's command table lacks {name}"
