@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -228,13 +227,6 @@ def test_papers_of_a_day_still_under_review_are_not_shown_again(isolated_git, tm
     # the note is for Wednesday's run only: another day's fetch does not trust it
     assert History.load(settings, date(2026, 3, 12)).elsewhere(stem, date(2026, 3, 12)) \
         == set()
-
-
-def test_the_daily_workflow_may_create_its_label():
-    import yaml
-
-    wf = yaml.safe_load(Path(".github/workflows/daily.yml").read_text(encoding="utf-8"))
-    assert wf["permissions"]["issues"] == "write"
 
 
 def test_a_rerun_keeps_the_checklist_items_editors_ticked(isolated_git, tmp_path):
