@@ -163,7 +163,7 @@ def _date_of(post: Path) -> date:
 @click.option("--date", "day", type=DATE, help="Render the post of this day (YYYY-MM-DD).")
 @click.option("--all", "all_days", is_flag=True, help="Render every day under data/ "
               "(the default when no --date is given).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 naming each post that "
+@click.option("--check", is_flag=True, help="Write no post; exit 1 naming each post that "
               "differs from what its records render to.")
 @click.option("--force", is_flag=True, help="Overwrite a post even if it was edited by hand "
               "since the last render (`digest sync` takes such edits in instead).")
