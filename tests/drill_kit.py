@@ -44,6 +44,7 @@ from tests.fakes.translate_kit import (
     env_for,
     title_of,
 )
+from tests.gitkit import make_site_repo
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 11, 25)  # a Wednesday: its window holds Monday evening's announcement
@@ -52,7 +53,6 @@ BRANCH = f"digest/{D}"
 OWNER, NAME = "owner", "site"
 TOKEN = "ghs_drillToken0123456789"
 LLM_KEY = "sk-drill-key-0123456789"
-IDENTITY = ["-c", "user.name=Editor", "-c", "user.email=editor@example.org"]
 KINDS = {TRANSLATE_MODEL: "translation", ANALYSIS_MODEL: "analysis"}
 # Submitted Monday 2026-11-23 from 02:00 UTC, 10 minutes apart (before the 19:00 UTC
 # cutoff for up to 100 papers): announced Monday 20:00 ET, shown on DAY.
@@ -351,17 +351,7 @@ class Drill:
             server.stop()
 
     def _make_repos(self) -> None:
-        git(self.tmp, "init", "-q", "--bare", "-b", "main", str(self.origin))
-        git(self.tmp, "clone", "-q", str(self.origin), str(self.root))
-        shutil.copy(REPO / ".gitignore", self.root / ".gitignore")
-        (self.root / "pyproject.toml").write_text(
-            '[tool.digest]\ncategories = ["cs.SD", "eess.AS"]\n', encoding="utf-8")
-        for folder in ("data", "_posts"):
-            (self.root / folder).mkdir()
-            (self.root / folder / ".keep").write_text("", encoding="utf-8")
-        git(self.root, "add", ".")
-        git(self.root, *IDENTITY, "commit", "-q", "-m", "Initial site")
-        git(self.root, "push", "-q", "origin", "main")
+        make_site_repo(self.origin, self.root, git, gitignore=REPO / ".gitignore")
         self.shim = self.tmp / "shim"
         self.shim.mkdir()
         marks = {"count": self.tmp / "git-count", "tripped": self.tmp / "tripped",

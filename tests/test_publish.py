@@ -23,13 +23,13 @@ from digest_cli.settings import load_settings
 from digest_cli.store import load_day, write_day, write_paper
 from digest_cli.writer import Writer
 from tests.fakes.github_server import ACTIONS_FORBIDDEN, FakeGitHub
+from tests.gitkit import IDENTITY, make_site_repo
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 1, 28)
 D = DAY.isoformat()
 BRANCH = f"digest/{D}"
 TOKEN = "t0ken-Secret-123"
-IDENTITY = ["-c", "user.name=Editor", "-c", "user.email=editor@example.org"]
 
 
 pytestmark = pytest.mark.usefixtures("isolated_git")  # CI machines may have no user.name
@@ -46,16 +46,7 @@ class Site:
     def __init__(self, tmp: Path) -> None:
         self.origin = tmp / "origin.git"
         self.root = tmp / "site"
-        git(tmp, "init", "-q", "--bare", "-b", "main", str(self.origin))
-        git(tmp, "clone", "-q", str(self.origin), str(self.root))
-        (self.root / "pyproject.toml").write_text(
-            '[tool.digest]\ncategories = ["cs.SD", "eess.AS"]\n', encoding="utf-8")
-        for folder in ("data", "_posts"):
-            (self.root / folder).mkdir()
-            (self.root / folder / ".keep").write_text("", encoding="utf-8")
-        git(self.root, "add", ".")
-        git(self.root, *IDENTITY, "commit", "-q", "-m", "Initial site")
-        git(self.root, "push", "-q", "origin", "main")
+        make_site_repo(self.origin, self.root, git)
 
     def settings(self, server: FakeGitHub | None = None, root: Path | None = None,
                  **env: str):

@@ -1,0 +1,27 @@
+"""A throwaway site repository: a bare `origin` and a clone with one commit on main."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+IDENTITY = ["-c", "user.name=Editor", "-c", "user.email=editor@example.org"]
+
+
+def make_site_repo(origin: Path, root: Path, git: Callable[..., str],
+                   gitignore: Path | None = None) -> None:
+    """Create `origin` (bare) and its clone `root`: [tool.digest], empty data/ and _posts/,
+    committed and pushed to main. `git(cwd, *args)` runs git as the caller needs."""
+    git(origin.parent, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(origin.parent, "clone", "-q", str(origin), str(root))
+    if gitignore is not None:
+        shutil.copy(gitignore, root / ".gitignore")
+    (root / "pyproject.toml").write_text(
+        '[tool.digest]\ncategories = ["cs.SD", "eess.AS"]\n', encoding="utf-8")
+    for folder in ("data", "_posts"):
+        (root / folder).mkdir()
+        (root / folder / ".keep").write_text("", encoding="utf-8")
+    git(root, "add", ".")
+    git(root, *IDENTITY, "commit", "-q", "-m", "Initial site")
+    git(root, "push", "-q", "origin", "main")
