@@ -20,6 +20,7 @@ from digest_cli.fetch import NothingNew, fetch_day, paper_from_result
 from digest_cli.retry import retry_after
 from digest_cli.settings import load_settings
 from digest_cli.store import load_day
+from tests.fakes.fixtures import shared_arxiv_fixture
 
 UTC = timezone.utc
 DAY = date(2026, 3, 10)
@@ -327,15 +328,6 @@ def test_every_own_fixture_is_used():
 
 
 # Contract tests: real answers recorded from arXiv (../shared beside the checkout).
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "arxiv"
-
-
-def shared(name: str) -> Path:
-    path = SHARED / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the recorded real arXiv answers live in ../shared, "
-                    "which only CI and project machines have beside the checkout")
-    return path
 
 
 def first_page(client: ArxivClient, size: int) -> list:
@@ -343,7 +335,7 @@ def first_page(client: ArxivClient, size: int) -> list:
 
 
 def test_contract_current_format(arxiv_server, settings):
-    arxiv_server.serve_file(shared("api_query_all-testing_2026-04-12.xml"))
+    arxiv_server.serve_file(shared_arxiv_fixture("api_query_all-testing_2026-04-12.xml"))
     papers = [paper_from_result(r) for r in first_page(client_for(settings), 100)]
     assert len(papers) == 100 and len(arxiv_server.query_requests) == 1
     by_id = {p.id.base: p for p in papers}
@@ -357,7 +349,7 @@ def test_contract_current_format(arxiv_server, settings):
 
 
 def test_contract_classic_format(arxiv_server, settings):
-    arxiv_server.serve_file(shared("api_classic_au-del_maestro_2016-10-09.xml"))
+    arxiv_server.serve_file(shared_arxiv_fixture("api_classic_au-del_maestro_2016-10-09.xml"))
     papers = [paper_from_result(r) for r in first_page(client_for(settings), 10)]
     assert len(papers) == 10
     assert all("\n" not in p.abstract and p.abstract == p.abstract.strip() for p in papers)
@@ -366,7 +358,7 @@ def test_contract_classic_format(arxiv_server, settings):
 
 
 def test_contract_error_400(arxiv_server, settings):
-    arxiv_server.serve_file(shared("api_error400_id-abc_2026-04-12.json"))
+    arxiv_server.serve_file(shared_arxiv_fixture("api_error400_id-abc_2026-04-12.json"))
     with pytest.raises(FetchError, match=r"HTTP 400: incorrect id format for abc") as caught:
         first_page(client_for(settings), 10)
     assert caught.value.status == 400 and len(arxiv_server.query_requests) == 1

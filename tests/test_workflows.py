@@ -249,12 +249,17 @@ RECORD = "data/2026-01-28/2601.19786.yaml"
 POST = "_posts/2026-01-28-arxiv.md"
 
 
-def test_sync_rerenders_after_a_record_edit_and_commits_back(pr_checkout):
-    work = pr_checkout
+def retitle(work: Path) -> None:
+    """An editor fixes a title in the record and commits."""
     record = work / RECORD
     record.write_text(record.read_text(encoding="utf-8").replace(
         "title: Rethinking", "title: Revisiting"), encoding="utf-8")
     _git(work, "commit", "-q", "-a", "-m", "Fix the title")
+
+
+def test_sync_rerenders_after_a_record_edit_and_commits_back(pr_checkout):
+    work = pr_checkout
+    retitle(work)
 
     assert run_step(work, "Check the records and render the posts").returncode == 0
     assert "## Revisiting Discrete" in (work / POST).read_text(encoding="utf-8")
@@ -272,10 +277,7 @@ def test_sync_rerenders_after_a_record_edit_and_commits_back(pr_checkout):
 
 def test_sync_from_a_fork_fails_instead_of_pushing(pr_checkout):
     work = pr_checkout
-    record = work / RECORD
-    record.write_text(record.read_text(encoding="utf-8").replace(
-        "title: Rethinking", "title: Revisiting"), encoding="utf-8")
-    _git(work, "commit", "-q", "-a", "-m", "Fix the title")
+    retitle(work)
     before = _git(work, "rev-parse", "origin/digest/2026-01-28")
     run_step(work, "Check the records and render the posts")
     result = run_step(work, "Commit the re-rendered posts", SAME_REPO="false",
