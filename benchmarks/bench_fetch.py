@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digest_cli.arxiv_api import ArxivClient  # noqa: E402
 from digest_cli.errors import NoAnnouncement  # noqa: E402
-from digest_cli.fetch import fetch_day  # noqa: E402
+from digest_cli.fetch.client import ArxivClient  # noqa: E402
+from digest_cli.fetch.day import fetch_day  # noqa: E402
 from digest_cli.settings import load_settings  # noqa: E402
 from tests.fakes import FakeArxiv  # noqa: E402
 

@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from digest_cli.records.store import write_day  # noqa: E402
+from digest_cli.records.writer import Writer  # noqa: E402
 from digest_cli.settings import load_settings  # noqa: E402
-from digest_cli.store import write_day  # noqa: E402
-from digest_cli.writer import Writer  # noqa: E402
 from tests.conftest import make_day, make_paper  # noqa: E402
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digest_cli.translate import translate_day
+from digest_cli.translate.day import translate_day
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import DAY, by_model, paper_id, settings_for, write_day

@@ -107,7 +107,7 @@ def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bo
     """
     from datetime import datetime, timezone
 
-    from digest_cli.fetch import default_day
+    from digest_cli.fetch.day import default_day
     from digest_cli.run import RunOptions, run_day
 
     settings = ctx.settings()
@@ -131,9 +131,9 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
     paper taken out of the post is left out of the day (its record stays).
     """
     from digest_cli.errors import ImportError_
-    from digest_cli.importer import import_post
-    from digest_cli.store import load_day, write_day
-    from digest_cli.writer import Writer
+    from digest_cli.posts.importer import import_post
+    from digest_cli.records.store import load_day, write_day
+    from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
     seen: dict[date, Path] = {}
@@ -154,7 +154,7 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 
 
 def _date_of(post: Path) -> date:
-    from digest_cli.importer import _post_date
+    from digest_cli.posts.importer import _post_date
 
     return _post_date(post, [])
 
@@ -173,9 +173,9 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
-    from digest_cli.posts import render_days, stale_posts
-    from digest_cli.store import day_dates
-    from digest_cli.writer import Writer
+    from digest_cli.posts.sync import render_days, stale_posts
+    from digest_cli.records.store import day_dates
+    from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
     if day is not None and all_days:
@@ -216,9 +216,9 @@ def sync(ctx: Context, day) -> None:
     """
     import os
 
-    from digest_cli.posts import sync_day
-    from digest_cli.store import day_dates
-    from digest_cli.writer import Writer
+    from digest_cli.posts.sync import sync_day
+    from digest_cli.records.store import day_dates
+    from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
     writer = Writer()
@@ -248,7 +248,7 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
     """
     import os
 
-    from digest_cli.check import check_days
+    from digest_cli.posts.check import check_days
 
     settings = ctx.settings()
     if annotations is None:
@@ -274,7 +274,7 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
 
     The 详细解读 is rendered and folds open and closed; math is left to MathJax.
     """
-    from digest_cli.preview import PreviewServer, write_preview
+    from digest_cli.posts.preview import PreviewServer, write_preview
 
     settings = ctx.settings()
     if not serve:
@@ -312,7 +312,7 @@ def fetch(ctx: Context, day, offline: bool) -> None:
     from datetime import datetime, timezone
 
     from digest_cli.errors import NoAnnouncement
-    from digest_cli.fetch import default_day, fetch_day, format_report
+    from digest_cli.fetch.day import default_day, fetch_day, format_report
 
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
@@ -341,8 +341,8 @@ def translate(ctx: Context, day, force: bool, only: str | None) -> None:
     repair prompts are listed (and kept in their records' `failures`); the others go on.
     """
     from digest_cli.errors import TranslateError
-    from digest_cli.store import day_dates
-    from digest_cli.translate import translate_day
+    from digest_cli.records.store import day_dates
+    from digest_cli.translate.day import translate_day
 
     if not log.isEnabledFor(logging.DEBUG):  # a line per HTTP request would drown the rest
         for name in ("httpx", "httpx2", "openai"):
@@ -397,8 +397,8 @@ def publish(ctx: Context, day) -> None:
     goes through the GitHub API (GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN); with
     GITHUB_STEP_SUMMARY set, a summary of the day is appended to it. Safe to run again.
     """
-    from digest_cli.publish import publish_day
-    from digest_cli.store import day_dates
+    from digest_cli.publish.day import publish_day
+    from digest_cli.records.store import day_dates
 
     settings = ctx.settings()
     when = _day(day)
@@ -422,7 +422,7 @@ def glossary() -> None:
 @pass_ctx
 def glossary_suggest(ctx: Context, min_papers: int) -> None:
     """Propose glossary lines from editors' corrections in git history (writes nothing)."""
-    from digest_cli.glossary import suggest_terms
+    from digest_cli.translate.glossary import suggest_terms
 
     suggestions = suggest_terms(ctx.settings(), min_papers=min_papers)
     for s in suggestions:

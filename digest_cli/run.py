@@ -67,7 +67,7 @@ def _has_records(settings, day: date) -> bool:
 
 
 def _restore(settings, day, now, options, report, note) -> None:
-    from digest_cli.publish import restore_day
+    from digest_cli.publish.day import restore_day
 
     restored = restore_day(settings, day)
     if restored:
@@ -75,7 +75,7 @@ def _restore(settings, day, now, options, report, note) -> None:
 
 
 def _fetch(settings, day, now, options, report, note) -> None:
-    from digest_cli.fetch import fetch_day, format_report
+    from digest_cli.fetch.day import fetch_day, format_report
 
     try:
         report.fetch = fetch_day(settings, day, now=now, offline=options.offline)
@@ -91,14 +91,14 @@ def _fetch(settings, day, now, options, report, note) -> None:
 
 
 def _translate(settings, day, now, options, report, note) -> None:
-    from digest_cli.store import load_day
+    from digest_cli.records.store import load_day
 
     if options.no_llm:
         pending = sum(1 for p in load_day(settings, day).papers if p.translation is None)
         note(f"translate: skipped (--no-llm); {pending} papers show their English abstract "
              "marked 待翻译")
         return
-    from digest_cli.translate import translate_day
+    from digest_cli.translate.day import translate_day
 
     report.translate = translate_day(settings, day, force=options.force)
     for line in report.translate.summary_lines():
@@ -106,8 +106,8 @@ def _translate(settings, day, now, options, report, note) -> None:
 
 
 def _render(settings, day, now, options, report, note) -> None:
-    from digest_cli.posts import render_days
-    from digest_cli.writer import Writer
+    from digest_cli.posts.sync import render_days
+    from digest_cli.records.writer import Writer
 
     [(_, changed)] = render_days(settings, [day], Writer())
     path = settings.post_path(day)
@@ -115,7 +115,7 @@ def _render(settings, day, now, options, report, note) -> None:
 
 
 def _publish(settings, day, now, options, report, note) -> None:
-    from digest_cli.publish import publish_day
+    from digest_cli.publish.day import publish_day
 
     report.publish = publish_day(settings, day)
     for line in report.publish.lines():

@@ -152,7 +152,7 @@ class Settings:
         return self.llm_analysis_model or self.llm_model
 
     def all_holidays(self) -> tuple[date, ...]:
-        from digest_cli.schedule import DEFAULT_HOLIDAYS
+        from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
 
         return tuple(sorted(set(DEFAULT_HOLIDAYS) | set(self.holidays)))
 

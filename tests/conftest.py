@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.model import ArxivId, Day, MachineText, Manifest, Paper, text_hash
+from digest_cli.records.model import ArxivId, Day, MachineText, Manifest, Paper, text_hash
 from digest_cli.settings import load_settings
 
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -91,7 +91,7 @@ def make_paper(n: int = 1, **fields) -> Paper:
 
 
 def make_day(papers: list[Paper], day: date = SAMPLE_DAY, fetched: int | None = None) -> Day:
-    from digest_cli.schedule import window_for
+    from digest_cli.fetch.schedule import window_for
 
     start, end = window_for(day)
     manifest = Manifest(date=day, window_start=start, window_end=end,

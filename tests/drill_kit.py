@@ -225,8 +225,8 @@ def _script(path: Path, text: str) -> None:
 
 ZYGOTE = r"""
 import json, os, signal, sys
-import digest_cli.cli, digest_cli.run, digest_cli.fetch, digest_cli.translate
-import digest_cli.posts, digest_cli.publish, digest_cli.github, digest_cli.check
+import digest_cli.cli, digest_cli.run, digest_cli.fetch.day, digest_cli.translate.day
+import digest_cli.posts.sync, digest_cli.publish.day, digest_cli.publish.github, digest_cli.posts.check
 import arxiv, git, httpx, openai, pypdf, ruamel.yaml
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
 print("ready", flush=True)
@@ -478,7 +478,7 @@ class Drill:
     def complete_papers(self, root: Path | None = None) -> int:
         """Records that hold both texts (a partial file fails to load: not counted)."""
         from digest_cli.errors import DigestError
-        from digest_cli.store import load_paper
+        from digest_cli.records.store import load_paper
 
         count = 0
         for path in self.records(root):
@@ -508,7 +508,7 @@ class Drill:
     def stored_texts(self, root: Path | None = None) -> set[tuple[str, str]]:
         """(paper id, kind) whose text is in its record."""
         from digest_cli.errors import DigestError
-        from digest_cli.store import load_paper
+        from digest_cli.records.store import load_paper
 
         out = set()
         for path in self.records(root):

@@ -1,7 +1,7 @@
 """A simulated arXiv timeline, and a replay of the daily job against it.
 
 Papers are submitted around the clock and announced on arXiv's real schedule (weekends,
-holidays, US daylight saving time; `digest_cli.schedule`). Most appear in the API minutes
+holidays, US daylight saving time; `digest_cli.fetch.schedule`). Most appear in the API minutes
 after their announcement; some lag by hours (sometimes past the daily run), some are held
 by moderation for one to three announcements, some are replaced before or after they are
 announced, some are cross-listed from other archives, and some are off-topic. The fake
@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 
-from digest_cli.fetch import NO_ANNOUNCEMENT, default_day, post_of
-from digest_cli.schedule import (
+from digest_cli.fetch.day import NO_ANNOUNCEMENT, default_day, post_of
+from digest_cli.fetch.schedule import (
     announcement_time,
     has_announcement,
     next_announcement,
     post_date_for,
     window_for,
 )
-from digest_cli.store import load_day, load_paper
+from digest_cli.records.store import load_day, load_paper
 
 UTC = timezone.utc
 FOLLOWED = {"cs.SD", "eess.AS"}
@@ -223,7 +223,7 @@ def post_problems(settings) -> list[str]:
 
 
 def _day_problems(settings, day: date) -> list[str]:
-    from digest_cli.importer import parse_post
+    from digest_cli.posts.importer import parse_post
 
     m = load_day(settings, day).manifest
     path = settings.post_path(day)

@@ -120,8 +120,8 @@ def test_preview_writes_a_page_with_the_analysis_rendered(sample_site):
 
 
 def test_preview_escapes_html_in_text(site, settings_for):
-    from digest_cli.store import write_day
-    from digest_cli.writer import Writer
+    from digest_cli.records.store import write_day
+    from digest_cli.records.writer import Writer
     from tests.conftest import make_day, make_paper
 
     paper = make_paper(1, title="<script>alert(1)</script>")
@@ -142,7 +142,7 @@ def test_preview_server_rerenders_when_a_record_changes(sample_site, settings_fo
     import threading
     import urllib.request
 
-    from digest_cli.preview import PreviewServer
+    from digest_cli.posts.preview import PreviewServer
 
     server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
     stop = threading.Event()
@@ -168,8 +168,8 @@ def test_preview_server_rerenders_when_a_record_changes(sample_site, settings_fo
 
 
 def test_render_all_renders_the_other_days_when_one_fails(sample_site, settings_for):
-    from digest_cli.store import write_day
-    from digest_cli.writer import Writer
+    from digest_cli.records.store import write_day
+    from digest_cli.records.writer import Writer
     from tests.conftest import make_day, make_paper
 
     other = SAMPLE_DAY.replace(day=29)

@@ -116,13 +116,13 @@ def test_with_30_percent_of_llm_calls_failing_every_paper_ends_done_or_failed(tm
 
 
 def load(drill: Drill):
-    from digest_cli.store import load_day
+    from digest_cli.records.store import load_day
 
     return load_day(drill.settings_obj(), DAY)
 
 
 def assert_clean_post(drill: Drill) -> None:
-    from digest_cli.check import check_days
+    from digest_cli.posts.check import check_days
 
     post = drill.post().read_text("utf-8")
     for text in ERROR_TEXT:
@@ -210,7 +210,7 @@ def paper_of(paper_title: str) -> str:
 
 
 def without_usage(manifest: bytes) -> dict:
-    from digest_cli.store import loads
+    from digest_cli.records.store import loads
 
     data = loads(manifest.decode("utf-8"))
     data.pop("usage")

@@ -156,8 +156,8 @@ def assert_translated_once(drill: Drill, at: AtKill, fresh: bool) -> None:
 
 
 def assert_files_whole(drill: Drill, root) -> None:
-    from digest_cli.check import check_days
-    from digest_cli.store import load_day, load_yaml
+    from digest_cli.posts.check import check_days
+    from digest_cli.records.store import load_day, load_yaml
 
     settings = drill.settings_obj(root)
     for path in (root / "data").rglob("*.yaml"):
@@ -193,7 +193,7 @@ def assert_history_whole(drill: Drill, root) -> None:
 def assert_commit_whole(drill: Drill, sha: str, subject: str, records: int) -> None:
     """The commit's tree: `records` whole, translated records; the post and the manifest
     from the Render commit on."""
-    from digest_cli.store import loads, paper_from_dict
+    from digest_cli.records.store import loads, paper_from_dict
 
     names = git(drill.origin, "ls-tree", "--name-only", f"{sha}:data/{D}").splitlines()
     papers = [n for n in names if n != "manifest.yaml"]

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from digest_cli.cli import cli
 from digest_cli.errors import FetchError, NoAnnouncement
-from digest_cli.fetch import (
+from digest_cli.fetch.day import (
     NO_ANNOUNCEMENT,
     NothingNew,
     build_query,
@@ -27,10 +27,10 @@ from digest_cli.fetch import (
     id_order,
     merge_order,
 )
-from digest_cli.model import MachineText, text_hash
-from digest_cli.render import header
-from digest_cli.store import load_day, load_paper, write_day
-from digest_cli.writer import Writer
+from digest_cli.posts.render import header
+from digest_cli.records.model import MachineText, text_hash
+from digest_cli.records.store import load_day, load_paper, write_day
+from digest_cli.records.writer import Writer
 from tests.conftest import make_day, make_paper
 
 UTC = timezone.utc
@@ -254,7 +254,7 @@ def test_a_rerun_keeps_translations_and_edits_and_refreshes_what_arxiv_changed(
     add(arxiv_server, "2603.08003", title="arXiv retitled it")
     # Friday after the cut-off: this day's paper, which the API showed only late.
     add(arxiv_server, "2603.05500", published=datetime(2026, 3, 6, 20, tzinfo=UTC))
-    with caplog.at_level(logging.INFO, logger="digest_cli.fetch"):
+    with caplog.at_level(logging.INFO, logger="digest_cli.fetch.day"):
         report = fetch_day(settings, DAY, now=NOW + timedelta(hours=2))
 
     day = load_day(settings, DAY)
@@ -380,7 +380,7 @@ def test_digest_fetch_failure_exits_1_naming_url_and_status(site, arxiv_server):
 
 def test_refetching_the_imported_sample_day_keeps_its_post(sample_site, arxiv_server,
                                                            settings_for):
-    from digest_cli.render import render_day
+    from digest_cli.posts.render import render_day
 
     settings = settings_for(sample_site, arxiv_api_url=arxiv_server.query_url, arxiv_delay=0.0)
     seed_day = date(2026, 1, 28)  # Monday 26 January's 20:00 EST announcement

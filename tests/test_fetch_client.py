@@ -14,12 +14,12 @@ import arxiv
 import pytest
 import requests
 
-from digest_cli.arxiv_api import ArxivClient
 from digest_cli.errors import FetchError
-from digest_cli.fetch import NothingNew, fetch_day, paper_from_result
+from digest_cli.fetch.client import ArxivClient
+from digest_cli.fetch.day import NothingNew, fetch_day, paper_from_result
+from digest_cli.records.store import load_day
 from digest_cli.retry import retry_after
 from digest_cli.settings import load_settings
-from digest_cli.store import load_day
 from tests.fakes.fixtures import shared_arxiv_fixture
 
 UTC = timezone.utc

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from digest_cli.fulltext import (
+from digest_cli.records.model import ArxivId
+from digest_cli.settings import load_settings
+from digest_cli.translate.fulltext import (
     OMITTED,
     cache_paths,
     drop_references,
@@ -14,9 +16,7 @@ from digest_cli.fulltext import (
     split_sections,
     trim_to_budget,
 )
-from digest_cli.llm import approx_tokens
-from digest_cli.model import ArxivId
-from digest_cli.settings import load_settings
+from digest_cli.translate.llm import approx_tokens
 from tests.fakes.pdf_server import FakePDFs, make_pdf, paper_pdf
 
 PID = ArxivId("2601.19786", 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from digest_cli.errors import PublishError
-from digest_cli.github import GitHub, GitHubError
+from digest_cli.publish.github import GitHub, GitHubError
 from tests.fakes.fixtures import GITHUB_TOKEN
 from tests.fakes.github_server import ACTIONS_FORBIDDEN
 

@@ -7,10 +7,10 @@ import subprocess
 from click.testing import CliRunner
 
 from digest_cli.cli import cli
-from digest_cli.glossary import replacements
-from digest_cli.model import MachineText, text_hash
-from digest_cli.store import paper_path, write_day
-from digest_cli.writer import Writer
+from digest_cli.records.model import MachineText, text_hash
+from digest_cli.records.store import paper_path, write_day
+from digest_cli.records.writer import Writer
+from digest_cli.translate.glossary import replacements
 from tests.conftest import make_day, make_paper
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from digest_cli.markup import _escape_block, escape_block
+from digest_cli.posts.markup import _escape_block, escape_block
 
 ALPHABET = list("ab 中文，。：（）-=*_+.1>#[]()!&<|{}%$\\`~^:") + ["\n", "\n\n", "  \n", "- ",
                                                                 "1. ", "**", "$$", "{{", "{%"]

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 
 from digest_cli.cli import cli
 from digest_cli.errors import PublishError
-from digest_cli.model import MachineText, text_hash
-from digest_cli.posts import render_days
-from digest_cli.publish import commit_message, publish_day, restore_day
+from digest_cli.posts.sync import render_days
+from digest_cli.publish.day import commit_message, publish_day, restore_day
+from digest_cli.records.model import MachineText, text_hash
+from digest_cli.records.store import load_day, write_day, write_paper
+from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
-from digest_cli.store import load_day, write_day, write_paper
-from digest_cli.writer import Writer
 from tests.fakes.github_server import ACTIONS_FORBIDDEN, FakeGitHub
 from tests.gitkit import IDENTITY, make_site_repo
 

@@ -1,4 +1,4 @@
-"""The pull request body and the job summary (digest_cli.prbody)."""
+"""The pull request body and the job summary (digest_cli.publish.body)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import mistune
 import pytest
 
-from digest_cli.model import Failure, MachineText
-from digest_cli.prbody import job_summary, md_cell, pr_body, pr_title, usage_lines
-from digest_cli.publish import CommitInfo, PublishReport
+from digest_cli.publish.body import job_summary, md_cell, pr_body, pr_title, usage_lines
+from digest_cli.publish.day import CommitInfo, PublishReport
+from digest_cli.records.model import Failure, MachineText
+from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
-from digest_cli.store import load_day
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 1, 28)

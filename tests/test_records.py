@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from digest_cli.errors import RecordError
-from digest_cli.model import ArxivId, MachineText, clean_text, text_hash
-from digest_cli.store import (
+from digest_cli.records.model import ArxivId, MachineText, clean_text, text_hash
+from digest_cli.records.store import (
     MANIFEST,
     load_day,
     load_paper,
@@ -16,7 +16,7 @@ from digest_cli.store import (
     write_day,
     write_paper,
 )
-from digest_cli.writer import Writer, write_atomic
+from digest_cli.records.writer import Writer, write_atomic
 from tests.conftest import make_day, make_paper
 
 
@@ -174,7 +174,7 @@ def test_manifest_counts_must_agree(site, settings_for):
 
 def test_the_pure_python_loader_reads_what_the_c_loader_reads(sample_site):
     """Where ruamel.yaml.clib is missing, `loads` falls back to the pure-Python parser."""
-    from digest_cli.store import loads, pure_loads
+    from digest_cli.records.store import loads, pure_loads
 
     for path in (sample_site / "data" / "2026-01-28").glob("*.yaml"):
         text = path.read_text(encoding="utf-8")

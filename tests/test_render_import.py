@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from digest_cli.errors import ImportError_, RecordError
-from digest_cli.importer import import_post, parse_post
-from digest_cli.markup import escape_block, escape_inline, unescape_block, unescape_inline
-from digest_cli.model import MachineText, text_hash
-from digest_cli.posts import render_days, stale_posts
-from digest_cli.render import render_day
-from digest_cli.store import load_day, write_day
-from digest_cli.writer import Writer
+from digest_cli.posts.importer import import_post, parse_post
+from digest_cli.posts.markup import escape_block, escape_inline, unescape_block, unescape_inline
+from digest_cli.posts.render import render_day
+from digest_cli.posts.sync import render_days, stale_posts
+from digest_cli.records.model import MachineText, text_hash
+from digest_cli.records.store import load_day, write_day
+from digest_cli.records.writer import Writer
 from tests.conftest import REPO, SAMPLE_DAY, make_day, make_paper
 
 
@@ -126,7 +126,7 @@ def test_untranslated_papers_show_the_english_abstract_marked(site, settings_for
 
 
 def test_capped_day_says_how_many_were_left_out(site, settings_for):
-    from digest_cli.model import LeftOut
+    from digest_cli.records.model import LeftOut
 
     settings = settings_for(site)
     day = make_day([make_paper(1)], fetched=3)

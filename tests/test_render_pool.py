@@ -6,11 +6,11 @@ import pickle
 import shutil
 from datetime import date, timedelta
 
-from digest_cli import store
 from digest_cli.errors import RecordError
-from digest_cli.posts import render_days
-from digest_cli.store import parse_cache, write_day
-from digest_cli.writer import Writer
+from digest_cli.posts.sync import render_days
+from digest_cli.records import store
+from digest_cli.records.store import parse_cache, write_day
+from digest_cli.records.writer import Writer
 from tests.conftest import make_day, make_paper
 
 DAYS = [date(2026, 1, 20) + timedelta(days=n) for n in range(6)]

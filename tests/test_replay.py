@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from digest_cli.errors import NoAnnouncement
-from digest_cli.fetch import post_of
-from digest_cli.schedule import has_announcement, window_for
+from digest_cli.fetch.day import post_of
+from digest_cli.fetch.schedule import has_announcement, window_for
 from digest_cli.settings import load_settings
 from tests.fakes import FakeArxiv
 from tests.replay_sim import (
@@ -180,7 +180,7 @@ def _held_over_a_weekend(site, server, settings_for, **overrides) -> list[date]:
     announcements (Wednesday, Thursday, Sunday), and the API shows Sunday's announcement
     four hours late, after the 9 November run: the 10 November run is the first to see it,
     7 days and 6 hours after its submission. Returns the days that show it."""
-    from digest_cli.fetch import fetch_day
+    from digest_cli.fetch.day import fetch_day
 
     settings = settings_for(site, arxiv_api_url=server.query_url, arxiv_delay=0.0,
                             arxiv_cache_ttl=0.0, **overrides)

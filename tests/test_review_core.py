@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from digest_cli.cli import cli
-from digest_cli.importer import REMOVED, import_post
-from digest_cli.store import load_day, write_day
-from digest_cli.writer import Writer
+from digest_cli.posts.importer import REMOVED, import_post
+from digest_cli.records.store import load_day, write_day
+from digest_cli.records.writer import Writer
 from tests.conftest import SAMPLE_DAY, make_day, make_paper
 
 DAY = str(SAMPLE_DAY)
@@ -212,7 +212,7 @@ def test_reimporting_a_post_without_a_paper_leaves_it_out(sample_site, settings_
 def test_import_names_papers_that_another_day_holds(sample_site, tmp_path, caplog):
     text = (Path(__file__).parents[1] / POST).read_text("utf-8")
     post = write_post(tmp_path, "2026-01-29-arxiv.md", text)
-    with caplog.at_level(logging.WARNING, logger="digest_cli.importer"):
+    with caplog.at_level(logging.WARNING, logger="digest_cli.posts.importer"):
         assert run(sample_site, "import", str(post)).exit_code == 0
     assert "20 papers are also in the records of 2026-01-28" in caplog.text
 
@@ -300,7 +300,7 @@ def test_glossary_suggest_in_a_repository_without_commits_is_one_line(sample_sit
 
 
 def test_the_preview_server_ignores_a_record_that_vanished(sample_site, settings_for):
-    from digest_cli.preview import PreviewServer
+    from digest_cli.posts.preview import PreviewServer
 
     server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0)
     try:
@@ -312,7 +312,8 @@ def test_the_preview_server_ignores_a_record_that_vanished(sample_site, settings
 
 def test_check_all_reads_the_parse_cache_once(sample_site, settings_for, monkeypatch):
     """It used to load and save the whole cache once per day: quadratic in the days."""
-    from digest_cli import check, store
+    from digest_cli.posts import check
+    from digest_cli.records import store
 
     settings = settings_for(sample_site)
     later = make_day([make_paper(1, id="2601.30001")], day=SAMPLE_DAY.replace(day=29))

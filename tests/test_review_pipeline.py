@@ -9,16 +9,16 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from digest_cli.errors import PublishError, TranslateError
-from digest_cli.fetch import History, fetch_day
-from digest_cli.github import GitHub, GitHubError
-from digest_cli.model import ArxivId, Day, Manifest
-from digest_cli.posts import render_days
-from digest_cli.prbody import job_summary, pr_body
-from digest_cli.publish import publish_day, restore_day
+from digest_cli.fetch.day import History, fetch_day
+from digest_cli.posts.sync import render_days
+from digest_cli.publish.body import job_summary, pr_body
+from digest_cli.publish.day import publish_day, restore_day
+from digest_cli.publish.github import GitHub, GitHubError
+from digest_cli.records.model import ArxivId, Day, Manifest
+from digest_cli.records.store import load_day, write_day
+from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
-from digest_cli.store import load_day, write_day
-from digest_cli.translate import record_usage, translate_day
-from digest_cli.writer import Writer
+from digest_cli.translate.day import record_usage, translate_day
 from tests.fakes._base import Response
 from tests.fakes.fixtures import GITHUB_TOKEN
 from tests.fakes.github_server import FakeGitHub
@@ -156,7 +156,7 @@ def test_a_refetch_keeps_an_editors_title_and_takes_arxivs_journal_ref(tmp_path,
                                                                       arxiv_server):
     # Every difference from arXiv was taken for an arXiv change: a re-run of the day put
     # arXiv's title back over the editor's fix. arXiv changes a title only with a version.
-    from digest_cli.store import write_paper
+    from digest_cli.records.store import write_paper
 
     settings = load_settings(tmp_path, environ={
         "DIGEST_ARXIV_API_URL": arxiv_server.query_url, "DIGEST_ARXIV_DELAY": "0",

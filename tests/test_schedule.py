@@ -1,4 +1,4 @@
-"""Tests for digest_cli.schedule.
+"""Tests for digest_cli.fetch.schedule.
 
 Every expected value below was worked out by hand from arXiv's published schedule:
 cut-offs 14:00 ET Mon..Fri, announcements 20:00 ET Sun..Thu (Friday's batch on Sunday),
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest_cli.schedule import (
+from digest_cli.fetch.schedule import (
     ARXIV_HOLIDAYS_2025,
     ARXIV_HOLIDAYS_2026,
     DEFAULT_HOLIDAYS,

@@ -22,14 +22,22 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.importer import import_post
-from digest_cli.model import ArxivId, Day, MachineText, Manifest, Paper, clean_text, text_hash
-from digest_cli.posts import render_days
-from digest_cli.render import render_day
-from digest_cli.schedule import window_for
+from digest_cli.fetch.schedule import window_for
+from digest_cli.posts.importer import import_post
+from digest_cli.posts.render import render_day
+from digest_cli.posts.sync import render_days
+from digest_cli.records.model import (
+    ArxivId,
+    Day,
+    MachineText,
+    Manifest,
+    Paper,
+    clean_text,
+    text_hash,
+)
+from digest_cli.records.store import load_day, load_yaml, write_day
+from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
-from digest_cli.store import load_day, load_yaml, write_day
-from digest_cli.writer import Writer
 
 REPO = Path(__file__).resolve().parents[1]
 SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets"]

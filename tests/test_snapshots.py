@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from digest_cli.model import ArxivId, Failure, LeftOut, MachineText, text_hash
-from digest_cli.posts import render_days
-from digest_cli.preview import render_preview
-from digest_cli.store import load_day, write_day
-from digest_cli.writer import Writer
+from digest_cli.posts.preview import render_preview
+from digest_cli.posts.sync import render_days
+from digest_cli.records.model import ArxivId, Failure, LeftOut, MachineText, text_hash
+from digest_cli.records.store import load_day, write_day
+from digest_cli.records.writer import Writer
 from tests.conftest import SAMPLE_DAY, make_day, make_paper
 
 
@@ -48,7 +48,7 @@ def test_a_day_of_every_kind(site, settings_for, snapshot):
 
 
 def test_the_post_of_every_kind_imports_back_to_the_same_records(site, settings_for, tmp_path):
-    from digest_cli.importer import parse_post
+    from digest_cli.posts.importer import parse_post
 
     settings = settings_for(site)
     day = every_kind_of_paper()

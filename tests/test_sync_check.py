@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest_cli.cli import cli
-from digest_cli.store import load_day
+from digest_cli.records.store import load_day
 from tests.conftest import SAMPLE_DAY
 
 RECORD = Path("data/2026-01-28/2601.19786.yaml")

@@ -11,14 +11,14 @@ from datetime import datetime, timezone
 import pytest
 
 from digest_cli.errors import TranslateError
-from digest_cli.llm import LLM, AdaptiveLimiter
-from digest_cli.model import text_hash
-from digest_cli.prompts import load_prompt
-from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, render_day
+from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, render_day
+from digest_cli.records.model import text_hash
+from digest_cli.records.store import load_day, load_yaml, paper_path
 from digest_cli.settings import load_settings
-from digest_cli.store import load_day, load_yaml, paper_path
-from digest_cli.translate import translate_day
-from digest_cli.validate import analysis_problems, translation_problems
+from digest_cli.translate.day import translate_day
+from digest_cli.translate.llm import LLM, AdaptiveLimiter
+from digest_cli.translate.prompts import load_prompt
+from digest_cli.translate.validate import analysis_problems, translation_problems
 from tests.fakes.llm_server import ENGLISH_TEXT, PREAMBLE, english_responder, headings_responder
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import (

@@ -12,8 +12,8 @@ from collections import Counter
 from click.testing import CliRunner
 
 from digest_cli.cli import cli
+from digest_cli.records.store import iter_papers, load_day
 from digest_cli.settings import load_settings
-from digest_cli.store import iter_papers, load_day
 from tests.fakes.translate_kit import DAY, by_model, env_for, paper_id, title_of, write_day
 
 NO_KEY = {"DIGEST_LLM_API_KEY": None, "DEEPSEEK_API_KEY": None}

@@ -1,12 +1,12 @@
-"""Validation and normalisation of LLM answers (digest_cli/validate.py)."""
+"""Validation and normalisation of LLM answers (digest_cli/translate/validate.py)."""
 
 from __future__ import annotations
 
 import pytest
 
+from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
-from digest_cli.store import load_day
-from digest_cli.validate import (
+from digest_cli.translate.validate import (
     analysis_problems,
     cjk_ratio,
     normalise_analysis,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from digest_cli.schedule import announcements_between, latest_closed_window, window_for
+from digest_cli.fetch.schedule import announcements_between, latest_closed_window, window_for
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"

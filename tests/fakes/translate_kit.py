@@ -35,10 +35,10 @@ def abstract_for(i: int) -> str:
 
 def write_day(root: Path, n: int, *, abstract: Callable[[int], str] = abstract_for) -> list[str]:
     """Write ``n`` untranslated records and the manifest of ``DAY`` under ``root``."""
-    from digest_cli.model import ArxivId, Day, Manifest, Paper
+    from digest_cli.records.model import ArxivId, Day, Manifest, Paper
+    from digest_cli.records.store import write_day as store_write_day
+    from digest_cli.records.writer import Writer
     from digest_cli.settings import load_settings
-    from digest_cli.store import write_day as store_write_day
-    from digest_cli.writer import Writer
 
     ids = [paper_id(i) for i in range(n)]
     papers = [Paper(id=ArxivId(pid, 1), title=f"Paper {i}: speech title {pid}",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from digest_cli.markup import escape_author, escape_block, escape_inline
-from digest_cli.model import Day, Paper
+from digest_cli.posts.markup import escape_author, escape_block, escape_inline
+from digest_cli.records.model import Day, Paper
 
 DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
 DETAILS_CLOSE = "\n</div>\n\n</details>\n"

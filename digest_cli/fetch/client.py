@@ -34,8 +34,8 @@ from lxml import etree
 
 from digest_cli import __version__
 from digest_cli.errors import FetchError
+from digest_cli.records.writer import write_atomic
 from digest_cli.retry import retry_after
-from digest_cli.writer import write_atomic
 
 log = logging.getLogger(__name__)
 

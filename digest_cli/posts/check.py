@@ -10,8 +10,8 @@ from datetime import date
 from pathlib import Path
 
 from digest_cli.errors import DigestError
-from digest_cli.model import Paper
-from digest_cli.store import day_dates, load_day, paper_path
+from digest_cli.records.model import Paper
+from digest_cli.records.store import day_dates, load_day, paper_path
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
 _ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
@@ -44,8 +44,8 @@ class Problem:
 
 def check_days(settings, days: list[date] | None = None) -> list[Problem]:
     """All problems of the given days (default: every day under data/)."""
-    from digest_cli.posts import post_status
-    from digest_cli.store import parse_cache
+    from digest_cli.posts.sync import post_status
+    from digest_cli.records.store import parse_cache
 
     problems, cache = [], parse_cache(settings)  # one cache for all days: read once
     for day in days if days is not None else day_dates(settings):
@@ -68,7 +68,7 @@ def check_days(settings, days: list[date] | None = None) -> list[Problem]:
 
 def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     """Schema-level and quality problems of one record."""
-    from digest_cli.validate import analysis_problems, translation_problems
+    from digest_cli.translate.validate import analysis_problems, translation_problems
 
     lines = _field_lines(path)
     found = [Problem(path, msg, lines.get(field), paper.id.base)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from digest_cli.model import clean_text
+from digest_cli.records.model import clean_text
 
 # -- shared pieces ----------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ A record on the branch whose text an editor wrote or changed is never replaced b
 machine-written one: publishing stops and says which file, so nothing an editor pushed is
 silently overwritten by a re-run (`restore_day` brings the branch's records back first).
 
-Then the pull request, through the GitHub REST API (`digest_cli.github`): found by its head
+Then the pull request, through the GitHub REST API (`digest_cli.publish.github`): found by its head
 branch and updated, or created, then labelled. Every step is idempotent, so a failure at
 any point is finished by running `digest publish` again.
 """
@@ -46,8 +46,8 @@ from datetime import date
 from pathlib import Path
 
 from digest_cli.errors import PublishError
-from digest_cli.model import Day
-from digest_cli.store import MANIFEST, load_day, paper_from_dict
+from digest_cli.records.model import Day
+from digest_cli.records.store import MANIFEST, load_day, paper_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def branch_name(settings, day_date: date) -> str:
 
 
 def _check_post(settings, day_date: date) -> None:
-    from digest_cli.posts import stale_posts
+    from digest_cli.posts.sync import stale_posts
 
     for _, why in stale_posts(settings, [day_date]):
         raise PublishError(f"{settings.post_path(day_date)} {why}: run `digest render --date "
@@ -275,7 +275,7 @@ class Plan:
 
 def day_files(settings, day: Day) -> list[Path]:
     """The day's paper records: manifest order first, then any others, sorted."""
-    from digest_cli.store import paper_path
+    from digest_cli.records.store import paper_path
 
     folder = settings.day_path(day.manifest.date)
     ordered = [paper_path(folder, pid) for pid in day.manifest.papers]
@@ -285,7 +285,7 @@ def day_files(settings, day: Day) -> list[Path]:
 
 def plan_changes(g: Git, settings, day: Day, plan: Plan) -> list[Change]:
     """One change per record that differs from the start, then the manifest and post."""
-    from digest_cli.store import load_paper
+    from digest_cli.records.store import load_paper
 
     records = day_files(settings, day)
     manifest = settings.day_path(day.manifest.date) / MANIFEST
@@ -442,7 +442,7 @@ def known_base(g: Git, settings, day_date: date, start: str) -> str | None:
 
 
 def _remember(settings, day_date: date, sha: str) -> None:
-    from digest_cli.writer import Writer
+    from digest_cli.records.writer import Writer
 
     Writer().write(_marker(settings, day_date), sha + "\n")
 
@@ -474,7 +474,7 @@ def restore_day(settings, day_date: date) -> list[Path]:
     """Copy the day's files from the remote branch `digest/D` into the working tree where
     the working tree has none, so that a re-run starts from what editors pushed. Returns the
     files written; files that exist are never touched."""
-    from digest_cli.writer import Writer
+    from digest_cli.records.writer import Writer
 
     g = Git(settings)
     state = remote_state(g, settings, branch_name(settings, day_date))
@@ -518,7 +518,7 @@ def note_pending_days(g: Git, settings, day_date: date) -> dict[str, list[str]]:
         log.warning("cannot read the other days' branches (%s); papers of days under "
                     "review may be shown again", exc)
         pending = {}
-    from digest_cli.writer import Writer
+    from digest_cli.records.writer import Writer
 
     Writer().write(pending_path(settings), json.dumps({"for": day_date.isoformat(),
                                                        "days": pending}, indent=1) + "\n")
@@ -545,7 +545,7 @@ def _branch_stems(g: Git, settings, day_date: date, sha: str) -> list[str]:
     """The record file stems of `day_date` on commit `sha`, and its manifest's left_out."""
     from ruamel.yaml import YAML
 
-    from digest_cli.model import ArxivId
+    from digest_cli.records.model import ArxivId
 
     folder = g.rel(settings.day_path(day_date))
     names = g.run("ls-tree", "--name-only", sha, "--", folder + "/").splitlines()
@@ -579,8 +579,8 @@ def _open_pull_request(settings, day: Day, report: PublishReport) -> None:
 
 def open_pull_request(settings, day: Day, report: PublishReport) -> None:
     """Find the open PR of the branch and update it, or create it; then the labels."""
-    from digest_cli.github import GitHub
-    from digest_cli.prbody import pr_body, pr_title
+    from digest_cli.publish.body import pr_body, pr_title
+    from digest_cli.publish.github import GitHub
 
     title, body = pr_title(day, settings), pr_body(day, settings, report.branch)
     with GitHub.from_settings(settings) as gh:
@@ -614,7 +614,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _create(gh, settings, report: PublishReport, title: str, body: str):
-    from digest_cli.github import GitHubError
+    from digest_cli.publish.github import GitHubError
 
     try:
         pr = gh.create_pull(report.branch, report.base, title, body)
@@ -641,7 +641,7 @@ def write_step_summary(settings, day: Day, report: PublishReport) -> None:
     """Append the job summary to $GITHUB_STEP_SUMMARY when Actions provides one."""
     if not settings.github_step_summary:
         return
-    from digest_cli.prbody import job_summary
+    from digest_cli.publish.body import job_summary
 
     try:
         with open(settings.github_step_summary, "a", encoding="utf-8") as fh:

@@ -16,8 +16,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
-from digest_cli.markup import unescape_block, unescape_inline
-from digest_cli.model import (
+from digest_cli.posts.markup import unescape_block, unescape_inline
+from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, UPDATED
+from digest_cli.records.model import (
     ArxivId,
     Day,
     Failure,
@@ -27,7 +28,6 @@ from digest_cli.model import (
     Paper,
     text_hash,
 )
-from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, UPDATED
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[s
 def stored_paper(settings, day: date, pid: ArxivId) -> Paper | None:
     """The day's record of a paper its manifest does not list (one left out), if any:
     merged into, so what a post does not show (abstract, dates) is kept."""
-    from digest_cli.store import load_paper, paper_path
+    from digest_cli.records.store import load_paper, paper_path
 
     path = paper_path(settings.day_path(day), pid)
     return load_paper(path) if path.is_file() else None
@@ -318,7 +318,7 @@ def update_left_out(manifest: Manifest, removed: list[Paper]) -> None:
 
 def _warn_other_days(settings, manifest: Manifest) -> None:
     """A paper in another day's records too will show on both days: say so."""
-    from digest_cli.store import day_dates, paper_path
+    from digest_cli.records.store import day_dates, paper_path
 
     for other in day_dates(settings):
         if other == manifest.date:

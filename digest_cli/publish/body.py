@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from zoneinfo import ZoneInfo
 
-from digest_cli.model import Day, Paper
+from digest_cli.records.model import Day, Paper
 
 MARKER = "<!-- digest:{date} -->"
 BODY_LIMIT = 60000  # GitHub refuses bodies over 65536 characters

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from digest_cli.errors import FetchError, NoAnnouncement
-from digest_cli.model import ArxivId, Day, LeftOut, Manifest, Paper, clean_text
-from digest_cli.schedule import (
+from digest_cli.fetch.schedule import (
     announcement_time,
     has_announcement,
     latest_closed_window,
@@ -35,6 +34,7 @@ from digest_cli.schedule import (
     post_date_for,
     window_for,
 )
+from digest_cli.records.model import ArxivId, Day, LeftOut, Manifest, Paper, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,9 @@ def fetch_day(settings, day: date, *, now: datetime, offline: bool = False,
     (no post: the API has nothing yet) or FetchError (nothing written). `client` is an
     `ArxivClient` to use instead of a new one (tests pass one with a fake clock).
     """
-    from digest_cli.arxiv_api import ArxivClient
-    from digest_cli.store import write_day
-    from digest_cli.writer import Writer
+    from digest_cli.fetch.client import ArxivClient
+    from digest_cli.records.store import write_day
+    from digest_cli.records.writer import Writer
 
     _require_closed(settings, day, now)
     query = build_query(settings, day)
@@ -232,7 +232,7 @@ class History:
 
     def latest_version(self, stem: str, days: set[date]) -> int | None:
         """The newest version any record of the paper holds (None: only named in left_out)."""
-        from digest_cli.store import load_paper
+        from digest_cli.records.store import load_paper
 
         versions = [load_paper(path).id.version or 1 for d in days
                     if (path := self.settings.day_path(d) / f"{stem}.yaml").is_file()]
@@ -258,7 +258,7 @@ def _pending_days(settings, day: date) -> dict[date, list[str]]:
     data/ here), as `digest run --publish` noted them for `day` before fetching."""
     import json
 
-    from digest_cli.publish import pending_path
+    from digest_cli.publish.day import pending_path
 
     try:
         data = json.loads(pending_path(settings).read_text(encoding="utf-8"))
@@ -271,7 +271,7 @@ def _pending_days(settings, day: date) -> dict[date, list[str]]:
 
 
 def _left_out_stems(path: Path) -> list[str]:
-    from digest_cli.store import load_yaml
+    from digest_cli.records.store import load_yaml
 
     if not path.is_file():
         return []
@@ -287,7 +287,7 @@ def _left_out_stems(path: Path) -> list[str]:
 
 def load_existing(settings, day: date) -> Day | None:
     """The day's records if it was fetched or imported before."""
-    from digest_cli.store import load_day
+    from digest_cli.records.store import load_day
 
     if not (settings.day_path(day) / "manifest.yaml").is_file():
         return None

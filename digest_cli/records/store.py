@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from digest_cli.errors import RecordError
-from digest_cli.model import (
+from digest_cli.records.model import (
     ArxivId,
     Day,
     Failure,
@@ -32,7 +32,7 @@ from digest_cli.model import (
     Paper,
     clean_text,
 )
-from digest_cli.writer import Writer, write_atomic
+from digest_cli.records.writer import Writer, write_atomic
 
 MANIFEST = "manifest.yaml"
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")

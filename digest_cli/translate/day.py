@@ -27,12 +27,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from digest_cli import fulltext, validate
 from digest_cli.errors import RecordError, TranslateError
-from digest_cli.llm import LLM, CallFailed
-from digest_cli.model import ArxivId, Failure, MachineText, Paper, text_hash
-from digest_cli.prompts import Prompt, fill, load_prompt
-from digest_cli.store import (
+from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, text_hash
+from digest_cli.records.store import (
     MANIFEST,
     load_day,
     load_paper,
@@ -42,7 +39,10 @@ from digest_cli.store import (
     write_manifest,
     write_paper,
 )
-from digest_cli.writer import Writer, write_atomic
+from digest_cli.records.writer import Writer, write_atomic
+from digest_cli.translate import fulltext, validate
+from digest_cli.translate.llm import LLM, CallFailed
+from digest_cli.translate.prompts import Prompt, fill, load_prompt
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest_cli import __version__
-from digest_cli.llm import approx_tokens
-from digest_cli.model import ArxivId, clean_text
-from digest_cli.writer import write_atomic
+from digest_cli.records.model import ArxivId, clean_text
+from digest_cli.records.writer import write_atomic
+from digest_cli.translate.llm import approx_tokens
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from digest_cli.errors import DigestError
-from digest_cli.importer import (
+from digest_cli.posts.importer import (
     merge_paper,
     parse_post,
     post_blocks,
@@ -21,9 +21,9 @@ from digest_cli.importer import (
     stored_paper,
     update_left_out,
 )
-from digest_cli.model import ArxivId, Day, Manifest, Paper, text_hash
-from digest_cli.render import join_post, render_parts
-from digest_cli.store import load_day, parse_cache, write_manifest, write_paper
+from digest_cli.posts.render import join_post, render_parts
+from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
+from digest_cli.records.store import load_day, parse_cache, write_manifest, write_paper
 
 log = logging.getLogger(__name__)
 

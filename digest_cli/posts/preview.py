@@ -12,8 +12,8 @@ import http.server
 import logging
 from pathlib import Path
 
-from digest_cli.model import Day, Paper
-from digest_cli.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+from digest_cli.records.model import Day, Paper
 
 _log = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ def _paper_html(paper: Paper, md) -> str:
 
 def write_preview(settings, day_date, writer=None) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
-    from digest_cli.store import load_day
-    from digest_cli.writer import Writer
+    from digest_cli.records.store import load_day
+    from digest_cli.records.writer import Writer
 
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
     (writer or Writer()).write(path, render_preview(load_day(settings, day_date), settings),

@@ -13,8 +13,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from digest_cli.model import text_hash
-from digest_cli.store import iter_papers, load_yaml, loads, paper_path
+from digest_cli.records.model import text_hash
+from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
 
 _LATIN_TERM = re.compile(r"^[A-Za-z][A-Za-z0-9\-\s.]*$")
 _SPLIT = re.compile(r"[，。；：、（）()\s,.;:!?！？“”\"']")

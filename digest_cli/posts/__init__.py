@@ -1,0 +1,1 @@
+"""Posts: render records into the day's post, import old posts, sync edits back."""

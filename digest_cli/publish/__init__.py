@@ -1,0 +1,1 @@
+"""Publish: commit a day to its branch and open its pull request."""

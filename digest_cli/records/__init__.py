@@ -1,0 +1,1 @@
+"""Records: the YAML files under data/, their model, and the one writer."""
