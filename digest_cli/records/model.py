@@ -108,6 +108,11 @@ class Paper:
     doi: str | None = None
     translation: MachineText | None = None
     analysis: MachineText | None = None
+    # The short extra answer (docs/records.md): a Chinese title, a one-sentence summary
+    # (一句话总结) and the topics, comma-separated slugs of `records.topics.TOPICS`.
+    title_zh: MachineText | None = None
+    summary: MachineText | None = None
+    topics: MachineText | None = None
     failures: list[Failure] = field(default_factory=list)
     replacement: bool = False
     reviewed: bool = False
@@ -115,6 +120,18 @@ class Paper:
     @property
     def primary_category(self) -> str:
         return self.categories[0] if self.categories else ""
+
+    @property
+    def topic_slugs(self) -> list[str]:
+        """The paper's topic slugs; an unreadable `topics` text counts as none."""
+        from digest_cli.records.topics import parse_topics
+
+        if self.topics is None:
+            return []
+        try:
+            return parse_topics(self.topics.text)
+        except ValueError:
+            return []
 
     @property
     def status(self) -> str:

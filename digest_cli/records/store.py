@@ -330,6 +330,9 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         doi=f.text("doi"),
         translation=_machine_text(f, "translation"),
         analysis=_machine_text(f, "analysis"),
+        title_zh=_machine_text(f, "title_zh"),
+        summary=_machine_text(f, "summary"),
+        topics=_machine_text(f, "topics"),
         failures=[_failure(item, path) for item in f.get("failures", list, default=[])],
         replacement=f.get("replacement", bool, default=False),
         reviewed=f.get("reviewed", bool, default=False),
@@ -423,6 +426,11 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "failures": [{"field": x.field, "reason": clean_text(x.reason), "at": x.at}
                      for x in paper.failures],
     }
+    # The extra answer's fields appear once there is one, so older records stay as they are.
+    for name in ("title_zh", "summary", "topics"):
+        value = getattr(paper, name)
+        if value is not None:
+            data[name] = _text_to_dict(value)
     return data
 
 
