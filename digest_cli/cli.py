@@ -130,33 +130,12 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
     an editor's and no later run rewrites it. Fields a post does not show are kept; a
     paper taken out of the post is left out of the day (its record stays).
     """
-    from digest_cli.errors import ImportError_
-    from digest_cli.posts.importer import import_post
-    from digest_cli.records.store import load_day, write_day
-    from digest_cli.records.writer import Writer
+    from digest_cli.posts.importer import import_posts
 
     settings = ctx.settings()
-    seen: dict[date, Path] = {}
-    for post in posts:  # the second post of a day would replace the first one's papers
-        if seen.setdefault(_date_of(post), post) != post:
-            raise ImportError_(f"a second post for {_date_of(post)} (the first is "
-                               f"{seen[_date_of(post)]}): a day has one post", path=post)
-    parsed = []
-    for post in posts:  # parse every post before writing anything
-        manifest_path = settings.day_path(_date_of(post)) / "manifest.yaml"
-        existing = load_day(settings, _date_of(post)) if manifest_path.is_file() else None
-        parsed.append((post, *import_post(post, settings, existing)))
-    writer = Writer()
-    for post, day, changes in parsed:
-        write_day(settings, day, writer)
-        click.echo(f"{post}: {day.manifest.shown} papers -> "
-                   f"{settings.day_path(day.manifest.date)} ({len(changes)} changed)")
-
-
-def _date_of(post: Path) -> date:
-    from digest_cli.posts.importer import _post_date
-
-    return _post_date(post, [])
+    for item in import_posts(settings, list(posts)):
+        click.echo(f"{item.post}: {item.day.manifest.shown} papers -> "
+                   f"{settings.day_path(item.day.manifest.date)} ({len(item.changes)} changed)")
 
 
 @cli.command()
@@ -173,7 +152,7 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
-    from digest_cli.posts.sync import render_days, stale_posts
+    from digest_cli.posts.write import render_days, stale_posts
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 

@@ -67,7 +67,7 @@ def _has_records(settings, day: date) -> bool:
 
 
 def _restore(settings, day, now, options, report, note) -> None:
-    from digest_cli.publish.day import restore_day
+    from digest_cli.publish.branches import restore_day
 
     restored = restore_day(settings, day)
     if restored:
@@ -106,7 +106,7 @@ def _translate(settings, day, now, options, report, note) -> None:
 
 
 def _render(settings, day, now, options, report, note) -> None:
-    from digest_cli.posts.sync import render_days
+    from digest_cli.posts.write import render_days
     from digest_cli.records.writer import Writer
 
     [(_, changed)] = render_days(settings, [day], Writer())

@@ -24,9 +24,9 @@ from digest_cli.fetch.day import (
     default_day,
     fetch_day,
     format_report,
-    id_order,
     merge_order,
 )
+from digest_cli.fetch.select import id_order
 from digest_cli.posts.render import header
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.store import load_day, load_paper, write_day

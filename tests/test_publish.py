@@ -16,8 +16,10 @@ from click.testing import CliRunner
 
 from digest_cli.cli import cli
 from digest_cli.errors import PublishError
-from digest_cli.posts.sync import render_days
-from digest_cli.publish.day import commit_message, publish_day, restore_day
+from digest_cli.posts.write import render_days
+from digest_cli.publish.branches import restore_day
+from digest_cli.publish.commits import commit_message
+from digest_cli.publish.day import publish_day
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.store import load_day, write_day, write_paper
 from digest_cli.records.writer import Writer

@@ -10,7 +10,8 @@ import mistune
 import pytest
 
 from digest_cli.publish.body import job_summary, md_cell, pr_body, pr_title, usage_lines
-from digest_cli.publish.day import CommitInfo, PublishReport
+from digest_cli.publish.commits import CommitInfo
+from digest_cli.publish.day import PublishReport
 from digest_cli.records.model import Failure, MachineText
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings

@@ -9,10 +9,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from digest_cli.errors import PublishError, TranslateError
-from digest_cli.fetch.day import History, fetch_day
-from digest_cli.posts.sync import render_days
+from digest_cli.fetch.day import fetch_day
+from digest_cli.fetch.select import History
+from digest_cli.posts.write import render_days
 from digest_cli.publish.body import job_summary, pr_body
-from digest_cli.publish.day import publish_day, restore_day
+from digest_cli.publish.branches import restore_day
+from digest_cli.publish.day import publish_day
 from digest_cli.publish.github import GitHub, GitHubError
 from digest_cli.records.model import ArxivId, Day, Manifest
 from digest_cli.records.store import load_day, write_day

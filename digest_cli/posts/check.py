@@ -44,7 +44,7 @@ class Problem:
 
 def check_days(settings, days: list[date] | None = None) -> list[Problem]:
     """All problems of the given days (default: every day under data/)."""
-    from digest_cli.posts.sync import post_status
+    from digest_cli.posts.write import post_status
     from digest_cli.records.store import parse_cache
 
     problems, cache = [], parse_cache(settings)  # one cache for all days: read once

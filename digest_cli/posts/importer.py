@@ -65,7 +65,7 @@ def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
     starts = [i for i in range(body_start, len(lines) - 1)
               if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
     header = lines[body_start:starts[0] if starts else len(lines)]
-    day = _post_date(path, header)
+    day = post_date(path)
     manifest = _manifest(day, header, path, body_start, settings)
     papers, seen = [], {}
     for n, start in enumerate(starts):
@@ -123,7 +123,8 @@ def _front_matter_end(lines: list[str], path: Path) -> int:
     raise ImportError_("front matter is not closed by a `---` line", path=path, line=1)
 
 
-def _post_date(path: Path, header: list[str]) -> date:
+def post_date(path: Path) -> date:
+    """The date a post's file name starts with; ImportError_ when it has none."""
     match = _FILE_DATE.match(path.name)
     try:
         if match:
@@ -264,6 +265,37 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
         merged.abstract = new.abstract
         changed.append("abstract")
     return merged, changed
+
+
+@dataclass
+class ImportedPost:
+    """One post taken into the records: the day written and the changed fields by id."""
+
+    post: Path
+    day: Day
+    changes: dict[str, list[str]]
+
+
+def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
+    """Read posts into records and day manifests (`digest import`). Every post is parsed
+    before anything is written; two posts of one day are refused."""
+    from digest_cli.records.store import load_day, write_day
+    from digest_cli.records.writer import Writer
+
+    seen: dict[date, Path] = {}
+    for post in posts:  # the second post of a day would replace the first one's papers
+        if seen.setdefault(post_date(post), post) != post:
+            raise ImportError_(f"a second post for {post_date(post)} (the first is "
+                               f"{seen[post_date(post)]}): a day has one post", path=post)
+    parsed = []
+    for post in posts:  # parse every post before writing anything
+        manifest_path = settings.day_path(post_date(post)) / "manifest.yaml"
+        existing = load_day(settings, post_date(post)) if manifest_path.is_file() else None
+        parsed.append(ImportedPost(post, *import_post(post, settings, existing)))
+    writer = Writer()
+    for item in parsed:
+        write_day(settings, item.day, writer)
+    return parsed
 
 
 def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
