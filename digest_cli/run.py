@@ -63,7 +63,9 @@ def run_day(settings, day: date, *, now: datetime, options: RunOptions,
 
 
 def _has_records(settings, day: date) -> bool:
-    return (settings.day_path(day) / "manifest.yaml").is_file()
+    from digest_cli.records.layout import has_day
+
+    return has_day(settings, day)
 
 
 def _restore(settings, day, now, options, report, note) -> None:

@@ -195,9 +195,10 @@ def unique_papers(results) -> tuple[list[Paper], int]:
 
 def load_existing(settings, day: date) -> Day | None:
     """The day's records if it was fetched or imported before."""
+    from digest_cli.records.layout import has_day
     from digest_cli.records.store import load_day
 
-    if not (settings.day_path(day) / "manifest.yaml").is_file():
+    if not has_day(settings, day):
         return None
     return load_day(settings, day)
 

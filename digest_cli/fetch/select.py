@@ -8,10 +8,10 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from digest_cli.fetch.schedule import announcement_time, lookback_start, post_date_for
+from digest_cli.records.layout import day_dates, left_out_stems, record_files, stem_path
 from digest_cli.records.model import ArxivId, Day, LeftOut, Paper
 
 log = logging.getLogger(__name__)
@@ -34,18 +34,19 @@ class History:
         days: dict[str, set[date]] = {}
         since = lookback_start(day, settings.anchor, settings.timezone, settings.all_holidays(),
                                min_days=settings.lookback_days).date()
-        folders = list(_day_folders(settings))
-        for folder_day, folder in folders:
-            for path in folder.glob("*.yaml"):
-                if path.name != "manifest.yaml":
-                    days.setdefault(path.stem, set()).add(folder_day)
+        # A folder without a manifest is a run killed before it finished: not a digest,
+        # so its papers are still to be shown.
+        held = day_dates(settings)
+        for folder_day in held:
+            for path in record_files(settings.day_path(folder_day)):
+                days.setdefault(path.stem, set()).add(folder_day)
             if folder_day >= since:
-                for stem in _left_out_stems(folder / "manifest.yaml"):
+                for stem in left_out_stems(settings, folder_day):
                     days.setdefault(stem, set()).add(folder_day)
         for pending_day, stems in _pending_days(settings, day).items():
             for stem in stems:
                 days.setdefault(stem, set()).add(pending_day)
-        return cls(settings, days, folders[0][0] if folders else None)
+        return cls(settings, days, held[0] if held else None)
 
     def elsewhere(self, stem: str, day: date) -> set[date]:
         """The days other than `day` that hold the paper."""
@@ -60,22 +61,8 @@ class History:
         from digest_cli.records.store import load_paper
 
         versions = [load_paper(path).id.version or 1 for d in days
-                    if (path := self.settings.day_path(d) / f"{stem}.yaml").is_file()]
+                    if (path := stem_path(self.settings, d, stem)).is_file()]
         return max(versions) if versions else None
-
-
-def _day_folders(settings):
-    """(day, folder) of every day with a manifest, oldest first. A folder without one is a
-    run killed before it finished: not a digest, so its papers are still to be shown."""
-    if not settings.data_path.is_dir():
-        return
-    for folder in sorted(settings.data_path.iterdir()):
-        try:
-            day = date.fromisoformat(folder.name)
-        except ValueError:
-            continue
-        if (folder / "manifest.yaml").is_file():
-            yield day, folder
 
 
 def _pending_days(settings, day: date) -> dict[date, list[str]]:
@@ -84,21 +71,6 @@ def _pending_days(settings, day: date) -> dict[date, list[str]]:
     from digest_cli.records.pending import read_pending
 
     return read_pending(settings, day)
-
-
-def _left_out_stems(path: Path) -> list[str]:
-    from digest_cli.records.store import load_yaml
-
-    if not path.is_file():
-        return []
-    data = load_yaml(path) or {}
-    stems = []
-    for item in (data.get("left_out") or []) if isinstance(data, dict) else []:
-        try:
-            stems.append(ArxivId.parse(str(item["id"])).file_stem)
-        except (KeyError, TypeError, ValueError):
-            log.warning("%s: a left_out item without a valid id: %r", path, item)
-    return stems
 
 
 # -- selection ---------------------------------------------------------------------------

@@ -279,6 +279,7 @@ class ImportedPost:
 def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
     """Read posts into records and day manifests (`digest import`). Every post is parsed
     before anything is written; two posts of one day are refused."""
+    from digest_cli.records.layout import has_day
     from digest_cli.records.store import load_day, write_day
     from digest_cli.records.writer import Writer
 
@@ -289,8 +290,8 @@ def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
                                f"{seen[post_date(post)]}): a day has one post", path=post)
     parsed = []
     for post in posts:  # parse every post before writing anything
-        manifest_path = settings.day_path(post_date(post)) / "manifest.yaml"
-        existing = load_day(settings, post_date(post)) if manifest_path.is_file() else None
+        existing = load_day(settings, post_date(post)) if has_day(settings, post_date(post)) \
+            else None
         parsed.append(ImportedPost(post, *import_post(post, settings, existing)))
     writer = Writer()
     for item in parsed:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from digest_cli.posts.markup import escape_author, escape_block, escape_inline
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.store import MANIFEST
 
 DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
 DETAILS_CLOSE = "\n</div>\n\n</details>\n"
@@ -59,7 +60,7 @@ def header(day: Day, settings) -> str:
     ]
     if m.capped:
         lines.append(f"- 因每日上限（{m.shown} 篇）未显示：{len(m.capped)} 篇，"
-                     f"见 `data/{m.date.isoformat()}/manifest.yaml`")
+                     f"见 `data/{m.date.isoformat()}/{MANIFEST}`")
     return "\n".join(lines) + "\n"
 
 

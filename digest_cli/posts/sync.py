@@ -24,7 +24,7 @@ from digest_cli.posts.importer import (
 from digest_cli.posts.render import render_parts
 from digest_cli.posts.write import post_edited, rendered_blocks, write_post
 from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
-from digest_cli.records.store import load_day, write_manifest, write_paper
+from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, st
     after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
     if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
         raise SyncConflict("the front matter or header (before the first paper) was edited; "
-                           "it is made from the day's manifest.yaml and the settings (title, "
+                           f"it is made from the day's {MANIFEST} and the settings (title, "
                            "tags, layout), so the edit would be lost: make it there, or undo "
                            "it in the post", path=path)
     imported = _take_post_edits(settings, day, by_id, edited, writer)
@@ -139,7 +139,7 @@ def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str], path
                                path=path, paper_id=pid)
     if _ids(day.manifest.papers) != list(last) and _ids(day.manifest.papers) != posted:
         raise SyncConflict("papers were added, taken out or moved both in the post and in "
-                           "the day's manifest.yaml since the last render; make the change "
+                           f"the day's {MANIFEST} since the last render; make the change "
                            "on one side", path=path)
     return posted
 

@@ -12,6 +12,7 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.store import MANIFEST
 
 MARKER = "<!-- digest:{date} -->"
 BODY_LIMIT = 60000  # GitHub refuses bodies over 65536 characters
@@ -86,7 +87,7 @@ def counts_lines(day: Day, settings) -> list[str]:
         reasons = Counter(item.reason.split(":")[0] for item in m.left_out)
         why = ", ".join(f"{n} {md_cell(r, 40)}" for r, n in sorted(reasons.items()))
         lines.append(f"- **Left out**: {len(m.left_out)} ({why}); listed in "
-                     f"`data/{m.date.isoformat()}/manifest.yaml`")
+                     f"`data/{m.date.isoformat()}/{MANIFEST}`")
     return lines
 
 

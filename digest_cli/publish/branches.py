@@ -11,8 +11,8 @@ from pathlib import Path
 from digest_cli.errors import PublishError
 from digest_cli.publish.commits import remember_base
 from digest_cli.publish.git import Git, branch_name, remote_state
+from digest_cli.records.layout import is_record_name, left_out_stems_in, manifest_path
 from digest_cli.records.pending import write_pending
-from digest_cli.records.store import MANIFEST
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +82,13 @@ def _other_branches(g: Git, settings, day_date: date) -> dict[date, tuple[str, s
 
 def _branch_stems(g: Git, settings, day_date: date, sha: str) -> list[str]:
     """The record file stems of `day_date` on commit `sha`, and its manifest's left_out."""
-    from ruamel.yaml import YAML
-
-    from digest_cli.records.model import ArxivId
-
     folder = g.rel(settings.day_path(day_date))
     names = g.run("ls-tree", "--name-only", sha, "--", folder + "/").splitlines()
-    stems = [Path(n).stem for n in names if n.endswith(".yaml") and Path(n).name != MANIFEST]
+    stems = [Path(n).stem for n in names if is_record_name(n)]
+    manifest = g.rel(manifest_path(settings, day_date))
     try:
-        text = g.repo.commit(sha).tree.join(f"{folder}/{MANIFEST}").data_stream.read()
-        left_out = (YAML(typ="safe").load(text) or {}).get("left_out") or []
-        stems += [ArxivId.parse(str(item["id"])).file_stem for item in left_out]
+        text = g.repo.commit(sha).tree.join(manifest).data_stream.read().decode("utf-8")
+        stems += left_out_stems_in(text, Path(manifest))
     except Exception:  # noqa: BLE001 - no manifest, or an unreadable one: the records count
         pass
     return sorted(set(stems))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from digest_cli.errors import PublishError
 from digest_cli.publish.git import Git
+from digest_cli.records.layout import manifest_path, paper_from_text, record_files
 from digest_cli.records.model import Day
-from digest_cli.records.store import MANIFEST, paper_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def day_files(settings, day: Day) -> list[Path]:
 
     folder = settings.day_path(day.manifest.date)
     ordered = [paper_path(folder, pid) for pid in day.manifest.papers]
-    others = sorted(p for p in folder.glob("*.yaml") if p.name != MANIFEST and p not in ordered)
+    others = [p for p in record_files(folder) if p not in ordered]
     return [p for p in ordered if p.is_file()] + others
 
 
@@ -59,7 +59,7 @@ def plan_changes(g: Git, settings, day: Day, plan: Plan) -> list[Change]:
     from digest_cli.records.store import load_paper
 
     records = day_files(settings, day)
-    manifest = settings.day_path(day.manifest.date) / MANIFEST
+    manifest = manifest_path(settings, day.manifest.date)
     post = settings.post_path(day.manifest.date)
     blobs = _hash_objects(g, records + [manifest, post])
     changes = []
@@ -133,11 +133,9 @@ def _refuse_unseen_edits(g: Git, plan: Plan, rel: str, paper_id: str | None) -> 
 def _refuse_overwrite(g: Git, old_blob: str, new, rel: str, start: str) -> None:
     """Stop when the branch's record has an editor's text that `new` would replace with a
     machine's (or drop)."""
-    from ruamel.yaml import YAML
-
     text = g.repo.odb.stream(bytes.fromhex(old_blob)).read().decode("utf-8", "replace")
     try:
-        old = paper_from_dict(YAML(typ="safe").load(text), Path(rel))
+        old = paper_from_text(text, Path(rel))
     except Exception:  # an unreadable old version holds nothing to protect
         return
     for name in ("translation", "analysis"):

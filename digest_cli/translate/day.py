@@ -28,13 +28,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from digest_cli.errors import RecordError, TranslateError
+from digest_cli.records.layout import load_manifest
 from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, text_hash
 from digest_cli.records.store import (
-    MANIFEST,
     load_day,
     load_paper,
-    load_yaml,
-    manifest_from_dict,
     paper_path,
     write_manifest,
     write_paper,
@@ -165,13 +163,11 @@ _SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens", "c
 
 def record_usage(settings, day_date: date, usage: dict) -> None:
     """Add a run's spending to the day manifest's `usage.translate` (totals over runs)."""
-    folder = settings.day_path(day_date)
-    path = folder / MANIFEST
-    manifest = manifest_from_dict(load_yaml(path), path)
+    manifest = load_manifest(settings, day_date)
     old = manifest.usage.get("translate") or {}
     manifest.usage["translate"] = {name: _add(old.get(name, 0), usage[name])
                                    for name in _SUMMED}
-    write_manifest(folder, manifest, Writer())
+    write_manifest(settings.day_path(day_date), manifest, Writer())
 
 
 def _add(old, new):
@@ -211,13 +207,11 @@ class AnswerCache:
 
 def glossary_text(settings) -> str:
     """The glossary as prompt lines (`- term → 中文`); a note when there is none."""
-    path = settings.root / settings.glossary_file
-    if not path.is_file():
+    from digest_cli.translate.glossary import load_glossary
+
+    data = load_glossary(settings)
+    if not data:
         return "（无）"
-    data = load_yaml(path) or {}
-    if not isinstance(data, dict):
-        raise RecordError("the glossary must map English terms to Chinese (or `keep`)",
-                          path=path)
     return "\n".join(f"- {term} → {'保留英文' if str(zh).strip().lower() == 'keep' else zh}"
                      for term, zh in data.items())
 

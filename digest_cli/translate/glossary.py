@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from digest_cli.errors import RecordError
 from digest_cli.records.model import text_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
 
@@ -115,10 +116,18 @@ def _parse(text: str):
         return None
 
 
-def _known_terms(settings) -> set[str]:
+def load_glossary(settings) -> dict:
+    """The glossary file (English term: Chinese, or `keep`); empty when there is none."""
     path = settings.root / settings.glossary_file
     if not path.is_file():
-        return set()
+        return {}
     data = load_yaml(path) or {}
-    return {str(k) for k in data} | {str(v) for v in data.values()} if isinstance(data, dict) \
-        else set()
+    if not isinstance(data, dict):
+        raise RecordError("the glossary must map English terms to Chinese (or `keep`)",
+                          path=path)
+    return data
+
+
+def _known_terms(settings) -> set[str]:
+    data = load_glossary(settings)
+    return {str(k) for k in data} | {str(v) for v in data.values()}
