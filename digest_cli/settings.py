@@ -127,6 +127,10 @@ class Settings:
     github_step_summary: str = _setting("", "File the Markdown job summary is appended to "
                                         "(GitHub Actions sets it); empty: none is written.",
                                         env="GITHUB_STEP_SUMMARY")
+    annotations: bool = _setting(False, "Print GitHub Actions annotations (`::error`, "
+                                 "`::notice`) in `digest check` and `digest sync`; on when "
+                                 "GitHub Actions runs the command (`--annotations` / "
+                                 "`--no-annotations` override it).", env="GITHUB_ACTIONS")
 
     # Derived paths
     @property

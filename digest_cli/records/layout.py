@@ -24,9 +24,15 @@ from digest_cli.records.store import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MANIFEST", "day_dates", "has_day", "is_record_name", "left_out_stems",
+__all__ = ["MANIFEST", "day_dates", "has_day", "is_record_name", "latest_day", "left_out_stems",
            "left_out_stems_in", "load_manifest", "manifest_path", "paper_from_text",
            "record_files", "stem_path"]
+
+
+def latest_day(settings) -> date | None:
+    """The newest day that has records, or None."""
+    days = day_dates(settings)
+    return days[-1] if days else None
 
 
 def manifest_path(settings, day: date) -> Path:
