@@ -66,10 +66,10 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def date_option(help: str, required: bool = False) -> Callable[[F], F]:
+def date_option(help_text: str, required: bool = False) -> Callable[[F], F]:
     """The `--date YYYY-MM-DD` option; the command receives a `date` (or None) as `day`."""
     return click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
-                        required=required, help=help,
+                        required=required, help=help_text,
                         callback=lambda ctx, param, value: value.date() if value else None)
 
 
@@ -95,7 +95,7 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 
 
 @cli.command()
-@date_option(help="The post date (YYYY-MM-DD; default: the "
+@date_option(help_text="The post date (YYYY-MM-DD; default: the "
               "latest window that has closed). A past date backfills that day.")
 @click.option("--publish", is_flag=True, help="Then commit on branch digest/D, push, and "
               "open or update the pull request.")
@@ -148,7 +148,7 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@date_option(help="Render the post of this day (YYYY-MM-DD).")
+@date_option(help_text="Render the post of this day (YYYY-MM-DD).")
 @click.option("--all", "all_days", is_flag=True, help="Render every day under data/ "
               "(the default when no --date is given).")
 @click.option("--check", is_flag=True, help="Write no post; exit 1 naming each post that "
@@ -191,7 +191,7 @@ def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: b
 
 
 @cli.command()
-@date_option(help="Sync this day (default: every day).")
+@date_option(help_text="Sync this day (default: every day).")
 @pass_ctx
 def sync(ctx: Context, day: date | None) -> None:
     """Bring posts and records together after editors' edits.
@@ -219,7 +219,7 @@ def sync(ctx: Context, day: date | None) -> None:
 
 
 @cli.command()
-@date_option(help="Check this day.")
+@date_option(help_text="Check this day.")
 @click.option("--all", "all_days", is_flag=True, help="Check every day (the default).")
 @click.option("--annotations/--no-annotations", default=None,
               help="Print GitHub Actions ::error annotations (default: when GITHUB_ACTIONS "
@@ -245,7 +245,7 @@ def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | No
 
 
 @cli.command()
-@date_option(required=True, help="The day to preview.")
+@date_option(required=True, help_text="The day to preview.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--serve", is_flag=True, help="Serve the page on localhost and re-render it "
               "whenever a record of the day changes (Ctrl-C stops).")
@@ -280,7 +280,7 @@ def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, por
 
 
 @cli.command()
-@date_option(help="The post date to fetch (YYYY-MM-DD; default: "
+@date_option(help_text="The post date to fetch (YYYY-MM-DD; default: "
               "the latest window that has closed).")
 @click.option("--offline", is_flag=True, help="Replay the cached API answers; send no request.")
 @pass_ctx
@@ -309,7 +309,7 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
 
 
 @cli.command()
-@date_option(help="The day to translate (YYYY-MM-DD; default: "
+@date_option(help_text="The day to translate (YYYY-MM-DD; default: "
               "the latest day under data/).")
 @click.option("--force", is_flag=True, help="Redo machine-written texts too, asking the LLM "
               "anew (edited, imported, human and reviewed texts are never rewritten).")
@@ -367,7 +367,7 @@ class _progress_printer:
 
 
 @cli.command()
-@date_option(help="The day to publish (default: the newest "
+@date_option(help_text="The day to publish (default: the newest "
               "day under data/).")
 @pass_ctx
 def publish(ctx: Context, day: date | None) -> None:

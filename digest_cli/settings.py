@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from digest_cli.errors import SettingsError
 
@@ -245,13 +245,18 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     """Turn a TOML, environment or flag value into the field's type, or say what is wrong."""
-    default = _FIELDS[name].default
-    if default is dataclasses.MISSING:
-        default = _FIELDS[name].default_factory()  # type: ignore[misc]
+    default = _default_of(_FIELDS[name])
     try:
         return _convert(value, default, name)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name!r} from {source}: {exc}") from None
+
+
+def _default_of(f: dataclasses.Field) -> Any:
+    """A field's default value, made by its factory for lists and dicts."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return cast(Callable[[], Any], f.default_factory)()
 
 
 def _convert(value: Any, default: Any, name: str) -> Any:
@@ -299,7 +304,7 @@ def settings_reference() -> str:
     for f in fields(Settings):
         if f.name == "root":
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = _default_of(f)
         if isinstance(default, time):
             default = default.strftime("%H:%M")
         shown = "" if f.metadata.get("secret") else repr(default)

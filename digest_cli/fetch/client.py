@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import arxiv
@@ -36,6 +37,9 @@ from digest_cli import __version__
 from digest_cli.errors import FetchError
 from digest_cli.records.writer import write_atomic
 from digest_cli.retry import retry_after
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,7 @@ class ResponseCache:
 class ArxivClient(arxiv.Client):
     """`arxiv.Client` with a timeout, honest retries, a response cache and a request count."""
 
-    def __init__(self, settings, *, now: datetime, offline: bool = False,
+    def __init__(self, settings: Settings, *, now: datetime, offline: bool = False,
                  session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:

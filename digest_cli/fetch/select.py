@@ -8,13 +8,22 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from digest_cli.fetch.schedule import announcement_time, lookback_start, post_date_for
 from digest_cli.records.layout import day_dates, left_out_stems, record_files, stem_path
 from digest_cli.records.model import ArxivId, Day, LeftOut, Paper
 
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
 log = logging.getLogger(__name__)
+
+# What a paper from the API is to a day: its own (already in the day), new, late (held over
+# from an earlier window), a replacement to show, a replacement skipped, deferred to a
+# later day, published in another day, or older than the site.
+Kind = Literal["own", "new", "late", "replacement", "skipped", "deferred", "published",
+               "old"]
 
 
 # -- what earlier digests hold -----------------------------------------------------------
@@ -23,12 +32,12 @@ log = logging.getLogger(__name__)
 class History:
     """Which papers the days under data/ already hold, and since when the site exists."""
 
-    settings: Any
+    settings: Settings
     days: dict[str, set[date]]  # file stem -> days whose records or left_out name it
     first_day: date | None
 
     @classmethod
-    def load(cls, settings, day: date) -> History:
+    def load(cls, settings: Settings, day: date) -> History:
         """List the record files of every day (the file stem is the id) and read the
         `left_out` of the manifests recent enough to matter for `day`'s look-back."""
         days: dict[str, set[date]] = {}
@@ -65,7 +74,7 @@ class History:
         return max(versions) if versions else None
 
 
-def _pending_days(settings, day: date) -> dict[date, list[str]]:
+def _pending_days(settings: Settings, day: date) -> dict[date, list[str]]:
     """The papers of other days under review on their branches (not merged, so not under
     data/ here), as `digest run --publish` noted them for `day` before fetching."""
     from digest_cli.records.pending import read_pending
@@ -86,7 +95,7 @@ class Selection:
     deferred: int = 0
 
 
-def select(papers: list[Paper], day: date, settings, history: History,
+def select(papers: list[Paper], day: date, settings: Settings, history: History,
            existing: Day | None) -> Selection:
     """Sort each paper into the day's own, new, late, skipped, deferred or ignored."""
     own = _own_stems(existing)
@@ -109,14 +118,16 @@ def select(papers: list[Paper], day: date, settings, history: History,
     return selection
 
 
-def classify(paper: Paper, day: date, settings, history: History, own: set[str]) -> str:
-    """own | new | late | replacement | skipped | deferred | published | old."""
+def classify(paper: Paper, day: date, settings: Settings, history: History,
+             own: set[str]) -> Kind:
+    """Which of the `Kind`s the paper is for `day`."""
     stem = paper.id.file_stem
     if stem in own:
         return "own"
     shown_on = history.elsewhere(stem, day)
     if shown_on:
         return _classify_replacement(paper, day, settings, history, shown_on)
+    assert paper.published is not None  # every paper from the API has its submission time
     post = post_of(paper.published, settings)
     if post > day:
         return "deferred"
@@ -125,14 +136,16 @@ def classify(paper: Paper, day: date, settings, history: History, own: set[str])
     return "new" if post == day else "late"
 
 
-def _classify_replacement(paper: Paper, day: date, settings, history: History,
-                          shown_on: set[date]) -> str:
+def _classify_replacement(paper: Paper, day: date, settings: Settings, history: History,
+                          shown_on: set[date]) -> Kind:
     if (paper.id.version or 1) == 1:  # a first version replaces nothing: skip the reads
         return "published"
     latest = history.latest_version(paper.id.file_stem, shown_on)
     if latest is None or (paper.id.version or 1) <= latest:
         return "published"
-    post = post_of(paper.updated or paper.published, settings)
+    submitted = paper.updated or paper.published
+    assert submitted is not None  # every paper from the API has its submission time
+    post = post_of(submitted, settings)
     if post > day:
         return "deferred"
     if settings.include_replacements:
@@ -140,7 +153,7 @@ def _classify_replacement(paper: Paper, day: date, settings, history: History,
     return "skipped" if post == day else "published"
 
 
-def post_of(submitted: datetime, settings) -> date:
+def post_of(submitted: datetime, settings: Settings) -> date:
     """The post date whose window holds the announcement of a submission at `submitted`."""
     announced = announcement_time(submitted, settings.all_holidays())
     return post_date_for(announced, settings.anchor, settings.timezone)

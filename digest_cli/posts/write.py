@@ -7,12 +7,16 @@ A post edited by hand since its last render is never overwritten silently (`Post
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import read_post
 from digest_cli.posts.render import join_post, render_parts
 from digest_cli.records.model import Day, text_hash
 from digest_cli.records.store import load_day, parse_cache, write_manifest
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 
 class PostEdited(DigestError):
@@ -25,7 +29,7 @@ def rendered_state(post: str, blocks: dict[str, str]) -> dict:
     return {"post": text_hash(post), "papers": {k: text_hash(v) for k, v in blocks.items()}}
 
 
-def rendered_blocks(day: Day, settings) -> tuple[str, dict[str, str]]:
+def rendered_blocks(day: Day, settings: Settings) -> tuple[str, dict[str, str]]:
     head, blocks = render_parts(day, settings)
     post = join_post(head, blocks)
     return post, {p.id.base: b for p, b in zip(day.papers, blocks, strict=True)}
@@ -37,7 +41,7 @@ def post_edited(path, day: Day) -> bool:
     return bool(last) and path.is_file() and text_hash(read_post(path)) != last
 
 
-def write_post(settings, day: Day, writer, force: bool = False) -> bool:
+def write_post(settings: Settings, day: Day, writer, force: bool = False) -> bool:
     """Render a day's post and remember what was rendered; True if the post changed."""
     path = settings.post_path(day.manifest.date)
     post, blocks = rendered_blocks(day, settings)  # fully built before anything is written
@@ -53,7 +57,7 @@ def write_post(settings, day: Day, writer, force: bool = False) -> bool:
     return changed
 
 
-def render_days(settings, days: list[date], writer, force: bool = False,
+def render_days(settings: Settings, days: list[date], writer, force: bool = False,
                 failed: list[DigestError] | None = None) -> list[tuple[date, bool]]:
     """Render each day's post; a day that fails leaves its old post untouched.
 
@@ -77,7 +81,7 @@ def render_days(settings, days: list[date], writer, force: bool = False,
     return results
 
 
-def stale_posts(settings, days: list[date]) -> list[tuple[date, str]]:
+def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
     """The posts that differ from what their records render to, with why."""
     cache, stale = parse_cache(settings), []
     cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
@@ -89,7 +93,7 @@ def stale_posts(settings, days: list[date]) -> list[tuple[date, str]]:
     return stale
 
 
-def post_status(settings, day: Day) -> str | None:
+def post_status(settings: Settings, day: Day) -> str | None:
     """Why the day's post is not what its records render to (None: it is)."""
     path = settings.post_path(day.manifest.date)
     expected, _ = rendered_blocks(day, settings)

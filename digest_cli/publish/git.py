@@ -8,27 +8,31 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def branch_name(settings, day_date: date) -> str:
+def branch_name(settings: Settings, day_date: date) -> str:
     return f"{settings.branch_prefix}{day_date.isoformat()}"
 
 
 class Git:
     """The site repository, driven through GitPython with secrets scrubbed from errors."""
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         import git  # a heavy import: only when publishing
 
         try:
             self.repo = git.Repo(settings.root, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise PublishError(f"{settings.root} is not inside a git repository") from None
-        self.top = Path(self.repo.working_tree_dir).resolve()
+        self.top = Path(self.repo.working_tree_dir or settings.root).resolve()
         self.remote = settings.remote
         self.secrets = [s for s in (settings.github_token, settings.llm_api_key) if s]
         self.author = {"GIT_AUTHOR_NAME": settings.git_author_name,
@@ -105,7 +109,7 @@ class RemoteState:
     branch_sha: str | None  # of digest/D on the remote, None when absent
 
 
-def remote_state(g: Git, settings, branch: str) -> RemoteState:
+def remote_state(g: Git, settings: Settings, branch: str) -> RemoteState:
     """Ask the remote for its default branch and `branch`, and fetch both."""
     if g.remote not in [r.name for r in g.repo.remotes]:
         raise PublishError(f"the repository has no remote {g.remote!r} (setting `remote`)")

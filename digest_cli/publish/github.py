@@ -14,10 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest_cli import __version__
 from digest_cli.errors import PublishError
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +99,7 @@ class GitHub:
         })
 
     @classmethod
-    def from_settings(cls, settings) -> GitHub:
+    def from_settings(cls, settings: Settings) -> GitHub:
         """A client configured by GITHUB_API_URL, GITHUB_REPOSITORY and GITHUB_TOKEN."""
         return cls(settings.github_api_url, settings.github_repository, settings.github_token,
                    timeout=settings.github_timeout, retries=settings.github_retries,
@@ -185,7 +188,8 @@ def _body(response) -> tuple[str, list]:
         return "", []
     if not isinstance(data, dict):
         return "", []
-    errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+    errors = data.get("errors")
+    errors = errors if isinstance(errors, list) else []
     return " ".join(str(data.get("message") or "").split())[:200], errors
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest_cli.records.model import ArxivId, Manifest, Paper
 from digest_cli.records.store import (
@@ -22,6 +22,9 @@ from digest_cli.records.store import (
     paper_from_dict,
 )
 
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
 log = logging.getLogger(__name__)
 
 __all__ = ["MANIFEST", "day_dates", "has_day", "is_record_name", "latest_day", "left_out_stems",
@@ -29,18 +32,18 @@ __all__ = ["MANIFEST", "day_dates", "has_day", "is_record_name", "latest_day", "
            "record_files", "stem_path"]
 
 
-def latest_day(settings) -> date | None:
+def latest_day(settings: Settings) -> date | None:
     """The newest day that has records, or None."""
     days = day_dates(settings)
     return days[-1] if days else None
 
 
-def manifest_path(settings, day: date) -> Path:
+def manifest_path(settings: Settings, day: date) -> Path:
     """The manifest file of `day`."""
     return settings.day_path(day) / MANIFEST
 
 
-def has_day(settings, day: date) -> bool:
+def has_day(settings: Settings, day: date) -> bool:
     """True when `day` has records: a run that finished writing them left its manifest."""
     return manifest_path(settings, day).is_file()
 
@@ -55,12 +58,12 @@ def record_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.yaml") if is_record_name(p.name))
 
 
-def stem_path(settings, day: date, stem: str) -> Path:
+def stem_path(settings: Settings, day: date, stem: str) -> Path:
     """The record file of `day` for a paper's file stem (`ArxivId.file_stem`)."""
     return settings.day_path(day) / f"{stem}.yaml"
 
 
-def load_manifest(settings, day: date) -> Manifest:
+def load_manifest(settings: Settings, day: date) -> Manifest:
     """The manifest of `day` alone, without its papers."""
     path = manifest_path(settings, day)
     return manifest_from_dict(load_yaml(path), path)
@@ -71,7 +74,7 @@ def paper_from_text(text: str, where: Path) -> Paper:
     return paper_from_dict(loads(text), where)
 
 
-def left_out_stems(settings, day: date) -> list[str]:
+def left_out_stems(settings: Settings, day: date) -> list[str]:
     """The file stems of the papers the manifest of `day` leaves out (empty without one)."""
     path = manifest_path(settings, day)
     if not path.is_file():

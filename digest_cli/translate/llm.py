@@ -21,10 +21,13 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import TranslateError
 from digest_cli.retry import retry_after
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ class Usage:
     def total(self, name: str) -> int:
         return sum(row[name] for row in self.by_kind.values())
 
-    def cost(self, settings) -> float:
+    def cost(self, settings: Settings) -> float:
         """Estimated cost in the currency of the price settings."""
         return (self.total("input_tokens") * settings.price_input_per_mtok
                 + self.total("output_tokens") * settings.price_output_per_mtok) / 1e6
@@ -110,23 +113,24 @@ class AdaptiveLimiter:
     async def slot(self, priority: int = 0) -> AsyncIterator[int]:
         """Hold one slot; yields the epoch to pass to `overloaded`."""
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a client may serve several runs, each in its own loop
-            self._cond, self._loop = asyncio.Condition(), loop
-        async with self._cond:
-            await self._wait_turn((priority, next(self._arrivals)))
+        if self._cond is None or self._loop is not loop:  # a client may serve several runs,
+            self._cond, self._loop = asyncio.Condition(), loop  # each in its own loop
+        cond = self._cond
+        async with cond:
+            await self._wait_turn(cond, (priority, next(self._arrivals)))
             self.in_flight += 1
-            self._cond.notify_all()  # the next in line may fit too
+            cond.notify_all()  # the next in line may fit too
         try:
             yield self.epoch
         finally:
-            async with self._cond:
+            async with cond:
                 self.in_flight -= 1
-                self._cond.notify_all()
+                cond.notify_all()
 
-    async def _wait_turn(self, entry: tuple[int, int]) -> None:
+    async def _wait_turn(self, cond: asyncio.Condition, entry: tuple[int, int]) -> None:
         heapq.heappush(self._waiting, entry)
         try:
-            await self._cond.wait_for(
+            await cond.wait_for(
                 lambda: self.in_flight < int(self.limit) and self._waiting[0] == entry)
         finally:
             self._waiting.remove(entry)
@@ -149,7 +153,7 @@ class AdaptiveLimiter:
 class LLM:
     """Chat completions with retries, Retry-After, adaptive concurrency and usage counts."""
 
-    def __init__(self, settings, *, sdk: Any = None, sleep: Sleep = asyncio.sleep,
+    def __init__(self, settings: Settings, *, sdk: Any = None, sleep: Sleep = asyncio.sleep,
                  rng: random.Random | None = None) -> None:
         self.settings = settings
         self.limiter = AdaptiveLimiter(settings.llm_concurrency)
@@ -159,7 +163,7 @@ class LLM:
         self._rng = rng or random.Random()
 
     @classmethod
-    def from_settings(cls, settings, **kw: Any) -> LLM:
+    def from_settings(cls, settings: Settings, **kw: Any) -> LLM:
         """A client for `settings`; TranslateError naming the variable when there is no key."""
         if not settings.llm_api_key:
             raise TranslateError(
@@ -194,7 +198,7 @@ class LLM:
             async with self.limiter.slot(priority) as epoch:
                 try:
                     answer = await self._ask(messages, model)
-                except Exception as exc:  # noqa: BLE001 - sorted: retry, give up or stop
+                except Exception as exc:  # sorted by _on_error: retry, give up or stop
                     wait, last = self._on_error(exc, attempt, epoch)
                 else:
                     self.limiter.succeeded()
