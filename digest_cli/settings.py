@@ -123,7 +123,8 @@ class Settings:
     github_retries: int = _setting(2, "Retries of a GitHub API request that failed with 5xx "
                                    "or no answer.")
     github_retry_delay: float = _setting(1.0, "Seconds before the first GitHub API retry "
-                                         "(doubled, then tripled, ...).")
+                                         "(doubled for each further retry; a Retry-After "
+                                         "wins).")
     github_step_summary: str = _setting("", "File the Markdown job summary is appended to "
                                         "(GitHub Actions sets it); empty: none is written.",
                                         env="GITHUB_STEP_SUMMARY")
@@ -159,6 +160,12 @@ class Settings:
         from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
 
         return tuple(sorted(set(DEFAULT_HOLIDAYS) | set(self.holidays)))
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values set, for `errors.scrub` to take out of any message."""
+        return [getattr(self, f.name) for f in fields(self)
+                if f.metadata.get("secret") and getattr(self, f.name)]
 
     def describe(self) -> dict[str, Any]:
         """Settings as plain values, secrets masked: safe to print or log."""

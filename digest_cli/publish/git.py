@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest_cli.errors import PublishError
+from digest_cli.errors import PublishError, scrub
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -34,7 +34,7 @@ class Git:
             raise PublishError(f"{settings.root} is not inside a git repository") from None
         self.top = Path(self.repo.working_tree_dir or settings.root).resolve()
         self.remote = settings.remote
-        self.secrets = [s for s in (settings.github_token, settings.llm_api_key) if s]
+        self.secrets = settings.secrets
         self.author = {"GIT_AUTHOR_NAME": settings.git_author_name,
                        "GIT_AUTHOR_EMAIL": settings.git_author_email,
                        "GIT_COMMITTER_NAME": settings.git_author_name,
@@ -55,10 +55,7 @@ class Git:
 
     def scrub(self, text: str) -> str:
         """`text` without secrets or credentials embedded in URLs."""
-        text = re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        return scrub(text, self.secrets)
 
     def rel(self, path: Path) -> str:
         """`path` relative to the top of the repository, with forward slashes."""
