@@ -6,6 +6,7 @@ A post edited by hand since its last render is never overwritten silently (`Post
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from digest_cli.records.model import Day, text_hash
 from digest_cli.records.store import load_day, parse_cache, write_manifest
 
 if TYPE_CHECKING:
+    from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
 
@@ -57,28 +59,42 @@ def write_post(settings: Settings, day: Day, writer, force: bool = False) -> boo
     return changed
 
 
-def render_days(settings: Settings, days: list[date], writer, force: bool = False,
-                failed: list[DigestError] | None = None) -> list[tuple[date, bool]]:
+@dataclass
+class RenderResult:
+    """What `render_days` did: the days rendered, with whether each post changed, and the
+    failures of the days that could not be (their old posts untouched)."""
+
+    rendered: list[tuple[date, bool]] = field(default_factory=list)
+    failed: list[DigestError] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[date]:
+        """The days whose post was written anew."""
+        return [day for day, changed in self.rendered if changed]
+
+
+def render_days(settings: Settings, days: list[date], writer: Writer, force: bool = False,
+                keep_going: bool = False) -> RenderResult:
     """Render each day's post; a day that fails leaves its old post untouched.
 
-    The first failure is raised, unless `failed` is given: then failures are collected
-    there and the other days are still rendered.
+    The first failure is raised, unless `keep_going`: then the other days are still
+    rendered and the failures come back in the result.
     """
-    cache, results = parse_cache(settings), []
+    cache, result = parse_cache(settings), RenderResult()
     cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
     try:
         for day in days:
             try:
                 post = write_post(settings, load_day(settings, day, cache), writer, force)
             except DigestError as exc:
-                if failed is None:
+                if not keep_going:
                     raise
-                failed.append(exc)
+                result.failed.append(exc)
                 continue
-            results.append((day, post))
+            result.rendered.append((day, post))
     finally:
         cache.save()
-    return results
+    return result
 
 
 def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
