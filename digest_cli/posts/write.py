@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
@@ -37,13 +38,13 @@ def rendered_blocks(day: Day, settings: Settings) -> tuple[str, dict[str, str]]:
     return post, {p.id.base: b for p, b in zip(day.papers, blocks, strict=True)}
 
 
-def post_edited(path, day: Day) -> bool:
+def post_edited(path: Path, day: Day) -> bool:
     """True when the post on disk is not what the last render wrote."""
     last = day.manifest.rendered.get("post")
     return bool(last) and path.is_file() and text_hash(read_post(path)) != last
 
 
-def write_post(settings: Settings, day: Day, writer, force: bool = False) -> bool:
+def write_post(settings: Settings, day: Day, writer: Writer, force: bool = False) -> bool:
     """Render a day's post and remember what was rendered; True if the post changed."""
     path = settings.post_path(day.manifest.date)
     post, blocks = rendered_blocks(day, settings)  # fully built before anything is written

@@ -176,7 +176,7 @@ def record_usage(settings: Settings, day_date: date, usage: dict) -> None:
     write_manifest(settings.day_path(day_date), manifest, Writer())
 
 
-def _add(old, new):
+def _add(old: float, new: float) -> float:
     return round(float(old) + new, 6) if isinstance(new, float) else int(old) + new
 
 
