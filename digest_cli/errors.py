@@ -71,12 +71,6 @@ class ImportError_(DigestError):
     stage = "import"
 
 
-class RenderError(DigestError):
-    """A post cannot be rendered."""
-
-    stage = "render"
-
-
 class FetchError(DigestError):
     """The arXiv API could not be queried."""
 
