@@ -43,26 +43,40 @@ class Problem:
 
 
 def check_days(settings, days: list[date] | None = None) -> list[Problem]:
-    """All problems of the given days (default: every day under data/)."""
-    from digest_cli.posts.sync import post_status
+    """All problems of the given days (default: every day under data/).
+
+    Days are checked on every core when there are many (a fresh checkout parses every
+    record), with one parse cache for the whole run.
+    """
+    from functools import partial
+
+    from digest_cli.records.cache import map_days
     from digest_cli.records.store import parse_cache
 
-    problems, cache = [], parse_cache(settings)  # one cache for all days: read once
-    for day in days if days is not None else day_dates(settings):
-        try:
-            loaded = load_day(settings, day, cache)
-        except DigestError as exc:
-            problems.append(Problem(exc.path or settings.day_path(day), exc.message, exc.line,
-                                    exc.paper_id))
-            continue
-        folder = settings.day_path(day)
-        for paper in loaded.papers:
-            problems += paper_problems(paper, paper_path(folder, paper.id))
-        why = post_status(settings, loaded)
-        if why:
-            problems.append(Problem(settings.post_path(day), f"post {why}: run `digest sync "
-                                    f"--date {day}` or `digest render --date {day}`", 1))
+    cache = parse_cache(settings)  # one cache for all days: read once
+    days = days if days is not None else day_dates(settings)
+    found = map_days(partial(day_problems, settings), days, cache)
     cache.save()
+    return [problem for problems in found for problem in problems]
+
+
+def day_problems(settings, day: date, cache) -> list[Problem]:
+    """The problems of one day's records and post."""
+    from digest_cli.posts.sync import post_status
+
+    try:
+        loaded = load_day(settings, day, cache)
+    except DigestError as exc:
+        return [Problem(exc.path or settings.day_path(day), exc.message, exc.line,
+                        exc.paper_id)]
+    problems = []
+    folder = settings.day_path(day)
+    for paper in loaded.papers:
+        problems += paper_problems(paper, paper_path(folder, paper.id))
+    why = post_status(settings, loaded)
+    if why:
+        problems.append(Problem(settings.post_path(day), f"post {why}: run `digest sync "
+                                f"--date {day}` or `digest render --date {day}`", 1))
     return problems
 
 
@@ -70,11 +84,9 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     """Schema-level and quality problems of one record."""
     from digest_cli.translate.validate import analysis_problems, translation_problems
 
-    lines = _field_lines(path)
-    found = [Problem(path, msg, lines.get(field), paper.id.base)
-             for field, msg in _link_problems(paper)]
+    found = list(_link_problems(paper))
     if not paper.title.strip():
-        found.append(Problem(path, "the title is empty", lines.get("title"), paper.id.base))
+        found.append(("title", "the title is empty"))
     checks = (("translation", paper.translation, lambda t: translation_problems(
         t, paper.abstract)), ("analysis", paper.analysis, analysis_problems))
     for field, text, rules in checks:
@@ -83,9 +95,11 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
         messages = list(rules(text.text))
         if _ERROR_TEXT.search(text.text):
             messages.append("contains error text or a placeholder")
-        found += [Problem(path, f"{field}: {msg}", lines.get(field), paper.id.base)
-                  for msg in messages]
-    return found
+        found += [(field, f"{field}: {msg}") for msg in messages]
+    if not found:
+        return []
+    lines = _field_lines(path)  # read only for a record with problems: most have none
+    return [Problem(path, msg, lines.get(field), paper.id.base) for field, msg in found]
 
 
 def _link_problems(paper: Paper) -> list[tuple[str, str]]:
