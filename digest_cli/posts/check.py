@@ -17,6 +17,15 @@ from digest_cli.records.store import day_dates, load_day, paper_path
 _ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
                          r"Error code: \d{3}|"
                          r"\b(TODO|TBD|PLACEHOLDER|lorem ipsum)\b|待补充", re.IGNORECASE)
+# Searching a long text with that pattern is slow (case-blind alternatives at every
+# character), so it runs only where one of its literal parts occurs. Case-blind, these
+# four non-ASCII letters match ASCII ones (İ ı: i, ſ: s, K: k): a text with one goes
+# to the pattern too.
+_ERROR_CJK = ("解读失败", "翻译失败", "待补充")
+_ERROR_ASCII = ("traceback (most recent", "error code: ", "todo", "tbd", "placeholder",
+                "lorem ipsum")
+_ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
+_CATEGORY = re.compile(r"[a-z\-]+(\.[A-Za-z\-]+)?")
 
 
 @dataclass
@@ -93,13 +102,22 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose
         messages = list(rules(text.text))
-        if _ERROR_TEXT.search(text.text):
+        if has_error_text(text.text):
             messages.append("contains error text or a placeholder")
         found += [(field, f"{field}: {msg}") for msg in messages]
     if not found:
         return []
     lines = _field_lines(path)  # read only for a record with problems: most have none
     return [Problem(path, msg, lines.get(field), paper.id.base) for field, msg in found]
+
+
+def has_error_text(text: str) -> bool:
+    """True when `text` holds error text or a placeholder (`_ERROR_TEXT`)."""
+    if any(word in text for word in _ERROR_CJK) or _ODD_CASE.search(text):
+        return _ERROR_TEXT.search(text) is not None
+    lower = text.lower()
+    return any(word in lower for word in _ERROR_ASCII) and \
+        _ERROR_TEXT.search(text) is not None
 
 
 def _link_problems(paper: Paper) -> list[tuple[str, str]]:
@@ -112,7 +130,7 @@ def _link_problems(paper: Paper) -> list[tuple[str, str]]:
                                     f"{getattr(paper, field)!r}"))
     if not paper.categories:
         problems.append(("categories", "no categories"))
-    elif not all(re.fullmatch(r"[a-z\-]+(\.[A-Za-z\-]+)?", c) for c in paper.categories):
+    elif not all(_CATEGORY.fullmatch(c) for c in paper.categories):
         problems.append(("categories", f"not arXiv categories: {paper.categories}"))
     return problems
 

@@ -118,12 +118,16 @@ def _pure_yaml():
 
 @functools.lru_cache(maxsize=1)
 def _ruamel_scalars():
-    """ruamel's 1.2 resolver (its rules by first character) and safe constructor."""
+    """ruamel's 1.2 resolver and safe constructor, and the first characters of the plain
+    scalars it may read as something else than a string, a null or a boolean."""
     from ruamel.yaml.constructor import SafeConstructor
     from ruamel.yaml.resolver import VersionedResolver
 
     resolver = VersionedResolver(version=(1, 2))
-    return resolver, frozenset(resolver.versioned_resolver), SafeConstructor()
+    simple = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"}  # _NULLS and _BOOLS
+    others = frozenset(first for first, rules in resolver.versioned_resolver.items()
+                       if any(str(tag) not in simple for tag, _ in rules))
+    return resolver, others, SafeConstructor()
 
 
 @functools.lru_cache(maxsize=1)
@@ -135,7 +139,7 @@ def _fast_loader():
         from yaml.resolver import BaseResolver
     except ImportError:
         return None
-    _, first_chars, _ = _ruamel_scalars()
+    _, others, _ = _ruamel_scalars()
 
     class FastLoader(CParser, BaseResolver):
         def __init__(self, text: str) -> None:
@@ -143,19 +147,19 @@ def _fast_loader():
             BaseResolver.__init__(self)
 
         def resolve(self, kind, value, implicit):
-            if kind is ScalarNode:
-                if not implicit[0]:
-                    return _STR  # quoted or a block scalar
-                if value[:1] not in first_chars and value:
-                    return _STR  # no 1.2 rule starts with this character
-                if value in _NULLS:
-                    return _NULL
-                if value in _BOOLS:
-                    return _BOOL
-                if value.isdigit() and value.isascii() and value[0] != "0":
-                    return _INT
-                return _RUAMEL
-            return _SEQ if kind is SequenceNode else _MAP
+            if kind is not ScalarNode:
+                return _SEQ if kind is SequenceNode else _MAP
+            if not implicit[0]:
+                return _STR  # quoted, or a block scalar
+            if value in _NULLS:
+                return _NULL
+            if value in _BOOLS:
+                return _BOOL
+            if value[:1] not in others:
+                return _STR  # `No`, `on`, `yes`, `title`: no 1.2 rule makes them more
+            if value.isdigit() and value.isascii() and value[0] != "0":
+                return _INT
+            return _RUAMEL  # `0o17`, `.inf`, `1:30`, `2026-01-28`, `2601.10100`
 
     return FastLoader
 
