@@ -109,7 +109,7 @@ def contents(papers: list[Paper], keywords: list[str]) -> str:
     lines = [f"## 目录\n{{: #{CONTENTS_ID}}}\n"]
     lines += [_contents_line(n, paper, True) for n, paper in marked]
     lines += [_contents_line(n, paper, False) for n, paper in rest]
-    return "\n".join(lines) + "\n{: .toc}\n"
+    return "\n".join(lines) + "\n{: .toc data-pagefind-ignore=\"all\"}\n"  # not twice in search
 
 
 def _contents_line(number: int, paper: Paper, marked: bool) -> str:
