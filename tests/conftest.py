@@ -11,7 +11,7 @@ import pytest
 from digest_cli.records.model import ArxivId, Day, MachineText, Manifest, Paper, text_hash
 from digest_cli.settings import load_settings
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.site_kit"]
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seed" / "2026-01-28-arxiv.md"
