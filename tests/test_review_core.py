@@ -44,7 +44,8 @@ def rendered_site(sample_site):
 
 def blocks(post: str) -> list[str]:
     """The post's paper blocks, each from its heading to its `---` line."""
-    return re.findall(r"^## .*?\n---\n", post, flags=re.M | re.S)
+    return re.findall(r"^## [^\n]*\n(?:\{: #arxiv-[^\n]*\n)?- \*\*Authors.*?\n---\n", post,
+                      flags=re.M | re.S)
 
 
 def take_out(post: str, pid: str) -> str:

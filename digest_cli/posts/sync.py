@@ -154,7 +154,10 @@ def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, st
     edited = _edited_in_post(path, day, rec_blocks)
     order = _post_order(day, list(by_id), rec_blocks, path)
     manifest = day.manifest if order is None else _ordered(day, order)
-    after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
+    # The header the post's own papers give (the digest format's contents list is made
+    # from them), in the post's order.
+    shown = [by_id[pid] for pid in manifest.papers if pid in by_id]
+    after = _prefix(render_parts(Day(manifest, shown), settings)[0] + "\n")
     if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
         raise SyncConflict("the front matter or header (before the first paper) was edited; "
                            "it is made from the day's manifest.yaml and the settings (title, "
@@ -168,7 +171,9 @@ def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, st
     return imported
 
 
-_FIRST_BLOCK = re.compile(r"^## .*\n- \*\*Authors\*\*", re.M)
+# A paper block: its heading, the digest format's anchor line, the Authors line.
+_FIRST_BLOCK = re.compile(r'^## .*\n(?:\{: #arxiv-[\w-]+(?: lang="en")?\}\n)?- \*\*Authors\*\*',
+                          re.M)
 
 
 def _prefix(post: str) -> str:
