@@ -119,3 +119,15 @@ def test_archive_lists_every_day_by_month(built_site):
     days = [x for x in archive.links if re.search(r"/2026/01/\d\d/arxiv\.html$", x)]
     assert sorted(days) == sorted(f"{built_site.base_path}/{d:%Y/%m/%d}/arxiv.html"
                                   for d in (SAMPLE_DAY, MATH_DAY))
+
+
+def test_the_feed_keeps_readable_tex(built_site):
+    feed = (built_site.site / "feed.xml").read_text(encoding="utf-8")
+    assert "\\mathcal{L} = \\sum_{i=1}^{N}" in feed
+
+
+def test_the_repository_is_left_as_it_was(built_site):
+    """The generated pages go to the staging copy, never into the site repository."""
+    assert not (built_site.root / "topics").exists()
+    assert not (built_site.root / "_data").exists()
+    assert not (built_site.root / "_site.new").exists()

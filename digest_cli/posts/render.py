@@ -187,8 +187,11 @@ def body_text(paper: Paper) -> str:
 
 
 def analysis_text(paper: Paper) -> str:
-    text = escape_block(paper.analysis.text.strip("\n"))
-    if paper.analysis.source == "abstract":
+    """The 详细解读, noted when it rests on the abstract only."""
+    analysis = paper.analysis
+    assert analysis is not None  # paper_block shows the 详细解读 only when there is one
+    text = escape_block(analysis.text.strip("\n"))
+    if analysis.source == "abstract":
         text = ABSTRACT_ONLY_NOTE + "\n\n" + text
     return text
 

@@ -8,6 +8,7 @@ folder is replaced only when all of that succeeded.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import shutil
@@ -80,14 +81,18 @@ def build_site(settings, out: Path, base_path: str = "", jekyll: str | None = No
 
 
 def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
-    """The site's own files (what Jekyll would read) into `source`."""
+    """The site's own files (what Jekyll would read) into `source`: not the tool, its
+    records, dot folders or what `_config.yml` excludes at the top level."""
+    if not (root / "_config.yml").is_file():
+        raise SiteError("no _config.yml: not a site repository", path=root)
+    excluded = [str(x).rstrip("/") for x in _config(root / "_config.yml").get("exclude") or []]
+
     def ignore(folder: str, names: list[str]) -> set[str]:
         here = Path(folder)
         return {n for n in names if (here / n).resolve() in skip or
-                (here == root and (n in ALWAYS_SKIPPED or n.startswith(".")))}
+                (here == root and (n in ALWAYS_SKIPPED or n.startswith(".") or
+                                   any(fnmatch.fnmatch(n, x) for x in excluded)))}
 
-    if not (root / "_config.yml").is_file():
-        raise SiteError("no _config.yml: not a site repository", path=root)
     shutil.copytree(root, source, ignore=ignore, symlinks=False)
 
 
@@ -107,11 +112,15 @@ def site_days(settings) -> list[tuple[date, str, list]]:
     return days
 
 
-def _permalink(config: Path) -> str:
+def _config(path: Path) -> dict:
     from digest_cli.records.store import load_yaml
 
-    data = load_yaml(config) or {}
-    return str(data.get("permalink") or "date")
+    data = load_yaml(path)
+    return data if isinstance(data, dict) else {}
+
+
+def _permalink(config: Path) -> str:
+    return str(_config(config).get("permalink") or "date")
 
 
 def write_generated(settings, source: Path) -> int:
