@@ -41,6 +41,7 @@ ZH_WORD = "斑胸草雀"
 EN_WORD = "Zebrafinch"
 INLINE_TEX = r"$\mathcal{L} = \sum_{i=1}^{N} \alpha_i x_i^2$"
 DISPLAY_TEX = r"$$\hat{y} = \arg\max_{k} p(k \mid x)$$"
+HREF_TEX = r"$\href{javascript:alert(1)}{x} + \style{position:fixed;top:0}{y}$"  # ui/safe drops both
 
 
 def math_papers() -> list[Paper]:
@@ -59,6 +60,9 @@ def math_papers() -> list[Paper]:
     bird.title = f"{EN_WORD}: Learning Birdsong Syntax with Audio Tokens"
     text = f"我们研究{ZH_WORD}的鸣唱句法，损失为 {INLINE_TEX}，预测为\n\n{DISPLAY_TEX}\n\n效果显著。"
     bird.translation = MachineText(text, "m", "translate-v1", None, "full_text", text_hash(text))
+    hostile = f"公式里的链接 {HREF_TEX} 不应可点。"
+    papers[2].translation = MachineText(hostile, "m", "translate-v1", None, "full_text",
+                                        text_hash(hostile))
     return papers
 
 

@@ -30,6 +30,10 @@ def test_inline_and_display_math_is_typeset(browser, built_site):
     assert browser.evaluate("document.querySelectorAll('mjx-merror').length") == 0
     scripts = browser.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
     assert all(src.startswith(built_site.url + "/assets/mathjax/") for src in scripts), scripts
+    # ui/safe at work: \href{javascript:...} and \style in post text make no link or style.
+    assert browser.evaluate("document.querySelectorAll('[href^=\"javascript\"]').length") == 0
+    assert browser.evaluate("[...document.querySelectorAll('mjx-container [style]')]"
+                            ".filter(e => /position/.test(e.getAttribute('style'))).length") == 0
     assert browser.evaluate("!!(MathJax.config.loader.load || []).includes('ui/safe')")
 
 
