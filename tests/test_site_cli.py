@@ -63,3 +63,20 @@ def test_the_server_serves_only_under_the_base_path(built_site):
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(root + "/index.html", timeout=10)
     assert error.value.code == 404
+
+
+def test_topic_pages_link_a_classic_post_without_an_anchor(site, settings_for):
+    """A `classic` post has no arXiv-id anchors: its papers link to the day page."""
+    from digest_cli.posts.render import render_day
+    from digest_cli.records.model import MachineText
+    from digest_cli.site.pages import index_papers
+    from tests.conftest import SAMPLE_DAY, make_day, make_paper
+
+    paper = make_paper(1)
+    paper.topics = MachineText("asr", source="full_text")
+    day = make_day([paper])
+    url = "/2026/01/28/arxiv.html"
+    for post_format, link in (("classic", url), ("digest", url + "#arxiv-2601-19001")):
+        post = render_day(day, settings_for(site, post_format=post_format))
+        index = index_papers([(SAMPLE_DAY, url, day.papers, post)])
+        assert [e.url for e in index.topics["asr"]] == [link]

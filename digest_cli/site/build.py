@@ -96,8 +96,8 @@ def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
     shutil.copytree(root, source, ignore=ignore, symlinks=False)
 
 
-def site_days(settings) -> list[tuple[date, str, list]]:
-    """(day, post URL, papers) of every day that has both records and a post."""
+def site_days(settings) -> list[tuple[date, str, list, str]]:
+    """(day, post URL, papers, post text) of every day that has both records and a post."""
     from digest_cli.records.store import day_dates, load_day, parse_cache
 
     permalink = _permalink(settings.root / "_config.yml")
@@ -107,7 +107,8 @@ def site_days(settings) -> list[tuple[date, str, list]]:
         post = settings.post_path(day)
         if post.is_file():
             days.append((day, post_url(day, post.stem, permalink),
-                         load_day(settings, day, cache).papers))
+                         load_day(settings, day, cache).papers,
+                         post.read_text(encoding="utf-8", errors="replace")))
     cache.save()
     return days
 

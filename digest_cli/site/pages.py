@@ -63,13 +63,16 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def index_papers(days: list[tuple[date, str, list[Paper]]]) -> SiteIndex:
-    """The index of (day, post URL, papers) triples, any order."""
+def index_papers(days: list[tuple[date, str, list[Paper], str]]) -> SiteIndex:
+    """The index of (day, post URL, papers, post text) tuples, any order. A paper is linked
+    by its anchor only where its post has one (a `classic` post has none)."""
     index = SiteIndex()
-    for day, url, papers in sorted(days, key=lambda item: item[0], reverse=True):
+    for day, url, papers, post in sorted(days, key=lambda item: item[0], reverse=True):
         counts: dict[str, int] = {}
         for paper in papers:
-            entry = Entry(day, f"{url}#{paper_anchor(paper.id)}", one_line(paper.title),
+            anchor = paper_anchor(paper.id)
+            link = f"{url}#{anchor}" if f"{{: #{anchor} " in post else url
+            entry = Entry(day, link, one_line(paper.title),
                           one_line(paper.title_zh.text if paper.title_zh else ""),
                           one_line(paper.summary.text if paper.summary else ""),
                           paper.abs_url, paper.topic_slugs)
