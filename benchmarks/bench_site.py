@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from digest_cli.posts.sync import render_days  # noqa: E402
+from digest_cli.posts.write import render_days  # noqa: E402
 from digest_cli.records.model import MachineText  # noqa: E402
 from digest_cli.records.store import load_day, write_day  # noqa: E402
 from digest_cli.records.writer import Writer  # noqa: E402

@@ -68,7 +68,7 @@ def math_papers() -> list[Paper]:
 
 def write_site(root: Path) -> None:
     """A site repository: the site files, the sample day and the math day, rendered."""
-    from digest_cli.posts.sync import render_days
+    from digest_cli.posts.write import render_days
 
     for name in SITE_FILES:
         source = REPO / name

@@ -13,11 +13,16 @@ escape is undone by `markup.unescape_*`, which the importer uses.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.posts.markup import escape_author, escape_block, escape_inline
 from digest_cli.records.model import ArxivId, Day, Paper
+from digest_cli.records.store import MANIFEST
 from digest_cli.records.topics import BY_SLUG
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
 DETAILS_CLOSE = "\n</div>\n\n</details>\n"
@@ -48,13 +53,13 @@ def topic_url(slug: str) -> str:
     return "{{ site.baseurl }}/topics/" + slug + "/"
 
 
-def render_day(day: Day, settings) -> str:
+def render_day(day: Day, settings: Settings) -> str:
     """The whole post for a day."""
     head, blocks = render_parts(day, settings)
     return join_post(head, blocks)
 
 
-def render_parts(day: Day, settings) -> tuple[str, list[str]]:
+def render_parts(day: Day, settings: Settings) -> tuple[str, list[str]]:
     """The post's front matter and header, and one block per paper (for `digest sync`)."""
     head = front_matter(day.manifest.date, settings) + "\n" + header(day, settings)
     digest = settings.post_format != CLASSIC
@@ -67,7 +72,7 @@ def join_post(head: str, blocks: list[str]) -> str:
     return "\n".join([head, *blocks])
 
 
-def front_matter(day: date, settings) -> str:
+def front_matter(day: date, settings: Settings) -> str:
     title = settings.title.format(date=day.isoformat()).replace("\\", "\\\\").replace('"', '\\"')
     tags = ", ".join(settings.tags)
     return f'---\nlayout: {settings.layout}\ntitle: "{title}"\ntags: [{tags}]\n---\n'
@@ -77,7 +82,7 @@ def _clock(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def header(day: Day, settings) -> str:
+def header(day: Day, settings: Settings) -> str:
     m = day.manifest
     anchor = settings.anchor.strftime("%H:%M")
     lines = [
@@ -91,7 +96,7 @@ def header(day: Day, settings) -> str:
     ]
     if m.capped:
         lines.append(f"- 因每日上限（{m.shown} 篇）未显示：{len(m.capped)} 篇，"
-                     f"见 `data/{m.date.isoformat()}/manifest.yaml`")
+                     f"见 `data/{m.date.isoformat()}/{MANIFEST}`")
     return "\n".join(lines) + "\n"
 
 

@@ -19,10 +19,15 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import DigestError
 from digest_cli.site.pages import generated_files, index_papers, post_url
+
+if TYPE_CHECKING:
+    from digest_cli.records.model import Paper
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +63,7 @@ def normal_base_path(value: str | None) -> str:
     return "/" + value if value else ""
 
 
-def build_site(settings, out: Path, base_path: str = "", jekyll: str | None = None,
+def build_site(settings: Settings, out: Path, base_path: str = "", jekyll: str | None = None,
                run=subprocess.run) -> BuildReport:
     """Build the site of `settings.root` into `out` (replaced at the end)."""
     started = time.monotonic()
@@ -96,7 +101,7 @@ def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
     shutil.copytree(root, source, ignore=ignore, symlinks=False)
 
 
-def site_days(settings) -> list[tuple[date, str, list, str]]:
+def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
     """(day, post URL, papers, post text) of every day that has both records and a post."""
     from digest_cli.records.store import day_dates, load_day, parse_cache
 
@@ -124,7 +129,7 @@ def _permalink(config: Path) -> str:
     return str(_config(config).get("permalink") or "date")
 
 
-def write_generated(settings, source: Path) -> int:
+def write_generated(settings: Settings, source: Path) -> int:
     """Topic pages, topic feeds and day counts into the staging source; the day count."""
     days = site_days(settings)
     offset = datetime(2026, 1, 1, tzinfo=ZoneInfo(settings.timezone)).strftime("%z")
