@@ -27,9 +27,11 @@ def test_only_the_cli_imports_click():
 
 
 def test_only_records_parse_yaml_or_name_the_manifest_file():
-    assert _offenders(r"^\s*(import yaml|from yaml\b|import ruamel|from ruamel\b)",
-                      ("records/",)) == []
-    assert _offenders(r"[\"']manifest\.yaml[\"']", ("records/",)) == []
+    yaml = _offenders(r"^\s*(import yaml|from yaml\b|import ruamel|from ruamel\b)",
+                      ("records/",))
+    assert yaml == [], "read YAML with digest_cli.records.store.load_yaml / loads"
+    manifest = _offenders(r"[\"']manifest\.yaml[\"']", ("records/",))
+    assert manifest == [], "use records.store.MANIFEST or records.layout.manifest_path"
 
 
 def test_only_settings_reads_the_environment():
