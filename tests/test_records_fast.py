@@ -302,3 +302,12 @@ def test_the_error_text_shortcut_agrees_with_the_pattern(text):
                                  "x", "_", "中文", "\n"]), max_size=12).map("".join))
 def test_the_error_text_shortcut_agrees_on_random_text(text):
     assert has_error_text(text) == bool(_ERROR_TEXT.search(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["1", "23", ".", "%", "％", " ", "\n", "５", "x", "中"]),
+                max_size=16).map("".join))
+def test_the_kept_numbers_pattern_finds_what_the_plain_one_found(text):
+    from digest_cli.translate.validate import _KEPT_NUMBER
+
+    assert _KEPT_NUMBER.findall(text) == re.findall(r"\d+\.\d+|\d+(?=\s*[%％])", text)
