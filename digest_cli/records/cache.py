@@ -134,6 +134,7 @@ class ParseCache:
             except OSError:  # a full disk: only a shortcut is lost (and no error is masked)
                 return
         self.dirty.clear()
+        (self.folder.parent / "records.pickle").unlink(missing_ok=True)  # version 1's file
 
 
 def parse_in_pool(paths: list[Path], workers: int) -> list[tuple[Path, tuple]]:
