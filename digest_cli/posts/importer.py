@@ -26,7 +26,7 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    text_hash,
+    content_hash,
 )
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
 
 
 def _imported(text: str, source: str = "import") -> MachineText:
-    return MachineText(text=text, source=source, hash=text_hash(text))
+    return MachineText(text=text, source=source, hash=content_hash(text))
 
 
 # -- merging into existing records -----------------------------------------------------

@@ -28,7 +28,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from digest_cli.errors import RecordError, TranslateError
-from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, text_hash
+from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, content_hash
 from digest_cli.records.store import (
     MANIFEST,
     load_day,
@@ -297,7 +297,7 @@ class _Run:
     def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
-                           generated_at=stamp, source=source, hash=text_hash(text))
+                           generated_at=stamp, source=source, hash=content_hash(text))
 
     async def messages(self, paper: Paper, kind: str) -> tuple[list[dict[str, str]], str]:
         """The chat messages for `kind`, and the source they draw on."""

@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from digest_cli.records.model import text_hash
+from digest_cli.records.model import content_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
 
 _LATIN_TERM = re.compile(r"^[A-Za-z][A-Za-z0-9\-\s.]*$")
@@ -103,7 +103,7 @@ def _machine_text(repo, path, kind: str, wanted_hash: str | None) -> str | None:
             continue
         data = _parse(blob.data_stream.read().decode("utf-8"))
         text = (data.get(kind) or {}).get("text") if isinstance(data, dict) else None
-        if isinstance(text, str) and text_hash(text) == wanted_hash:
+        if isinstance(text, str) and content_hash(text) == wanted_hash:
             return text
     return None
 
