@@ -470,7 +470,8 @@ def _review_table(settings, target) -> None:
     rows = review_rows(settings, load_day(settings, target))
     table = Table(title=f"{target}: reviewed {sum(r.reviewed for r in rows)} of {len(rows)}")
     for name in ("#", "id", "title", "status", "edited", "reviewed", "record"):
-        table.add_column(name, no_wrap=name in ("id", "record"))
+        table.add_column(name, no_wrap=name not in ("title", "record"),
+                         overflow="fold", ratio=2 if name == "title" else None)
     for n, r in enumerate(rows, 1):  # Text(): a title's `[b]` is not rich markup
         cells = [str(n), r.id, r.title, r.status + (" · replaced" if r.replacement else ""),
                  "edited" if r.edited else "", "✓" if r.reviewed else "", r.path]
