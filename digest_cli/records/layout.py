@@ -41,7 +41,7 @@ ABBREVIATIONS = frozenset("""
     dr mr mrs ms prof st jr sr inc ltd co corp dept univ ch app alg def thm lem prop
     cor ex viz est mt jan feb mar apr jun jul aug sep sept oct nov dec
 """.split()) - {"etc"}
-_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+_LAST_WORD = re.compile(r"(?<![A-Za-z'’])([A-Za-z][A-Za-z.]*)$")
 # Spans never split inside: TeX, code, and Markdown links with their URLs.
 _PROTECTED = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$|(`+).+?\1|\[[^\]\n]*\]\([^)\n]*\)")
 
@@ -70,7 +70,7 @@ def _content_column(line: str) -> int | None:
     stripped = line.lstrip(" ")
     if not stripped.strip() or "\t" in line[: len(line) - len(stripped) + 1]:
         return None
-    if _NO_CONTINUATION.match(stripped) or line.endswith(("  ", "\\")):
+    if _NO_CONTINUATION.match(stripped):
         return None
     item = _LIST_ITEM.match(line)
     return len(item.group(1)) if item else len(line) - len(stripped)
@@ -123,8 +123,10 @@ def split_lines(text: str) -> str:
             out.append(line)
             continue
         head, *rest = split_sentences(line[column:])
-        out.append(line[:column] + head)
-        out += [" " * column + sentence for sentence in rest]
+        laid = [line[:column] + head] + [" " * column + sentence for sentence in rest]
+        # A piece may look different alone (an odd `$$` of two adjacent `$x$$y$`): a line
+        # is only split when it joins back.
+        out += laid if not rest or join_lines("\n".join(laid)) == line else [line]
     return "\n".join(out)
 
 
