@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from digest_cli.errors import RecordError
-from digest_cli.records.layout import join_lines
 from digest_cli.records.model import ArxivId, MachineText, clean_text, text_hash
 from digest_cli.records.store import (
     MANIFEST,
@@ -94,8 +93,7 @@ def test_text_is_cleaned_so_every_file_loads_back(site, settings_for, dirty):
     paper.title = f"Title {dirty}"
     write_day(settings, make_day([paper]), Writer())
     loaded = load_day(settings, make_day([paper]).manifest.date).papers[0]
-    # A line break inside a paragraph is layout (records/layout.py): it comes back joined.
-    assert loaded.translation.text == join_lines(clean_text(text))
+    assert loaded.translation.text == clean_text(text)
     assert loaded.title == clean_text(f"Title {dirty}")
     assert "\u2028" not in loaded.translation.text and "\r" not in loaded.translation.text
 

@@ -14,7 +14,8 @@ as its translation. Line breaks are layout, not text:
 `join_lines(split_lines(t)) == t` for every text: a break is only made where the join puts
 back exactly the characters it took out, and only before a line the join will join. Lines
 that start a Markdown block (a list item, `1)` part line, heading, table, HTML, `$$`, a
-fence) and lines after a hard break are never joined. Library splitters (pysbd, syntok)
+fence) are never joined, nor lines after one that does not end a sentence (a hard break,
+a soft break in the middle of a sentence: those are the text's own). Library splitters (pysbd, syntok)
 work one language a call and change what they cannot place; our paragraphs mix Chinese,
 English and TeX and must come back character for character, hence these few rules.
 """
@@ -34,6 +35,9 @@ _CLOSERS = "”’」』）》】〉\"')]"
 # Chinese sentence ends need no space after them; English ones need one.
 _ZH_END = re.compile(f"[。！？；]+[{re.escape(_CLOSERS)}]*")
 _EN_END = re.compile(f"(?<=[^\\s])[.!?]+[{re.escape(_CLOSERS)}]*(?=[ \\t]+\\S)")
+# Only a line that ends a sentence is continued: other line breaks (a soft break, a
+# hostile `key: value` line) are the text's own and are kept.
+_ENDS_SENTENCE = re.compile(f"[。！？；.!?][{re.escape(_CLOSERS)}]*$")
 _NEXT_STARTS = re.compile(r"[A-Z0-9(\"“‘'\u4e00-\u9fff]")
 # Words a period follows without ending the sentence (compared lower-case, without the dot).
 ABBREVIATIONS = frozenset("""
@@ -105,7 +109,7 @@ def join_lines(text: str) -> str:
     column: int | None = None
     for line, prose in _prose_lines(text.split("\n")):
         if prose and column is not None and _is_continuation(line, column) and \
-                not out[-1].endswith(("  ", "\\")):
+                _ENDS_SENTENCE.search(out[-1]):
             rest = line[column:]
             out[-1] += joiner(out[-1], rest) + rest
             continue
