@@ -200,3 +200,23 @@ def test_stored_record_has_a_sentence_a_line(sample_site):
     text = (Path(sample_site) / "data" / str(SAMPLE_DAY) / "2601.19109.yaml").read_text()
     assert "    基于感知相似度的表征使得音乐检索系统能够判断哪些歌曲在听感上最为接近。\n" \
            "    当前最先进的方法" in text
+
+
+def test_a_paragraph_edited_in_the_post_comes_back_split(sample_site):
+    """An editor adds a sentence in the post (one line a paragraph); `digest sync` takes it
+    into the record a sentence a line, marked as the editor's."""
+    from tests.clikit import run_cli
+
+    assert run_cli(sample_site, "render", "--date", str(SAMPLE_DAY), "--force").exit_code == 0
+    post = sample_site / "_posts" / f"{SAMPLE_DAY}-arxiv.md"
+    text = post.read_text(encoding="utf-8")
+    old = "在听感上最为接近。当前最先进的方法"
+    assert old in text
+    post.write_text(text.replace(old, "在听感上最为接近。编辑加了一句！当前最先进的方法"),
+                    encoding="utf-8")
+    result = run_cli(sample_site, "sync", "--date", str(SAMPLE_DAY))
+    assert result.exit_code == 0, result.output
+    record = sample_site / "data" / str(SAMPLE_DAY) / "2601.19109.yaml"
+    assert "最为接近。\n    编辑加了一句！\n    当前最先进的方法" in record.read_text(encoding="utf-8")
+    assert load_paper(record).translation.edited
+    assert "最为接近。编辑加了一句！当前最先进的方法" in post.read_text(encoding="utf-8")
