@@ -191,3 +191,27 @@ def test_workflow_acts_only_on_body_edits_of_a_days_pull_request():
     take = step(wf, "ticks", "Take the ticks into the records")
     assert take["env"]["ACTOR"] == "${{ github.event.sender.login }}"
     assert "--actor" in take["run"]
+
+
+@pytest.mark.parametrize("workflow, job, env", [
+    ("daily.yml", "digest", {"INPUT_DATE": ""}),
+    ("sync.yml", "sync", {"HEAD_REF": "digest/2026-01-28"}),
+])
+def test_workflows_preview_the_day_for_the_artifact(pr_checkout, workflow, job,  # noqa: F811
+                                                    env):
+    out = pr_checkout.parent / "out.txt"
+    script = step(load(workflow), job, "Preview the day")["run"]
+    full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(out), **env}
+    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=pr_checkout,
+                            env=full, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    assert outputs["day"] == "2026-01-28"
+    assert "<article" in (pr_checkout / outputs["path"]).read_text(encoding="utf-8")
+    upload = step(load(workflow), job, "Upload the preview")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "${{ steps.day.outputs.path }}"
+    link = step(load(workflow), job, "Link the preview from the job summary")
+    assert link["env"]["URL"] == "${{ steps.preview.outputs.artifact-url }}"
+    assert "GITHUB_STEP_SUMMARY" in link["run"]

@@ -15,9 +15,10 @@ as its translation. Line breaks are layout, not text:
 back exactly the characters it took out, and only before a line the join will join. Lines
 that start a Markdown block (a list item, `1)` part line, heading, table, HTML, `$$`, a
 fence) are never joined, nor lines after one that does not end a sentence (a hard break,
-a soft break in the middle of a sentence: those are the text's own). Library splitters (pysbd, syntok)
-work one language a call and change what they cannot place; our paragraphs mix Chinese,
-English and TeX and must come back character for character, hence these few rules.
+a soft break in the middle of a sentence: those are the text's own). Library splitters
+(pysbd, syntok) work one language a call and change what they cannot place; our paragraphs
+mix Chinese, English and TeX and must come back character for character, hence these few
+rules.
 """
 
 from __future__ import annotations
