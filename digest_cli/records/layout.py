@@ -36,9 +36,6 @@ _CLOSERS = "”’」』）》】〉\"')]"
 # Chinese sentence ends need no space after them; English ones need one.
 _ZH_END = re.compile(f"[。！？；]+[{re.escape(_CLOSERS)}]*")
 _EN_END = re.compile(f"(?<=[^\\s])[.!?]+[{re.escape(_CLOSERS)}]*(?=[ \\t]+\\S)")
-# Only a line that ends a sentence is continued: other line breaks (a soft break, a
-# hostile `key: value` line) are the text's own and are kept.
-_ENDS_SENTENCE = re.compile(f"[。！？；.!?][{re.escape(_CLOSERS)}]*$")
 _NEXT_STARTS = re.compile(r"[A-Z0-9(\"“‘'\u4e00-\u9fff]")
 # Words a period follows without ending the sentence (compared lower-case, without the dot).
 ABBREVIATIONS = frozenset("""
@@ -58,6 +55,8 @@ _BLOCK_START = re.compile(
 _NO_CONTINUATION = re.compile(r"#|<|\||\$\$|```|~~~|>|\d+\)\s*$|[-=*_](?:\s*[-=*_]){2,}\s*$")
 _LIST_ITEM = re.compile(r"^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)(?=\S)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# First characters of a line that may indent it or start a block ("" too: a blank line).
+_MAYBE_SPECIAL = frozenset(" \t#<|$`~>0123456789-=*_+:[{^!") | {""}
 
 
 def is_wide(char: str) -> bool:
@@ -72,6 +71,8 @@ def joiner(left: str, right: str) -> str:
 
 def _content_column(line: str) -> int | None:
     """Where a continuation of `line` starts, or None when it takes no continuation."""
+    if line[:1] not in _MAYBE_SPECIAL:  # plain text at the margin: most lines
+        return 0
     stripped = line.lstrip(" ")
     if not stripped.strip() or "\t" in line[: len(line) - len(stripped) + 1]:
         return None
@@ -79,12 +80,6 @@ def _content_column(line: str) -> int | None:
         return None
     item = _LIST_ITEM.match(line)
     return len(item.group(1)) if item else len(line) - len(stripped)
-
-
-def _is_continuation(line: str, column: int) -> bool:
-    text = line[column:]
-    return (line[:column] == " " * column and bool(text) and not text[0].isspace()
-            and not _BLOCK_START.match(text))
 
 
 def _prose_lines(lines: list[str]):
@@ -102,15 +97,37 @@ def _prose_lines(lines: list[str]):
         yield line, not (fenced or math)
 
 
+_END_CHARS = frozenset("。！？；.!?")
+_CLOSER_CHARS = frozenset(_CLOSERS)
+# First characters after which `_BLOCK_START` cannot match: most lines need no regex.
+_MAYBE_BLOCK = frozenset("-+*0123456789#>|<$`~:[{^!=_")
+
+
+def _ends_sentence(line: str) -> bool:
+    """True when `line` ends a sentence (closing quotes and brackets may follow)."""
+    end = len(line) - 1
+    while end >= 0 and line[end] in _CLOSER_CHARS:
+        end -= 1
+    return end >= 0 and line[end] in _END_CHARS
+
+
 def join_lines(text: str) -> str:
-    """A record's text as the post shows it: continuation lines joined to their line."""
+    """A record's text as the post shows it: continuation lines joined to their line.
+
+    Only a line that ends a sentence is continued: other line breaks (a soft break, a
+    hostile `key: value` line) are the text's own and are kept."""
     if "\n" not in text:
         return text
+    lines = text.split("\n")
+    special = "```" in text or "~~~" in text or "$$" in text
+    flags = [p for _, p in _prose_lines(lines)] if special else None
     out: list[str] = []
     column: int | None = None
-    for line, prose in _prose_lines(text.split("\n")):
-        if prose and column is not None and _is_continuation(line, column) and \
-                _ENDS_SENTENCE.search(out[-1]):
+    for n, line in enumerate(lines):
+        prose = flags[n] if flags is not None else True
+        if prose and column is not None and line[column:column + 1].strip() and \
+                line.startswith(" " * column) and _ends_sentence(out[-1]) and \
+                (line[column] not in _MAYBE_BLOCK or not _BLOCK_START.match(line, column)):
             rest = line[column:]
             out[-1] += joiner(out[-1], rest) + rest
             continue
