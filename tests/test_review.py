@@ -215,3 +215,20 @@ def test_workflows_preview_the_day_for_the_artifact(pr_checkout, workflow, job, 
     link = step(load(workflow), job, "Link the preview from the job summary")
     assert link["env"]["URL"] == "${{ steps.preview.outputs.artifact-url }}"
     assert "GITHUB_STEP_SUMMARY" in link["run"]
+
+
+def test_tasks_that_do_not_fit_go_to_comments_that_are_kept_up_to_date():
+    from digest_cli.publish.github import GitHub
+    from digest_cli.publish.pull_request import sync_overflow_comments
+
+    marker = "<!-- digest-papers:2026-01-28 -->"
+    with FakeGitHub(token="t0ken") as fake:
+        number = fake.add_pull("digest/2026-01-28", body="body")["number"]
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            gh.create_comment(number, "an editor's comment")
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [ ] **2601.1** a\n"])
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [x] **2601.1** a\n"])
+            bodies = [c["body"] for c in fake.comments]
+            assert bodies == ["an editor's comment", f"{marker}\n- [x] **2601.1** a\n"]
+            sync_overflow_comments(gh, number, "2026-01-28", [])  # fits now: costs nothing
+            assert [c["body"] for c in fake.comments] == bodies
