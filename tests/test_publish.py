@@ -134,7 +134,7 @@ def test_first_publish_commits_each_paper_then_the_post_and_opens_the_pr(site, g
     [pr] = gh.open_pulls(BRANCH)
     assert pr["title"] == "arXiv Daily – 2026-01-28 (20 papers)"
     assert pr["base"]["ref"] == "main" and pr["head"]["label"] == f"owner:{BRANCH}"
-    assert "| 1 | Rethinking Discrete Speech" in pr["body"]
+    assert "- [ ] **2601.19786** · Rethinking Discrete Speech" in pr["body"]
     assert f"digest preview --date {D} --open" in pr["body"]
     assert f"digest translate --date {D} --only ID --force" in pr["body"]
     assert gh.labels[pr["number"]] == ["digest"]

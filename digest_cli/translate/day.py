@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.records.layout import load_manifest
-from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, text_hash
+from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, content_hash
 from digest_cli.records.store import (
     load_day,
     load_paper,
@@ -298,7 +298,7 @@ class _Run:
     def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
-                           generated_at=stamp, source=source, hash=text_hash(text))
+                           generated_at=stamp, source=source, hash=content_hash(text))
 
     async def messages(self, paper: Paper, kind: str) -> tuple[list[dict[str, str]], str]:
         """The chat messages for `kind`, and the source they draw on."""
