@@ -1,4 +1,5 @@
-"""`digest translate`: fill in each record's Chinese translation and 详细解读.
+"""`digest translate`: fill in each record's Chinese translation, 详细解读 and brief
+(Chinese title, one-sentence summary, topics: see `translate.brief`).
 
 Per paper, for each missing text: build the prompt (the paper's text is untrusted and
 fenced in `<paper>`), take the answer from the cache or ask the LLM, normalise it,
@@ -40,7 +41,7 @@ from digest_cli.records.store import (
     write_paper,
 )
 from digest_cli.records.writer import Writer, write_atomic
-from digest_cli.translate import fulltext, validate
+from digest_cli.translate import brief, fulltext, validate
 from digest_cli.translate.llm import LLM, CallFailed
 from digest_cli.translate.prompts import Prompt, fill, load_prompt
 
@@ -103,7 +104,7 @@ def fields_to_do(paper: Paper, force: bool = False) -> list[str]:
     if paper.reviewed:
         return []
     todo = []
-    for kind in KINDS:
+    for kind in (*KINDS, *brief.FIELDS):
         current = getattr(paper, kind)
         if current is None or (current.machine_owned and (force or not current.text.strip())):
             todo.append(kind)
@@ -151,16 +152,19 @@ def usage_summary(llm: LLM, settings, wall_seconds: float) -> dict:
     """Requests, tokens, cost and time of a run, as stored in the manifest."""
     u = llm.usage
     analysis = u.by_kind.get("analysis", {})
+    short = u.by_kind.get(brief.KIND, {})
     return {"calls": u.calls, "input_tokens": u.total("input_tokens"),
             "output_tokens": u.total("output_tokens"),
             "analysis_input_tokens": analysis.get("input_tokens", 0),
+            "brief_input_tokens": short.get("input_tokens", 0),
+            "brief_output_tokens": short.get("output_tokens", 0),
             "cost": round(u.cost(settings), 6), "retries": u.retries,
             "rate_limited": u.rate_limited, "lowest_concurrency": llm.limiter.lowest,
             "wall_seconds": round(wall_seconds, 1)}
 
 
-_SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens", "cost",
-           "wall_seconds")
+_SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens",
+           "brief_input_tokens", "brief_output_tokens", "cost", "wall_seconds")
 
 
 def record_usage(settings, day_date: date, usage: dict) -> None:
@@ -231,12 +235,16 @@ def problems_of(kind: str, text: str, paper: Paper) -> list[str]:
     """What is wrong with a normalised answer (empty: it may be stored)."""
     if kind == "translation":
         return validate.translation_problems(text, paper.abstract)
+    if kind == brief.KIND:
+        return validate.brief_problems(text)
     return validate.analysis_problems(text)
 
 
 def normalise(kind: str, text: str) -> str:
     if kind == "translation":
         return validate.normalise_translation(text)
+    if kind == brief.KIND:
+        return validate.normalise_brief(text)
     return validate.normalise_analysis(text)
 
 
@@ -250,7 +258,7 @@ class _Run:
                  on_progress: Progress | None) -> None:
         self.settings, self.llm, self.report, self.force = settings, llm, report, force
         self.folder = settings.day_path(day_date)
-        self.prompts = {name: load_prompt(name) for name in (*KINDS, "repair")}
+        self.prompts = {name: load_prompt(name) for name in (*KINDS, brief.KIND, "repair")}
         self.glossary = glossary_text(settings)
         self.cache = AnswerCache(settings.cache_path / "llm")
         self.writer = Writer()
@@ -270,16 +278,20 @@ class _Run:
             await self.llm.aclose()
 
     async def paper(self, paper: Paper, fields: list[str], rank: int) -> None:
-        outcomes = await asyncio.gather(*(self.field(paper, kind, rank) for kind in fields))
+        jobs = [self.field(paper, kind, rank) for kind in fields if kind in KINDS]
+        if brief.wanted(fields):
+            jobs.append(self.brief(paper, brief.wanted(fields), rank))
+        done = await asyncio.gather(*jobs)
+        outcomes = [o for item in done for o in (item if isinstance(item, list) else [item])]
         # A round-trip YAML write takes tens of ms: off the loop, so requests keep flowing.
-        outcomes = await asyncio.to_thread(self.save, paper, list(outcomes))
+        outcomes = await asyncio.to_thread(self.save, paper, outcomes)
         self.tally(paper, outcomes)
 
     async def field(self, paper: Paper, kind: str, rank: int) -> Outcome:
         """One text of one paper: cached, asked (and repaired), or a failure."""
         if not paper.abstract.strip():
             return Outcome(kind, failure="the record has no abstract to work from")
-        model = self.settings.llm_model if kind == "translation" else self.settings.analysis_model
+        model = self.settings.analysis_model if kind == "analysis" else self.settings.llm_model
         prompt = self.prompts[kind]
         messages, source = await self.messages(paper, kind)
         where = self.cache.path(paper.id, kind, model, prompt, messages)
@@ -294,6 +306,15 @@ class _Run:
         self.cache.put(where, text, model, prompt)
         return Outcome(kind, self.machine_text(text, model, prompt, source))
 
+    async def brief(self, paper: Paper, names: list[str], rank: int) -> list[Outcome]:
+        """The fields `names` of the brief, all from one answer (or all failed with it)."""
+        whole = await self.field(paper, brief.KIND, rank)
+        if whole.text is None:
+            return [Outcome(name, failure=whole.failure) for name in names]
+        # One answer: counted once among the cached ones.
+        return [Outcome(name, text, cached=whole.cached and i == 0)
+                for i, (name, text) in enumerate(brief.parts(whole.text, names))]
+
     def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
@@ -305,6 +326,8 @@ class _Run:
                   "glossary": self.glossary}
         if kind == "translation":
             return self.prompts[kind].messages(**values), "abstract"
+        if kind == brief.KIND:
+            return self.prompts[kind].messages(**values, topics=brief.topics_text()), "abstract"
         body = await self.full_text(paper)
         if body:
             values.update(body=FULL_TEXT_INTRO + fence(body), source_note="")
@@ -373,7 +396,12 @@ class _Run:
                 paper.failures.append(Failure(outcome.kind, outcome.failure or "", stamp))
 
     def tally(self, paper: Paper, outcomes: list[Outcome]) -> None:
-        failures = [(str(paper.id.base), o.kind, o.failure) for o in outcomes if o.failure]
+        by_reason: dict[str, list[str]] = {}  # the brief's fields fail together: one line
+        for o in outcomes:
+            if o.failure:
+                by_reason.setdefault(o.failure, []).append(o.kind)
+        failures = [(str(paper.id.base), ", ".join(kinds), reason)
+                    for reason, kinds in by_reason.items()]
         self.report.failed += failures
         self.report.cached += sum(o.cached for o in outcomes)
         if not failures:
