@@ -64,6 +64,29 @@ def paper_table(day: Day, rows: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def brief_section(day: Day, rows: int | None = None) -> list[str]:
+    """The Chinese titles, one-sentence summaries and topics as a table, for editors to
+    check; nothing when no paper has them yet."""
+    shown = day.papers if rows is None else day.papers[:rows]
+    if all(p.title_zh is None and p.summary is None and p.topics is None for p in shown):
+        return []
+    lines = ["", "### 中文标题、一句话总结与主题", "", "| # | 中文标题 | 一句话总结 | 主题 |",
+             "|---:|---|---|---|"]
+    for i, p in enumerate(shown, 1):
+        title, summary = (md_cell(t.text, 200) if t else "—" for t in (p.title_zh, p.summary))
+        lines.append(f"| {i} | {title} | {summary} | {_topics_cell(p)} |")
+    return lines
+
+
+def _topics_cell(paper: Paper) -> str:
+    from digest_cli.records.topics import BY_SLUG
+
+    if paper.topic_slugs:
+        return "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+    # an unreadable value (an editor's typo) is shown as it is, for the editor to fix
+    return md_cell(paper.topics.text, 60) if paper.topics else "—"
+
+
 def status_counts(day: Day) -> str:
     """`18 translated · 1 abstract only · 1 failed`, in the order of the statuses."""
     counts = Counter(p.status for p in day.papers)
@@ -172,7 +195,8 @@ def pr_body(day: Day, settings, branch: str | None = None) -> str:
             "of truth, `_posts/` is rendered from them._"]
     rows = None
     while True:
-        body = "\n".join([*head, "", paper_table(day, rows), *failures_section(day), *tail])
+        body = "\n".join([*head, "", paper_table(day, rows), *brief_section(day, rows),
+                          *failures_section(day), *tail])
         if len(body) <= BODY_LIMIT or rows == 0:
             return body + "\n"
         rows = len(day.papers) // 2 if rows is None else rows // 2
