@@ -299,7 +299,7 @@ def normalise_brief(text: str) -> str:
         label = BRIEF_LABELS[name.rstrip("#")]
         value = "\n".join(_strip_value(v) for v in values if v.strip())
         if name == "title_zh":
-            value = value.rstrip("。.")
+            value = _strip_value(value.rstrip("。."))
         elif name == "summary" and value and not _SENTENCE_END.match(value[-1]):
             value += "。"
         elif name == "topics":
