@@ -6,6 +6,7 @@ the PR body and preview that show the three fields."""
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import datetime, timezone
 
 import pytest
@@ -183,12 +184,7 @@ def test_a_rerun_costs_nothing_even_when_the_records_lost_their_brief(tmp_path, 
     assert translate_day(s, DAY).usage == {}  # nothing missing: nothing asked
 
     for pid in (paper_id(i) for i in range(3)):  # e.g. an editor took them out by mistake
-        edit(s, pid, lambda p: [setattr(p, name, None) for name in BRIEF])
-    folder = s.day_path(DAY)
-    for pid in (paper_id(i) for i in range(3)):
-        path = paper_path(folder, pid)  # the store keeps absent keys: drop them as text
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text[:text.index("\ntitle_zh:")] + "\n", encoding="utf-8")
+        drop_brief(s, pid)
     assert all(p.title_zh is None for p in papers(s))
     report = translate_day(s, DAY)
     assert llm_server.calls == calls and report.usage["calls"] == 0
@@ -230,21 +226,43 @@ def test_force_never_touches_an_edited_or_human_field_or_a_reviewed_paper(tmp_pa
     assert paper_path(folder, paper_id(2)).read_bytes() == reviewed
 
 
-def test_only_the_missing_brief_is_asked_for_a_translated_day(tmp_path, llm_server):
+def drop_brief(settings, pid):
+    """The record as before the brief existed: no title_zh, summary or topics keys."""
+    path = paper_path(settings.day_path(DAY), pid)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("\ntitle_zh:")] + "\n", encoding="utf-8")
+
+
+def test_a_day_translated_before_the_brief_existed_asks_only_for_the_brief(tmp_path,
+                                                                          llm_server):
     s = setup(tmp_path, llm_server, 2)
     translate_day(s, DAY)
-    edit(s, paper_id(1), lambda p: setattr(p, "summary", None))
-    path = paper_path(s.day_path(DAY), paper_id(1))
+    for pid in (paper_id(0), paper_id(1)):
+        drop_brief(s, pid)
+    shutil.rmtree(s.cache_path / "llm")
+    before = [(p.translation, p.analysis) for p in papers(s)]
+    calls = llm_server.calls
+    report = translate_day(s, DAY)
+    assert llm_server.calls - calls == 2 and len(briefs(llm_server)) == 4
+    assert report.usage["calls"] == 2
+    assert report.usage["input_tokens"] == report.usage["brief_input_tokens"]
+    assert [(p.translation, p.analysis) for p in papers(s)] == before
+    assert all(p.title_zh and p.summary and p.topic_slugs for p in papers(s))
+
+
+def test_a_missing_field_is_filled_and_the_others_left_alone(tmp_path, llm_server):
+    s = setup(tmp_path, llm_server, 1)
+    translate_day(s, DAY)
+    path = paper_path(s.day_path(DAY), paper_id(0))
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(r"(?s)summary:\n  text: \|-\n.*?\n  hash: [^\n]*\n", "", text),
                     encoding="utf-8")
-    llm_server.responder = by_model(brief=lambda req: brief_responder(req).replace(
-        "新方法", "另一种方法"))
+    edit(s, paper_id(0), lambda p: setattr(p.title_zh, "text", "编辑的标题"))
     calls = llm_server.calls
-    translate_day(s, DAY, force=True)  # no cache: asks, but writes only the missing field
-    p1 = papers(s)[1]
-    assert llm_server.calls - calls == 6  # force redoes the machine's texts of both papers
-    assert "另一种方法" in p1.summary.text and "另一种方法" in p1.title_zh.text
+    translate_day(s, DAY)  # the same question: the cache answers it
+    paper = papers(s)[0]
+    assert llm_server.calls == calls
+    assert paper.summary.text.startswith("本文提出") and paper.title_zh.text == "编辑的标题"
 
 
 # -- the command line -------------------------------------------------------------------
