@@ -395,3 +395,11 @@ def test_the_prompt_asks_for_the_three_lines():
     assert "{{topics}}" in prompt.system and "{{abstract}}" in prompt.user
     assert user_text({"messages": prompt.messages(title="t", abstract="a", glossary="g",
                                                   topics="x")}).startswith("请为")
+
+
+def test_the_docs_list_the_taxonomy_as_the_code_has_it():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "records.md").read_text("utf-8")
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\S+) \| (.+?) \|$", docs, re.MULTILINE)
+    assert rows == [(t.slug, t.zh, t.en) for t in TOPICS]
