@@ -403,3 +403,20 @@ def test_the_docs_list_the_taxonomy_as_the_code_has_it():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "records.md").read_text("utf-8")
     rows = re.findall(r"^\| `([a-z-]+)` \| (\S+) \| (.+?) \|$", docs, re.MULTILINE)
     assert rows == [(t.slug, t.zh, t.en) for t in TOPICS]
+
+
+def test_digest_check_names_a_bad_brief_field_of_a_record(tmp_path, llm_server):
+    from digest_cli.posts.check import paper_problems
+
+    s = setup(tmp_path, llm_server, 1)
+    translate_day(s, DAY)
+    path = paper_path(s.day_path(DAY), paper_id(0))
+    assert paper_problems(load_paper(path), path) == []
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"(?s)topics:\n  text: \|-\n.*?\n  hash: [^\n]*\n", "topics: asr, asrr\n", text)
+    path.write_text(text.replace("title_zh:\n  text: |-\n    ",
+                                 "title_zh:\n  text: |-\n    [链接](https://x.org) "),
+                    encoding="utf-8")
+    messages = [p.message for p in paper_problems(load_paper(path), path)]
+    assert any(m.startswith("topics: unknown topic 'asrr'") for m in messages)
+    assert any(m.startswith("title_zh: the Chinese title contains a link") for m in messages)

@@ -68,7 +68,7 @@ def check_days(settings, days: list[date] | None = None) -> list[Problem]:
 
 def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     """Schema-level and quality problems of one record."""
-    from digest_cli.translate.validate import analysis_problems, translation_problems
+    from digest_cli.translate.validate import BRIEF_RULES, analysis_problems, translation_problems
 
     lines = _field_lines(path)
     found = [Problem(path, msg, lines.get(field), paper.id.base)
@@ -76,7 +76,8 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     if not paper.title.strip():
         found.append(Problem(path, "the title is empty", lines.get("title"), paper.id.base))
     checks = (("translation", paper.translation, lambda t: translation_problems(
-        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems))
+        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems),
+        *((name, getattr(paper, name), rules) for name, rules in BRIEF_RULES.items()))
     for field, text, rules in checks:
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose

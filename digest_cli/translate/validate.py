@@ -368,7 +368,7 @@ def topics_problems(text: str) -> list[str]:
     try:
         slugs = parse_topics(text)
     except ValueError as exc:
-        return [f"topics: {exc}"]
+        return [str(exc)]
     if not slugs:
         return [f"give 1-{MAX_TOPICS} topics from the list (主题：)"]
     return []
