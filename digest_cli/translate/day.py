@@ -396,12 +396,12 @@ class _Run:
                 paper.failures.append(Failure(outcome.kind, outcome.failure or "", stamp))
 
     def tally(self, paper: Paper, outcomes: list[Outcome]) -> None:
-        by_reason: dict[str, list[str]] = {}  # the brief's fields fail together: one line
-        for o in outcomes:
-            if o.failure:
-                by_reason.setdefault(o.failure, []).append(o.kind)
-        failures = [(str(paper.id.base), ", ".join(kinds), reason)
-                    for reason, kinds in by_reason.items()]
+        failures = [(str(paper.id.base), o.kind, o.failure) for o in outcomes
+                    if o.failure and o.kind not in brief.FIELDS]
+        short = [o for o in outcomes if o.failure and o.kind in brief.FIELDS]
+        if short:  # one answer, one failure: one line for its fields
+            failures.append((str(paper.id.base), ", ".join(o.kind for o in short),
+                             short[0].failure or ""))
         self.report.failed += failures
         self.report.cached += sum(o.cached for o in outcomes)
         if not failures:
