@@ -173,7 +173,7 @@ def record_usage(settings, day_date: date, usage: dict) -> None:
     path = folder / MANIFEST
     manifest = manifest_from_dict(load_yaml(path), path)
     old = manifest.usage.get("translate") or {}
-    manifest.usage["translate"] = {name: _add(old.get(name, 0), usage[name])
+    manifest.usage["translate"] = {name: _add(old.get(name, 0), usage.get(name, 0))
                                    for name in _SUMMED}
     write_manifest(folder, manifest, Writer())
 
