@@ -420,3 +420,11 @@ def test_digest_check_names_a_bad_brief_field_of_a_record(tmp_path, llm_server):
     messages = [p.message for p in paper_problems(load_paper(path), path)]
     assert any(m.startswith("topics: unknown topic 'asrr'") for m in messages)
     assert any(m.startswith("title_zh: the Chinese title contains a link") for m in messages)
+
+
+def test_llm_brief_off_asks_for_no_brief(tmp_path, llm_server):
+    s = setup(tmp_path, llm_server, 2, llm_brief="false")
+    report = translate_day(s, DAY)
+    assert len(report.done) == 2 and llm_server.calls == 4 and briefs(llm_server) == []
+    assert all(p.title_zh is None and p.translation is not None for p in papers(s))
+    assert translate_day(s, DAY).usage == {}  # the missing brief is not work to do

@@ -119,7 +119,7 @@ def translate_day(settings, day_date: date, *, force: bool = False, only: str | 
     started = time.monotonic()
     day = load_day(settings, day_date)
     papers = _select(day.papers, only, day_date)
-    todo = [(paper, fields) for paper in papers if (fields := fields_to_do(paper, force))]
+    todo = [(paper, fields) for paper in papers if (fields := _asked(settings, paper, force))]
     report = TranslateReport(day_date, papers=len(papers), skipped=len(papers) - len(todo))
     if not todo:
         return report
@@ -133,6 +133,12 @@ def translate_day(settings, day_date: date, *, force: bool = False, only: str | 
         if report.usage["calls"]:
             record_usage(settings, day_date, report.usage)
     return report
+
+
+def _asked(settings, paper: Paper, force: bool) -> list[str]:
+    """`fields_to_do`, less the brief's fields when `llm_brief` is off."""
+    fields = fields_to_do(paper, force)
+    return fields if settings.llm_brief else [f for f in fields if f not in brief.FIELDS]
 
 
 def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper]:
