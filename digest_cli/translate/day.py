@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -284,7 +284,8 @@ class _Run:
             await self.llm.aclose()
 
     async def paper(self, paper: Paper, fields: list[str], rank: int) -> None:
-        jobs = [self.field(paper, kind, rank) for kind in fields if kind in KINDS]
+        jobs: list[Awaitable[Outcome | list[Outcome]]] = [
+            self.field(paper, kind, rank) for kind in fields if kind in KINDS]
         if brief.wanted(fields):
             jobs.append(self.brief(paper, brief.wanted(fields), rank))
         done = await asyncio.gather(*jobs)
