@@ -428,3 +428,11 @@ def test_llm_brief_off_asks_for_no_brief(tmp_path, llm_server):
     assert len(report.done) == 2 and llm_server.calls == 4 and briefs(llm_server) == []
     assert all(p.title_zh is None and p.translation is not None for p in papers(s))
     assert translate_day(s, DAY).usage == {}  # the missing brief is not work to do
+
+
+def test_the_checklist_asks_editors_to_check_the_brief_once_there_is_one(tmp_path, llm_server):
+    s = setup(tmp_path, llm_server, 1)
+    item = "- [ ] 中文标题 and 一句话总结 read well and the topics fit"
+    assert item not in pr_body(load_day(s, DAY), s)
+    translate_day(s, DAY)
+    assert item in pr_body(load_day(s, DAY), s)

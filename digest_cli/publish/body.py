@@ -166,6 +166,8 @@ def checklist(day: Day) -> list[str]:
         "- [ ] Papers marked ❌ failed or ⏳ 待翻译 are fixed or accepted as they are",
         "- [ ] 详细解读 marked 📄 abstract only make no claims beyond the abstract",
         "- [ ] Titles, authors and links look right in the preview",
+        *(["- [ ] 中文标题 and 一句话总结 read well and the topics fit (edit `title_zh`, "
+           "`summary`, `topics` in the records)"] if brief_section(day) else []),
         f"- [ ] Edited records under `data/{d}/` (set `reviewed: true` on a paper you have "
         "checked, so no later run rewrites it); the post is re-rendered on push",
     ]
