@@ -23,12 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digest_cli.records.store import load_day, paper_path, write_paper
-from digest_cli.records.writer import Writer
-from digest_cli.translate.day import translate_day
-from digest_cli.translate.llm import LLM
-from tests.fakes.llm_server import FakeLLM
-from tests.fakes.translate_kit import (
+from digest_cli.records.store import load_day, paper_path, write_paper  # noqa: E402 - after the sys.path line
+from digest_cli.records.writer import Writer  # noqa: E402 - after the sys.path line
+from digest_cli.translate.day import translate_day  # noqa: E402 - after the sys.path line
+from digest_cli.translate.llm import LLM  # noqa: E402 - after the sys.path line
+from tests.fakes.llm_server import FakeLLM  # noqa: E402 - after the sys.path line
+from tests.fakes.translate_kit import (  # noqa: E402 - after the sys.path line
     DAY,
     by_model,
     good_translation,

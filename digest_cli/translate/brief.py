@@ -9,14 +9,17 @@ The answer's rules are in `validate` (`brief_problems`); this module holds what
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Literal
 
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.topics import TOPICS
 from digest_cli.translate.validate import split_brief
 
-KIND = "brief"  # the prompt, the cache folder and the usage row
-FIELDS = ("title_zh", "summary", "topics")
+KIND: Literal["brief"] = "brief"  # the prompt, the cache folder and the usage row
+BriefField = Literal["title_zh", "summary", "topics"]
+FIELDS: tuple[BriefField, ...] = ("title_zh", "summary", "topics")
 
 
 def topics_text() -> str:
@@ -24,12 +27,12 @@ def topics_text() -> str:
     return "\n".join(f"- {t.slug}：{t.zh}（{t.en}）" for t in TOPICS)
 
 
-def wanted(fields: list[str]) -> list[str]:
+def wanted(fields: Sequence[str]) -> list[BriefField]:
     """The brief's fields among a paper's fields to do."""
-    return [name for name in fields if name in FIELDS]
+    return [name for name in FIELDS if name in fields]
 
 
-def parts(answer: MachineText, names: list[str]) -> list[tuple[str, MachineText]]:
+def parts(answer: MachineText, names: list[BriefField]) -> list[tuple[BriefField, MachineText]]:
     """One valid answer as a text per field of `names`, each with the answer's provenance
     and its own hash (so an edit of one is recognised on its own)."""
     values = split_brief(answer.text)
