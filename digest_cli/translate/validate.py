@@ -341,7 +341,7 @@ def title_zh_problems(text: str) -> list[str]:
     if not text:
         return ["the Chinese title (标题：) is empty"]
     problems = _line_problems("Chinese title", text)
-    if len(_CJK.findall(text)) < 2 or cjk_ratio(text) < MIN_CJK_RATIO:
+    if sum(map(len, _CJK.findall(text))) < 2 or cjk_ratio(text) < MIN_CJK_RATIO:
         problems.append("the Chinese title is not in Chinese")
     if len(text) > TITLE_MAX:
         problems.append(f"the Chinese title has {len(text)} characters; keep it under "
