@@ -125,16 +125,19 @@ def test_usage_counts_the_brief_tokens_apart(tmp_path, llm_server):
 
 # -- validation, repair and failure ------------------------------------------------------
 
-def test_a_chatty_answer_is_normalised_without_a_new_request(tmp_path, llm_server):
-    s = setup(tmp_path, llm_server, 1, brief=bad_brief_responder("chatty"))
+@pytest.mark.parametrize("fault", ["chatty", "json"])
+def test_a_chatty_or_json_answer_is_normalised_without_a_new_request(tmp_path, llm_server,
+                                                                     fault):
+    s = setup(tmp_path, llm_server, 1, brief=bad_brief_responder(fault))
     translate_day(s, DAY)
     assert len(briefs(llm_server)) == 1
     paper = papers(s)[0]
     assert not paper.title_zh.text.startswith(("《", "*")) and "。" not in paper.title_zh.text
-    assert paper.topics.text == "speaker, asr"  # 说话人、语音识别 became slugs
+    assert paper.topics.text == "speaker, asr"  # 说话人、语音识别 or a list became slugs
+    assert paper.summary.text.endswith("。") and "\n" not in paper.title_zh.text
 
 
-@pytest.mark.parametrize("fault", sorted(set(BRIEF_FAULTS) - {"chatty"}))
+@pytest.mark.parametrize("fault", sorted(set(BRIEF_FAULTS) - {"chatty", "json"}))
 def test_each_bad_answer_is_repaired(tmp_path, llm_server, fault):
     bad = bad_brief_responder(fault)
 

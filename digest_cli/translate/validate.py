@@ -238,7 +238,7 @@ def _layout_problems(text: str, parts: list[tuple[str, str, list[str]]]) -> list
 # The answer is three labelled lines; `BRIEF_LABELS` maps each record field to its label.
 BRIEF_LABELS = {"title_zh": "标题", "summary": "总结", "topics": "主题"}
 _LABEL_WORDS = {
-    "title_zh": "中文标题|标题|题目|title",
+    "title_zh": "中文标题|标题|题目|title_zh|title",
     "summary": "一句话总结|总结|概要|summary",
     "topics": "主题|话题|topics?",
 }
@@ -291,11 +291,27 @@ def _strip_value(value: str) -> str:
     return value.strip().strip(_QUOTES).strip()
 
 
+def _json_lines(text: str) -> str:
+    """A JSON object answer (`{"标题": …, "主题": ["asr"]}`) as `key：value` lines; any
+    other text as it is."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    return "\n".join(f"{key}：{', '.join(map(str, v)) if isinstance(v, list) else v}"
+                     for key, v in data.items())
+
+
 def normalise_brief(text: str) -> str:
     """The answer as three `标签：值` lines, as far as rewriting can get it there: fences,
-    a preamble, bold labels, bullets, quotes around values and a title's final 。 go;
-    topic names become slugs. Anything it cannot place is kept for validation to name."""
-    found = parse_brief(strip_fences(clean_text(text)))
+    a preamble, a JSON object, bold labels, bullets, quotes around values and a title's
+    final 。 go; topic names become slugs. Anything it cannot place is kept for validation
+    to name."""
+    found = parse_brief(_json_lines(strip_fences(clean_text(text)).strip()))
     if not found:
         return strip_fences(clean_text(text)).strip()
     lines = []

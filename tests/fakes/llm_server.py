@@ -507,7 +507,8 @@ def brief_responder(req: dict[str, Any]) -> str:
     return f"标题：{title}\n总结：{summary}\n主题：{topics}"
 
 
-# Each way a real model gets the brief wrong; `chatty` is fixed by normalisation alone.
+# Each way a real model gets the brief wrong; `chatty` and `json` are fixed by
+# normalisation alone.
 BRIEF_FAULTS: dict[str, Callable[[str, str, str], str]] = {
     "english": lambda t, s, p: f"标题：A New Method for Speech Processing\n总结：{s}\n主题：{p}",
     "placeholder": lambda t, s, p: f"标题：待翻译\n总结：{s}\n主题：{p}",
@@ -519,6 +520,8 @@ BRIEF_FAULTS: dict[str, Callable[[str, str, str], str]] = {
     "unknown_topic": lambda t, s, p: f"标题：{t}\n总结：{s}\n主题：asr, beamforming",
     "too_many_topics": lambda t, s, p: f"标题：{t}\n总结：{s}\n主题：asr, tts, music, codec",
     "missing_topics": lambda t, s, p: f"标题：{t}\n总结：{s}",
+    "json": lambda t, s, p: json.dumps({"title_zh": t, "summary": s, "topics": p.split(", ")},
+                                       ensure_ascii=False, indent=2),
     "chatty": lambda t, s, p: (f"好的，以下是结果：\n```\n**标题**：《{t}》。\n- **总结**：{s}\n"
                                f"**主题**：{'、'.join(p.split(', '))}\n```"),
 }
