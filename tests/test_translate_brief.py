@@ -379,6 +379,17 @@ def test_normalising_maps_names_to_slugs_and_drops_the_wrapping():
                                  "topics": "speaker, music"}
 
 
+@pytest.mark.parametrize(("line", "slugs"), [
+    ("主题：asr（语音识别）, speaker (说话人)", "asr, speaker"),
+    ("主题：#tts #codec", "tts #codec"),  # no separator: left for validation to name
+    ("主题：`spoofing`、音乐", "spoofing, music"),
+    ("Topics: Speech recognition; Other", "asr, other"),
+])
+def test_topic_lines_as_models_write_them(line, slugs):
+    text = normalise_brief(f"标题：语音的新方法\n总结：本文提出一种语音处理的新方法。\n{line}")
+    assert split_brief(text)["topics"] == slugs
+
+
 def test_a_missing_or_repeated_line_is_named():
     assert brief_problems("标题：语音识别新方法\n总结：本文提出一种语音识别的新方法。") == [
         "has no `主题：` line"]

@@ -278,12 +278,13 @@ def parse_brief(text: str) -> dict[str, list[str]]:
 
 
 def _topic_slugs(value: str) -> str:
-    """`语音识别、Speaker` -> `asr, speaker`: names and slugs alike; unknown words kept, so
-    that validation names them."""
+    """`语音识别、Speaker`, `asr（语音识别）, #tts` -> `asr, speaker`, `asr, tts`: names and
+    slugs alike, glosses in brackets dropped; unknown words kept, so validation names them."""
     from digest_cli.records.topics import TOPICS
 
     names = {t.zh: t.slug for t in TOPICS} | {t.en.lower(): t.slug for t in TOPICS}
-    parts = [p.strip(_QUOTES + "()（）").lower() for p in re.split(r"[,，、;；/]", value)]
+    value = re.sub(r"[(（][^()（）]*[)）]", "", value)
+    parts = [p.strip(_QUOTES + "#").lower() for p in re.split(r"[,，、;；/]", value)]
     return ", ".join(names.get(p, p) for p in parts if p)
 
 
