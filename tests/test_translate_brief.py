@@ -450,3 +450,15 @@ def test_the_checklist_asks_editors_to_check_the_brief_once_there_is_one(tmp_pat
     assert item not in pr_body(load_day(s, DAY), s)
     translate_day(s, DAY)
     assert item in pr_body(load_day(s, DAY), s)
+
+
+def test_the_post_shows_each_papers_brief(tmp_path, llm_server):
+    from digest_cli.posts.render import render_day
+
+    s = setup(tmp_path, llm_server, 2)
+    translate_day(s, DAY)
+    post = render_day(load_day(s, DAY), s)
+    for paper in papers(s):
+        assert post.count(paper.title_zh.text) >= 2  # the contents and the paper's block
+        assert paper.summary.text in post
+    assert "说话人" in post and "/topics/speaker/" in post
