@@ -14,9 +14,11 @@ a blank line, `2)  `, ..., three parts in order.
 
 from __future__ import annotations
 
+import json
 import re
 
 from digest_cli.records.model import clean_text
+from digest_cli.records.topics import MAX_TOPICS, TOPICS, parse_topics
 
 # -- shared pieces ----------------------------------------------------------------------
 
@@ -280,8 +282,6 @@ def parse_brief(text: str) -> dict[str, list[str]]:
 def _topic_slugs(value: str) -> str:
     """`语音识别、Speaker`, `asr（语音识别）, #tts` -> `asr, speaker`, `asr, tts`: names and
     slugs alike, glosses in brackets dropped; unknown words kept, so validation names them."""
-    from digest_cli.records.topics import TOPICS
-
     names = {t.zh: t.slug for t in TOPICS} | {t.en.lower(): t.slug for t in TOPICS}
     value = re.sub(r"[(（][^()（）]*[)）]", "", value)
     parts = [p.strip(_QUOTES + "#").lower() for p in re.split(r"[,，、;；/]", value)]
@@ -295,8 +295,6 @@ def _strip_value(value: str) -> str:
 def _json_lines(text: str) -> str:
     """A JSON object answer (`{"标题": …, "主题": ["asr"]}`) as `key：value` lines; any
     other text as it is."""
-    import json
-
     try:
         data = json.loads(text)
     except ValueError:
@@ -384,8 +382,6 @@ def summary_problems(text: str) -> list[str]:
 
 def topics_problems(text: str) -> list[str]:
     """Why `text` is not an acceptable topics line: 1-3 known slugs (empty list: it is)."""
-    from digest_cli.records.topics import MAX_TOPICS, parse_topics
-
     try:
         slugs = parse_topics(text)
     except ValueError as exc:
