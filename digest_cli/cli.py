@@ -324,7 +324,10 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
 @pass_ctx
 def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
-    """Fill in each record's Chinese translation and 详细解读 where missing.
+    """Fill in each record's Chinese translation, 详细解读 and brief where missing.
+
+    The brief is a Chinese title, a one-sentence summary and 1-3 topics, from one short
+    extra request per paper (`llm_brief`).
 
     Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
     default); see docs/llm.md for providers. Papers that still fail after retries and

@@ -204,6 +204,10 @@ def day_of(day, n: int):
                         reviewed=i % 3 == 0, replacement=i % 11 == 10, failures=[])
         if i % 2 == 0:
             paper.title_zh = MachineText(f"第 {i} 篇论文的中文标题", source="full_text")
+            paper.summary = MachineText("本文提出一种结合离散语音单元与说话人嵌入的口音转换方法，"
+                                        f"在多个口音数据集上显著降低词错误率（第 {i} 篇）。",
+                                        source="full_text")
+            paper.topics = MachineText("tts, codec", source="full_text")
         if i % 7 == 3:
             paper.analysis = None
             paper.failures = [Failure("analysis", "LLM answered 3 times without JSON")]

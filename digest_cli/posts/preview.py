@@ -207,6 +207,7 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
         f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',
         f'<li><b>PDF</b>: <a href="{e(paper.pdf_url)}">{e(paper.pdf_url)}</a></li>',
     ]
+    out += _brief_items(paper)
     if paper.replacement:
         out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")
     out[-1] += "</ul>"
@@ -226,6 +227,17 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
                    f"{kramdown_like(paper.analysis.text, md)}</details>")
     out.append("</article><hr>")
     return "\n".join(out)
+
+
+def _brief_items(paper: Paper) -> list[str]:
+    """The Chinese title, one-sentence summary and topics, as list items (escaped)."""
+    from digest_cli.records.topics import BY_SLUG
+
+    topics = "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+    items = [("中文标题", paper.title_zh.text if paper.title_zh else ""),
+             ("一句话总结", paper.summary.text if paper.summary else ""), ("主题", topics)]
+    return [f"<li><b>{label}</b>：{html.escape(text.strip())}</li>"
+            for label, text in items if text.strip()]
 
 
 def write_preview(settings: Settings, day_date: date, writer: Writer | None = None,

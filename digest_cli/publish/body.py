@@ -70,6 +70,29 @@ def paper_table(day: Day, rows: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def has_brief(day: Day) -> bool:
+    """True once any paper has a Chinese title, summary or topics to check."""
+    return any(p.title_zh or p.summary or p.topics for p in day.papers)
+
+
+def brief_line(paper: Paper) -> str | None:
+    """The paper's one-sentence summary and topics, as a line under its task (None when
+    it has neither)."""
+    if paper.summary is None and paper.topics is None:
+        return None
+    summary = md_cell(paper.summary.text, 200) if paper.summary else "—"
+    return f"  一句话总结：{summary} · 主题：{_topics_cell(paper)}"
+
+
+def _topics_cell(paper: Paper) -> str:
+    from digest_cli.records.topics import BY_SLUG
+
+    if paper.topic_slugs:
+        return "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+    # an unreadable value (an editor's typo) is shown as it is, for the editor to fix
+    return md_cell(paper.topics.text, 60) if paper.topics else "—"
+
+
 def status_counts(day: Day) -> str:
     """`18 translated · 1 abstract only · 1 failed`, in the order of the statuses."""
     counts = Counter(p.status for p in day.papers)
@@ -149,6 +172,8 @@ def checklist(day: Day) -> list[str]:
         "- [ ] Papers marked ❌ failed or ⏳ 待翻译 are fixed or accepted as they are",
         "- [ ] 详细解读 marked 📄 abstract only make no claims beyond the abstract",
         "- [ ] Titles, authors and links look right in the preview",
+        *(["- [ ] 中文标题 and 一句话总结 read well and the topics fit (edit `title_zh`, "
+           "`summary`, `topics` in the records)"] if has_brief(day) else []),
         f"- [ ] Edited records under `data/{d}/` (tick a paper above once checked: its "
         "record gets `reviewed: true`, so no later run rewrites it); the post is re-rendered "
         "on push",
@@ -221,7 +246,9 @@ def paper_task(paper: Paper, settings: Settings, branch: str, day: str) -> str:
     parts.append(_link("record", blob_url(settings, branch, path), path))
     parts.append(f"[arXiv](https://arxiv.org/abs/{paper.id.versioned})")
     box = "x" if paper.reviewed else " "
-    return f"- [{box}] " + " · ".join(parts + paper_marks(paper))
+    task = f"- [{box}] " + " · ".join(parts + paper_marks(paper))
+    brief = brief_line(paper)  # on the item's second line: one task, one paper
+    return task if brief is None else f"{task}\n{brief}"
 
 
 def reviewed_line(day: Day) -> str:
