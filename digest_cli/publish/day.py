@@ -592,6 +592,8 @@ def open_pull_request(settings, day: Day, report: PublishReport) -> None:
             pr = gh.update_pull(pr.number, title=title, body=body)
             report.pr_updated = not report.pr_created
         missing = [x for x in settings.pr_labels if x not in pr.labels]
+        if missing:  # created only when the repository lacks them (needs issues: write)
+            gh.ensure_labels(missing)
         report.labels = gh.add_labels(pr.number, missing) if missing else pr.labels
     report.pr_number, report.pr_url = pr.number, pr.url
     log.info("pull request #%s %s", pr.number, pr.url)
