@@ -505,7 +505,7 @@ def test_ci_installs_system_packages_as_root_or_with_sudo(tmp_path, uid, prefix)
     assert result.returncode == 0, result.stderr
     calls = log.read_text(encoding="utf-8").splitlines()
     install = [c for c in calls if c.startswith("apt-get install")]
-    assert install and install[0].endswith("jekyll ruby-jekyll-feed git chromium")
+    assert install and install[0].endswith("jekyll ruby-jekyll-feed git chromium faketime")
     assert f"Dir::Cache::Archives={tmp_path}/apt" in install[0]
     assert (tmp_path / "apt" / "partial").is_dir()
     assert any(c.startswith("apt-get update") for c in calls)
