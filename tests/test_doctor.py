@@ -266,3 +266,43 @@ def test_a_label_refusal_names_the_fix_for_the_kind_of_token(github_server, toke
     message = str(caught.value)
     assert caught.value.status == 403 and fix in message and not_said not in message
     assert token not in message
+
+
+# -- the docs agree with the doctor and the workflows ------------------------------------
+
+def test_setup_md_shows_what_the_doctor_says_for_each_step():
+    from digest_cli.doctor import CHECKS
+
+    setup = (REPO / "docs" / "setup.md").read_text(encoding="utf-8")
+    for check in CHECKS:
+        if check.name != "label":  # its problem needs a refusal; the text shows the refusal
+            assert f"`PROBLEM  {check.name}:" in setup, check.name
+    assert "`PROBLEM  label:" in setup and "`PROBLEM  base path:" in setup
+    # in the order of the checklist
+    positions = [setup.index(f"PROBLEM  {c.name}:") for c in CHECKS]
+    assert positions == sorted(positions)
+
+
+def test_one_pages_set_up_in_every_doc():
+    for doc in ("setup.md", "site.md"):
+        text = (REPO / "docs" / doc).read_text(encoding="utf-8")
+        assert "Source: GitHub Actions" in text, doc
+    site = (REPO / "docs" / "site.md").read_text(encoding="utf-8")
+    assert '"Deploy from a branch" is not supported' in site
+    assert "Re-run jobs*, or" not in (REPO / "docs" / "setup.md").read_text(encoding="utf-8")
+
+
+def test_the_token_table_lists_each_workflows_permissions():
+    from ruamel.yaml import YAML
+
+    setup = (REPO / "docs" / "setup.md").read_text(encoding="utf-8")
+    row = next(line for line in setup.splitlines() if line.startswith("| `GITHUB_TOKEN`"))
+    for name, label in (("daily.yml", "daily:"), ("sync.yml", "sync:"),
+                        ("pages.yml", "Pages build:")):
+        wf = YAML(typ="safe").load((REPO / ".github" / "workflows" / name).read_text("utf-8"))
+        job = next(iter(wf["jobs"].values()))
+        perms = job.get("permissions") or wf["permissions"]
+        part = row[row.index(label):].split(";")[0]
+        assert part.count("`") // 2 == len(perms), (name, part)  # no more, no fewer
+        for scope, level in perms.items():
+            assert f"`{scope}: {level}`" in part, (name, scope)
