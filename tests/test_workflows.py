@@ -338,7 +338,7 @@ def test_the_lock_pins_every_dependency_and_tests_what_is_deployed():
 def test_ci_installs_from_the_lock():
     run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "--constraint requirements/test.txt -e '.[test]'" in run
-    assert "python -m pytest -q" in run
+    assert "python -m pytest -q -rs" in run
 
 
 @pytest.mark.skipif(os.environ.get("CI") != "true", reason="CI installs from the lock; "
