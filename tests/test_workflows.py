@@ -274,7 +274,10 @@ PINNED = {
 }
 
 
-@pytest.mark.parametrize("name", NAMES)
+ALL_WORKFLOWS = sorted(p.name for p in WORKFLOWS.glob("*.y*ml"))  # any added later too
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
 def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version(name):
     import re
 
@@ -284,6 +287,17 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version(name):
         m = re.search(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v[\d.]+)$", line)
         assert m, f"{name}: not pinned to a SHA with a version comment: {line.strip()}"
         assert PINNED[m.group(1)] == (m.group(2), m.group(3)), line.strip()
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_every_workflow_installs_python_packages_from_the_lock(name):
+    for job in load(name)["jobs"].values():
+        for s in job["steps"]:
+            for line in s.get("run", "").splitlines():
+                if "pip install" in line:
+                    assert "--constraint requirements/main.txt" in line, (name, line)
+            if "setup-python@" in s.get("uses", ""):  # the pip cache follows the lock
+                assert s["with"]["cache-dependency-path"].startswith("requirements/"), name
 
 
 def test_dependabot_updates_pip_and_actions():
