@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from digest_cli import __version__
 from digest_cli.errors import DigestError
 
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
 log = logging.getLogger("digest")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DigestGroup(click.Group):
@@ -45,24 +51,26 @@ class DigestGroup(click.Group):
 
 
 class Context:
-    """What every command needs: the site root and the flags that override settings."""
+    """What every command needs: the site root, and settings with the flags layered on top."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._settings = None
 
-    def settings(self, **overrides):
+    def settings(self, **flags: Any) -> Settings:
+        """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
         from digest_cli.settings import load_settings
 
-        return load_settings(self.root, overrides=overrides)
+        return load_settings(self.root, overrides=flags)
 
 
 pass_ctx = click.make_pass_decorator(Context)
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def _day(value) -> date | None:
-    return value.date() if value is not None else None
+def date_option(help_text: str, required: bool = False) -> Callable[[F], F]:
+    """The `--date YYYY-MM-DD` option; the command receives a `date` (or None) as `day`."""
+    return click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+                        required=required, help=help_text,
+                        callback=lambda ctx, param, value: value.date() if value else None)
 
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +95,7 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The post date (YYYY-MM-DD; default: the "
+@date_option(help_text="The post date (YYYY-MM-DD; default: the "
               "latest window that has closed). A past date backfills that day.")
 @click.option("--publish", is_flag=True, help="Then commit on branch digest/D, push, and "
               "open or update the pull request.")
@@ -98,7 +106,8 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Re-translate machine-written texts that no "
               "editor has touched.")
 @pass_ctx
-def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bool) -> None:
+def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bool,
+        force: bool) -> None:
     """The daily job: fetch, translate, render (and publish) one day.
 
     When arXiv announced nothing in the window it prints "arXiv made no announcement in
@@ -112,7 +121,7 @@ def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bo
 
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
-    target = _day(day) or default_day(settings, now)
+    target = day or default_day(settings, now)
     click.echo(f"digest run {target}")
     options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
     run_day(settings, target, now=now, options=options, say=click.echo)
@@ -130,37 +139,16 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
     an editor's and no later run rewrites it. Fields a post does not show are kept; a
     paper taken out of the post is left out of the day (its record stays).
     """
-    from digest_cli.errors import ImportError_
-    from digest_cli.posts.importer import import_post
-    from digest_cli.records.store import load_day, write_day
-    from digest_cli.records.writer import Writer
+    from digest_cli.posts.importer import import_posts
 
     settings = ctx.settings()
-    seen: dict[date, Path] = {}
-    for post in posts:  # the second post of a day would replace the first one's papers
-        if seen.setdefault(_date_of(post), post) != post:
-            raise ImportError_(f"a second post for {_date_of(post)} (the first is "
-                               f"{seen[_date_of(post)]}): a day has one post", path=post)
-    parsed = []
-    for post in posts:  # parse every post before writing anything
-        manifest_path = settings.day_path(_date_of(post)) / "manifest.yaml"
-        existing = load_day(settings, _date_of(post)) if manifest_path.is_file() else None
-        parsed.append((post, *import_post(post, settings, existing)))
-    writer = Writer()
-    for post, day, changes in parsed:
-        write_day(settings, day, writer)
-        click.echo(f"{post}: {day.manifest.shown} papers -> "
-                   f"{settings.day_path(day.manifest.date)} ({len(changes)} changed)")
-
-
-def _date_of(post: Path) -> date:
-    from digest_cli.posts.importer import _post_date
-
-    return _post_date(post, [])
+    for item in import_posts(settings, list(posts)):
+        click.echo(f"{item.post}: {item.day.manifest.shown} papers -> "
+                   f"{settings.day_path(item.day.manifest.date)} ({len(item.changes)} changed)")
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Render the post of this day (YYYY-MM-DD).")
+@date_option(help_text="Render the post of this day (YYYY-MM-DD).")
 @click.option("--all", "all_days", is_flag=True, help="Render every day under data/ "
               "(the default when no --date is given).")
 @click.option("--check", is_flag=True, help="Write no post; exit 1 naming each post that "
@@ -168,19 +156,19 @@ def _date_of(post: Path) -> date:
 @click.option("--force", is_flag=True, help="Overwrite a post even if it was edited by hand "
               "since the last render (`digest sync` takes such edits in instead).")
 @pass_ctx
-def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
+def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: bool) -> None:
     """Render posts (_posts/YYYY-MM-DD-arxiv.md) from the records.
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
-    from digest_cli.posts.sync import render_days, stale_posts
+    from digest_cli.posts.write import render_days, stale_posts
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
-    days = [_day(day)] if day is not None else day_dates(settings)
+    days = [day] if day is not None else day_dates(settings)
     if check:
         stale = stale_posts(settings, days)
         for d, why in stale:
@@ -203,9 +191,9 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Sync this day (default: every day).")
+@date_option(help_text="Sync this day (default: every day).")
 @pass_ctx
-def sync(ctx: Context, day) -> None:
+def sync(ctx: Context, day: date | None) -> None:
     """Bring posts and records together after editors' edits.
 
     Records changed since the last render: the post is re-rendered. The post changed:
@@ -214,48 +202,42 @@ def sync(ctx: Context, day) -> None:
     stays). The same paper changed in both, or an edit the records cannot hold (the
     front matter or header): stop, naming the paper and showing both versions.
     """
-    import os
-
     from digest_cli.posts.sync import sync_day
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
     writer = Writer()
-    for d in [_day(day)] if day is not None else day_dates(settings):
+    for d in [day] if day is not None else day_dates(settings):
         report = sync_day(settings, d, writer)
         detail = "".join(f"\n  {pid}: {', '.join(f)}" for pid, f in report.imported.items())
         click.echo(f"{d}: {report.action}{detail}")
-        if report.imported and os.environ.get("GITHUB_ACTIONS") == "true":
+        if report.imported and settings.annotations:
             post = settings.post_path(d).relative_to(settings.root)
             click.echo(f"::notice file={post}::edited in the post: took "
                        f"{', '.join(report.imported)} into data/{d}")
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Check this day.")
+@date_option(help_text="Check this day.")
 @click.option("--all", "all_days", is_flag=True, help="Check every day (the default).")
 @click.option("--annotations/--no-annotations", default=None,
               help="Print GitHub Actions ::error annotations (default: when GITHUB_ACTIONS "
               "is set).")
 @pass_ctx
-def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
+def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | None) -> None:
     """Validate records and texts, and that each post equals its render; exit 1 on errors.
 
     Checks the record schema, ids and links, and the quality rules for texts: Chinese,
     the three parts of the 详细解读, no headings, balanced markup, the abstract's numbers
     kept, no error text or placeholders.
     """
-    import os
-
     from digest_cli.posts.check import check_days
 
-    settings = ctx.settings()
-    if annotations is None:
-        annotations = os.environ.get("GITHUB_ACTIONS") == "true"
-    problems = check_days(settings, [_day(day)] if day is not None else None)
+    settings = ctx.settings(annotations=annotations)
+    problems = check_days(settings, [day] if day is not None else None)
     for problem in problems:
-        click.echo(problem.annotation(settings.root) if annotations else str(problem))
+        click.echo(problem.annotation(settings.root) if settings.annotations else str(problem))
     if problems:
         click.echo(f"{len(problems)} problems", err=True)
         sys.exit(1)
@@ -263,13 +245,13 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, required=True, help="The day to preview.")
+@date_option(required=True, help_text="The day to preview.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--serve", is_flag=True, help="Serve the page on localhost and re-render it "
               "whenever a record of the day changes (Ctrl-C stops).")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port for --serve.")
 @pass_ctx
-def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> None:
+def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, port: int) -> None:
     """Write a standalone HTML preview of a day and print its path.
 
     The 详细解读 is rendered and folds open and closed; math is left to MathJax.
@@ -278,15 +260,15 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
 
     settings = ctx.settings()
     if not serve:
-        path = write_preview(settings, _day(day))
+        path = write_preview(settings, day)
         click.echo(str(path))
         if open_browser:
             import webbrowser
 
             webbrowser.open(path.resolve().as_uri())
         return
-    server = PreviewServer(settings, _day(day), port=port)
-    click.echo(f"serving {server.url} (re-rendered when data/{_day(day)}/ changes; Ctrl-C stops)")
+    server = PreviewServer(settings, day, port=port)
+    click.echo(f"serving {server.url} (re-rendered when data/{day}/ changes; Ctrl-C stops)")
     if open_browser:
         import webbrowser
 
@@ -298,11 +280,11 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The post date to fetch (YYYY-MM-DD; default: "
+@date_option(help_text="The post date to fetch (YYYY-MM-DD; default: "
               "the latest window that has closed).")
 @click.option("--offline", is_flag=True, help="Replay the cached API answers; send no request.")
 @pass_ctx
-def fetch(ctx: Context, day, offline: bool) -> None:
+def fetch(ctx: Context, day: date | None, offline: bool) -> None:
     """Query arXiv for a day's papers and write its records (untranslated) and manifest.
 
     A day takes the papers arXiv announced in its window, plus any held back from an
@@ -316,7 +298,7 @@ def fetch(ctx: Context, day, offline: bool) -> None:
 
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
-    target = _day(day) or default_day(settings, now)
+    target = day or default_day(settings, now)
     try:
         report = fetch_day(settings, target, now=now, offline=offline)
     except NoAnnouncement as exc:
@@ -327,13 +309,13 @@ def fetch(ctx: Context, day, offline: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to translate (YYYY-MM-DD; default: "
+@date_option(help_text="The day to translate (YYYY-MM-DD; default: "
               "the latest day under data/).")
 @click.option("--force", is_flag=True, help="Redo machine-written texts too, asking the LLM "
               "anew (edited, imported, human and reviewed texts are never rewritten).")
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
 @pass_ctx
-def translate(ctx: Context, day, force: bool, only: str | None) -> None:
+def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
     """Fill in each record's Chinese translation and 详细解读 where missing.
 
     Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
@@ -341,15 +323,14 @@ def translate(ctx: Context, day, force: bool, only: str | None) -> None:
     repair prompts are listed (and kept in their records' `failures`); the others go on.
     """
     from digest_cli.errors import TranslateError
-    from digest_cli.records.store import day_dates
+    from digest_cli.records.layout import latest_day
     from digest_cli.translate.day import translate_day
 
     if not log.isEnabledFor(logging.DEBUG):  # a line per HTTP request would drown the rest
         for name in ("httpx", "httpx2", "openai"):
             logging.getLogger(name).setLevel(logging.WARNING)
     settings = ctx.settings()
-    days = day_dates(settings)
-    target = _day(day) or (days[-1] if days else None)
+    target = day or latest_day(settings)
     if target is None:
         raise TranslateError(f"no records under {settings.data_path} (run `digest fetch`)")
     with _progress_printer() as on_progress:
@@ -386,10 +367,10 @@ class _progress_printer:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to publish (default: the newest "
+@date_option(help_text="The day to publish (default: the newest "
               "day under data/).")
 @pass_ctx
-def publish(ctx: Context, day) -> None:
+def publish(ctx: Context, day: date | None) -> None:
     """Commit a day's records and post to branch digest/DATE, push it, open or update its PR.
 
     One commit per changed paper record, then one for the manifest and the post; nothing
@@ -398,15 +379,12 @@ def publish(ctx: Context, day) -> None:
     GITHUB_STEP_SUMMARY set, a summary of the day is appended to it. Safe to run again.
     """
     from digest_cli.publish.day import publish_day
-    from digest_cli.records.store import day_dates
+    from digest_cli.records.layout import latest_day
 
     settings = ctx.settings()
-    when = _day(day)
+    when = day or latest_day(settings)
     if when is None:
-        days = day_dates(settings)
-        if not days:
-            raise click.UsageError(f"no days under {settings.data_path}; give --date")
-        when = days[-1]
+        raise click.UsageError(f"no days under {settings.data_path}; give --date")
     for line in publish_day(settings, when).lines():
         click.echo(line)
 

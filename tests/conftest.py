@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -54,6 +55,15 @@ def sample_site(site: Path) -> Path:
 
 
 @pytest.fixture
+def rendered_site(sample_site: Path) -> Path:
+    """The sample site after `digest render --all`, which records the rendered state."""
+    from tests.clikit import run_cli
+
+    assert run_cli(sample_site, "render", "--all").exit_code == 0
+    return sample_site
+
+
+@pytest.fixture
 def settings_for():
     def make(root: Path, **overrides):
         return load_settings(root, environ={}, overrides=overrides)
@@ -98,3 +108,13 @@ def make_day(papers: list[Paper], day: date = SAMPLE_DAY, fetched: int | None = 
                         fetched=len(papers) if fetched is None else fetched,
                         papers=[p.id.base for p in papers])
     return Day(manifest, papers)
+
+
+def blocks(post: str) -> list[str]:
+    """The post's paper blocks, each from its heading to its `---` line."""
+    return re.findall(r"^## .*?\n---\n", post, flags=re.M | re.S)
+
+
+def take_out(post: str, pid: str) -> str:
+    block = next(b for b in blocks(post) if f"/abs/{pid}" in b)
+    return post.replace(block + "\n", "", 1)

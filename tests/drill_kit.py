@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from tests import gitkit
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.llm_server import FakeLLM
@@ -60,8 +61,7 @@ FIRST_SUBMISSION = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=check, capture_output=True,
-                          text=True, env=git_env()).stdout.strip()
+    return gitkit.git(cwd, *args, check=check, env=git_env())
 
 
 def git_env() -> dict[str, str]:
@@ -226,7 +226,8 @@ def _script(path: Path, text: str) -> None:
 ZYGOTE = r"""
 import json, os, signal, sys
 import digest_cli.cli, digest_cli.run, digest_cli.fetch.day, digest_cli.translate.day
-import digest_cli.posts.sync, digest_cli.publish.day, digest_cli.publish.github, digest_cli.posts.check
+import digest_cli.posts.sync, digest_cli.publish.day, digest_cli.publish.branches
+import digest_cli.publish.github, digest_cli.posts.check
 import arxiv, git, httpx, openai, pypdf, ruamel.yaml
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
 print("ready", flush=True)
@@ -389,14 +390,11 @@ class Drill:
     # runs
     def run(self, *args: str, root: Path | None = None, **env: str) -> RunResult:
         """`digest run --date D --publish` in this process, to completion."""
-        from click.testing import CliRunner
-
-        from digest_cli.cli import cli
+        from tests.clikit import run_cli
 
         full = {k: None for k in os.environ if k.startswith(("DIGEST_", "GITHUB_", "GIT_"))}
         full.update(self.env(**env))
-        result = CliRunner().invoke(cli, self.argv(root, *args), env=full,
-                                    catch_exceptions=False)
+        result = run_cli(None, *self.argv(root, *args), env=full)
         return RunResult(result.exit_code, result.stdout, result.stderr)
 
     def run_subprocess(self, *args: str, root: Path | None = None, timeout: float = 60,

@@ -1,12 +1,21 @@
-"""A throwaway site repository: a bare `origin` and a clone with one commit on main."""
+"""Real git for tests: one `git` helper, and a throwaway site repository (a bare `origin`
+and a clone with one commit on main)."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 IDENTITY = ["-c", "user.name=Editor", "-c", "user.email=editor@example.org"]
+
+
+def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
+    """`git ARGS` in `cwd` (with `env` as the whole environment when given); its output,
+    stripped. A failure raises CalledProcessError unless `check` is False."""
+    return subprocess.run(["git", *args], cwd=cwd, check=check, capture_output=True,
+                          text=True, env=env).stdout.strip()
 
 
 def make_site_repo(origin: Path, root: Path, git: Callable[..., str],

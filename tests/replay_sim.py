@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 
-from digest_cli.fetch.day import NO_ANNOUNCEMENT, default_day, post_of
+from digest_cli.fetch.day import NO_ANNOUNCEMENT, default_day
 from digest_cli.fetch.schedule import (
     announcement_time,
     has_announcement,
@@ -29,6 +29,7 @@ from digest_cli.fetch.schedule import (
     post_date_for,
     window_for,
 )
+from digest_cli.fetch.select import post_of
 from digest_cli.records.store import load_day, load_paper
 
 UTC = timezone.utc

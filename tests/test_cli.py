@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from digest_cli import __version__
 from digest_cli.cli import cli
+from tests.clikit import run_cli
 from tests.conftest import REPO, SAMPLE_DAY
 
 
-def run(root: Path, *args: str):
-    return CliRunner().invoke(cli, ["--root", str(root), *args], catch_exceptions=False)
-
-
 def test_version_and_help():
-    assert run(REPO, "--version").output.strip() == f"digest, version {__version__}"
-    out = run(REPO, "--help").output
+    assert run_cli(REPO, "--version").output.strip() == f"digest, version {__version__}"
+    out = run_cli(REPO, "--help").output
     for command in ("import", "render", "preview"):
         assert command in out
 
@@ -35,24 +30,24 @@ def test_help_does_not_import_heavy_libraries():
 
 
 def test_import_then_render_gives_the_seed_back(seed_post, site):
-    assert run(site, "import", str(seed_post)).exit_code == 0
-    result = run(site, "render", "--date", "2026-01-28")
+    assert run_cli(site, "import", str(seed_post)).exit_code == 0
+    result = run_cli(site, "render", "--date", "2026-01-28")
     assert result.exit_code == 0, result.output
     assert (site / "_posts/2026-01-28-arxiv.md").read_bytes() == seed_post.read_bytes()
-    assert run(site, "render", "--check").exit_code == 0
+    assert run_cli(site, "render", "--check").exit_code == 0
 
 
 def test_render_check_exits_1_naming_the_post(sample_site):
     post = sample_site / "_posts" / f"{SAMPLE_DAY}-arxiv.md"
     post.write_text(post.read_text().replace("离散语音", "离散 语音", 1))
-    result = run(sample_site, "render", "--check")
+    result = run_cli(sample_site, "render", "--check")
     assert result.exit_code == 1
     assert f"{post.relative_to(sample_site)}: differs from its records" in result.output.replace(
         str(sample_site) + "/", "")
 
 
 def test_render_all_is_idempotent(sample_site):
-    first = run(sample_site, "render", "--all")
+    first = run_cli(sample_site, "render", "--all")
     assert first.exit_code == 0 and "1 posts rendered, 0 changed" in first.output
 
 
@@ -75,7 +70,7 @@ def test_bad_records_give_one_line_and_exit_1_and_write_nothing(sample_site, bre
     before = post.read_bytes()
     post.write_text("stale")  # a render would change it, if it got that far
     break_it(sample_site / "data" / str(SAMPLE_DAY))
-    result = run(sample_site, "render", "--date", str(SAMPLE_DAY))
+    result = run_cli(sample_site, "render", "--date", str(SAMPLE_DAY))
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error (records): ")
@@ -85,13 +80,13 @@ def test_bad_records_give_one_line_and_exit_1_and_write_nothing(sample_site, bre
 
 
 def test_unknown_day_is_a_one_line_error(site):
-    result = run(site, "render", "--date", "2030-01-01")
+    result = run_cli(site, "render", "--date", "2030-01-01")
     assert result.exit_code == 1
     assert "no records for 2030-01-01" in result.output
 
 
 def test_a_bad_date_is_a_usage_error(site):
-    result = run(site, "render", "--date", "28/01/2026")
+    result = run_cli(site, "render", "--date", "28/01/2026")
     assert result.exit_code == 2 and "28/01/2026" in result.output
 
 
@@ -101,70 +96,16 @@ def test_import_of_an_unparseable_post_writes_nothing(site, tmp_path):
                     "2026-01-27 08:50\n")
     bad = tmp_path / "2026-01-28-arxiv.md"
     bad.write_text("no front matter\n")
-    result = run(site, "import", str(good), str(bad))
+    result = run_cli(site, "import", str(good), str(bad))
     assert result.exit_code == 1
     assert f"{bad}:1: no front matter" in result.output
     assert list((site / "data").iterdir()) == []
 
 
-def test_preview_writes_a_page_with_the_analysis_rendered(sample_site):
-    result = run(sample_site, "preview", "--date", str(SAMPLE_DAY))
-    assert result.exit_code == 0
-    page = Path(result.output.strip())
-    html = page.read_text(encoding="utf-8")
-    assert html.count("<details><summary>详细解读</summary>") == 20
-    assert html.count("<article") == 20
-    # The inner markdown of the 详细解读 is rendered, not left as text.
-    assert "<strong>研究背景</strong>" in html and "<li>" in html
-    assert "MathJax" in html
-
-
-def test_preview_escapes_html_in_text(site, settings_for):
-    from digest_cli.records.store import write_day
-    from digest_cli.records.writer import Writer
-    from tests.conftest import make_day, make_paper
-
-    paper = make_paper(1, title="<script>alert(1)</script>")
-    paper.translation.text = "x <img src=x onerror=alert(1)> y"
-    write_day(settings_for(site), make_day([paper]), Writer())
-    html = Path(run(site, "preview", "--date", str(SAMPLE_DAY)).output.strip()).read_text()
-    assert "<script>alert" not in html and "<img src=x" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-
-
 def test_settings_command_masks_secrets(site, monkeypatch):
     monkeypatch.setenv("DIGEST_LLM_API_KEY", "sk-secret-value")
-    out = run(site, "settings").output
+    out = run_cli(site, "settings").output
     assert "llm_api_key = '***'" in out and "sk-secret-value" not in out
-
-
-def test_preview_server_rerenders_when_a_record_changes(sample_site, settings_for):
-    import threading
-    import urllib.request
-
-    from digest_cli.posts.preview import PreviewServer
-
-    server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        page = urllib.request.urlopen(server.url, timeout=5).read().decode()
-        assert "离散语音表征标记" in page
-        record = sample_site / "data" / str(SAMPLE_DAY) / "2601.19786.yaml"
-        record.write_text(record.read_text().replace("离散语音表征标记", "已改的译文"))
-        for _ in range(100):
-            if server.renders > 1:
-                break
-            stop.wait(0.05)
-        page = urllib.request.urlopen(server.url, timeout=5).read().decode()
-        assert "已改的译文" in page and server.renders == 2
-        record.write_text("title: [broken\n")  # mid-edit: the last good page stays
-        stop.wait(0.3)
-        assert "已改的译文" in urllib.request.urlopen(server.url, timeout=5).read().decode()
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def test_render_all_renders_the_other_days_when_one_fails(sample_site, settings_for):
@@ -175,7 +116,7 @@ def test_render_all_renders_the_other_days_when_one_fails(sample_site, settings_
     other = SAMPLE_DAY.replace(day=29)
     write_day(settings_for(sample_site), make_day([make_paper(1)], day=other), Writer())
     (sample_site / "data" / str(SAMPLE_DAY) / "2601.19786.yaml").write_text("title: [\n")
-    result = run(sample_site, "render", "--all")
+    result = run_cli(sample_site, "render", "--all")
     assert result.exit_code == 1
     assert (sample_site / "_posts" / f"{other}-arxiv.md").is_file()
     errors = [line for line in result.output.splitlines() if line.startswith("Error")]

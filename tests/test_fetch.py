@@ -13,9 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from digest_cli.cli import cli
 from digest_cli.errors import FetchError, NoAnnouncement
 from digest_cli.fetch.day import (
     NO_ANNOUNCEMENT,
@@ -24,13 +22,15 @@ from digest_cli.fetch.day import (
     default_day,
     fetch_day,
     format_report,
-    id_order,
     merge_order,
 )
+from digest_cli.fetch.select import id_order
 from digest_cli.posts.render import header
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.store import load_day, load_paper, write_day
 from digest_cli.records.writer import Writer
+from digest_cli.settings import load_settings
+from tests.clikit import run_cli
 from tests.conftest import make_day, make_paper
 
 UTC = timezone.utc
@@ -337,8 +337,7 @@ def test_ids_sort_newest_first_across_digit_counts_and_old_style():
 def invoke(site: Path, server, *args: str):
     env = {"DIGEST_ARXIV_API_URL": server.query_url, "DIGEST_ARXIV_DELAY": "0",
            "DIGEST_ARXIV_RETRIES": "1"}
-    return CliRunner().invoke(cli, ["--root", str(site), "fetch", *args], env=env,
-                              catch_exceptions=False)
+    return run_cli(site, "fetch", *args, env=env)
 
 
 def test_digest_fetch_prints_the_window_counts_and_categories(site, arxiv_server):
@@ -369,8 +368,8 @@ def test_digest_fetch_on_an_empty_window_exits_0_with_the_message(site, arxiv_se
 
 def test_digest_fetch_failure_exits_1_naming_url_and_status(site, arxiv_server):
     arxiv_server.fail_next(400, message="invalid query")
-    result = CliRunner().invoke(cli, ["--root", str(site), "fetch", "--date", "2026-03-10"],
-                                env={"DIGEST_ARXIV_API_URL": arxiv_server.query_url})
+    result = run_cli(site, "fetch", "--date", "2026-03-10",
+                     env={"DIGEST_ARXIV_API_URL": arxiv_server.query_url}, catch_exceptions=True)
     assert result.exit_code == 1
     assert result.output.startswith("Error (fetch): arXiv rejected the query (HTTP 400: "
                                     "invalid query); query: '(cat:cs.SD OR cat:eess.AS) AND ")
@@ -397,3 +396,37 @@ def test_refetching_the_imported_sample_day_keeps_its_post(sample_site, arxiv_se
     assert all(p.translation.source == "import" and not p.translation.edited for p in day.papers)
     post = settings.post_path(seed_day).read_text(encoding="utf-8")
     assert render_day(day, settings) == post
+
+
+def test_a_refetch_keeps_an_editors_title_and_takes_arxivs_journal_ref(tmp_path,
+                                                                      arxiv_server):
+    # Every difference from arXiv was taken for an arXiv change: a re-run of the day put
+    # arXiv's title back over the editor's fix. arXiv changes a title only with a version.
+    from digest_cli.records.store import write_paper
+
+    settings = load_settings(tmp_path, environ={
+        "DIGEST_ARXIV_API_URL": arxiv_server.query_url, "DIGEST_ARXIV_DELAY": "0",
+        "DIGEST_ARXIV_CACHE_TTL": "0"})
+    arxiv_server.add_paper(id="2603.08001", published=MONDAY, categories=["cs.SD"],
+                           title="Speech Enhancment With Typos")
+    now = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+    fetch_day(settings, DAY, now=now)
+    paper = load_day(settings, DAY).papers[0]
+    paper.title = "Speech Enhancement with Typos Fixed"
+    write_paper(settings.day_path(DAY), paper, Writer())
+    arxiv_server.add_paper(id="2603.08001", published=MONDAY, categories=["cs.SD"],
+                           title="Speech Enhancment With Typos", journal_ref="Proc. X 2026")
+
+    report = fetch_day(settings, DAY, now=now + timedelta(hours=1))
+
+    paper = load_day(settings, DAY).papers[0]
+    assert paper.title == "Speech Enhancement with Typos Fixed"
+    assert paper.journal_ref == "Proc. X 2026"
+    assert report.refreshed == {"2603.08001": ["journal_ref"]}
+    # a new version brings arXiv's new words
+    arxiv_server.add_paper(id="2603.08001", version=2, published=MONDAY,
+                           updated=datetime(2026, 3, 9, 13, 0, tzinfo=UTC),
+                           categories=["cs.SD"], title="Speech Enhancement, Revised",
+                           journal_ref="Proc. X 2026")
+    fetch_day(settings, DAY, now=now + timedelta(hours=2))
+    assert load_day(settings, DAY).papers[0].title == "Speech Enhancement, Revised"

@@ -20,8 +20,9 @@ from datetime import date, datetime, timezone
 import pytest
 
 from digest_cli.errors import NoAnnouncement
-from digest_cli.fetch.day import NothingNew, fetch_day, post_of
+from digest_cli.fetch.day import NothingNew, fetch_day
 from digest_cli.fetch.schedule import has_announcement, lookback_start
+from digest_cli.fetch.select import post_of
 from tests import replay_sim
 from tests.replay_sim import FOLLOWED, Clock, SimPaper, load_timeline, run_time, shown_records
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from digest_cli.records.model import ArxivId
+from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
+from digest_cli.translate.day import translate_day
 from digest_cli.translate.fulltext import (
     OMITTED,
     cache_paths,
@@ -17,7 +19,11 @@ from digest_cli.translate.fulltext import (
     trim_to_budget,
 )
 from digest_cli.translate.llm import approx_tokens
+from tests.fakes._base import Response
+from tests.fakes.llm_server import FakeLLM
 from tests.fakes.pdf_server import FakePDFs, make_pdf, paper_pdf
+from tests.fakes.translate_kit import DAY, by_model, paper_id, settings_for
+from tests.fakes.translate_kit import write_day as write_kit_day
 
 PID = ArxivId("2601.19786", 2)
 SECTIONS = {"Introduction": 30, "Related Work": 40, "Method": 40, "Experiments": 40,
@@ -125,3 +131,21 @@ def test_unreachable_server_gives_none(tmp_path):
     s = load_settings(tmp_path, environ={"DIGEST_PDF_URL_TEMPLATE": "http://127.0.0.1:9/{id}",
                                          "DIGEST_PDF_TIMEOUT": "2"})
     assert full_text(s, PID) is None
+
+
+class CutPDFs(FakePDFs):
+    """Sends the headers of a whole PDF, then only its first 500 bytes."""
+
+    def handle(self, req):
+        return Response(200, paper_pdf("T", {"Introduction": 40}),
+                        {"Content-Type": "application/pdf"}, cut_after=500)
+
+
+def test_a_pdf_download_cut_short_falls_back_to_the_abstract(tmp_path):
+    # http.client.IncompleteRead is no OSError: it escaped as a traceback.
+    write_kit_day(tmp_path, 1)
+    with FakeLLM(api_key="sk-test", responder=by_model()) as llm, CutPDFs() as pdfs:
+        settings = settings_for(tmp_path, llm, pdfs)
+        report = translate_day(settings, DAY)
+    assert report.done == [paper_id(0)] and report.failed == []
+    assert load_day(settings, DAY).papers[0].analysis.source == "abstract"

@@ -138,3 +138,29 @@ def test_a_body_that_is_not_json(github_server):
 def test_a_malformed_repository_name():
     with pytest.raises(PublishError, match="GITHUB_REPOSITORY must be owner/name"):
         GitHub("http://127.0.0.1:9", "just-a-name", "t")
+
+
+def test_a_token_pasted_with_a_line_break_works_and_never_shows(github_server):
+    # httpx refused the header and put it, token included, into the error message.
+    with GitHub(github_server.url, "octo/digest", GITHUB_TOKEN + "\n", timeout=5,
+                retries=0, retry_delay=0) as gh:
+        assert gh.find_pull("digest/2026-01-28") is None
+    assert github_server.requests[-1].header("authorization") == f"Bearer {GITHUB_TOKEN}"
+    with pytest.raises(PublishError) as err:
+        GitHub(github_server.url, "octo/digest", GITHUB_TOKEN + "\r\nX-Evil: 1", retries=0)
+    assert GITHUB_TOKEN not in str(err.value) and "GITHUB_TOKEN" in str(err.value)
+    with pytest.raises(PublishError, match="cannot go into an HTTP header"):
+        GitHub(github_server.url, "octo/digest", "ghp_tökén", retries=0)
+
+
+def test_a_label_the_token_may_not_create_says_what_to_change(github_server):
+    # With `pull-requests: write` only, GitHub refuses to create a missing label; the error
+    # told the user to grant `pull-requests: write`, which the workflow already had.
+    github_server.add_branch("b")
+    github_server.fail_next(r"/labels$", 403, "You do not have permission to create labels "
+                            "on this repository.", method="POST", times=3)
+    with GitHub(github_server.url, "octo/digest", GITHUB_TOKEN, retries=0) as gh:
+        pr = gh.create_pull("b", "main", "t", "x")
+        with pytest.raises(GitHubError) as err:
+            gh.add_labels(pr.number, ["digest"])
+    assert "issues: write" in str(err.value) and "pr_labels" in str(err.value)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
-from click.testing import CliRunner
-
-from digest_cli.cli import cli
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.store import paper_path, write_day
 from digest_cli.records.writer import Writer
 from digest_cli.translate.glossary import replacements
+from tests import gitkit
+from tests.clikit import one_error, run_cli
 from tests.conftest import make_day, make_paper
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
@@ -18,8 +15,7 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAM
 
 
 def git(root, *args):
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                   env={**GIT_ENV, "PATH": "/usr/bin:/bin"})
+    gitkit.git(root, *args, env={**GIT_ENV, "PATH": "/usr/bin:/bin"})
 
 
 def test_replacements_are_widened_to_whole_terms():
@@ -45,10 +41,21 @@ def test_suggest_finds_a_correction_made_in_two_papers(site, settings_for):
         path.write_text(path.read_text(encoding="utf-8").replace("休伯特", "HuBERT"),
                         encoding="utf-8")
     git(site, "commit", "-qam", "editors")
-    result = CliRunner().invoke(cli, ["--root", str(site), "glossary", "suggest"],
-                                catch_exceptions=False)
+    result = run_cli(site, "glossary", "suggest")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("HuBERT: keep  # editors replaced '休伯特' in 2")
-    one = CliRunner().invoke(cli, ["--root", str(site), "glossary", "suggest",
-                                   "--min-papers", "3"], catch_exceptions=False)
+    one = run_cli(site, "glossary", "suggest", "--min-papers", "3")
     assert "no suggestions" in one.output
+
+
+def test_glossary_suggest_outside_a_git_repository_is_one_line(sample_site):
+    line = one_error(run_cli(sample_site, "glossary", "suggest"))
+    assert "not a git repository" in line
+
+
+def test_glossary_suggest_in_a_repository_without_commits_is_one_line(sample_site):
+    import git
+
+    git.Repo.init(sample_site)
+    line = one_error(run_cli(sample_site, "glossary", "suggest"))
+    assert "no commits yet" in line

@@ -8,36 +8,38 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from digest_cli.cli import cli
 from digest_cli.errors import PublishError
-from digest_cli.posts.sync import render_days
-from digest_cli.publish.day import commit_message, publish_day, restore_day
-from digest_cli.records.model import MachineText, text_hash
+from digest_cli.fetch.day import fetch_day
+from digest_cli.fetch.select import History
+from digest_cli.posts.write import render_days
+from digest_cli.publish.branches import restore_day
+from digest_cli.publish.commits import commit_message
+from digest_cli.publish.day import publish_day
+from digest_cli.records.model import ArxivId, Day, MachineText, Manifest, text_hash
 from digest_cli.records.store import load_day, write_day, write_paper
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
+from tests.clikit import run_cli
 from tests.fakes.github_server import ACTIONS_FORBIDDEN, FakeGitHub
-from tests.gitkit import IDENTITY, make_site_repo
+from tests.gitkit import IDENTITY, git, make_site_repo
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 1, 28)
 D = DAY.isoformat()
 BRANCH = f"digest/{D}"
 TOKEN = "t0ken-Secret-123"
+UTC = timezone.utc
+TUESDAY, WEDNESDAY = date(2026, 3, 10), date(2026, 3, 11)
+MONDAY_NOON = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # announced for Tuesday's post
+MONDAY_EVENING = datetime(2026, 3, 9, 19, 0, tzinfo=UTC)  # after the cut-off: Wednesday's
 
 
 pytestmark = pytest.mark.usefixtures("isolated_git")  # CI machines may have no user.name
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 class Site:
@@ -97,7 +99,7 @@ def invoke(site: Site, gh: FakeGitHub | None, *args: str, token: str = TOKEN,
     env = {"GITHUB_API_URL": gh.url if gh else "", "GITHUB_REPOSITORY": repository,
            "GITHUB_TOKEN": token, "DIGEST_GITHUB_RETRY_DELAY": "0",
            "GITHUB_STEP_SUMMARY": str(summary) if summary else ""}
-    return CliRunner().invoke(cli, ["--root", str(site.root), "publish", *args], env=env)
+    return run_cli(site.root, "publish", *args, env=env, catch_exceptions=True)
 
 
 # -- the git half ------------------------------------------------------------------
@@ -485,8 +487,7 @@ def test_an_unreachable_api_is_one_line_too(site, gh):
     gh.stop()
     env = {"GITHUB_API_URL": url, "GITHUB_REPOSITORY": "owner/site", "GITHUB_TOKEN": TOKEN,
            "DIGEST_GITHUB_RETRY_DELAY": "0", "GITHUB_STEP_SUMMARY": ""}
-    result = CliRunner().invoke(cli, ["--root", str(site.root), "publish", "--date", D],
-                                env=env)
+    result = run_cli(site.root, "publish", "--date", D, env=env, catch_exceptions=True)
     assert_one_line_error(result, "cannot reach the GitHub API", "GITHUB_API_URL")
 
 
@@ -522,3 +523,72 @@ def test_a_day_merged_and_deleted_starts_a_fresh_branch_from_main(site, gh):
     assert [c.message.split(":")[0] for c in report.commits] == ["Update 2601.19786"]
     assert git(site.origin, "rev-parse", f"{BRANCH}~1") == main
     assert report.pr_created and report.pr_number == 2 and len(gh.open_pulls()) == 1
+
+
+# -- re-runs: other days under review, editors' ticks --------------------------------------
+
+def test_papers_of_a_day_still_under_review_are_not_shown_again(isolated_git, tmp_path,
+                                                                 arxiv_server):
+    # The scheduled job checks out main, where a day whose pull request is not merged yet
+    # has no records: the next day took its papers for unshown ones and showed them twice.
+    site = Site(tmp_path)
+    with FakeGitHub(token=TOKEN, owner="owner", repo="site") as gh:
+        gh.branch_exists = lambda owner, repo, branch: True
+        env = {"DIGEST_ARXIV_API_URL": arxiv_server.query_url, "DIGEST_ARXIV_DELAY": "0"}
+        settings = site.settings(gh, **env)
+        # an earlier day, merged long ago
+        old = date(2026, 3, 3)
+        write_day(settings, Day(Manifest(date=old, window_start=MONDAY_NOON,
+                                         window_end=MONDAY_NOON, fetched=0, papers=[]), []),
+                  Writer())
+        git(site.root, "add", "data")
+        git(site.root, "-c", "user.name=E", "-c", "user.email=e@x", "commit", "-q", "-m", "old")
+        git(site.root, "push", "-q", "origin", "main")
+        arxiv_server.add_paper(id="2603.08001", published=MONDAY_NOON, categories=["cs.SD"])
+        arxiv_server.add_paper(id="2603.09001", published=MONDAY_EVENING,
+                               categories=["cs.SD"])
+        # Tuesday's run: fetch, render, publish; the pull request stays open
+        fetch_day(settings, TUESDAY, now=datetime(2026, 3, 10, 1, 0, tzinfo=UTC))
+        render_days(settings, [TUESDAY], Writer())
+        assert publish_day(settings, TUESDAY).pr_created
+        # Wednesday's run starts from a fresh checkout of main
+        shutil.rmtree(settings.day_path(TUESDAY))
+        settings.post_path(TUESDAY).unlink()
+        shutil.rmtree(settings.cache_path)
+        stem = ArxivId.parse("2603.08001").file_stem
+        assert History.load(settings, WEDNESDAY).elsewhere(stem, WEDNESDAY) == set()
+
+        assert restore_day(settings, WEDNESDAY) == []
+        report = fetch_day(settings, WEDNESDAY, now=datetime(2026, 3, 11, 1, 0, tzinfo=UTC))
+
+    assert load_day(settings, WEDNESDAY).manifest.papers == ["2603.09001"]
+    assert report.late == []
+    # the note is for Wednesday's run only: another day's fetch does not trust it
+    assert History.load(settings, date(2026, 3, 12)).elsewhere(stem, date(2026, 3, 12)) \
+        == set()
+
+
+def test_a_rerun_keeps_the_checklist_items_editors_ticked(isolated_git, tmp_path):
+    # A re-run of the day rewrote the PR body and unticked the editors' review checklist.
+    site = Site(tmp_path)
+    with FakeGitHub(token=TOKEN, owner="owner", repo="site") as gh:
+        gh.branch_exists = lambda owner, repo, branch: True
+        settings = site.settings(gh)
+        site.write_day()
+        publish_day(settings, date(2026, 1, 28))
+        body = gh.pulls[0]["body"]
+        item = next(line for line in body.split("\n") if line.startswith("- [ ] Titles"))
+        gh.pulls[0]["body"] = body.replace(item, item.replace("[ ]", "[x]")).replace(
+            "\n", "\r\n")  # ticked in GitHub's web editor
+        assert not publish_day(settings, date(2026, 1, 28)).pr_updated  # nothing to change
+
+        day = load_day(settings, date(2026, 1, 28))
+        day.manifest.usage = {"translate": {"calls": 3, "input_tokens": 10, "output_tokens": 5}}
+        write_day(settings, day, Writer())
+        site.render()
+        report = publish_day(settings, date(2026, 1, 28))
+
+    assert report.pr_updated
+    new_body = gh.pulls[0]["body"]
+    assert item.replace("[ ]", "[x]") in new_body and "- **LLM requests**: 3" in new_body
+    assert new_body.count("- [x]") == 1

@@ -10,10 +10,13 @@ import mistune
 import pytest
 
 from digest_cli.publish.body import job_summary, md_cell, pr_body, pr_title, usage_lines
-from digest_cli.publish.day import CommitInfo, PublishReport
+from digest_cli.publish.commits import CommitInfo
+from digest_cli.publish.day import PublishReport
 from digest_cli.records.model import Failure, MachineText
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
+from digest_cli.translate.day import record_usage
+from tests.fakes.translate_kit import write_day as write_kit_day
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 1, 28)
@@ -131,3 +134,19 @@ def test_job_summary_has_the_table_and_the_pr(day, settings):
     assert "[#7](https://github.com/o/s/pull/7) (opened)" in text
     assert "`digest/2026-01-28` (1 new commit, pushed)" in text
     assert len(table_rows(text)) == 21
+
+
+def test_pr_body_shows_the_tokens_and_cost_that_translate_records(tmp_path):
+    # translate keeps its spending under `usage.translate`; the body used to look only at
+    # the top level, so no PR ever showed tokens or cost.
+    write_kit_day(tmp_path, 1)
+    settings = load_settings(tmp_path, environ={})
+    record_usage(settings, DAY, {"calls": 2, "input_tokens": 1_000_000,
+                                 "output_tokens": 500_000, "analysis_input_tokens": 900_000,
+                                 "cost": 0.82, "wall_seconds": 3.0})
+    day = load_day(settings, DAY)
+    body = pr_body(day, settings)
+    assert "- **Tokens**: 1,000,000 in, 500,000 out" in body
+    assert "- **Estimated cost**: $0.8200" in body
+    assert "- **LLM requests**: 2" in body
+    assert "- **Tokens**: 1,000,000 in" in job_summary(day, settings)

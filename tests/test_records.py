@@ -17,8 +17,13 @@ from digest_cli.records.store import (
     write_paper,
 )
 from digest_cli.records.writer import Writer, write_atomic
-from tests.conftest import make_day, make_paper
+from tests.clikit import one_error, run_cli
+from tests.conftest import SAMPLE_DAY, make_day, make_paper
 
+DAY = str(SAMPLE_DAY)
+POST = Path(f"_posts/{DAY}-arxiv.md")
+FOLDER = Path(f"data/{DAY}")
+REMOVED_ID = "2601.19781"  # the sample day's second paper
 
 @pytest.mark.parametrize(
     "text, base, version, stem",
@@ -182,3 +187,58 @@ def test_the_pure_python_loader_reads_what_the_c_loader_reads(sample_site):
     with pytest.raises(Exception) as err:
         pure_loads("a: [1, 2\n")
     assert "flow sequence" in str(err.value) or "expected" in str(err.value)
+
+
+# -- bad ids, deleted records, editors' fields, times without offset -----------------------
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("  - '2601.19781'\n", "  - 2601.19781\n", "which YAML reads as a number: quote the id"),
+    ("  - '2601.19781'\n", "  - '2601.1978x'\n", "not an arXiv id: '2601.1978x'"),
+])
+def test_a_bad_id_in_the_manifest_is_one_line(sample_site, old, new, message):
+    manifest = sample_site / FOLDER / "manifest.yaml"
+    manifest.write_text(manifest.read_text("utf-8").replace(old, new, 1), encoding="utf-8")
+    for command in (["render", "--date", DAY], ["check"], ["preview", "--date", DAY]):
+        result = run_cli(sample_site, *command)
+        text = one_error(result) if command[0] != "check" else result.output
+        assert result.exit_code == 1 and message in text and "manifest.yaml" in text
+
+
+def test_an_unquoted_id_in_a_record_is_refused_not_shortened(sample_site):
+    """`id: 2601.10100` reads as the number 2601.101: never a guess at the id."""
+    record = sample_site / FOLDER / "2601.19786.yaml"
+    record.write_text(record.read_text("utf-8").replace("id: '2601.19786'", "id: 2601.19786"),
+                      encoding="utf-8")
+    line = one_error(run_cli(sample_site, "render", "--date", DAY))
+    assert "field 'id' holds 2601.19786, which YAML reads as a number" in line
+
+
+def test_a_deleted_record_is_named_with_its_manifest(sample_site):
+    (sample_site / FOLDER / f"{REMOVED_ID}.yaml").unlink()
+    line = one_error(run_cli(sample_site, "render", "--date", DAY))
+    assert f"{REMOVED_ID}.yaml: file not found, but manifest.yaml lists {REMOVED_ID}" in line
+
+
+def test_an_editors_own_field_survives_a_rewrite(rendered_site):
+    record = rendered_site / FOLDER / "2601.19786.yaml"
+    record.write_text(record.read_text("utf-8").replace(
+        "reviewed: false\n", "reviewed: false\nnote: 术语待复核  # 李雷\n"), encoding="utf-8")
+    post = rendered_site / POST
+    post.write_text(post.read_text("utf-8").replace("离散语音表征标记", "离散语音标记", 1),
+                    encoding="utf-8")
+    result = run_cli(rendered_site, "sync", "--date", DAY)
+    assert result.exit_code == 0 and "2601.19786: translation" in result.output
+    text = record.read_text("utf-8")
+    assert "note: 术语待复核  # 李雷\n" in text and "    离散语音标记" in text
+
+
+@pytest.mark.parametrize("value", ["'2026-01-27T08:50:00'", "2026-01-27 08:50:00"])
+def test_a_time_without_utc_offset_is_refused(sample_site, value):
+    """Read as the machine's local time, the header would differ from one machine to the
+    next."""
+    manifest = sample_site / FOLDER / "manifest.yaml"
+    manifest.write_text(manifest.read_text("utf-8").replace(
+        "'2026-01-27T08:50:00+08:00'", value), encoding="utf-8")
+    line = one_error(run_cli(sample_site, "render", "--date", DAY))
+    assert "field 'start' has no UTC offset" in line

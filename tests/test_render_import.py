@@ -11,7 +11,7 @@ from digest_cli.errors import ImportError_, RecordError
 from digest_cli.posts.importer import import_post, parse_post
 from digest_cli.posts.markup import escape_block, escape_inline, unescape_block, unescape_inline
 from digest_cli.posts.render import render_day
-from digest_cli.posts.sync import render_days, stale_posts
+from digest_cli.posts.write import render_days, stale_posts
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.store import load_day, write_day
 from digest_cli.records.writer import Writer

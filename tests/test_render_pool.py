@@ -7,7 +7,7 @@ import shutil
 from datetime import date, timedelta
 
 from digest_cli.errors import RecordError
-from digest_cli.posts.sync import render_days
+from digest_cli.posts.write import render_days
 from digest_cli.records import store
 from digest_cli.records.store import parse_cache, write_day
 from digest_cli.records.writer import Writer

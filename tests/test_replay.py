@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from digest_cli.errors import NoAnnouncement
-from digest_cli.fetch.day import post_of
 from digest_cli.fetch.schedule import has_announcement, window_for
+from digest_cli.fetch.select import post_of
 from digest_cli.settings import load_settings
 from tests.fakes import FakeArxiv
 from tests.replay_sim import (

@@ -8,6 +8,7 @@ import pytest
 
 from digest_cli.errors import SettingsError
 from digest_cli.settings import SETTING_NAMES, load_settings, settings_reference
+from tests.clikit import one_error, run_cli
 from tests.conftest import REPO
 
 
@@ -78,3 +79,20 @@ def test_every_setting_is_documented():
     for name in SETTING_NAMES:
         if name != "root":
             assert f"`{name}`" in docs
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"DIGEST_TITLE": "arXiv {day}"}, "setting 'title'"),
+    ({"DIGEST_TITLE": "arXiv {date"}, "setting 'title'"),
+    ({"DIGEST_POST_FILENAME": "{}-arxiv.md"}, "setting 'post_filename'"),
+    ({"DIGEST_TIMEZONE": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+])
+def test_bad_templates_and_time_zones_are_one_line(sample_site, env, message):
+    result = run_cli(sample_site, "render", env=env)
+    line = one_error(result)
+    assert line.startswith("Error (settings): ") and message in line
+
+
+def test_the_settings_command_says_what_it_prints(site):
+    result = run_cli(site, "settings", "--help")
+    assert "docs/settings.md" in result.output

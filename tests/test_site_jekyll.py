@@ -25,7 +25,7 @@ import pytest
 from digest_cli.fetch.schedule import window_for
 from digest_cli.posts.importer import import_post
 from digest_cli.posts.render import render_day
-from digest_cli.posts.sync import render_days
+from digest_cli.posts.write import render_days
 from digest_cli.records.model import (
     ArxivId,
     Day,

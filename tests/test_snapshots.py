@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digest_cli.posts.preview import render_preview
-from digest_cli.posts.sync import render_days
+from digest_cli.posts.write import render_days
 from digest_cli.records.model import ArxivId, Failure, LeftOut, MachineText, text_hash
 from digest_cli.records.store import load_day, write_day
 from digest_cli.records.writer import Writer

@@ -19,7 +19,14 @@ from digest_cli.translate.day import translate_day
 from digest_cli.translate.llm import LLM, AdaptiveLimiter
 from digest_cli.translate.prompts import load_prompt
 from digest_cli.translate.validate import analysis_problems, translation_problems
-from tests.fakes.llm_server import ENGLISH_TEXT, PREAMBLE, english_responder, headings_responder
+from tests.fakes._base import Response
+from tests.fakes.llm_server import (
+    ENGLISH_TEXT,
+    PREAMBLE,
+    FakeLLM,
+    english_responder,
+    headings_responder,
+)
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import (
     ANALYSIS_MODEL,
@@ -471,3 +478,52 @@ def test_slow_answers_are_awaited_in_parallel_up_to_the_limit(tmp_path, llm_serv
     report = translate_day(s, DAY)
     assert len(report.done) == 8
     assert llm_server.max_concurrency_seen == 4  # in parallel, never past the limit
+
+
+# -- odd LLM answers, keys pasted with a line break, an LLM that never answers -------------
+
+class OddLLM(FakeLLM):
+    """Answers the first `odd` chat requests with `body` (status 200), then normally."""
+
+    odd, body = 0, None
+
+    def _chat(self, req):
+        if self.odd:
+            self.odd -= 1
+            return Response.json(self.body)
+        return super()._chat(req)
+
+
+@pytest.mark.parametrize("body", [{"choices": []}, {"error": {"message": "upstream busy"}},
+                                  "ok", {"choices": [{"message": None}]}])
+def test_an_answer_without_choices_is_retried_not_a_traceback(tmp_path, body):
+    write_day(tmp_path, 1)
+    with OddLLM(api_key="sk-test", responder=by_model()) as llm:
+        llm.odd, llm.body = 1, body
+        settings = settings_for(tmp_path, llm)
+        report = translate_day(settings, DAY)
+    assert report.done == [paper_id(0)] and report.usage["retries"] == 1
+
+
+def test_an_api_key_pasted_with_a_line_break_still_works(tmp_path):
+    write_day(tmp_path, 1)
+    with FakeLLM(api_key="sk-test", responder=by_model()) as llm:
+        settings = settings_for(tmp_path, llm, llm_api_key="sk-test\n")
+        assert settings.llm_api_key == "sk-test\n"
+        report = translate_day(settings, DAY)
+    assert report.done == [paper_id(0)]
+
+
+def test_an_llm_that_never_answers_stops_the_run_instead_of_timing_out_every_paper(tmp_path):
+    # Each request timed out after all its retries, one paper after another: with the
+    # default settings a hanging endpoint kept the daily job busy for hours.
+    write_day(tmp_path, 6)
+    with FakeLLM(api_key="sk-test", responder=by_model()) as llm:
+        llm.hang_next(seconds=5, times=100)
+        settings = settings_for(tmp_path, llm, llm_timeout=0.2, llm_retries=1,
+                                llm_concurrency=2)
+        with pytest.raises(TranslateError, match="timed out after 0.2 s; no request has "
+                                                 "succeeded") as err:
+            translate_day(settings, DAY)
+        assert llm.calls <= 8  # a few requests and their retries, not 6 x 2 x 2
+    assert "llm_timeout" in str(err.value)

@@ -9,19 +9,16 @@ import sys
 import time
 from collections import Counter
 
-from click.testing import CliRunner
-
-from digest_cli.cli import cli
 from digest_cli.records.store import iter_papers, load_day
 from digest_cli.settings import load_settings
+from tests.clikit import run_cli
 from tests.fakes.translate_kit import DAY, by_model, env_for, paper_id, title_of, write_day
 
 NO_KEY = {"DIGEST_LLM_API_KEY": None, "DEEPSEEK_API_KEY": None}
 
 
 def run(root, *args, env=None):
-    return CliRunner().invoke(cli, ["--root", str(root), "translate", *args],
-                              env={**NO_KEY, **(env or {})}, catch_exceptions=False)
+    return run_cli(root, "translate", *args, env={**NO_KEY, **(env or {})})
 
 
 def test_no_key_exits_1_naming_the_variable(tmp_path):
@@ -64,7 +61,7 @@ def test_only_an_unknown_paper_exits_1(tmp_path, llm_server):
 
 
 def test_help_names_the_options():
-    out = CliRunner().invoke(cli, ["translate", "--help"]).output
+    out = run_cli(None, "translate", "--help").output
     for option in ("--date", "--force", "--only", "DIGEST_LLM_API_KEY", "docs/llm.md"):
         assert option in out
 

@@ -20,6 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from digest_cli.fetch.schedule import announcements_between, latest_closed_window, window_for
+from tests.gitkit import IDENTITY, git
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -406,26 +407,20 @@ def test_sync_only_writes_for_branches_of_this_repository():
     assert same in commit["env"]["SAME_REPO"]
 
 
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=Editor", "-c", "user.email=e@example.org",
-                           *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
 @pytest.fixture
 def pr_checkout(tmp_path, isolated_git):
     """A clone on a digest/ branch with the sample day, pushed to a bare origin."""
     origin, work = tmp_path / "origin.git", tmp_path / "work"
-    _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    _git(tmp_path, "clone", "-q", str(origin), str(work))
+    git(tmp_path, *IDENTITY, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(tmp_path, *IDENTITY, "clone", "-q", str(origin), str(work))
     (work / "pyproject.toml").write_text("[tool.digest]\n", encoding="utf-8")
     shutil.copytree(REPO / "data" / "2026-01-28", work / "data" / "2026-01-28")
     (work / "_posts").mkdir()
     subprocess.run([BIN / "digest", "--root", str(work), "render", "--all"], check=True,
                    capture_output=True)
-    _git(work, "add", ".")
-    _git(work, "commit", "-q", "-m", "Render 2026-01-28: 20 papers")
-    _git(work, "push", "-q", "origin", "HEAD:refs/heads/digest/2026-01-28")
+    git(work, *IDENTITY, "add", ".")
+    git(work, *IDENTITY, "commit", "-q", "-m", "Render 2026-01-28: 20 papers")
+    git(work, *IDENTITY, "push", "-q", "origin", "HEAD:refs/heads/digest/2026-01-28")
     return work
 
 
@@ -446,7 +441,7 @@ def retitle(work: Path) -> None:
     record = work / RECORD
     record.write_text(record.read_text(encoding="utf-8").replace(
         "title: Rethinking", "title: Revisiting"), encoding="utf-8")
-    _git(work, "commit", "-q", "-a", "-m", "Fix the title")
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "Fix the title")
 
 
 def test_sync_rerenders_after_a_record_edit_and_commits_back(pr_checkout):
@@ -458,7 +453,7 @@ def test_sync_rerenders_after_a_record_edit_and_commits_back(pr_checkout):
     result = run_step(work, "Commit the re-rendered posts", SAME_REPO="true",
                       HEAD_REF="digest/2026-01-28")
     assert result.returncode == 0, result.stderr
-    assert _git(work, "log", "-1", "--format=%s|%an", "origin/digest/2026-01-28") == \
+    assert git(work, *IDENTITY, "log", "-1", "--format=%s|%an", "origin/digest/2026-01-28") == \
         "Re-render posts from the records|github-actions[bot]"
     # nothing left to do: the next run commits nothing
     assert run_step(work, "Check the records and render the posts").returncode == 0
@@ -470,13 +465,13 @@ def test_sync_rerenders_after_a_record_edit_and_commits_back(pr_checkout):
 def test_sync_from_a_fork_fails_instead_of_pushing(pr_checkout):
     work = pr_checkout
     retitle(work)
-    before = _git(work, "rev-parse", "origin/digest/2026-01-28")
+    before = git(work, *IDENTITY, "rev-parse", "origin/digest/2026-01-28")
     run_step(work, "Check the records and render the posts")
     result = run_step(work, "Commit the re-rendered posts", SAME_REPO="false",
                       HEAD_REF="digest/2026-01-28")
     assert result.returncode == 1 and "::error::The posts differ" in result.stdout
-    _git(work, "fetch", "-q", "origin")
-    assert _git(work, "rev-parse", "origin/digest/2026-01-28") == before
+    git(work, *IDENTITY, "fetch", "-q", "origin")
+    assert git(work, *IDENTITY, "rev-parse", "origin/digest/2026-01-28") == before
 
 
 def test_sync_fails_on_an_invalid_record_naming_it(pr_checkout):
@@ -484,7 +479,7 @@ def test_sync_fails_on_an_invalid_record_naming_it(pr_checkout):
     record = work / RECORD
     record.write_text(record.read_text(encoding="utf-8").replace("authors:", "authors: 3\nx:"),
                       encoding="utf-8")
-    _git(work, "commit", "-q", "-a", "-m", "Broken")
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "Broken")
     result = run_step(work, "Check the records and render the posts")
     assert result.returncode == 1
     assert "2601.19786.yaml" in result.stderr and "Traceback" not in result.stderr
@@ -497,7 +492,7 @@ def test_sync_takes_an_edit_made_in_the_post_back_into_the_records(pr_checkout):
     assert "## Rethinking Discrete" in text
     post.write_text(text.replace("## Rethinking Discrete", "## Revisiting Discrete"),
                     encoding="utf-8")
-    _git(work, "commit", "-q", "-a", "-m", "Edit the post on github.com")
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "Edit the post on github.com")
 
     result = run_step(work, "Check the records and render the posts")
 

@@ -23,18 +23,20 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import FetchError, NoAnnouncement
 from digest_cli.fetch.schedule import (
-    announcement_time,
     has_announcement,
     latest_closed_window,
     lookback_start,
-    post_date_for,
     window_for,
 )
+from digest_cli.fetch.select import History, Selection, id_order, select
 from digest_cli.records.model import ArxivId, Day, LeftOut, Manifest, Paper, clean_text
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +78,12 @@ class FetchReport:
 
 # -- entry points ------------------------------------------------------------------------
 
-def default_day(settings, now: datetime) -> date:
+def default_day(settings: Settings, now: datetime) -> date:
     """The post date of the latest window that has closed at `now`."""
     return latest_closed_window(now, settings.anchor, settings.timezone)
 
 
-def fetch_day(settings, day: date, *, now: datetime, offline: bool = False,
+def fetch_day(settings: Settings, day: date, *, now: datetime, offline: bool = False,
               client: Any = None) -> FetchReport:
     """Query arXiv for `day`, merge the result into the day's records and write them.
 
@@ -108,7 +110,7 @@ def fetch_day(settings, day: date, *, now: datetime, offline: bool = False,
                    refreshed, left_out, writer.changed)
 
 
-def build_query(settings, day: date) -> str:
+def build_query(settings: Settings, day: date) -> str:
     """`(cat:A OR cat:B) AND submittedDate:[FROM TO]`, from the look-back to the window end."""
     if not settings.categories:
         raise FetchError("no categories to fetch: set `categories` (see docs/settings.md)")
@@ -127,7 +129,7 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M")
 
 
-def _require_closed(settings, day: date, now: datetime) -> None:
+def _require_closed(settings: Settings, day: date, now: datetime) -> None:
     if day > default_day(settings, now):
         end = window_for(day, settings.anchor, settings.timezone)[1]
         raise FetchError(f"the window of {day} is still open: it closes at "
@@ -192,203 +194,24 @@ def unique_papers(results) -> tuple[list[Paper], int]:
     return list(by_stem.values()), count - len(by_stem)
 
 
-# -- what earlier digests hold -----------------------------------------------------------
+# -- selection (see `select`) -----------------------------------------------------------
 
-@dataclass
-class History:
-    """Which papers the days under data/ already hold, and since when the site exists."""
-
-    settings: Any
-    days: dict[str, set[date]]  # file stem -> days whose records or left_out name it
-    first_day: date | None
-
-    @classmethod
-    def load(cls, settings, day: date) -> History:
-        """List the record files of every day (the file stem is the id) and read the
-        `left_out` of the manifests recent enough to matter for `day`'s look-back."""
-        days: dict[str, set[date]] = {}
-        since = lookback_start(day, settings.anchor, settings.timezone, settings.all_holidays(),
-                               min_days=settings.lookback_days).date()
-        folders = list(_day_folders(settings))
-        for folder_day, folder in folders:
-            for path in folder.glob("*.yaml"):
-                if path.name != "manifest.yaml":
-                    days.setdefault(path.stem, set()).add(folder_day)
-            if folder_day >= since:
-                for stem in _left_out_stems(folder / "manifest.yaml"):
-                    days.setdefault(stem, set()).add(folder_day)
-        for pending_day, stems in _pending_days(settings, day).items():
-            for stem in stems:
-                days.setdefault(stem, set()).add(pending_day)
-        return cls(settings, days, folders[0][0] if folders else None)
-
-    def elsewhere(self, stem: str, day: date) -> set[date]:
-        """The days other than `day` that hold the paper."""
-        return self.days.get(stem, set()) - {day}
-
-    def start(self, day: date) -> date:
-        """Papers computed for windows before this date predate the site: not late, just old."""
-        return self.first_day if self.first_day is not None and self.first_day < day else day
-
-    def latest_version(self, stem: str, days: set[date]) -> int | None:
-        """The newest version any record of the paper holds (None: only named in left_out)."""
-        from digest_cli.records.store import load_paper
-
-        versions = [load_paper(path).id.version or 1 for d in days
-                    if (path := self.settings.day_path(d) / f"{stem}.yaml").is_file()]
-        return max(versions) if versions else None
-
-
-def _day_folders(settings):
-    """(day, folder) of every day with a manifest, oldest first. A folder without one is a
-    run killed before it finished: not a digest, so its papers are still to be shown."""
-    if not settings.data_path.is_dir():
-        return
-    for folder in sorted(settings.data_path.iterdir()):
-        try:
-            day = date.fromisoformat(folder.name)
-        except ValueError:
-            continue
-        if (folder / "manifest.yaml").is_file():
-            yield day, folder
-
-
-def _pending_days(settings, day: date) -> dict[date, list[str]]:
-    """The papers of other days under review on their branches (not merged, so not under
-    data/ here), as `digest run --publish` noted them for `day` before fetching."""
-    import json
-
-    from digest_cli.publish.day import pending_path
-
-    try:
-        data = json.loads(pending_path(settings).read_text(encoding="utf-8"))
-        if data.get("for") != day.isoformat():
-            return {}  # noted for another day's run: it may be out of date
-        return {date.fromisoformat(d): [str(s) for s in stems]
-                for d, stems in data["days"].items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return {}
-
-
-def _left_out_stems(path: Path) -> list[str]:
-    from digest_cli.records.store import load_yaml
-
-    if not path.is_file():
-        return []
-    data = load_yaml(path) or {}
-    stems = []
-    for item in (data.get("left_out") or []) if isinstance(data, dict) else []:
-        try:
-            stems.append(ArxivId.parse(str(item["id"])).file_stem)
-        except (KeyError, TypeError, ValueError):
-            log.warning("%s: a left_out item without a valid id: %r", path, item)
-    return stems
-
-
-def load_existing(settings, day: date) -> Day | None:
+def load_existing(settings: Settings, day: date) -> Day | None:
     """The day's records if it was fetched or imported before."""
+    from digest_cli.records.layout import has_day
     from digest_cli.records.store import load_day
 
-    if not (settings.day_path(day) / "manifest.yaml").is_file():
+    if not has_day(settings, day):
         return None
     return load_day(settings, day)
 
 
-# -- selection ---------------------------------------------------------------------------
-
-@dataclass
-class Selection:
-    """The API's papers sorted out for one day."""
-
-    fresh: dict[str, Paper] = field(default_factory=dict)  # the day's own papers, as now
-    new: list[Paper] = field(default_factory=list)  # in no digest yet, newest id first
-    late: list[str] = field(default_factory=list)
-    skipped: list[LeftOut] = field(default_factory=list)  # replacements not shown
-    deferred: int = 0
-
-
-def select(papers: list[Paper], day: date, settings, history: History,
-           existing: Day | None) -> Selection:
-    """Sort each paper into the day's own, new, late, skipped, deferred or ignored."""
-    own = _own_stems(existing)
-    selection = Selection()
-    for paper in papers:
-        kind = classify(paper, day, settings, history, own)
-        if kind == "own":
-            selection.fresh[paper.id.file_stem] = paper
-        elif kind in ("new", "late", "replacement"):
-            paper.replacement = kind == "replacement"
-            selection.new.append(paper)
-            if kind == "late":
-                selection.late.append(paper.id.base)
-        elif kind == "skipped":
-            selection.skipped.append(LeftOut(paper.id.base, f"replacement v{paper.id.version} "
-                                             "of a paper already published", paper.title))
-        elif kind == "deferred":
-            selection.deferred += 1
-    selection.new.sort(key=lambda p: id_order(p.id.base), reverse=True)
-    return selection
-
-
-def classify(paper: Paper, day: date, settings, history: History, own: set[str]) -> str:
-    """own | new | late | replacement | skipped | deferred | published | old."""
-    stem = paper.id.file_stem
-    if stem in own:
-        return "own"
-    shown_on = history.elsewhere(stem, day)
-    if shown_on:
-        return _classify_replacement(paper, day, settings, history, shown_on)
-    post = post_of(paper.published, settings)
-    if post > day:
-        return "deferred"
-    if post < history.start(day):
-        return "old"
-    return "new" if post == day else "late"
-
-
-def _classify_replacement(paper: Paper, day: date, settings, history: History,
-                          shown_on: set[date]) -> str:
-    if (paper.id.version or 1) == 1:  # a first version replaces nothing: skip the reads
-        return "published"
-    latest = history.latest_version(paper.id.file_stem, shown_on)
-    if latest is None or (paper.id.version or 1) <= latest:
-        return "published"
-    post = post_of(paper.updated or paper.published, settings)
-    if post > day:
-        return "deferred"
-    if settings.include_replacements:
-        return "replacement"
-    return "skipped" if post == day else "published"
-
-
-def post_of(submitted: datetime, settings) -> date:
-    """The post date whose window holds the announcement of a submission at `submitted`."""
-    announced = announcement_time(submitted, settings.all_holidays())
-    return post_date_for(announced, settings.anchor, settings.timezone)
-
-
-def _own_stems(existing: Day | None) -> set[str]:
-    if existing is None:
-        return set()
-    ids = list(existing.manifest.papers) + [x.id for x in existing.manifest.left_out]
-    return {ArxivId.parse(pid).file_stem for pid in ids}
-
-
-def id_order(base: str) -> tuple:
-    """Sort key: newer ids are larger (`2601.19786` > `2601.9999` > `hep-th/9901001`)."""
-    match = re.match(r"^(\d{4})\.(\d+)$", base)
-    if match:
-        return (1, int(match.group(1)), int(match.group(2)))
-    number = base.rsplit("/", 1)[-1]
-    return (0, int(number) if number.isdigit() else 0, base)
-
-
-def _shows_anything(selection: Selection, settings) -> bool:
+def _shows_anything(selection: Selection, settings: Settings) -> bool:
     return any(not settings.primary_only or p.primary_category in settings.categories
                for p in selection.new)
 
 
-def _nothing_to_post(settings, day: date) -> NoAnnouncement:
+def _nothing_to_post(settings: Settings, day: date) -> NoAnnouncement:
     if not has_announcement(day, settings.anchor, settings.timezone, settings.all_holidays()):
         return NoAnnouncement(NO_ANNOUNCEMENT)
     return NothingNew(f"arXiv announced in this window, but the API has no new paper in "
@@ -398,7 +221,7 @@ def _nothing_to_post(settings, day: date) -> NoAnnouncement:
 
 # -- merging into the day's records ------------------------------------------------------
 
-def build_day(settings, day: date, existing: Day | None,
+def build_day(settings: Settings, day: date, existing: Day | None,
               selection: Selection) -> tuple[Day, dict[str, list[str]], list[LeftOut]]:
     """The day's records after this fetch: existing ones refreshed, new ones added.
 
@@ -422,7 +245,7 @@ def build_day(settings, day: date, existing: Day | None,
     return Day(manifest, ordered), refreshed, left_out
 
 
-def _manifest(settings, day: date, existing: Day | None) -> Manifest:
+def _manifest(settings: Settings, day: date, existing: Day | None) -> Manifest:
     start, end = window_for(day, settings.anchor, settings.timezone)
     if existing is None:
         return Manifest(date=day, window_start=start, window_end=end, fetched=0, papers=[])
@@ -431,10 +254,11 @@ def _manifest(settings, day: date, existing: Day | None) -> Manifest:
     return manifest
 
 
-def apply_filters(papers: list[Paper], settings,
+def apply_filters(papers: list[Paper], settings: Settings,
                   room: int | None) -> tuple[list[Paper], list[LeftOut]]:
     """Split papers into shown and left out (`primary_only`, then the `max_papers` cap)."""
-    shown, left_out = [], []
+    shown: list[Paper] = []
+    left_out: list[LeftOut] = []
     for paper in papers:
         if settings.primary_only and paper.primary_category not in settings.categories:
             reason = f"primary_only: primary category {paper.primary_category} is not followed"
@@ -486,7 +310,7 @@ def refresh(record: Paper, fresh: Paper) -> list[str]:
 
 # -- the report --------------------------------------------------------------------------
 
-def _report(settings, day: Day, query: str, stats, papers: list[Paper], duplicates: int,
+def _report(settings: Settings, day: Day, query: str, stats, papers: list[Paper], duplicates: int,
             selection: Selection, refreshed: dict[str, list[str]], left_out: list[LeftOut],
             written: list[Path]) -> FetchReport:
     manifest = day.manifest
@@ -512,7 +336,7 @@ def category_counts(papers: list[Paper], categories: list[str]) -> dict[str, tup
     return counts
 
 
-def format_report(report: FetchReport, settings) -> list[str]:
+def format_report(report: FetchReport, settings: Settings) -> list[str]:
     """The lines `digest fetch` prints."""
     start, end = report.window
     counts = f"fetched {report.fetched}, shown {report.shown}"

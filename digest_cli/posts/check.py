@@ -8,10 +8,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
 from digest_cli.records.model import Paper
 from digest_cli.records.store import day_dates, load_day, paper_path
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
 _ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
@@ -42,9 +46,9 @@ class Problem:
         return f"::error file={rel}{line}::{text}"
 
 
-def check_days(settings, days: list[date] | None = None) -> list[Problem]:
+def check_days(settings: Settings, days: list[date] | None = None) -> list[Problem]:
     """All problems of the given days (default: every day under data/)."""
-    from digest_cli.posts.sync import post_status
+    from digest_cli.posts.write import post_status
     from digest_cli.records.store import parse_cache
 
     problems, cache = [], parse_cache(settings)  # one cache for all days: read once
@@ -105,7 +109,7 @@ def _link_problems(paper: Paper) -> list[tuple[str, str]]:
 
 def _field_lines(path: Path) -> dict[str, int]:
     """Line of each top-level key in a YAML file (1-based), for annotations."""
-    lines = {}
+    lines: dict[str, int] = {}
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
@@ -28,6 +29,9 @@ from digest_cli.records.model import (
     Paper,
     text_hash,
 )
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +62,17 @@ class ImportedPaper:
     line: int
 
 
-def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
+def parse_post(path: Path, settings: Settings) -> tuple[Manifest, list[ImportedPaper]]:
     """Read one post into a manifest and its papers (fresh records, nothing merged)."""
     lines = read_post(path).split("\n")
     body_start = _front_matter_end(lines, path)
     starts = [i for i in range(body_start, len(lines) - 1)
               if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
     header = lines[body_start:starts[0] if starts else len(lines)]
-    day = _post_date(path, header)
+    day = post_date(path)
     manifest = _manifest(day, header, path, body_start, settings)
-    papers, seen = [], {}
+    papers: list[ImportedPaper] = []
+    seen: dict[str, int] = {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         item = _paper(lines[start:end], start + 1, path)
@@ -123,7 +128,8 @@ def _front_matter_end(lines: list[str], path: Path) -> int:
     raise ImportError_("front matter is not closed by a `---` line", path=path, line=1)
 
 
-def _post_date(path: Path, header: list[str]) -> date:
+def post_date(path: Path) -> date:
+    """The date a post's file name starts with; ImportError_ when it has none."""
     match = _FILE_DATE.match(path.name)
     try:
         if match:
@@ -133,7 +139,8 @@ def _post_date(path: Path, header: list[str]) -> date:
     raise ImportError_("file name must start with the post date (YYYY-MM-DD-)", path=path)
 
 
-def _manifest(day: date, header: list[str], path: Path, offset: int, settings) -> Manifest:
+def _manifest(day: date, header: list[str], path: Path, offset: int,
+              settings: Settings) -> Manifest:
     zone = ZoneInfo(settings.timezone)
     window = fetched = None
     for line in header:
@@ -266,7 +273,40 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
     return merged, changed
 
 
-def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
+@dataclass
+class ImportedPost:
+    """One post taken into the records: the day written and the changed fields by id."""
+
+    post: Path
+    day: Day
+    changes: dict[str, list[str]]
+
+
+def import_posts(settings: Settings, posts: list[Path]) -> list[ImportedPost]:
+    """Read posts into records and day manifests (`digest import`). Every post is parsed
+    before anything is written; two posts of one day are refused."""
+    from digest_cli.records.layout import has_day
+    from digest_cli.records.store import load_day, write_day
+    from digest_cli.records.writer import Writer
+
+    seen: dict[date, Path] = {}
+    for post in posts:  # the second post of a day would replace the first one's papers
+        if seen.setdefault(post_date(post), post) != post:
+            raise ImportError_(f"a second post for {post_date(post)} (the first is "
+                               f"{seen[post_date(post)]}): a day has one post", path=post)
+    parsed = []
+    for post in posts:  # parse every post before writing anything
+        existing = load_day(settings, post_date(post)) if has_day(settings, post_date(post)) \
+            else None
+        parsed.append(ImportedPost(post, *import_post(post, settings, existing)))
+    writer = Writer()
+    for item in parsed:
+        write_day(settings, item.day, writer)
+    return parsed
+
+
+def import_post(path: Path, settings: Settings,
+                existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
     """A day from a post, merged into the records already there (if any).
 
     A paper of the records that the post no longer shows is left out (reason `REMOVED`),
@@ -291,7 +331,7 @@ def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[s
     return Day(manifest, papers), changes
 
 
-def stored_paper(settings, day: date, pid: ArxivId) -> Paper | None:
+def stored_paper(settings: Settings, day: date, pid: ArxivId) -> Paper | None:
     """The day's record of a paper its manifest does not list (one left out), if any:
     merged into, so what a post does not show (abstract, dates) is kept."""
     from digest_cli.records.store import load_paper, paper_path
@@ -316,7 +356,7 @@ def update_left_out(manifest: Manifest, removed: list[Paper]) -> None:
                                 if p.id.base not in known and p.id.base not in shown]
 
 
-def _warn_other_days(settings, manifest: Manifest) -> None:
+def _warn_other_days(settings: Settings, manifest: Manifest) -> None:
     """A paper in another day's records too will show on both days: say so."""
     from digest_cli.records.store import day_dates, paper_path
 

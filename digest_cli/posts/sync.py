@@ -1,4 +1,4 @@
-"""Posts on disk: render them from the records, check them, and sync editors' edits.
+"""`digest sync`: bring a day's post and records together after editors' edits.
 
 The day manifest's `rendered` field remembers what the last render wrote (a hash of the
 post and of each paper's block). With it, `digest sync` can always tell which side an
@@ -11,6 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import (
@@ -21,9 +22,13 @@ from digest_cli.posts.importer import (
     stored_paper,
     update_left_out,
 )
-from digest_cli.posts.render import join_post, render_parts
+from digest_cli.posts.render import render_parts
+from digest_cli.posts.write import post_edited, rendered_blocks, write_post
 from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
-from digest_cli.records.store import load_day, parse_cache, write_manifest, write_paper
+from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,107 +39,22 @@ class SyncConflict(DigestError):
     stage = "sync"
 
 
-class PostEdited(DigestError):
-    """The post was edited by hand since the last render: rendering would lose the edit."""
-
-    stage = "render"
-
-
-def rendered_state(post: str, blocks: dict[str, str]) -> dict:
-    return {"post": text_hash(post), "papers": {k: text_hash(v) for k, v in blocks.items()}}
-
-
-def _blocks(day: Day, settings) -> tuple[str, dict[str, str]]:
-    head, blocks = render_parts(day, settings)
-    post = join_post(head, blocks)
-    return post, {p.id.base: b for p, b in zip(day.papers, blocks, strict=True)}
-
-
-def _post_edited(path, day: Day) -> bool:
-    """True when the post on disk is not what the last render wrote."""
-    last = day.manifest.rendered.get("post")
-    return bool(last) and path.is_file() and text_hash(read_post(path)) != last
-
-
-def write_post(settings, day: Day, writer, force: bool = False) -> bool:
-    """Render a day's post and remember what was rendered; True if the post changed."""
-    path = settings.post_path(day.manifest.date)
-    post, blocks = _blocks(day, settings)  # fully built before anything is written
-    if not force and _post_edited(path, day) and read_post(path) != post:
-        raise PostEdited("the post was edited since it was last rendered; run `digest sync "
-                         f"--date {day.manifest.date}` to take the edits into the records, "
-                         "or `digest render --force` to drop them", path=path)
-    changed = writer.write(path, post, durable=False)
-    state = rendered_state(post, blocks)
-    if day.manifest.rendered != state:
-        day.manifest.rendered = state
-        write_manifest(settings.day_path(day.manifest.date), day.manifest, writer)
-    return changed
-
-
-def render_days(settings, days: list[date], writer, force: bool = False,
-                failed: list[DigestError] | None = None) -> list[tuple[date, bool]]:
-    """Render each day's post; a day that fails leaves its old post untouched.
-
-    The first failure is raised, unless `failed` is given: then failures are collected
-    there and the other days are still rendered.
-    """
-    cache, results = parse_cache(settings), []
-    cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
-    try:
-        for day in days:
-            try:
-                post = write_post(settings, load_day(settings, day, cache), writer, force)
-            except DigestError as exc:
-                if failed is None:
-                    raise
-                failed.append(exc)
-                continue
-            results.append((day, post))
-    finally:
-        cache.save()
-    return results
-
-
-def stale_posts(settings, days: list[date]) -> list[tuple[date, str]]:
-    """The posts that differ from what their records render to, with why."""
-    cache, stale = parse_cache(settings), []
-    cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
-    for day in days:
-        why = post_status(settings, load_day(settings, day, cache))
-        if why:
-            stale.append((day, why))
-    cache.save()
-    return stale
-
-
-def post_status(settings, day: Day) -> str | None:
-    """Why the day's post is not what its records render to (None: it is)."""
-    path = settings.post_path(day.manifest.date)
-    expected, _ = _blocks(day, settings)
-    if not path.is_file():
-        return "missing"
-    if path.read_bytes() != expected.encode("utf-8"):
-        return "differs from its records"
-    return None
-
-
 @dataclass
 class SyncReport:
     day: date
-    action: str  # "in sync", "rendered", "imported"
+    action: Literal["in sync", "rendered", "imported"]
     imported: dict[str, list[str]] = field(default_factory=dict)
 
 
-def sync_day(settings, day_date: date, writer) -> SyncReport:
+def sync_day(settings: Settings, day_date: date, writer) -> SyncReport:
     """Bring post and records together: whichever side an editor changed wins; both -> stop."""
     day = load_day(settings, day_date)
     path = settings.post_path(day_date)
-    expected, rec_blocks = _blocks(day, settings)
+    expected, rec_blocks = rendered_blocks(day, settings)
     if not path.is_file() or read_post(path) == expected:
         write_post(settings, day, writer)
         return SyncReport(day_date, "in sync" if path.is_file() else "rendered")
-    if not _post_edited(path, day):
+    if not post_edited(path, day):
         write_post(settings, day, writer)
         return SyncReport(day_date, "rendered")
     if not day.manifest.rendered.get("papers"):
@@ -146,7 +66,7 @@ def sync_day(settings, day_date: date, writer) -> SyncReport:
     return SyncReport(day_date, "imported", imported)
 
 
-def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, str],
+def _take_post(settings: Settings, day: Day, path, expected: str, rec_blocks: dict[str, str],
                writer) -> dict[str, list[str]]:
     """Take an edited post's changes into the records; refuse what would be lost."""
     _, posted = parse_post(path, settings)  # the whole post parses before anything is written
@@ -157,7 +77,7 @@ def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, st
     after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
     if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
         raise SyncConflict("the front matter or header (before the first paper) was edited; "
-                           "it is made from the day's manifest.yaml and the settings (title, "
+                           f"it is made from the day's {MANIFEST} and the settings (title, "
                            "tags, layout), so the edit would be lost: make it there, or undo "
                            "it in the post", path=path)
     imported = _take_post_edits(settings, day, by_id, edited, writer)
@@ -223,7 +143,7 @@ def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str], path
                                path=path, paper_id=pid)
     if _ids(day.manifest.papers) != list(last) and _ids(day.manifest.papers) != posted:
         raise SyncConflict("papers were added, taken out or moved both in the post and in "
-                           "the day's manifest.yaml since the last render; make the change "
+                           f"the day's {MANIFEST} since the last render; make the change "
                            "on one side", path=path)
     return posted
 
@@ -255,7 +175,7 @@ def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     return edited
 
 
-def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer) -> dict:
+def _take_post_edits(settings: Settings, day: Day, by_id: dict, edited: list[str], writer) -> dict:
     records = {p.id.base: p for p in day.papers}
     folder = settings.day_path(day.manifest.date)
     changes = {}
@@ -266,7 +186,8 @@ def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer)
         if record is not None and record.reviewed:
             log.warning("%s is marked reviewed: its post edit is taken in all the same", pid)
         paper, changed = merge_paper(record, by_id[pid])
-        if _details_taken_out(record, by_id[pid]):
+        if record is not None and record.analysis is not None \
+                and _details_taken_out(record, by_id[pid]):
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
         if changed:

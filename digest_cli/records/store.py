@@ -19,7 +19,7 @@ import pickle
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from digest_cli.errors import RecordError
 from digest_cli.records.model import (
@@ -33,6 +33,9 @@ from digest_cli.records.model import (
     clean_text,
 )
 from digest_cli.records.writer import Writer, write_atomic
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 MANIFEST = "manifest.yaml"
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
@@ -104,7 +107,7 @@ def _pure_yaml():
     return YAML(typ="safe", pure=True)
 
 
-def day_dates(settings) -> list[date]:
+def day_dates(settings: Settings) -> list[date]:
     """Every day that has a manifest under data/, oldest first."""
     days = []
     if settings.data_path.is_dir():
@@ -204,14 +207,14 @@ def _load_or_none(path: Path) -> Any:
         return None
 
 
-def parse_cache(settings) -> ParseCache:
+def parse_cache(settings: Settings) -> ParseCache:
     return ParseCache(settings.cache_path / "records.pickle")
 
 
 _NO_CACHE = ParseCache(None)
 
 
-def load_day(settings, day: date, cache: ParseCache = _NO_CACHE) -> Day:
+def load_day(settings: Settings, day: date, cache: ParseCache = _NO_CACHE) -> Day:
     """The manifest of `day` and its papers in post order."""
     folder = settings.day_path(day)
     path = folder / MANIFEST
@@ -235,7 +238,7 @@ def load_paper(path: Path) -> Paper:
     return paper_from_dict(load_yaml(path), path)
 
 
-def iter_papers(settings) -> Iterator[tuple[date, Paper]]:
+def iter_papers(settings: Settings) -> Iterator[tuple[date, Paper]]:
     """Every paper record under data/ (shown or not), with its day."""
     for day in day_dates(settings):
         for path in sorted(settings.day_path(day).glob("*.yaml")):
@@ -257,7 +260,7 @@ class _Fields:
                               f"{type(data).__name__}", path=path)
         self.data, self.path = data, path
 
-    def fail(self, name: str, problem: str):
+    def fail(self, name: str, problem: str) -> NoReturn:
         raise RecordError(f"field {name!r} {problem}", path=self.path)
 
     def get(self, name: str, kind: type | tuple, required: bool = False, default=None):
@@ -275,6 +278,9 @@ class _Fields:
     def text(self, name: str, required: bool = False) -> str | None:
         value = self.get(name, (str, int, float), required)
         return None if value is None else str(value)
+
+    def required_text(self, name: str) -> str:
+        return str(self.get(name, (str, int, float), required=True))
 
     def arxiv_id(self, name: str, value: Any) -> ArxivId:
         """An id as written: a YAML number (`2601.10100` reads as 2601.101) loses digits."""
@@ -310,6 +316,11 @@ class _Fields:
                             "2026-01-27T08:50:00+08:00)")
         return moment
 
+    def required_moment(self, name: str) -> datetime:
+        moment = self.moment(name, required=True)
+        assert moment is not None  # `moment` fails on a missing required field
+        return moment
+
 
 def paper_from_dict(data: Any, path: Path) -> Paper:
     f = _Fields(data, path, "paper")
@@ -317,11 +328,11 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
     version = f.get("version", int)
     return Paper(
         id=ArxivId(pid.base, version or pid.version),
-        title=f.text("title", required=True),
+        title=f.required_text("title"),
         authors=f.strings("authors", required=True),
         categories=f.strings("categories", required=True),
-        abs_url=f.text("abs_url", required=True),
-        pdf_url=f.text("pdf_url", required=True),
+        abs_url=f.required_text("abs_url"),
+        pdf_url=f.required_text("pdf_url"),
         abstract=f.text("abstract") or "",
         published=f.moment("published"),
         updated=f.moment("updated"),
@@ -354,7 +365,7 @@ def _machine_text(f: _Fields, name: str) -> MachineText | None:
 
 def _failure(item: Any, path: Path) -> Failure:
     f = _Fields(item, path, "failure")
-    return Failure(field=f.text("field", required=True), reason=f.text("reason", required=True),
+    return Failure(field=f.required_text("field"), reason=f.required_text("reason"),
                    at=f.text("at"))
 
 
@@ -375,13 +386,13 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
     left_out = []
     for item in f.get("left_out", list, default=[]):
         lf = _Fields(item, path, "left_out")
-        left_out.append(LeftOut(id=lf.text("id", required=True),
-                                reason=lf.text("reason", required=True),
+        left_out.append(LeftOut(id=lf.required_text("id"),
+                                reason=lf.required_text("reason"),
                                 title=lf.text("title") or ""))
     return Manifest(
         date=day,
-        window_start=window.moment("start", required=True),
-        window_end=window.moment("end", required=True),
+        window_start=window.required_moment("start"),
+        window_end=window.required_moment("end"),
         fetched=f.get("fetched", int, required=True),
         papers=papers,
         left_out=left_out,
@@ -508,7 +519,7 @@ def write_manifest(folder: Path, manifest: Manifest, writer: Writer) -> bool:
     return writer.write(path, dump_yaml(manifest_to_dict(manifest), path))
 
 
-def write_day(settings, day: Day, writer: Writer) -> None:
+def write_day(settings: Settings, day: Day, writer: Writer) -> None:
     """Write every paper, then the manifest (last: a day is complete once it names them)."""
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:
