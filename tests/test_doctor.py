@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from digest_cli.cli import cli
 from digest_cli.doctor import origin_repository
 from digest_cli.publish.github import GitHub, GitHubError
+from tests.clikit import run_cli
 from tests.fakes.fixtures import GITHUB_TOKEN, LLM_API_KEY
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +39,7 @@ def healthy(github_server):
 def doctor(site: Path, server, *args: str, token: str = GITHUB_TOKEN, **env: str):
     environ = {"GITHUB_API_URL": server.url, "GITHUB_REPOSITORY": "octo/digest",
                "GITHUB_TOKEN": token, "DIGEST_GITHUB_RETRIES": "0", **env}
-    result = CliRunner().invoke(cli, ["--root", str(site), "doctor", *args], env=environ)
+    result = run_cli(site, "doctor", *args, env=environ)
     assert not token or token not in result.output  # a secret never reaches the output
     return result
 

@@ -26,12 +26,14 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
+from tests import gitkit
 from tests.drill_kit import FIRST_SUBMISSION, abstract_for, paper_id, title
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import ANALYSIS_MODEL, TRANSLATE_MODEL, by_model
+from tests.gitkit import IDENTITY
 from tests.workflow_runner import Runner, runner_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,7 +44,6 @@ OWNER, NAME = "owner", "site"
 OWNER_TOKEN = "github_pat_11OWNER0fakeFineGrainedAdmin"
 LLM_KEY = "sk-first-day-0123456789"
 N = 4
-IDENTITY = ["-c", "user.name=Editor", "-c", "user.email=editor@example.org"]
 # Not the site: the tool, its tests, its benchmarks (the tool is installed, not built).
 NOT_COPIED = ("tests/", "benchmarks/", "digest_cli/")
 
@@ -52,8 +53,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *IDENTITY, *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return gitkit.git(cwd, *IDENTITY, *args)
 
 
 def job_permissions(workflow: str, job: str) -> list[str]:
