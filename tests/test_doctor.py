@@ -178,20 +178,22 @@ def test_403_label_with_the_actions_token_names_the_workflow_permission(site, he
     assert healthy.repo_labels.get("octo/digest", {}) == {}
 
 
-def test_422_a_label_created_meanwhile_is_fine(site, healthy):
-    healthy.fail_next(r"/labels$", 422, method="POST", body={
-        "message": "Validation Failed", "errors": [
-            {"resource": "Label", "code": "already_exists", "field": "name"}],
+def refuse_label_creation(server, code: str, field: str) -> None:
+    """The next label creation gets GitHub's 422 Validation Failed with this error."""
+    server.fail_next(r"/labels$", 422, method="POST", body={
+        "message": "Validation Failed",
+        "errors": [{"resource": "Label", "code": code, "field": field}],
         "documentation_url": "https://docs.github.com/rest", "status": "422"})
+
+
+def test_422_a_label_created_meanwhile_is_fine(site, healthy):
+    refuse_label_creation(healthy, "already_exists", "name")
     result = doctor(site, healthy)
     assert result.exit_code == 0, result.output
 
 
 def test_422_any_other_validation_failure_is_a_problem_with_githubs_words(site, healthy):
-    healthy.fail_next(r"/labels$", 422, method="POST", body={
-        "message": "Validation Failed", "errors": [
-            {"resource": "Label", "code": "invalid", "field": "color"}],
-        "documentation_url": "https://docs.github.com/rest", "status": "422"})
+    refuse_label_creation(healthy, "invalid", "color")
     result = doctor(site, healthy)
     line = lines(result)["label"]
     assert result.exit_code == 1 and line.startswith("PROBLEM")
