@@ -223,11 +223,17 @@ def check_labels(gh: GitHub, settings) -> list[Finding]:
         try:
             gh.create_label(name)
         except GitHubError as exc:
-            if exc.status != 403:
+            if exc.status == 403:
+                fix = gh.grant_hint("Issues", "issues: write")
+            elif exc.status == 422:
+                fix = f"create label {name!r} by hand: Issues > Labels > New label"
+            else:
                 raise
-            found.append(problem("label", f"label {name!r} is missing and the token may not "
-                                 f"create it (403 {exc.github_message})",
-                                 gh.grant_hint("Issues", "issues: write")))
+            details = "; ".join(" ".join(str(e.get(k)) for k in ("field", "code") if e.get(k))
+                                for e in exc.errors if isinstance(e, dict))
+            said = f"{exc.status} {exc.github_message}" + (f": {details}" if details else "")
+            found.append(problem("label", f"label {name!r} is missing and the token could "
+                                 f"not create it ({said})", fix))
             continue
         found.append(ok("label", f"{name!r} was missing; created it"))
     return found

@@ -197,6 +197,8 @@ def test_422_any_other_validation_failure_is_a_problem_with_githubs_words(site, 
     result = doctor(site, healthy)
     line = lines(result)["label"]
     assert result.exit_code == 1 and line.startswith("PROBLEM")
+    assert "(422 Validation Failed: color invalid)" in line
+    assert line.endswith("Fix: create label 'digest' by hand: Issues > Labels > New label")
     assert "422 Validation Failed" in line and "color invalid" in line
 
 
