@@ -309,3 +309,14 @@ def test_the_token_table_lists_each_workflows_permissions():
         assert part.count("`") // 2 == len(perms), (name, part)  # no more, no fewer
         for scope, level in perms.items():
             assert f"`{scope}: {level}`" in part, (name, scope)
+
+
+def test_the_template_leaves_url_and_baseurl_to_the_pages_build():
+    """GitHub's metadata plugin and the Pages workflow fill them only when unset."""
+    from ruamel.yaml import YAML
+
+    from digest_cli.doctor import config_baseurl
+
+    config = YAML(typ="safe").load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    assert "baseurl" not in config and "url" not in config
+    assert config_baseurl(REPO) is None
