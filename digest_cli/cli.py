@@ -442,5 +442,50 @@ def doctor(ctx: Context, repository: str, llm: bool) -> None:
         raise SystemExit(1)
 
 
+@cli.group("site")
+def site_group() -> None:
+    """The reader's site: build it as the Pages workflow does, serve it locally."""
+
+
+@site_group.command("build")
+@click.option("--base-path", default="", metavar="/REPO", help="URL path the site is served "
+              "under: /REPO for a project site (OWNER.github.io/REPO), empty for a user or "
+              "custom-domain site.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder  [default: _site in the site repository]")
+@pass_ctx
+def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
+    """Build the site: Jekyll, topic pages and feeds, MathJax assets, Pagefind search index."""
+    from digest_cli.site.build import build_site
+
+    settings = ctx.settings()
+    report = build_site(settings, out or settings.root / "_site", base_path)
+    click.echo(f"built {report.pages} pages ({report.days} days) into {report.out} "
+               f"with base path {report.base_path or '/'} in {report.seconds:.1f} s")
+
+
+@site_group.command("serve")
+@click.option("--base-path", default="", metavar="/REPO", help="The base path it was built "
+              "with.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The built site  [default: _site in the site repository]")
+@click.option("--port", type=int, default=4000, show_default=True, help="Port on localhost.")
+@pass_ctx
+def site_serve(ctx: Context, base_path: str, out: Path | None, port: int) -> None:
+    """Serve the built site on localhost until Ctrl-C (run `digest site build` first)."""
+    from digest_cli.site.serve import make_server
+
+    site = out or ctx.settings().root / "_site"
+    server = make_server(site, base_path, port=port)
+    click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}"
+               f"{base_path.rstrip('/')}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def main() -> None:
     cli(prog_name="digest")

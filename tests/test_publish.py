@@ -201,7 +201,7 @@ def test_a_rerun_continues_the_branch_with_an_editors_commits(site, gh, tmp_path
     settings = site.settings(gh)
     assert len(restore_day(settings, DAY)) == 5
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
 
     report = publish_day(settings, DAY)
@@ -221,7 +221,7 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     tip = git(site.origin, "rev-parse", BRANCH)
     settings = site.settings(gh)
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
 
     with pytest.raises(PublishError, match="changed on the branch by Editor") as err:
@@ -232,7 +232,7 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     # the editor's clone has the branch checked out: publishing there goes on top of it
     settings = site.settings(gh, root=tmp_path / "editor")
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
     report = publish_day(settings, DAY)
     assert [c.message.split(":")[0] for c in report.commits] == [
@@ -515,7 +515,7 @@ def test_a_day_merged_and_deleted_starts_a_fresh_branch_from_main(site, gh):
     main = git(other, "rev-parse", "HEAD")
     settings = site.settings(gh)
     day = load_day(settings, DAY)
-    day.papers[0].comment = "Erratum: new results"
+    day.papers[0].journal_ref = "Erratum: new results"  # not shown in the post
     write_paper(settings.day_path(DAY), day.papers[0], Writer())
 
     report = publish_day(settings, DAY)

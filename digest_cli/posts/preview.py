@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, paper_anchor
 from digest_cli.records.model import Day, Paper
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def _zone(settings: Settings):
 def _paper_html(paper: Paper, md) -> str:
     e = html.escape
     out = [
-        f'<article id="{e(paper.id.file_stem)}"><h2>{e(paper.title)}</h2><ul class="meta">',
+        f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
         f"<li><b>Authors</b>: {e(', '.join(paper.authors))}</li>",
         f"<li><b>Categories</b>: {e(', '.join(paper.categories))}</li>",
         f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',

@@ -74,7 +74,10 @@ def _take_post(settings: Settings, day: Day, path, expected: str, rec_blocks: di
     edited = _edited_in_post(path, day, rec_blocks)
     order = _post_order(day, list(by_id), rec_blocks, path)
     manifest = day.manifest if order is None else _ordered(day, order)
-    after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
+    # The header the post's own papers give (the digest format's contents list is made
+    # from them), in the post's order.
+    shown = [by_id[pid] for pid in manifest.papers if pid in by_id]
+    after = _prefix(render_parts(Day(manifest, shown), settings)[0] + "\n")
     if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
         raise SyncConflict("the front matter or header (before the first paper) was edited; "
                            f"it is made from the day's {MANIFEST} and the settings (title, "
@@ -88,7 +91,9 @@ def _take_post(settings: Settings, day: Day, path, expected: str, rec_blocks: di
     return imported
 
 
-_FIRST_BLOCK = re.compile(r"^## .*\n- \*\*Authors\*\*", re.M)
+# A paper block: its heading, the digest format's anchor line, the Authors line.
+_FIRST_BLOCK = re.compile(r'^## .*\n(?:\{: #arxiv-[\w-]+(?: lang="en")?\}\n)?- \*\*Authors\*\*',
+                          re.M)
 
 
 def _prefix(post: str) -> str:
