@@ -9,8 +9,8 @@ Stood in for: `actions/checkout` (a clone of the bare origin), `actions/configur
 (reads the Pages site from the fake API with the job's token), `upload-pages-artifact`
 (the folder is checked); setup-python, cache and the install steps are skipped (this venv
 already holds the locked packages; test_workflows checks the commands); the run's clock
-is `faketime`'s: the scheduled run starts at 05:47 UTC, late. Until `digest site build`
-exists, the Pages step it runs is stood in for by Jekyll with the same base path.
+is `faketime`'s: the scheduled run starts at 05:47 UTC, late. The Pages build is the
+workflow's own step, `digest site build --base-path "$BASE_PATH"`.
 """
 
 from __future__ import annotations
@@ -219,12 +219,9 @@ def test_the_first_day(world):
     artifact: list[Path] = []
     pages.uses["actions/upload-pages-artifact"] = (
         lambda with_: artifact.append(pages.workspace / with_.get("path", "_site")))
-    if not site_command_exists():  # the site helper's `digest site build` not merged yet
-        pages.skip_runs["Build the site"] = "digest site build is not there yet"
     built = pages.run()
     assert pages.contexts["steps"]["pages"]["outputs"]["base_path"] == f"/{NAME}"
-    if dict(built.steps)["Build the site"] == "skipped":
-        jekyll_build(pages.workspace, f"/{NAME}")
+    assert f"with base path /{NAME}" in built.outputs["Build the site"]
     check_site(artifact[0], f"/{NAME}")
 
 
@@ -239,17 +236,6 @@ def configure_pages(w, token: str):
         return {"base_url": url, "base_path": urlsplit(url).path,
                 "origin": f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"}
     return handle
-
-
-def site_command_exists() -> bool:
-    return subprocess.run(["digest", "site", "build", "--help"],
-                          capture_output=True).returncode == 0
-
-
-def jekyll_build(workspace: Path, base_path: str) -> None:
-    """What `digest site build --base-path` starts with: Jekyll for the base path."""
-    subprocess.run(["jekyll", "build", "--safe", "--quiet", "--baseurl", base_path],
-                   cwd=workspace, check=True, capture_output=True, timeout=120)
 
 
 def check_site(site: Path, base: str) -> None:
