@@ -34,7 +34,7 @@ class DigestGroup(click.Group):
             return super().invoke(ctx)
         except DigestError as exc:
             stage = f" ({exc.stage})" if exc.stage else ""
-            click.echo(f"Error{stage}: {exc}", err=True)
+            click.echo(f"Error{stage}: {_scrubbed(ctx, str(exc))}", err=True)
             ctx.exit(1)
         except OSError as exc:
             if exc.filename is None:
@@ -50,17 +50,27 @@ class DigestGroup(click.Group):
             self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name))
 
 
+def _scrubbed(ctx: click.Context, text: str) -> str:
+    """`text` without the secrets of the settings in effect: the last line of defence."""
+    from digest_cli.errors import scrub
+
+    loaded = getattr(ctx.obj, "loaded", None)
+    return scrub(text, loaded.secrets) if loaded is not None else text
+
+
 class Context:
     """What every command needs: the site root, and settings with the flags layered on top."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.loaded: Settings | None = None  # the settings the command runs with
 
     def settings(self, **flags: Any) -> Settings:
         """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
         from digest_cli.settings import load_settings
 
-        return load_settings(self.root, overrides=flags)
+        self.loaded = load_settings(self.root, overrides=flags)
+        return self.loaded
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -177,16 +187,14 @@ def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: b
             sys.exit(1)
         click.echo(f"{len(days)} posts match their records")
         return
-    failed: list[DigestError] = []  # with several days, one bad day stops no other
-    results = render_days(settings, days, Writer(), force=force,
-                          failed=failed if len(days) > 1 else None)
-    changed = [d for d, was_changed in results if was_changed]
-    for d in changed:
+    # With several days, one bad day stops no other.
+    result = render_days(settings, days, Writer(), force=force, keep_going=len(days) > 1)
+    for d in result.changed:
         click.echo(f"wrote {settings.post_path(d)}")
-    click.echo(f"{len(results)} posts rendered, {len(changed)} changed")
-    for exc in failed:  # every failing day, one line each; their old posts are untouched
+    click.echo(f"{len(result.rendered)} posts rendered, {len(result.changed)} changed")
+    for exc in result.failed:  # every failing day, one line each; their old posts untouched
         click.echo(f"Error ({exc.stage}): {exc}", err=True)
-    if failed:
+    if result.failed:
         sys.exit(1)
 
 

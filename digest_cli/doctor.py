@@ -17,11 +17,14 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from digest_cli.errors import DigestError
 from digest_cli.publish.github import ALLOW_ACTIONS_SETTING, GitHub, GitHubError
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +64,10 @@ class Check:
     name: str
     permission: str
     scope: str | None  # the workflow `permissions:` entry giving it to GITHUB_TOKEN
-    run: Callable[[GitHub, Any], list[Finding]]
+    run: Callable[[GitHub, Settings], list[Finding]]
 
 
-def run_doctor(settings, *, repository: str = "", llm: bool = False,
+def run_doctor(settings: Settings, *, repository: str = "", llm: bool = False,
                client: Callable[[str], GitHub] | None = None) -> list[Finding]:
     """Every finding, in the order of docs/setup.md. `client(repository)` makes the
     GitHub client (default: from the settings)."""
@@ -75,7 +78,8 @@ def run_doctor(settings, *, repository: str = "", llm: bool = False,
     return findings
 
 
-def _api_findings(settings, repository: str, client) -> Iterator[Finding]:
+def _api_findings(settings: Settings, repository: str,
+                  client: Callable[[str], GitHub] | None) -> Iterator[Finding]:
     if not repository:
         yield problem("repository", "which repository to check is unknown",
                       "give --repo OWNER/NAME (or set GITHUB_REPOSITORY)")
@@ -102,7 +106,8 @@ def _api_findings(settings, repository: str, client) -> Iterator[Finding]:
                 return
 
 
-def _run_check(check: Check, gh: GitHub, settings) -> tuple[list[Finding], bool]:
+def _run_check(check: Check, gh: GitHub,
+               settings: Settings) -> tuple[list[Finding], bool]:
     """The check's findings, and whether the API checks must stop (401, no repository)."""
     try:
         return check.run(gh, settings), False
@@ -123,7 +128,7 @@ def _run_check(check: Check, gh: GitHub, settings) -> tuple[list[Finding], bool]
 
 # -- the checks, in the order of GitHub's settings pages ---------------------------------
 
-def check_default_branch(gh: GitHub, settings) -> list[Finding]:
+def check_default_branch(gh: GitHub, settings: Settings) -> list[Finding]:
     """The default branch is the one the Pages workflow deploys and PRs target."""
     repo = gh.repo_get("", "read the repository")
     branch = str(repo.get("default_branch") or "")
@@ -141,7 +146,7 @@ def check_default_branch(gh: GitHub, settings) -> list[Finding]:
     return [ok("default branch", f"{branch}; pull requests target it and Pages deploys it")]
 
 
-def check_actions_may_open_prs(gh: GitHub, settings) -> list[Finding]:
+def check_actions_may_open_prs(gh: GitHub, settings: Settings) -> list[Finding]:
     """Settings > Actions > General: may GITHUB_TOKEN open pull requests?"""
     perms = gh.repo_get("/actions/permissions/workflow", "read the workflow permissions")
     if not perms.get("can_approve_pull_request_reviews"):
@@ -150,7 +155,7 @@ def check_actions_may_open_prs(gh: GitHub, settings) -> list[Finding]:
     return [ok("actions", "GitHub Actions may create pull requests")]
 
 
-def check_pages(gh: GitHub, settings) -> list[Finding]:
+def check_pages(gh: GitHub, settings: Settings) -> list[Finding]:
     """Settings > Pages: built by the workflow, and a base path the site agrees with."""
     try:
         pages = gh.repo_get("/pages", "read the Pages site")
@@ -178,7 +183,7 @@ def check_base_path(root: Path, base: str) -> Finding:
     return ok("base path", f"baseurl {configured!r} matches the Pages URL")
 
 
-def check_llm_secret(gh: GitHub, settings) -> list[Finding]:
+def check_llm_secret(gh: GitHub, settings: Settings) -> list[Finding]:
     """Settings > Secrets and variables > Actions: the LLM key exists (its name only)."""
     name = settings.llm_api_key_env
     try:
@@ -192,7 +197,7 @@ def check_llm_secret(gh: GitHub, settings) -> list[Finding]:
     return [ok("secret", f"{name} is set")]
 
 
-def check_daily_workflow(gh: GitHub, settings) -> list[Finding]:
+def check_daily_workflow(gh: GitHub, settings: Settings) -> list[Finding]:
     """The Actions tab: the daily workflow exists on the default branch and is enabled."""
     try:
         workflow = gh.repo_get(f"/actions/workflows/{DAILY_WORKFLOW}", "read the daily workflow")
@@ -213,7 +218,7 @@ def check_daily_workflow(gh: GitHub, settings) -> list[Finding]:
     return [ok("daily workflow", "enabled; it runs every day at 02:20 UTC")]
 
 
-def check_labels(gh: GitHub, settings) -> list[Finding]:
+def check_labels(gh: GitHub, settings: Settings) -> list[Finding]:
     """The pull request labels exist, or the token creates them now (only when missing)."""
     found = []
     for name in settings.pr_labels:
@@ -251,7 +256,7 @@ CHECKS = [
 
 # -- local -----------------------------------------------------------------------------
 
-def check_llm(settings) -> Finding:
+def check_llm(settings: Settings) -> Finding:
     """One one-token chat completion to the configured endpoint (`--llm`)."""
     import httpx
 
@@ -279,22 +284,22 @@ def check_llm(settings) -> Finding:
 
 def pages_branches(root: Path) -> list[str]:
     """The branches whose pushes .github/workflows/pages.yml deploys ([] if unreadable)."""
-    from ruamel.yaml import YAML
+    from digest_cli.records.yamlio import load_yaml
 
     try:
-        workflow = YAML(typ="safe").load((root / ".github/workflows/pages.yml").read_text("utf-8"))
+        workflow = load_yaml(root / ".github/workflows/pages.yml")
         return [str(b) for b in workflow["on"]["push"]["branches"]]
-    except (OSError, KeyError, TypeError, ValueError):
+    except (DigestError, OSError, KeyError, TypeError):
         return []
 
 
 def config_baseurl(root: Path) -> str | None:
     """`baseurl` from _config.yml; None when unset or empty (Jekyll's default)."""
-    from ruamel.yaml import YAML
+    from digest_cli.records.yamlio import load_yaml
 
     try:
-        config = YAML(typ="safe").load((root / "_config.yml").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        config = load_yaml(root / "_config.yml")
+    except (DigestError, OSError):
         return None
     value = config.get("baseurl") if isinstance(config, dict) else None
     return str(value) if value else None

@@ -25,7 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None):
+def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None) -> Any:
     """A dataclass field with its documentation (docs/settings.md is checked against it)."""
     meta = {"doc": doc, "secret": secret, "env": env}
     if isinstance(default, (list, dict)):

@@ -26,7 +26,7 @@ from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 from tests.clikit import run_cli
 from tests.fakes.github_server import ACTIONS_FORBIDDEN, FakeGitHub
-from tests.gitkit import IDENTITY, git, make_site_repo
+from tests.gitkit import IDENTITY, git, has_branch, make_site_repo
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 1, 28)
@@ -76,9 +76,7 @@ class Site:
         return out.splitlines()
 
     def remote_has(self, branch: str) -> bool:
-        return subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                               f"refs/heads/{branch}"], cwd=self.origin,
-                              capture_output=True).returncode == 0
+        return has_branch(self.origin, branch)
 
 
 @pytest.fixture
@@ -317,7 +315,7 @@ def test_an_unreachable_origin_stops_before_any_commit(site, gh):
                        "reading remote 'origin' failed"):
         publish_day(site.settings(gh), DAY)
     assert subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}"],
-                          cwd=site.root).returncode == 1
+                          cwd=site.root).returncode == 1  # absent, not an error (128)
     gone.rename(real)
 
     report = publish_day(site.settings(gh), DAY)

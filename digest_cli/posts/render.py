@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.posts.markup import escape_author, escape_block, escape_inline
-from digest_cli.records.model import ArxivId, Day, Paper
+from digest_cli.records.model import ArxivId, Day, MachineText, Paper
 from digest_cli.records.store import MANIFEST
 from digest_cli.records.topics import BY_SLUG
 
@@ -133,7 +133,7 @@ def _contents_line(number: int, paper: Paper, marked: bool) -> str:
     return line
 
 
-def _text(field) -> str:
+def _text(field: MachineText | None) -> str:
     """A MachineText's text on one line ('' when absent)."""
     return " ".join(field.text.split()) if field is not None else ""
 

@@ -16,6 +16,7 @@ from digest_cli.records.model import Day, Paper
 from digest_cli.records.store import MANIFEST
 
 if TYPE_CHECKING:
+    from digest_cli.publish.day import PublishReport
     from digest_cli.settings import Settings
 
 MARKER = "<!-- digest:{date} -->"
@@ -183,7 +184,7 @@ def pr_body(day: Day, settings: Settings, branch: str | None = None) -> str:
         rows = len(day.papers) // 2 if rows is None else rows // 2
 
 
-def job_summary(day: Day, settings: Settings, report=None) -> str:
+def job_summary(day: Day, settings: Settings, report: PublishReport | None = None) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY: the counts, the PR and the paper table."""
     d = day.manifest.date.isoformat()
     lines = [f"## arXiv digest for {d}", "", *counts_lines(day, settings),
@@ -193,7 +194,7 @@ def job_summary(day: Day, settings: Settings, report=None) -> str:
     return "\n".join([*lines, "", paper_table(day), *failures_section(day)]) + "\n"
 
 
-def report_lines(report) -> list[str]:
+def report_lines(report: PublishReport) -> list[str]:
     commits = len(report.commits)
     lines = [f"- **Branch**: `{report.branch}` ({commits} new commit{'' if commits == 1 else 's'}"
              f"{', pushed' if report.pushed else ''})"]

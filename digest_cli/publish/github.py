@@ -22,6 +22,8 @@ from digest_cli.errors import PublishError, scrub
 from digest_cli.retry import Backoff, Transient, retry, retry_after
 
 if TYPE_CHECKING:
+    import httpx
+
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -225,7 +227,7 @@ class GitHub:
                             retry_after(response.headers), answer=response)
         return response
 
-    def _decode(self, response, what: str) -> Any:
+    def _decode(self, response: httpx.Response, what: str) -> Any:
         if response.status_code >= 400:
             raise api_error(response, what, self.repository, token=self._token)
         try:
@@ -235,7 +237,7 @@ class GitHub:
                               "but a body that is not JSON; check GITHUB_API_URL") from None
 
 
-def _body(response) -> tuple[str, list]:
+def _body(response: httpx.Response) -> tuple[str, list]:
     try:
         data = response.json()
     except ValueError:
@@ -247,7 +249,8 @@ def _body(response) -> tuple[str, list]:
     return " ".join(str(data.get("message") or "").split())[:200], errors
 
 
-def api_error(response, what: str, repository: str, token: str = "") -> GitHubError:
+def api_error(response: httpx.Response, what: str, repository: str,
+              token: str = "") -> GitHubError:
     """The one-line error for a 4xx/5xx answer: what happened and what to change."""
     status = response.status_code
     message, errors = _body(response)
@@ -308,7 +311,7 @@ def _label_denied(message: str, errors: list) -> bool:
             or any(isinstance(e, dict) and e.get("field") == "label" for e in errors))
 
 
-def _rate_limited(response, message: str) -> bool:
+def _rate_limited(response: httpx.Response, message: str) -> bool:
     return (response.headers.get("x-ratelimit-remaining") == "0"
             or "rate limit" in message.lower())
 

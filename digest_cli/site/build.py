@@ -16,14 +16,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import DigestError
 from digest_cli.site.pages import generated_files, index_papers, post_url
+
+# How a command is run: `subprocess.run`, or a stand-in in tests.
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 if TYPE_CHECKING:
     from digest_cli.records.model import Paper
@@ -64,7 +68,7 @@ def normal_base_path(value: str | None) -> str:
 
 
 def build_site(settings: Settings, out: Path, base_path: str = "", jekyll: str | None = None,
-               run=subprocess.run) -> BuildReport:
+               run: Runner = subprocess.run) -> BuildReport:
     """Build the site of `settings.root` into `out` (replaced at the end)."""
     started = time.monotonic()
     base_path = normal_base_path(base_path)
@@ -141,7 +145,7 @@ def write_generated(settings: Settings, source: Path) -> int:
     return len(days)
 
 
-def _run(run, args: list[str], what: str, timeout: float, **kwargs) -> str:
+def _run(run: Runner, args: list[str], what: str, timeout: float, **kwargs: Any) -> str:
     try:
         proc = run(args, capture_output=True, text=True, timeout=timeout, **kwargs)
     except subprocess.TimeoutExpired:
@@ -153,7 +157,7 @@ def _run(run, args: list[str], what: str, timeout: float, **kwargs) -> str:
     return output
 
 
-def run_jekyll(jekyll: str, source: Path, dest: Path, base_path: str, run) -> None:
+def run_jekyll(jekyll: str, source: Path, dest: Path, base_path: str, run: Runner) -> None:
     """`jekyll build` of the staging source; fails on a Liquid error too."""
     env = dict(os.environ, JEKYLL_ENV="production", JEKYLL_NO_BUNDLER_REQUIRE="1",
                LC_ALL="C.UTF-8", LANG="C.UTF-8")
@@ -165,7 +169,7 @@ def run_jekyll(jekyll: str, source: Path, dest: Path, base_path: str, run) -> No
     log.info("jekyll: %s", output.strip().splitlines()[-1] if output.strip() else "done")
 
 
-def run_pagefind(site: Path, run) -> None:
+def run_pagefind(site: Path, run: Runner) -> None:
     """The search index (`pagefind/` in the site): Chinese is segmented by the extended
     build of the `pagefind[extended]` package."""
     _run(run, [sys.executable, "-m", "pagefind", "--site", str(site), "--silent"],

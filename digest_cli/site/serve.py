@@ -7,6 +7,7 @@ import functools
 import http.server
 import logging
 from pathlib import Path
+from typing import Any
 
 from digest_cli.site.build import SiteError, normal_base_path
 
@@ -24,7 +25,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             path = path[len(self.base_path):] or "/"
         return super().translate_path(path)
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's
         log.debug("%s %s", self.address_string(), format % args)
 
 

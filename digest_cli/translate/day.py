@@ -54,7 +54,8 @@ FULL_TEXT_INTRO = "正文（节选，已去掉参考文献）：\n"
 ABSTRACT_ONLY = "- 这篇论文的正文暂不可得：只依据摘要撰写，摘要里没有的细节不要编造。\n"
 _DELIMITER = re.compile(r"<\s*/?\s*paper\s*>", re.IGNORECASE)
 
-Progress = Callable[[str, str, int, int], None]  # (paper id, done|failed, finished, total)
+PaperOutcome = Literal["done", "failed"]
+Progress = Callable[[str, PaperOutcome, int, int], None]  # (paper id, outcome, finished, total)
 
 
 class InvalidAnswer(Exception):
@@ -176,7 +177,7 @@ def record_usage(settings: Settings, day_date: date, usage: dict) -> None:
     write_manifest(settings.day_path(day_date), manifest, Writer())
 
 
-def _add(old, new):
+def _add(old: float, new: float) -> float:
     return round(float(old) + new, 6) if isinstance(new, float) else int(old) + new
 
 
