@@ -540,6 +540,31 @@ def settings_cmd(ctx: Context) -> None:
         click.echo(f"{name} = {value!r}")
 
 
+@cli.command()
+@click.option("--repo", "repository", metavar="OWNER/NAME", default="",
+              help="The site repository on GitHub (default: GITHUB_REPOSITORY, else the "
+              "origin remote).")
+@click.option("--llm", is_flag=True, help="Also send the LLM endpoint a one-token request "
+              "(with the key in the environment).")
+@pass_ctx
+def doctor(ctx: Context, repository: str, llm: bool) -> None:
+    """Check the repository's set-up on GitHub: one line per check, each problem with its fix.
+
+    Reads, with GITHUB_TOKEN (an owner's token: `gh auth token`), the default branch,
+    whether Actions may open pull requests, the Pages source and URL, the LLM key secret
+    (its name only), the daily workflow's state, and the PR labels (creating a missing
+    one). Exit status 1 when there is a problem. docs/setup.md follows the same order.
+    """
+    from digest_cli.doctor import run_doctor
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per check, no request log
+    findings = run_doctor(ctx.settings(), repository=repository, llm=llm)
+    for finding in findings:
+        click.echo(finding.line())
+    if any(not f.ok for f in findings):
+        raise SystemExit(1)
+
+
 @cli.group("site")
 def site_group() -> None:
     """The reader's site: build it as the Pages workflow does, serve it locally."""

@@ -146,58 +146,249 @@ def test_daily_cron_runs_after_the_window_closed_and_the_api_caught_up(today):
 
 def test_daily_runs_digest_with_the_secret_and_publishes():
     wf = load("daily.yml")
-    uses = [s.get("uses", "") for s in steps(wf, "digest")]
-    assert uses[0].startswith("actions/checkout@") and uses[1].startswith("actions/setup-python@")
-    setup = steps(wf, "digest")[1]["with"]
-    assert setup["cache"] == "pip" and setup["cache-dependency-path"] == "pyproject.toml"
-    assert any(s.get("run") == "pip install ." for s in steps(wf, "digest"))
+    uses = [s.get("uses", "").split("@")[0] for s in steps(wf, "digest")]
+    assert uses[:3] == ["actions/create-github-app-token", "actions/checkout",
+                        "actions/setup-python"]
+    setup = steps(wf, "digest")[2]["with"]
+    assert setup["cache"] == "pip" and setup["cache-dependency-path"] == "requirements/main.txt"
+    assert step(wf, "digest", "Install digest")["run"] == \
+        "pip install --constraint requirements/main.txt ."
     main = step(wf, "digest", "Fetch, translate, render and publish")
     assert main["env"]["DIGEST_LLM_API_KEY"] == "${{ secrets.DIGEST_LLM_API_KEY }}"
-    assert "github.token" in main["env"]["GITHUB_TOKEN"]
+    token = "${{ steps.app-token.outputs.token || secrets.DIGEST_PR_TOKEN || github.token }}"
+    assert main["env"]["GITHUB_TOKEN"] == token
+    assert steps(wf, "digest")[1]["with"]["token"] == token
     assert main["env"]["INPUT_DATE"] == "${{ inputs.date }}"
     assert "args=(run --publish)" in main["run"] and 'digest "${args[@]}"' in main["run"]
     assert "--force" in main["run"] and "--date" in main["run"]
 
 
-def test_daily_script_builds_the_command_from_the_inputs(tmp_path):
-    """The step's script, run with a stand-in `digest` that prints its arguments."""
+def test_the_app_token_is_minted_only_when_the_app_is_configured():
+    for name, job in (("daily.yml", "digest"), ("sync.yml", "sync")):
+        app = steps(load(name), job)[0]
+        assert app["id"] == "app-token" and app["if"].startswith("vars.DIGEST_APP_ID != ''")
+        assert app["with"] == {"app-id": "${{ vars.DIGEST_APP_ID }}",
+                               "private-key": "${{ secrets.DIGEST_APP_PRIVATE_KEY }}"}
+    # a fork's pull request gets no App token
+    assert "head.repo.full_name == github.repository" in steps(load("sync.yml"), "sync")[0]["if"]
+
+
+def _run_daily(tmp_path: Path, date_input: str, force: str, event: str = "workflow_dispatch"):
     script = step(load("daily.yml"), "digest", "Fetch, translate, render and publish")["run"]
     fake = tmp_path / "digest"
-    fake.write_text('#!/bin/sh\nprintf "%s|" "$@"\n', encoding="utf-8")
+    fake.write_text('#!/bin/sh\necho "digest run 2026-01-28"\nprintf "%s|" "$@"\necho\n',
+                    encoding="utf-8")
     fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
+           "INPUT_DATE": date_input, "INPUT_FORCE": force, "RUNNER_TEMP": str(tmp_path),
+           "GITHUB_EVENT_NAME": event}
+    return subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
+                          text=True, check=True).stdout.splitlines()
 
-    def run(date_input: str, force: str) -> str:
-        env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
-               "INPUT_DATE": date_input, "INPUT_FORCE": force}
-        return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], env=env,
-                              capture_output=True, text=True, check=True).stdout
 
-    assert run("", "") == "run|--publish|"
-    assert run("2026-01-28", "true") == "run|--publish|--date|2026-01-28|--force|"
-    assert run("2026-01-28; rm -rf /", "false") == "run|--publish|--date|2026-01-28; rm -rf /|"
+def test_daily_script_builds_the_command_from_the_inputs(tmp_path):
+    """The step's script, run with a stand-in `digest` that prints its arguments."""
+    assert _run_daily(tmp_path, "", "")[1] == "run|--publish|"
+    assert _run_daily(tmp_path, "2026-01-28", "true")[1] == \
+        "run|--publish|--date|2026-01-28|--force|"
+    assert _run_daily(tmp_path, "2026-01-28; rm -rf /", "false")[1] == \
+        "run|--publish|--date|2026-01-28; rm -rf /|"
+
+
+def test_a_scheduled_run_says_which_day_it_did(tmp_path):
+    out = _run_daily(tmp_path, "", "", event="schedule")
+    assert out[-1].startswith("::notice title=Post date 2026-01-28::Scheduled for 02:20 UTC")
+    assert "did 2026-01-28" in out[-1] and "Run workflow with its date" in out[-1]
+    assert _run_daily(tmp_path, "2026-01-27", "")[-1] == \
+        "::notice title=Post date 2026-01-28::Did 2026-01-28."
+
+
+def test_a_failing_run_fails_the_step_despite_the_tee(tmp_path):
+    script = step(load("daily.yml"), "digest", "Fetch, translate, render and publish")["run"]
+    fake = tmp_path / "digest"
+    fake.write_text("#!/bin/sh\necho 'Error: boom' >&2\nexit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
+           "RUNNER_TEMP": str(tmp_path)}
+    result = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
+                            text=True)
+    assert result.returncode == 1 and "::notice" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ["daily.yml", "sync.yml"])
+def test_the_digest_cache_is_kept_under_a_key_that_changes_with_the_records(name):
+    wf = load(name)
+    job = next(iter(wf["jobs"]))
+    [cache] = [s for s in steps(wf, job) if s.get("uses", "").startswith("actions/cache@")]
+    # what belongs to one working tree is never restored
+    assert cache["with"]["path"].split() == [".digest-cache", "!.digest-cache/publish"]
+    assert cache["with"]["key"] == "digest-cache-v1-${{ hashFiles('data/**') }}"
+    assert cache["with"]["restore-keys"] == "digest-cache-v1-"
 
 
 # -- ci.yml, pages.yml ---------------------------------------------------------------
 
-def test_ci_runs_the_readme_test_command():
+def test_ci_runs_ci_run_with_apt_and_pip_caches():
     wf = load("ci.yml")
     assert set(wf["on"]) == {"push", "pull_request"}
     assert wf["permissions"] == {"contents": "read"}
-    runs = [s.get("run") for s in steps(wf, "test")]
-    assert "pip install -e '.[test]'" in runs and "pytest" in runs
+    test = step(wf, "test", "Test (.ci/run)")
+    assert test["run"] == "bash .ci/run"
+    setup = next(s for s in steps(wf, "test") if "setup-python@" in s.get("uses", ""))
+    assert setup["with"]["cache"] == "pip"
+    assert setup["with"]["cache-dependency-path"] == "requirements/test.txt"
+    apt = next(s for s in steps(wf, "test") if "actions/cache@" in s.get("uses", ""))
+    assert apt["with"]["path"] == test["env"]["DIGEST_APT_CACHE"]
 
 
-def test_pages_builds_with_jekyll_and_deploys_with_least_permissions():
+def test_pages_reads_the_pages_site_and_builds_for_its_base_path():
     wf = load("pages.yml")
     assert wf["on"]["push"]["branches"] == ["main"]
     assert wf["permissions"] == {"contents": "read"}
-    build = [s.get("uses", "").split("@")[0] for s in steps(wf, "build")]
-    assert build == ["actions/checkout", "actions/configure-pages", "actions/jekyll-build-pages",
-                     "actions/upload-pages-artifact"]
+    build = wf["jobs"]["build"]
+    # configure-pages reads the Pages site through the API: pages: read (or write)
+    assert build["permissions"] == {"contents": "read", "pages": "read"}
+    uses = [s.get("uses", "").split("@")[0] for s in build["steps"] if s.get("uses")]
+    assert uses == ["actions/checkout", "actions/configure-pages", "actions/setup-python",
+                    "actions/upload-pages-artifact"]
+    assert build["steps"][1]["id"] == "pages"
+    site = step(wf, "build", "Build the site")
+    assert site["env"] == {"BASE_PATH": "${{ steps.pages.outputs.base_path }}"}
+    assert site["run"] == 'digest site build --base-path "$BASE_PATH"'
+    assert step(wf, "build", "Install digest")["run"] == \
+        "pip install --constraint requirements/main.txt ."
     deploy = wf["jobs"]["deploy"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+
+
+# Published commits of each action's release, found in public workflows; Dependabot
+# (.github/dependabot.yml) moves SHA and comment together.
+PINNED = {
+    "actions/checkout": ("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
+    "actions/setup-python": ("e797f83bcb11b83ae66e0230d6156d7c80228e7c", "v6.0.0"),
+    "actions/cache": ("0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0"),
+    "actions/configure-pages": ("983d7736d9b0ae728b81ab479565c72886d7745b", "v5.0.0"),
+    "actions/upload-pages-artifact": ("7b1f4a764d45c48632c6b24a0339c27f5614fb0b", "v4.0.0"),
+    "actions/deploy-pages": ("d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e", "v4.0.5"),
+    "actions/create-github-app-token": ("df432ceedc7162793a195dd1713ff69aefc7379e", "v2.0.6"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+}
+
+
+ALL_WORKFLOWS = sorted(p.name for p in WORKFLOWS.glob("*.y*ml"))  # any added later too
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version(name):
+    import re
+
+    for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
+        if "uses:" not in line:
+            continue
+        m = re.search(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v[\d.]+)$", line)
+        assert m, f"{name}: not pinned to a SHA with a version comment: {line.strip()}"
+        assert PINNED[m.group(1)] == (m.group(2), m.group(3)), line.strip()
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_every_workflow_installs_python_packages_from_the_lock(name):
+    for job in load(name)["jobs"].values():
+        for s in job["steps"]:
+            for line in s.get("run", "").splitlines():
+                if "pip install" in line:
+                    assert "--constraint requirements/main.txt" in line, (name, line)
+            if "setup-python@" in s.get("uses", ""):  # the pip cache follows the lock
+                assert s["with"]["cache-dependency-path"].startswith("requirements/"), name
+
+
+def test_dependabot_updates_pip_and_actions():
+    config = YAML(typ="safe").load((REPO / ".github" / "dependabot.yml").read_text("utf-8"))
+    ecosystems = {u["package-ecosystem"]: u["directory"] for u in config["updates"]}
+    assert ecosystems == {"pip": "/requirements", "github-actions": "/"}
+
+
+# -- the lock ------------------------------------------------------------------------
+
+def _normal(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked(name: str) -> dict[str, str]:
+    import re
+
+    pins = {}
+    for line in (REPO / "requirements" / name).read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line)
+        if m:
+            pins[_normal(m.group(1))] = m.group(2)
+    return pins
+
+
+def _declared(extra: str | None = None) -> set[str]:
+    """Names of pyproject's dependencies (or of one extra) that apply on this Python."""
+    from packaging.requirements import Requirement
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = project["optional-dependencies"][extra] if extra else project["dependencies"]
+    reqs = [Requirement(line) for line in lines]
+    return {_normal(r.name) for r in reqs
+            if r.marker is None or r.marker.evaluate({"extra": extra or ""})}
+
+
+def test_the_lock_pins_every_dependency_and_tests_what_is_deployed():
+    main, test = _locked("main.txt"), _locked("test.txt")
+    missing = (_declared() - main.keys()) | ((_declared() | _declared("test")) - test.keys())
+    assert not missing, f"not in the lock: {sorted(missing)}; run requirements/refresh"
+    # the versions the tests run with are the ones the workflows install
+    assert {name: test.get(name) for name in main} == main
+    assert "openai" in main and "click" in main
+
+
+def test_ci_installs_from_the_lock():
+    run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "--constraint requirements/test.txt -e '.[test]'" in run
+    assert "bash .ci/pytest" in run
+
+
+@pytest.mark.parametrize("says, code, expected", [
+    ("1 passed", 0, 0),
+    ("1 failed", 1, 1),
+    ("SKIPPED [1] tests/test_site_jekyll.py:272: `jekyll` is not on PATH (apt-get install "
+     "jekyll ruby-jekyll-feed)", 0, 1),
+    ("SKIPPED [1] tests/conftest.py:36: seed.md is absent (../shared is only beside CI)", 0, 0),
+])
+def test_ci_pytest_fails_on_failures_and_on_a_missing_tool(tmp_path, says, code, expected):
+    fake = tmp_path / "python"
+    fake.write_text(f"#!/bin/sh\necho '{says}'\nexit {code}\n", encoding="utf-8")
+    fake.chmod(0o755)
+    result = subprocess.run(["bash", str(REPO / ".ci" / "pytest")], capture_output=True,
+                            text=True, env={**os.environ, "PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert result.returncode == expected, result.stdout + result.stderr
+    assert says in result.stdout
+
+
+@pytest.mark.skipif(os.environ.get("CI") != "true", reason="CI installs from the lock; "
+                    "a developer's venv may hold other versions")
+def test_the_suite_runs_against_the_lock():
+    from importlib.metadata import PackageNotFoundError, version
+
+    differ = {}
+    for name, pinned in _locked("test.txt").items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = None
+        if installed != pinned:
+            differ[name] = (pinned, installed)
+    assert not differ, f"installed versions differ from requirements/test.txt: {differ}"
 
 
 # -- sync.yml ------------------------------------------------------------------------
@@ -210,7 +401,10 @@ def test_sync_only_writes_for_branches_of_this_repository():
     assert job["if"] == "startsWith(github.head_ref, 'digest/')"
     assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
     same = "github.event.pull_request.head.repo.full_name == github.repository"
-    assert same in job["steps"][0]["with"]["persist-credentials"]
+    checkout = job["steps"][1]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert same in checkout["with"]["persist-credentials"]
+    assert "secrets.DIGEST_PR_TOKEN" in checkout["with"]["token"]  # its pushes get checks
     commit = step(wf, "sync", "Commit the re-rendered posts")
     assert same in commit["env"]["SAME_REPO"]
 
@@ -308,3 +502,51 @@ def test_sync_takes_an_edit_made_in_the_post_back_into_the_records(pr_checkout):
     assert "::notice file=_posts/2026-01-28-arxiv.md::" in result.stdout
     assert "title: Revisiting Discrete" in (work / RECORD).read_text(encoding="utf-8")
     assert "## Revisiting Discrete" in post.read_text(encoding="utf-8")
+
+
+# -- .ci/run -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("uid, prefix", [("0", ""), ("1001", "sudo -n ")])
+def test_ci_installs_system_packages_as_root_or_with_sudo(tmp_path, uid, prefix):
+    """.ci/system-packages on a bare machine: stand-ins for id, sudo, apt-get and dpkg
+    record what would run; apt-get "installs" jekyll, so the script's final check passes."""
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    for tool in ("bash", "env", "dirname", "mkdir", "python3", "cat", "chmod"):
+        (bin_ / tool).symlink_to(shutil.which(tool))
+    log = tmp_path / "log"
+    stubs = {
+        "id": f'echo {uid}',
+        "sudo": f'echo "sudo $*" >> {log}; [ "$1" = -n ] && shift; exec "$@"',
+        "apt-get": f'echo "apt-get $*" >> {log}; printf "#!/bin/sh\\n" > {bin_}/jekyll; '
+                   f'chmod +x {bin_}/jekyll; printf "#!/bin/sh\\n" > {bin_}/git; '
+                   f'chmod +x {bin_}/git',
+        "dpkg": "exit 1",
+    }
+    for name, body in stubs.items():
+        (bin_ / name).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        (bin_ / name).chmod(0o755)
+    result = subprocess.run([str(bin_ / "bash"), str(REPO / ".ci" / "system-packages")],
+                            env={"PATH": str(bin_), "HOME": str(tmp_path),
+                                 "DIGEST_APT_CACHE": "~/apt"},
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text(encoding="utf-8").splitlines()
+    install = [c for c in calls if c.startswith("apt-get install")]
+    assert install and install[0].endswith("jekyll ruby-jekyll-feed git chromium faketime")
+    assert f"Dir::Cache::Archives={tmp_path}/apt" in install[0]
+    assert (tmp_path / "apt" / "partial").is_dir()
+    assert any(c.startswith("apt-get update") for c in calls)
+    assert any(c.startswith("sudo -n env DEBIAN_FRONTEND=noninteractive apt-get")
+               for c in calls) == bool(prefix)
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "daily.yml", "pages.yml", "sync.yml"])
+def test_workflows_use_the_python_the_lock_was_compiled_with(name):
+    import re
+
+    header = (REPO / "requirements" / "main.txt").read_text(encoding="utf-8")
+    locked = re.search(r"autogenerated by pip-compile with Python (\d+\.\d+)", header).group(1)
+    job = next(iter(load(name)["jobs"]))
+    [setup] = [s for s in steps(load(name), job) if "setup-python@" in s.get("uses", "")]
+    assert str(setup["with"]["python-version"]) == locked

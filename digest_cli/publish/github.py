@@ -184,6 +184,51 @@ class GitHub:
         return self._request("PATCH", f"/repos/{self.repository}/issues/comments/{comment_id}",
                              f"update comment {comment_id}", json={"body": body})
 
+    # -- labels and set-up (`digest doctor`) -----------------------------------------
+    def repo_get(self, path: str, what: str) -> Any:
+        """GET `/repos/OWNER/NAME{path}`: the decoded JSON; a refusal raises GitHubError."""
+        return self._request("GET", f"/repos/{self.repository}{path}", what)
+
+    def label_exists(self, name: str) -> bool:
+        """Whether the repository has label `name` (reading labels needs no permission)."""
+        from urllib.parse import quote
+
+        try:
+            self.repo_get(f"/labels/{quote(name, safe='')}", f"read label {name!r}")
+        except GitHubError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def create_label(self, name: str, color: str = "1d76db") -> None:
+        """Create label `name`; one created meanwhile is fine. A refusal names the fix."""
+        try:
+            self._request("POST", f"/repos/{self.repository}/labels", f"create label {name!r}",
+                          json={"name": name, "color": color,
+                                "description": "A day of the arXiv digest"})
+        except GitHubError as exc:
+            if exc.status == 422 and any(isinstance(e, dict) and e.get("code") == "already_exists"
+                                         for e in exc.errors):
+                return
+            if exc.status == 403:
+                raise GitHubError(f"the token may not create label {name!r} in "
+                                  f"{self.repository} (403 {exc.github_message}): "
+                                  f"{grant_hint(self._token, 'Issues', 'issues: write')}",
+                                  status=403, github_message=exc.github_message) from None
+            raise
+
+    def grant_hint(self, permission: str, scope: str | None, write: bool = True) -> str:
+        """How to give this client's token `permission` (see `grant_hint`)."""
+        return grant_hint(self._token, permission, scope, write)
+
+    def ensure_labels(self, names: list[str]) -> list[str]:
+        """Create those of `names` the repository lacks (only those); the ones created."""
+        missing = [name for name in names if not self.label_exists(name)]
+        for name in missing:
+            self.create_label(name)
+        return missing
+
     # -- transport -----------------------------------------------------------------
     def _request(self, method: str, path: str, what: str, **kw: Any) -> Any:
         """Send one request, retrying 5xx and connection failures; the decoded JSON."""
@@ -217,7 +262,7 @@ class GitHub:
 
     def _decode(self, response: httpx.Response, what: str) -> Any:
         if response.status_code >= 400:
-            raise api_error(response, what, self.repository)
+            raise api_error(response, what, self.repository, token=self._token)
         try:
             return response.json()
         except ValueError:
@@ -237,7 +282,8 @@ def _body(response: httpx.Response) -> tuple[str, list]:
     return " ".join(str(data.get("message") or "").split())[:200], errors
 
 
-def api_error(response: httpx.Response, what: str, repository: str) -> GitHubError:
+def api_error(response: httpx.Response, what: str, repository: str,
+              token: str = "") -> GitHubError:
     """The one-line error for a 4xx/5xx answer: what happened and what to change."""
     status = response.status_code
     message, errors = _body(response)
@@ -248,9 +294,9 @@ def api_error(response: httpx.Response, what: str, repository: str) -> GitHubErr
         text = (f"GitHub Actions is not permitted to create pull requests in {repository}: "
                 f"enable {ALLOW_ACTIONS_SETTING}")
     elif status in (403, 422) and _label_denied(message, errors):
-        text = (f"GITHUB_TOKEN may not create labels in {repository} ({said}): give the "
-                "workflow `permissions: issues: write`, or create the labels of the setting "
-                "`pr_labels` in the repository")
+        text = (f"the token may not create labels in {repository} ({said}): "
+                f"{grant_hint(token, 'Issues', 'issues: write')}; or create the labels of "
+                "the setting `pr_labels` in the repository")
     elif status in (403, 429) and _rate_limited(response, message):
         text = (f"GitHub's API rate limit is exhausted ({said}); re-run after "
                 f"{response.headers.get('x-ratelimit-reset', 'a while')} (epoch seconds)")
@@ -264,6 +310,32 @@ def api_error(response: httpx.Response, what: str, repository: str) -> GitHubErr
         detail = "; ".join(_error_text(e) for e in errors)
         text = f"GitHub refused to {what} ({said}{': ' + detail if detail else ''})"
     return GitHubError(text, status=status, github_message=message, errors=errors)
+
+
+def token_kind(token: str) -> str:
+    """What issued `token`, from its prefix: "actions" (GITHUB_TOKEN or a GitHub App
+    installation token, both `ghs_`), "fine-grained", "classic", or "unknown"."""
+    for prefix, kind in (("ghs_", "actions"), ("github_pat_", "fine-grained"),
+                         ("ghp_", "classic"), ("gho_", "classic")):
+        if token.startswith(prefix):
+            return kind
+    return "unknown"
+
+
+def grant_hint(token: str, permission: str, scope: str | None, write: bool = True) -> str:
+    """How to give `token` the repository permission `permission` ("Issues"); `scope` is
+    the workflow's `permissions:` entry ("issues: write"), None when GITHUB_TOKEN cannot
+    have it (e.g. Administration: an owner's token is needed)."""
+    level = "Read and write" if write else "Read-only"
+    pat = f"give the fine-grained token the repository permission {permission}: {level}"
+    app = (f"give the GitHub App the permission {permission}: {level} and accept it in "
+           "the installation")
+    workflow = (f"add `{scope}` to the workflow's `permissions:`" if scope else
+                "GITHUB_TOKEN cannot have it: run this with the owner's token")
+    return {"actions": f"{workflow}; with a GitHub App token, {app}",
+            "fine-grained": pat,
+            "classic": "a classic token needs the `repo` scope (better: " + pat + ")",
+            }.get(token_kind(token), f"{workflow}; or {pat}")
 
 
 def _label_denied(message: str, errors: list) -> bool:

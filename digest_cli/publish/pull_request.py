@@ -66,6 +66,8 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
             updated = not created
         sync_overflow_comments(gh, pr.number, day.manifest.date.isoformat(), overflow)
         missing = [x for x in settings.pr_labels if x not in pr.labels]
+        if missing:  # created only when the repository lacks them (needs issues: write)
+            gh.ensure_labels(missing)
         labels = gh.add_labels(pr.number, missing) if missing else pr.labels
     log.info("pull request #%s %s", pr.number, pr.url)
     return PullRequestResult(pr.number, pr.url, labels, created, updated)

@@ -10,7 +10,29 @@ Endpoints (``{owner}/{repo}`` must be a repository the fake knows, else 404):
 * ``GET  /repos/{owner}/{repo}/pulls/{number}``       one pull request
 * ``PATCH /repos/{owner}/{repo}/pulls/{number}``      update title, body, state, base
 * ``POST /repos/{owner}/{repo}/issues/{number}/labels``  add labels (``{"labels": [...]}``
-  or a bare JSON list); answers every label now on the issue
+  or a bare JSON list); answers every label now on the issue. A label the repository
+  lacks is created, which needs ``issues:write``: without it 403 "You do not have
+  permission to create labels on this repository."
+* ``GET  /repos/{owner}/{repo}/labels/{name}``        one label, 404 when missing
+* ``POST /repos/{owner}/{repo}/labels``               create (name, color, description);
+  422 ``already_exists`` / ``missing_field`` / ``invalid`` (a colour that is not 6 hex)
+* ``GET  /repos/{owner}/{repo}/actions/permissions/workflow``  ``default_workflow_permissions``
+  and ``can_approve_pull_request_reviews`` (the "Allow GitHub Actions to create and approve
+  pull requests" box; state ``actions_can_approve``); needs ``administration:read``
+* ``GET  /repos/{owner}/{repo}/pages``                the Pages site (state ``pages``: None
+  gives 404, else ``{"build_type": "workflow"|"legacy", "html_url": ..., "cname": ...}``);
+  needs ``pages:read``
+* ``GET  /repos/{owner}/{repo}/actions/secrets/{name}``  a secret's name and dates, never
+  its value (state ``secrets``); 404 when missing; needs ``secrets:read``
+* ``GET  /repos/{owner}/{repo}/actions/workflows/{id}``  a workflow by file name (state
+  ``workflows``: ``{"daily.yml": "active"|"disabled_manually"|"disabled_inactivity"|...}``);
+  needs ``actions:read``
+
+Permissions: ``grant(token, "issues:write", ...)`` makes ``token`` a known token with
+exactly those permissions (``write`` includes ``read``); a request it lacks the permission
+for gets GitHub's 403 "Resource not accessible by integration" (an Actions or App token,
+``ghs_``) or "... by personal access token" (``github_pat_``). The constructor's token
+(or any token with ``token=None``) may do everything.
 
 Every request needs ``Authorization: Bearer <token>`` or ``token <token>``:
 no header gives 401 "Requires authentication", a wrong token 401 "Bad
@@ -41,19 +63,39 @@ DOC_REPO = "https://docs.github.com/rest/repos/repos#get-a-repository"
 ACTIONS_FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
 
 _JSON = "application/json; charset=utf-8"
+_R = r"^/repos/([^/]+)/([^/]+)"
+# (method, path, handler, the permissions of which one is needed)
 _ROUTES = [
-    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)$"), "get_repo"),
-    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls$"), "list_pulls"),
-    ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls$"), "create_pull"),
-    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)$"), "get_pull"),
-    ("PATCH", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)$"), "update_pull"),
-    ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/labels$"), "add_labels"),
-    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/collaborators/([^/]+)/permission$"),
-     "get_permission"),
-    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"), "list_comments"),
-    ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"), "create_comment"),
-    ("PATCH", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$"), "update_comment"),
+    ("GET", re.compile(_R + r"$"), "get_repo", ("metadata:read",)),
+    ("GET", re.compile(_R + r"/pulls$"), "list_pulls", ("pull_requests:read",)),
+    ("POST", re.compile(_R + r"/pulls$"), "create_pull", ("pull_requests:write",)),
+    ("GET", re.compile(_R + r"/pulls/(\d+)$"), "get_pull", ("pull_requests:read",)),
+    ("PATCH", re.compile(_R + r"/pulls/(\d+)$"), "update_pull", ("pull_requests:write",)),
+    ("POST", re.compile(_R + r"/issues/(\d+)/labels$"), "add_labels",
+     ("issues:write", "pull_requests:write")),
+    ("GET", re.compile(_R + r"/labels/([^/]+)$"), "get_label", ("metadata:read",)),
+    ("POST", re.compile(_R + r"/labels$"), "create_label", ("issues:write",)),
+    ("GET", re.compile(_R + r"/actions/permissions/workflow$"), "get_workflow_permissions",
+     ("administration:read",)),
+    ("GET", re.compile(_R + r"/pages$"), "get_pages", ("pages:read",)),
+    ("GET", re.compile(_R + r"/actions/secrets/([^/]+)$"), "get_secret", ("secrets:read",)),
+    ("GET", re.compile(_R + r"/actions/workflows/([^/]+)$"), "get_workflow", ("actions:read",)),
+    ("GET", re.compile(_R + r"/collaborators/([^/]+)/permission$"), "get_permission",
+     ("metadata:read",)),
+    ("GET", re.compile(_R + r"/issues/(\d+)/comments$"), "list_comments",
+     ("issues:read", "pull_requests:read")),
+    ("POST", re.compile(_R + r"/issues/(\d+)/comments$"), "create_comment",
+     ("issues:write", "pull_requests:write")),
+    ("PATCH", re.compile(_R + r"/issues/comments/(\d+)$"), "update_comment",
+     ("issues:write", "pull_requests:write")),
 ]
+DOC_LABEL = "https://docs.github.com/rest/issues/labels#create-a-label"
+DOC_PAGES = "https://docs.github.com/rest/pages/pages#get-a-apiname-pages-site"
+DOC_SECRET = "https://docs.github.com/rest/actions/secrets#get-a-repository-secret"
+DOC_WORKFLOW = "https://docs.github.com/rest/actions/workflows#get-a-workflow"
+DOC_PERMS = ("https://docs.github.com/rest/actions/permissions"
+             "#get-default-workflow-permissions-for-a-repository")
+LABELS_FORBIDDEN = "You do not have permission to create labels on this repository."
 
 
 def _now() -> str:
@@ -99,6 +141,15 @@ class FakeGitHub(FakeServer):
         self.collaborators: dict[str, str] = {}
         self.comments: list[dict[str, Any]] = []  # issue comments, all repos and numbers
         self._next_number = 1
+        # What `digest doctor` reads; a fresh repository from the template.
+        self.permissions: dict[str, set[str]] = {}
+        self.repo_labels: dict[str, dict[str, dict[str, Any]]] = {}
+        self.actions_can_approve = False
+        self.default_workflow_permissions = "read"
+        self.pages: dict[str, Any] | None = None
+        self.secrets: set[str] = set()
+        self.workflows: dict[str, str] = {"daily.yml": "active", "sync.yml": "active",
+                                          "pages.yml": "active", "ci.yml": "active"}
         self._state_lock = threading.RLock()
 
     # -- setup ------------------------------------------------------------------
@@ -115,6 +166,21 @@ class FakeGitHub(FakeServer):
         self.repos[full] = {"owner": owner, "name": repo, "default_branch": default_branch,
                             "private": False}
         return self.repos[full]
+
+    def grant(self, token: str, *permissions: str) -> None:
+        """Make `token` known, with exactly these permissions ("issues:write", ...)."""
+        with self._state_lock:
+            self.permissions[token] = set(permissions)
+
+    def enable_pages(self, build_type: str = "workflow", cname: str | None = None) -> None:
+        """A Pages site as GitHub reports it; `build_type` "legacy" is "Deploy from a branch"."""
+        host = cname or f"{self.owner}.github.io"
+        path = "/" if cname or self.repo == f"{self.owner}.github.io" else f"/{self.repo}/"
+        self.pages = {"url": f"https://api.github.com/repos/{self.full_name}/pages",
+                      "status": "built", "cname": cname, "custom_404": False,
+                      "html_url": f"https://{host}{path}", "build_type": build_type,
+                      "source": {"branch": "main", "path": "/"}, "public": True,
+                      "https_enforced": True}
 
     def add_branch(self, *names: str) -> None:
         self.branches.update(names)
@@ -247,21 +313,34 @@ class FakeGitHub(FakeServer):
         if not auth.strip():
             return self._error(401, "Requires authentication", DOCS)
         if scheme.lower() not in ("bearer", "token") or not tok.strip() or (
-                self.token is not None and tok.strip() != self.token):
+                self.token is not None and tok.strip() != self.token
+                and tok.strip() not in self.permissions):
             return self._error(401, "Bad credentials", DOCS)
 
-        for method, rx, name in _ROUTES:
+        for method, rx, name, needs in _ROUTES:
             m = rx.match(req.path.rstrip("/") or "/")
             if m and method == req.method:
                 owner, repo = m.group(1), m.group(2)
                 full = f"{owner}/{repo}"
                 if full not in self.repos:
                     return self._error(404, "Not Found", DOC_REPO)
+                if not any(self._may(tok.strip(), need) for need in needs):
+                    by = ("personal access token" if tok.strip().startswith("github_pat_")
+                          else "integration")
+                    return self._error(403, f"Resource not accessible by {by}", DOCS)
                 if req.method in ("POST", "PATCH") and (req.json_error or req.json is None):
                     return self._error(400, "Problems parsing JSON", DOCS)
                 with self._state_lock:
                     return getattr(self, "_" + name)(req, owner, repo, *m.groups()[2:])
         return self._error(404, "Not Found", DOCS)
+
+    def _may(self, token: str, need: str) -> bool:
+        """Whether `token` has `need` ("issues:read"); write includes read."""
+        granted = self.permissions.get(token)
+        if granted is None or need == "metadata:read":
+            return True
+        scope, _, level = need.partition(":")
+        return need in granted or (level == "read" and f"{scope}:write" in granted)
 
     def _fault_response(self, f: dict[str, Any]) -> Response:
         status = f["status"]
@@ -408,6 +487,11 @@ class FakeGitHub(FakeServer):
         if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
             return self._error(422, "Invalid request.\n\nFor 'links/0/schema', "
                                f"{data!r} is not an array.", DOC_LABELS)
+        known = self.repo_labels.setdefault(f"{owner}/{repo}", {})
+        if any(x not in known for x in names) and not self._may(self._token(req), "issues:write"):
+            return self._error(403, LABELS_FORBIDDEN, DOC_LABELS)
+        for name in names:
+            known.setdefault(name, self._label(f"{owner}/{repo}", name))
         current = self.labels.setdefault(n, [])
         for name in names:
             if name not in current:
@@ -418,3 +502,57 @@ class FakeGitHub(FakeServer):
                  "color": _sha(x)[:6], "default": False, "description": None} for x in current]
         pr["labels"] = objs
         return self._json(objs)
+
+    def _token(self, req: RecordedRequest) -> str:
+        return (req.header("authorization") or "").partition(" ")[2].strip()
+
+    def _label(self, full: str, name: str, color: str | None = None,
+               description: str | None = None) -> dict[str, Any]:
+        return {"id": int(_sha(full + name)[:8], 16), "node_id": "LA_" + _sha(name)[:12],
+                "url": f"https://api.github.com/repos/{full}/labels/{name}", "name": name,
+                "color": color or _sha(name)[:6], "default": False, "description": description}
+
+    def _get_label(self, req: RecordedRequest, owner: str, repo: str, name: str) -> Response:
+        from urllib.parse import unquote
+
+        label = self.repo_labels.get(f"{owner}/{repo}", {}).get(unquote(name))
+        return self._json(label) if label else self._error(404, "Not Found", DOC_LABEL)
+
+    def _create_label(self, req: RecordedRequest, owner: str, repo: str) -> Response:
+        data = req.json if isinstance(req.json, dict) else {}
+        name, color = data.get("name"), data.get("color")
+        if not isinstance(name, str) or not name.strip():
+            return self._validation(DOC_LABEL, {"resource": "Label", "field": "name",
+                                                "code": "missing_field"})
+        if color is not None and not re.fullmatch(r"[0-9a-fA-F]{6}", str(color)):
+            return self._validation(DOC_LABEL, {"resource": "Label", "field": "color",
+                                                "code": "invalid"})
+        known = self.repo_labels.setdefault(f"{owner}/{repo}", {})
+        if name in known:
+            return self._validation(DOC_LABEL, {"resource": "Label", "field": "name",
+                                                "code": "already_exists"})
+        known[name] = self._label(f"{owner}/{repo}", name, color, data.get("description"))
+        return self._json(known[name], 201)
+
+    def _get_workflow_permissions(self, req: RecordedRequest, owner: str, repo: str) -> Response:
+        return self._json({"default_workflow_permissions": self.default_workflow_permissions,
+                           "can_approve_pull_request_reviews": self.actions_can_approve})
+
+    def _get_pages(self, req: RecordedRequest, owner: str, repo: str) -> Response:
+        if self.pages is None:
+            return self._error(404, "Not Found", DOC_PAGES)
+        return self._json(self.pages)
+
+    def _get_secret(self, req: RecordedRequest, owner: str, repo: str, name: str) -> Response:
+        if name not in self.secrets:
+            return self._error(404, "Not Found", DOC_SECRET)
+        return self._json({"name": name, "created_at": _now(), "updated_at": _now()})
+
+    def _get_workflow(self, req: RecordedRequest, owner: str, repo: str, name: str) -> Response:
+        state = self.workflows.get(name)
+        if state is None:
+            return self._error(404, "Not Found", DOC_WORKFLOW)
+        full = f"{owner}/{repo}"
+        return self._json({"id": int(_sha(full + name)[:8], 16), "name": name,
+                           "path": f".github/workflows/{name}", "state": state,
+                           "html_url": f"{self.html_base}/{full}/actions/workflows/{name}"})
