@@ -6,6 +6,7 @@ A post edited by hand since its last render is never overwritten silently (`Post
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -101,17 +102,17 @@ def render_days(settings: Settings, days: list[date], writer: Writer, force: boo
     only this process writes.
     """
     cache, results = parse_cache(settings), []
-    try:
-        rendered = map_days(partial(_render_one, settings), days, cache)
-        for day, done in zip(days, rendered, strict=True):
-            try:
-                if isinstance(done, DigestError):
-                    raise done
-                results.append((day, _write_rendered(settings, done, writer, force)))
-            except DigestError as exc:
-                if failed is None:
-                    raise
-                failed.append(exc)
+    try:  # closing: a failure stops the workers at once
+        with closing(map_days(partial(_render_one, settings), days, cache)) as rendered:
+            for day, done in zip(days, rendered, strict=True):
+                try:
+                    if isinstance(done, DigestError):
+                        raise done
+                    results.append((day, _write_rendered(settings, done, writer, force)))
+                except DigestError as exc:
+                    if failed is None:
+                        raise
+                    failed.append(exc)
     finally:
         cache.save()
     return results
@@ -127,7 +128,7 @@ def _day_status(settings: Settings, day: date, cache: ParseCache) -> str | Diges
 def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
     """The posts that differ from what their records render to, with why."""
     cache = parse_cache(settings)
-    statuses = map_days(partial(_day_status, settings), days, cache)
+    statuses = list(map_days(partial(_day_status, settings), days, cache))
     cache.save()
     for why in statuses:
         if isinstance(why, DigestError):
