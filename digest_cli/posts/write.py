@@ -130,10 +130,13 @@ def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
     cache = parse_cache(settings)
     statuses = list(map_days(partial(_day_status, settings), days, cache))
     cache.save()
-    for why in statuses:
+    stale = []
+    for day, why in zip(days, statuses, strict=True):
         if isinstance(why, DigestError):
-            raise why
-    return [(day, why) for day, why in zip(days, statuses, strict=True) if why]
+            raise why  # the first failing day, as when read one by one
+        if why:
+            stale.append((day, why))
+    return stale
 
 
 def post_status(settings: Settings, day: Day) -> str | None:

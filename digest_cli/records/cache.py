@@ -14,7 +14,7 @@ import functools
 import hashlib
 import os
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +23,6 @@ from digest_cli.records.writer import write_atomic
 from digest_cli.records.yamlio import parse_text
 
 T = TypeVar("T")
-POOL_MIN_FILES = 1000  # below this a pool of processes costs more than it saves
 
 
 def read_record(path: Path) -> tuple[bytes, str]:
@@ -115,16 +114,6 @@ class ParseCache:
         hit = self._shard(path.parent.name).get(path.name)
         return hit is not None and hit[0] == digest
 
-    def prefetch(self, paths: list[Path], workers: int | None = None) -> None:
-        """Parse the uncached files among `paths` on every core: a cold bulk read is
-        bound by YAML parsing, which is pure CPU."""
-        workers = workers or os.cpu_count() or 1
-        todo = [path for path in paths if not self.fresh(path)]
-        if len(todo) < POOL_MIN_FILES or workers < 2:
-            return  # a pool costs more than it saves
-        for path, entry in parse_in_pool(todo, workers):
-            self.put(path, entry)
-
     def save(self) -> None:
         """Write the shards that changed; a failure loses only a shortcut."""
         if self.folder is None:
@@ -139,37 +128,12 @@ class ParseCache:
         (self.folder.parent / "records.pickle").unlink(missing_ok=True)  # version 1's file
 
 
-def parse_in_pool(paths: list[Path], workers: int) -> list[tuple[Path, tuple]]:
-    """(path, (hash, data)) for each file that parses; errors are left to `load`, which
-    raises them with their file name."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    chunks = [paths[n::workers] for n in range(workers)]
-    out = []
-    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
-        for chunk, results in zip(chunks, pool.map(_parse_chunk, chunks), strict=True):
-            out += [(path, entry) for path, entry in zip(chunk, results, strict=True)
-                    if entry is not None]
-    return out
-
-
 def pool_context():
     """fork where there is one: workers start at once, with the modules loaded."""
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else None)
-
-
-def _parse_chunk(paths: list[Path]) -> list[tuple[bytes, Any] | None]:
-    out: list[tuple[bytes, Any] | None] = []
-    for path in paths:
-        try:
-            digest, text = read_record(path)
-            out.append((digest, parse_text(text, path)))
-        except RecordError:
-            out.append(None)
-    return out
 
 
 def parse_cache(settings) -> ParseCache:
@@ -183,7 +147,7 @@ _JOB: tuple | None = None  # (fn, cache, days): set before the pool forks, read 
 
 
 def map_days(fn: Callable[[Any, ParseCache], T], days: list, cache: ParseCache,
-             workers: int | None = None) -> Iterator[T]:
+             workers: int | None = None) -> Generator[T, None, None]:
     """`fn(day, cache)` for each of `days`, in their order; on every core for many days.
 
     Each worker reads its own chunks of days (forked, it shares the loaded modules) and
