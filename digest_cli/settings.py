@@ -25,7 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None):
+def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None) -> Any:
     """A dataclass field with its documentation (docs/settings.md is checked against it)."""
     meta = {"doc": doc, "secret": secret, "env": env}
     if isinstance(default, (list, dict)):
@@ -68,6 +68,12 @@ class Settings:
     title: str = _setting("arXiv Daily – {date}", "Post title; `{date}` is YYYY-MM-DD.")
     tags: list[str] = _setting(["arxiv", "cs.SD", "eess.AS"], "Tags in the post front matter.")
     layout: str = _setting("post", "Jekyll layout of the posts.")
+    post_format: str = _setting("digest", "`digest`: contents list, an anchor per paper from "
+                                "its arXiv id, arXiv comments, labelled 详细解读; `classic`: "
+                                "exactly the old blog's post format (docs/site.md).")
+    highlight: list[str] = _setting([], "Editors' keywords: papers whose title, Chinese title "
+                                    "or summary contains one (any case) are marked and listed "
+                                    "first in the contents.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
     # arXiv API
@@ -82,7 +88,8 @@ class Settings:
                                       "the cache whatever its age).")
     # LLM
     llm_base_url: str = _setting("https://api.deepseek.com", "OpenAI-compatible API base URL.")
-    llm_model: str = _setting("deepseek-chat", "Model for the abstract translation.")
+    llm_model: str = _setting("deepseek-chat", "Model for the abstract translation and the "
+                              "brief.")
     llm_analysis_model: str = _setting("", "Model for the 详细解读 (default: `llm_model`).")
     llm_api_key_env: str = _setting("DIGEST_LLM_API_KEY", "Name of the environment variable "
                                     "holding the API key (e.g. DEEPSEEK_API_KEY).")
@@ -93,6 +100,8 @@ class Settings:
     llm_timeout: float = _setting(180.0, "Seconds before an LLM request times out.")
     llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).")
     llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.")
+    llm_brief: bool = _setting(True, "Ask for each paper's Chinese title, one-sentence summary "
+                               "and topics (one short extra request per paper; docs/llm.md).")
     llm_backoff: float = _setting(2.0, "Seconds before the first retry of a failed LLM "
                                   "request; doubled for each further retry (a 429's "
                                   "Retry-After wins).")
@@ -216,6 +225,9 @@ def _check_values(settings: Settings) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"setting 'timezone': unknown time zone {settings.timezone!r} "
                             "(an IANA name such as 'Asia/Shanghai')") from None
+    if settings.post_format not in ("digest", "classic"):
+        raise SettingsError(f"setting 'post_format': {settings.post_format!r} is not "
+                            "'digest' or 'classic'")
     for name in ("title", "post_filename"):
         try:
             getattr(settings, name).format(date="2026-01-28")

@@ -26,7 +26,7 @@ from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 from tests.clikit import run_cli
 from tests.fakes.github_server import ACTIONS_FORBIDDEN, FakeGitHub
-from tests.gitkit import IDENTITY, git, make_site_repo
+from tests.gitkit import IDENTITY, git, has_branch, make_site_repo
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 1, 28)
@@ -76,9 +76,7 @@ class Site:
         return out.splitlines()
 
     def remote_has(self, branch: str) -> bool:
-        return subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                               f"refs/heads/{branch}"], cwd=self.origin,
-                              capture_output=True).returncode == 0
+        return has_branch(self.origin, branch)
 
 
 @pytest.fixture
@@ -136,7 +134,7 @@ def test_first_publish_commits_each_paper_then_the_post_and_opens_the_pr(site, g
     [pr] = gh.open_pulls(BRANCH)
     assert pr["title"] == "arXiv Daily – 2026-01-28 (20 papers)"
     assert pr["base"]["ref"] == "main" and pr["head"]["label"] == f"owner:{BRANCH}"
-    assert "| 1 | Rethinking Discrete Speech" in pr["body"]
+    assert "- [ ] **2601.19786** · Rethinking Discrete Speech" in pr["body"]
     assert f"digest preview --date {D} --open" in pr["body"]
     assert f"digest translate --date {D} --only ID --force" in pr["body"]
     assert gh.labels[pr["number"]] == ["digest"]
@@ -201,7 +199,7 @@ def test_a_rerun_continues_the_branch_with_an_editors_commits(site, gh, tmp_path
     settings = site.settings(gh)
     assert len(restore_day(settings, DAY)) == 5
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
 
     report = publish_day(settings, DAY)
@@ -221,7 +219,7 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     tip = git(site.origin, "rev-parse", BRANCH)
     settings = site.settings(gh)
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
 
     with pytest.raises(PublishError, match="changed on the branch by Editor") as err:
@@ -232,7 +230,7 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     # the editor's clone has the branch checked out: publishing there goes on top of it
     settings = site.settings(gh, root=tmp_path / "editor")
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
     report = publish_day(settings, DAY)
     assert [c.message.split(":")[0] for c in report.commits] == [
@@ -241,32 +239,34 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     assert git(tmp_path / "editor", "status", "--porcelain") == "?? .digest-cache/"
 
 
-def test_publish_refuses_to_replace_an_editors_text_with_a_machines(site, gh):
+@pytest.mark.parametrize("name", ["translation", "title_zh"])
+def test_publish_refuses_to_replace_an_editors_text_with_a_machines(site, gh, name):
     site.write_day()
     settings = site.settings(gh)
     day = load_day(settings, DAY)
     paper = day.papers[0]
     machine = "机器翻译。"
-    paper.translation = MachineText(machine, model="m", source="abstract",
-                                    hash=text_hash(machine))
+    setattr(paper, name, MachineText(machine, model="m", source="abstract",
+                                     hash=text_hash(machine)))
     write_paper(settings.day_path(DAY), paper, Writer())
     site.render()
     publish_day(settings, DAY)
-    # an editor fixes the translation in the working tree and publishes it
-    paper.translation = MachineText("编辑改过的译文。", model="m", source="abstract",
-                                    hash=text_hash(machine))
-    assert paper.translation.edited
+    # an editor fixes the text in the working tree and publishes it
+    setattr(paper, name, MachineText("编辑改过的译文。", model="m", source="abstract",
+                                     hash=text_hash(machine)))
+    assert getattr(paper, name).edited
     write_paper(settings.day_path(DAY), paper, Writer())
     site.render()
     publish_day(settings, DAY)
     tip = git(site.origin, "rev-parse", BRANCH)
     # a forced re-run writes a new machine text over it
     again = "新的机器翻译。"
-    paper.translation = MachineText(again, model="m", source="abstract", hash=text_hash(again))
+    setattr(paper, name, MachineText(again, model="m", source="abstract",
+                                     hash=text_hash(again)))
     write_paper(settings.day_path(DAY), paper, Writer())
     site.render()
 
-    with pytest.raises(PublishError, match="editor's translation") as err:
+    with pytest.raises(PublishError, match=f"editor's {name}") as err:
         publish_day(settings, DAY)
 
     assert err.value.paper_id == paper.id.base
@@ -317,7 +317,7 @@ def test_an_unreachable_origin_stops_before_any_commit(site, gh):
                        "reading remote 'origin' failed"):
         publish_day(site.settings(gh), DAY)
     assert subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}"],
-                          cwd=site.root).returncode == 1
+                          cwd=site.root).returncode == 1  # absent, not an error (128)
     gone.rename(real)
 
     report = publish_day(site.settings(gh), DAY)
@@ -515,7 +515,7 @@ def test_a_day_merged_and_deleted_starts_a_fresh_branch_from_main(site, gh):
     main = git(other, "rev-parse", "HEAD")
     settings = site.settings(gh)
     day = load_day(settings, DAY)
-    day.papers[0].comment = "Erratum: new results"
+    day.papers[0].journal_ref = "Erratum: new results"  # not shown in the post
     write_paper(settings.day_path(DAY), day.papers[0], Writer())
 
     report = publish_day(settings, DAY)

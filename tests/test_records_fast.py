@@ -252,12 +252,11 @@ def test_a_pooled_render_reports_failures_in_day_order(pooled):
     (pooled.day_path(DAYS[0]) / "2601.20000.yaml").write_text(
         (pooled.day_path(DAYS[0]) / "2601.20000.yaml").read_text().replace(
             "Paper number 0", "Paper zero"))
-    failed = []
-    results = render_days(pooled, DAYS, Writer(), failed=failed)
-    assert [d for d, _ in results] == [DAYS[0], DAYS[2], DAYS[4]]
-    assert results[0][1] is True and "Paper zero" in pooled.post_path(DAYS[0]).read_text()
-    assert [type(e) for e in failed] == [RecordError, PostEdited]
-    assert failed[0].path.name == "2601.20010.yaml" and failed[0].line is not None
+    result = render_days(pooled, DAYS, Writer(), keep_going=True)
+    assert [d for d, _ in result.rendered] == [DAYS[0], DAYS[2], DAYS[4]]
+    assert result.rendered[0][1] is True and "Paper zero" in pooled.post_path(DAYS[0]).read_text()
+    assert [type(e) for e in result.failed] == [RecordError, PostEdited]
+    assert result.failed[0].path.name == "2601.20010.yaml" and result.failed[0].line is not None
     assert "an editor's line" in edited.read_text()  # the edit is kept
     with pytest.raises(RecordError):
         render_days(pooled, DAYS, Writer())

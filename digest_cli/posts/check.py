@@ -96,13 +96,14 @@ def day_problems(settings: Settings, day: date, cache: ParseCache) -> list[Probl
 
 def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     """Schema-level and quality problems of one record."""
-    from digest_cli.translate.validate import analysis_problems, translation_problems
+    from digest_cli.translate.validate import BRIEF_RULES, analysis_problems, translation_problems
 
     found = list(_link_problems(paper))
     if not paper.title.strip():
         found.append(("title", "the title is empty"))
     checks = (("translation", paper.translation, lambda t: translation_problems(
-        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems))
+        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems),
+        *((name, getattr(paper, name), rules) for name, rules in BRIEF_RULES.items()))
     for field, text, rules in checks:
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose
