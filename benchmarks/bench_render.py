@@ -90,7 +90,8 @@ def timed(cmd: list[str]) -> float:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if result.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr}")
+        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr}"
+                         "(a --keep site built by an older digest? delete it to rebuild)")
     return elapsed
 
 

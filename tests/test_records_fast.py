@@ -221,9 +221,11 @@ def _double(day, cache):
 
 
 def test_map_days_keeps_the_order_and_uses_other_processes(pooled):
-    results = map_days(_double, DAYS, ParseCache(None), workers=2)
-    assert [day for day, _ in results] == DAYS
-    assert os.getpid() not in {pid for _, pid in results}
+    many = [DAYS[0] + timedelta(days=n) for n in range(45)]  # several chunks a worker
+    results = list(map_days(_double, many, ParseCache(None), workers=2))
+    assert [day for day, _ in results] == many
+    pids = {pid for _, pid in results}
+    assert os.getpid() not in pids  # (which worker takes which chunk is up to the pool)
 
 
 def test_a_pooled_render_writes_what_a_serial_one_writes(pooled, monkeypatch, settings_for,

@@ -30,14 +30,12 @@ def test_parsing_in_a_pool_renders_the_same_posts(site, settings_for, monkeypatc
     for post in (site / "_posts").glob("*.md"):
         post.unlink()
     shutil.rmtree(settings.cache_path)  # a fresh checkout: nothing parsed yet
-    monkeypatch.setattr(cache_module, "POOL_MIN_FILES", 1)
-    cache = parse_cache(settings)
-    paths = sorted((site / "data").rglob("*.yaml"))
-    cache.prefetch(paths, workers=2)
-    assert all(cache.fresh(p) for p in paths)  # parsed by the workers
-    cache.save()
+    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 1)
     render_days(settings, DAYS, Writer())
     assert {d: settings.post_path(d).read_text() for d in DAYS} == serial
+    cache = parse_cache(settings)
+    paths = sorted((site / "data").rglob("*.yaml"))
+    assert all(cache.fresh(p) for p in paths)  # parsed and saved by the workers
 
 
 def test_a_broken_file_is_reported_by_name_after_a_pool(site, settings_for, monkeypatch):
@@ -45,7 +43,7 @@ def test_a_broken_file_is_reported_by_name_after_a_pool(site, settings_for, monk
     build(settings)
     broken = settings.day_path(DAYS[3]) / "2601.20030.yaml"
     broken.write_text("title: [unclosed\n")
-    monkeypatch.setattr(cache_module, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 1)
     try:
         render_days(settings, DAYS, Writer())
     except RecordError as err:

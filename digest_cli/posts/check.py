@@ -69,7 +69,7 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
 
     cache = parse_cache(settings)  # one cache for all days: read once
     days = days if days is not None else day_dates(settings)
-    found = map_days(partial(day_problems, settings), days, cache)
+    found = list(map_days(partial(day_problems, settings), days, cache))
     cache.save()
     return [problem for problems in found for problem in problems]
 

@@ -6,6 +6,7 @@ A post edited by hand since its last render is never overwritten silently (`Post
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -116,17 +117,18 @@ def render_days(settings: Settings, days: list[date], writer: Writer, force: boo
     core; only this process writes.
     """
     cache, result = parse_cache(settings), RenderResult()
-    try:
-        rendered = map_days(partial(_render_one, settings), days, cache)
-        for day, done in zip(days, rendered, strict=True):
-            try:
-                if isinstance(done, DigestError):
-                    raise done
-                result.rendered.append((day, _write_rendered(settings, done, writer, force)))
-            except DigestError as exc:
-                if not keep_going:
-                    raise
-                result.failed.append(exc)
+    try:  # closing: a failure stops the workers at once
+        with closing(map_days(partial(_render_one, settings), days, cache)) as rendered:
+            for day, done in zip(days, rendered, strict=True):
+                try:
+                    if isinstance(done, DigestError):
+                        raise done
+                    result.rendered.append((day, _write_rendered(settings, done, writer,
+                                                                 force)))
+                except DigestError as exc:
+                    if not keep_going:
+                        raise
+                    result.failed.append(exc)
     finally:
         cache.save()
     return result
@@ -142,12 +144,15 @@ def _day_status(settings: Settings, day: date, cache: ParseCache) -> str | Diges
 def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
     """The posts that differ from what their records render to, with why."""
     cache = parse_cache(settings)
-    statuses = map_days(partial(_day_status, settings), days, cache)
+    statuses = list(map_days(partial(_day_status, settings), days, cache))
     cache.save()
-    for why in statuses:
+    stale = []
+    for day, why in zip(days, statuses, strict=True):
         if isinstance(why, DigestError):
-            raise why
-    return [(day, why) for day, why in zip(days, statuses, strict=True) if why]
+            raise why  # the first failing day, as when read one by one
+        if why:
+            stale.append((day, why))
+    return stale
 
 
 def post_status(settings: Settings, day: Day) -> str | None:

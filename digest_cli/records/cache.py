@@ -14,14 +14,15 @@ import functools
 import hashlib
 import os
 import pickle
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from digest_cli.errors import RecordError
 from digest_cli.records.writer import write_atomic
 from digest_cli.records.yamlio import parse_text
 
-POOL_MIN_FILES = 1000  # below this a pool of processes costs more than it saves
+T = TypeVar("T")
 
 
 def read_record(path: Path) -> tuple[bytes, str]:
@@ -113,16 +114,6 @@ class ParseCache:
         hit = self._shard(path.parent.name).get(path.name)
         return hit is not None and hit[0] == digest
 
-    def prefetch(self, paths: list[Path], workers: int | None = None) -> None:
-        """Parse the uncached files among `paths` on every core: a cold bulk read is
-        bound by YAML parsing, which is pure CPU."""
-        workers = workers or os.cpu_count() or 1
-        todo = [path for path in paths if not self.fresh(path)]
-        if len(todo) < POOL_MIN_FILES or workers < 2:
-            return  # a pool costs more than it saves
-        for path, entry in parse_in_pool(todo, workers):
-            self.put(path, entry)
-
     def save(self) -> None:
         """Write the shards that changed; a failure loses only a shortcut."""
         if self.folder is None:
@@ -137,20 +128,6 @@ class ParseCache:
         (self.folder.parent / "records.pickle").unlink(missing_ok=True)  # version 1's file
 
 
-def parse_in_pool(paths: list[Path], workers: int) -> list[tuple[Path, tuple]]:
-    """(path, (hash, data)) for each file that parses; errors are left to `load`, which
-    raises them with their file name."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    chunks = [paths[n::workers] for n in range(workers)]
-    out = []
-    with ProcessPoolExecutor(workers, mp_context=pool_context()) as pool:
-        for chunk, results in zip(chunks, pool.map(_parse_chunk, chunks), strict=True):
-            out += [(path, entry) for path, entry in zip(chunk, results, strict=True)
-                    if entry is not None]
-    return out
-
-
 def pool_context():
     """fork where there is one: workers start at once, with the modules loaded."""
     import multiprocessing
@@ -159,57 +136,51 @@ def pool_context():
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
-def _parse_chunk(paths: list[Path]) -> list[tuple[bytes, Any] | None]:
-    out: list[tuple[bytes, Any] | None] = []
-    for path in paths:
-        try:
-            digest, text = read_record(path)
-            out.append((digest, parse_text(text, path)))
-        except RecordError:
-            out.append(None)
-    return out
-
-
 def parse_cache(settings) -> ParseCache:
     """The parse cache of a site (`.digest-cache/records/DAY.pickle`)."""
     return ParseCache(settings.cache_path / "records")
 
 
 POOL_MIN_DAYS = 40  # about 800 records: below this, forking costs more than it saves
+CHUNKS_PER_WORKER = 4  # the caller works on the first chunks while workers read the rest
 _JOB: tuple | None = None  # (fn, cache, days): set before the pool forks, read by workers
 
 
-def map_days(fn, days: list, cache: ParseCache, workers: int | None = None) -> list:
-    """`[fn(day, cache) for day in days]`, on every core for a long list of days.
+def map_days(fn: Callable[[Any, ParseCache], T], days: list, cache: ParseCache,
+             workers: int | None = None) -> Generator[T, None, None]:
+    """`fn(day, cache)` for each of `days`, in their order; on every core for many days.
 
-    Each worker reads its own days (forked, it shares the loaded modules) and saves
-    their cache shards itself, so no parsed record crosses between processes; only the
-    results do, and they come back in the order of `days`.
+    Each worker reads its own chunks of days (forked, it shares the loaded modules) and
+    saves their cache shards itself, so no parsed record crosses between processes; only
+    the results do, a chunk at a time, so the caller (which writes posts, in day order)
+    works while the workers go on. Close the iterator to stop early.
     """
     global _JOB
     workers = min(workers or os.cpu_count() or 1, len(days))
     context = pool_context()
     if workers < 2 or len(days) < POOL_MIN_DAYS or context.get_start_method() != "fork":
-        return [fn(day, cache) for day in days]
+        yield from (fn(day, cache) for day in days)
+        return
     from concurrent.futures import ProcessPoolExecutor
 
+    size = -(-len(days) // (workers * CHUNKS_PER_WORKER))
+    spans = [(start, min(start + size, len(days))) for start in range(0, len(days), size)]
+    pool = ProcessPoolExecutor(workers, mp_context=context)
     _JOB = (fn, cache, days)
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            parts = list(pool.map(_run_days, [(n, workers) for n in range(workers)]))
+        chunks = pool.map(_run_days, spans)  # with fork, the workers start here
+        _JOB = None
+        for chunk in chunks:
+            yield from chunk
     finally:
         _JOB = None
-    results: list = [None] * len(days)
-    for n, part in enumerate(parts):
-        results[n::workers] = part
-    return results
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_days(share: tuple[int, int]) -> list:
+def _run_days(span: tuple[int, int]) -> list:
     assert _JOB is not None  # set by map_days before the pool forks
     fn, cache, days = _JOB
-    start, step = share
     try:
-        return [fn(day, cache) for day in days[start::step]]
+        return [fn(day, cache) for day in days[span[0]:span[1]]]
     finally:
         cache.save()

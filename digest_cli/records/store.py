@@ -127,6 +127,9 @@ class _Fields:
         return value
 
     def text(self, name: str, required: bool = False) -> str | None:
+        value = self.data.get(name)
+        if type(value) is str:  # nearly every field: spare the checks (a bulk read's hot path)
+            return value
         value = self.get(name, (str, int, float), required)
         return None if value is None else str(value)
 
