@@ -48,6 +48,7 @@ def check_days(settings, days: list[date] | None = None) -> list[Problem]:
     from digest_cli.records.store import parse_cache
 
     problems, cache = [], parse_cache(settings)  # one cache for all days: read once
+    shown_on = _shown_on(settings, cache)
     for day in days if days is not None else day_dates(settings):
         try:
             loaded = load_day(settings, day, cache)
@@ -56,6 +57,7 @@ def check_days(settings, days: list[date] | None = None) -> list[Problem]:
                                     exc.paper_id))
             continue
         folder = settings.day_path(day)
+        problems += _shown_twice(settings, loaded, shown_on)
         for paper in loaded.papers:
             problems += paper_problems(paper, paper_path(folder, paper.id))
         why = post_status(settings, loaded)
@@ -64,6 +66,39 @@ def check_days(settings, days: list[date] | None = None) -> list[Problem]:
                                     f"--date {day}` or `digest render --date {day}`", 1))
     cache.save()
     return problems
+
+
+def _shown_on(settings, cache) -> dict[str, list[date]]:
+    """The days whose manifest shows each paper (base id), read from every manifest."""
+    from digest_cli.records.model import ArxivId
+    from digest_cli.records.store import MANIFEST, manifest_from_dict
+
+    shown: dict[str, list[date]] = {}
+    for day in day_dates(settings):
+        path = settings.day_path(day) / MANIFEST
+        try:
+            papers = manifest_from_dict(cache.load(path), path).papers
+        except DigestError:
+            continue  # reported with the day itself
+        for pid in papers:
+            shown.setdefault(ArxivId.parse(str(pid)).base, []).append(day)
+    return shown
+
+
+def _shown_twice(settings, day, shown_on: dict[str, list[date]]) -> list[Problem]:
+    """A paper an earlier day shows too, unless this day shows it as a new version (each
+    pair is reported once: on the later day, the copy)."""
+    found = []
+    folder = settings.day_path(day.manifest.date)
+    for paper in day.papers:
+        others = [d for d in shown_on.get(paper.id.base, []) if d < day.manifest.date]
+        if others and not paper.replacement:
+            path, other = paper_path(folder, paper.id), paper_path(settings.day_path(others[0]),
+                                                                   paper.id)
+            found.append(Problem(path, f"also shown on {others[0]} ({other}): a paper belongs "
+                                       "to one day; take it out of one manifest",
+                                 paper_id=paper.id.base))
+    return found
 
 
 def paper_problems(paper: Paper, path: Path) -> list[Problem]:

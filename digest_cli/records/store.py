@@ -219,6 +219,10 @@ def load_day(settings, day: date, cache: ParseCache = _NO_CACHE) -> Day:
         raise RecordError(f"no records for {day.isoformat()} (run `digest fetch --date "
                           f"{day.isoformat()}` or `digest import`)", path=folder)
     manifest = manifest_from_dict(cache.load(path), path)
+    if manifest.date != day:  # writing it back would rewrite another day's manifest and post
+        raise RecordError(f"the manifest's date is {manifest.date}, but it is in the folder "
+                          f"of {day} ({settings.day_path(manifest.date)} is that day's): fix "
+                          "the date or move the folder", path=path)
     papers = [_listed_paper(folder, pid, cache) for pid in manifest.papers]
     return Day(manifest, papers)
 
@@ -314,6 +318,11 @@ class _Fields:
 def paper_from_dict(data: Any, path: Path) -> Paper:
     f = _Fields(data, path, "paper")
     pid = f.arxiv_id("id", f.get("id", (str, int, float), required=True))
+    if path.suffix == ".yaml" and path.stem != pid.file_stem:
+        # Written back, the record would land in (and overwrite) the other paper's file.
+        raise RecordError(f"the record's id is {pid.base}, but its file name says "
+                          f"{path.stem} ({path.with_name(pid.file_stem + '.yaml')} is "
+                          f"{pid.base}'s file): fix the id or rename the file", path=path)
     version = f.get("version", int)
     return Paper(
         id=ArxivId(pid.base, version or pid.version),
@@ -367,8 +376,12 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
         f.fail("date", f"is not a date (YYYY-MM-DD): {day!r}")
     window = _Fields(f.get("window", dict, required=True), path, "window")
     papers = list(f.get("papers", list, default=[]))
+    seen: dict[str, Any] = {}
     for item in papers:  # a bad id is named here, not met as a crash when loading papers
-        f.arxiv_id("papers", item)
+        base = f.arxiv_id("papers", item).base
+        if base in seen:  # shown twice, one block would be lost to `digest sync`
+            f.fail("papers", f"lists {base} twice ({seen[base]!r} and {item!r}): keep one")
+        seen[base] = item
     shown = f.get("shown", int)
     if shown is not None and shown != len(papers):
         f.fail("shown", f"is {shown} but 'papers' lists {len(papers)}")

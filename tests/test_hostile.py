@@ -1,0 +1,78 @@
+"""Hostile cases (issue 11): each class of attack on an editor's words or on the site, tried
+through the CLI as a hostile user would. One section per class; each test failed before
+its fix."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.clikit import one_error, run_cli
+from tests.conftest import SAMPLE_DAY
+
+DAY = str(SAMPLE_DAY)
+FOLDER = Path(f"data/{DAY}")
+POST = Path(f"_posts/{DAY}-arxiv.md")
+FIRST, SECOND = "2601.19786", "2601.19781"  # the sample day's first two papers
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under data/ and _posts/, to show that a refused command wrote nothing."""
+    return {str(p.relative_to(root)): p.read_bytes() for d in ("data", "_posts")
+            for p in sorted((root / d).rglob("*")) if p.is_file()}
+
+
+# == data and text (harden-data) =======================================================
+
+# -- 1. identity: a record cannot overwrite another ------------------------------------
+
+def test_a_record_whose_id_is_another_papers_is_refused(rendered_site):
+    edit(rendered_site / FOLDER / f"{FIRST}.yaml", f"id: '{FIRST}'", f"id: '{SECOND}'")
+    before = snapshot(rendered_site)
+    for command in (["render", "--date", DAY, "--force"], ["sync", "--date", DAY],
+                    ["translate", "--date", DAY, "--only", FIRST]):
+        line = one_error(run_cli(rendered_site, *command))
+        assert f"{FIRST}.yaml" in line and f"{SECOND}.yaml" in line, line
+        assert f"id is {SECOND}" in line
+    assert snapshot(rendered_site) == before
+
+
+def test_a_manifest_in_another_days_folder_is_refused(rendered_site):
+    other = rendered_site / "data" / "2026-01-29"
+    shutil.copytree(rendered_site / FOLDER, other)
+    before = snapshot(rendered_site)
+    for command in (["render", "--date", "2026-01-29", "--force"],
+                    ["sync", "--date", "2026-01-29"]):
+        line = one_error(run_cli(rendered_site, *command))
+        assert "2026-01-29/manifest.yaml" in line and f"data/{DAY}" in line, line
+    assert snapshot(rendered_site) == before  # the 28th's manifest and post untouched
+
+
+def test_a_paper_listed_twice_in_a_manifest_is_refused(rendered_site):
+    edit(rendered_site / FOLDER / "manifest.yaml", f"  - '{SECOND}'\n",
+         f"  - '{SECOND}'\n  - '{FIRST}'\n")
+    edit(rendered_site / FOLDER / "manifest.yaml", "shown: 20", "shown: 21")
+    line = one_error(run_cli(rendered_site, "render", "--date", DAY, "--force"))
+    assert "manifest.yaml" in line and f"lists {FIRST} twice" in line
+
+
+def test_check_names_a_paper_shown_on_two_days(rendered_site):
+    other = rendered_site / "data" / "2026-01-29"
+    other.mkdir()
+    shutil.copy(rendered_site / FOLDER / f"{FIRST}.yaml", other)
+    manifest = (rendered_site / FOLDER / "manifest.yaml").read_text(encoding="utf-8")
+    head = manifest.split("papers:")[0].replace(DAY, "2026-01-29").replace("shown: 20",
+                                                                            "shown: 1")
+    (other / "manifest.yaml").write_text(head + f"papers:\n  - '{FIRST}'\n", encoding="utf-8")
+    assert run_cli(rendered_site, "render", "--date", "2026-01-29").exit_code == 0
+    result = run_cli(rendered_site, "check", "--all")
+    assert result.exit_code == 1
+    twice = [line for line in result.output.splitlines() if "also shown on" in line]
+    assert len(twice) == 1, result.output
+    assert f"2026-01-29/{FIRST}.yaml" in twice[0] and f"{DAY}/{FIRST}.yaml" in twice[0]
