@@ -76,3 +76,27 @@ def test_check_names_a_paper_shown_on_two_days(rendered_site):
     twice = [line for line in result.output.splitlines() if "also shown on" in line]
     assert len(twice) == 1, result.output
     assert f"2026-01-29/{FIRST}.yaml" in twice[0] and f"{DAY}/{FIRST}.yaml" in twice[0]
+
+
+# -- 9. the importer takes the old blog's variants of the 详细解读 markup ----------------
+
+def test_the_old_blogs_markup_variants_import_to_the_seeds_records(site, seed_post, tmp_path):
+    text = seed_post.read_text(encoding="utf-8")
+    assert text.count('<div markdown="1">\n\n') > 2
+    variant = text.replace('<div markdown="1">\n\n', '<div markdown="1">\n', 1)  # the real case
+    variant = variant.replace("<details>\n", "  <details> \n", 1)
+    variant = variant.replace("<summary>详细解读</summary>\n\n", "<summary>详细解读</summary>\n", 2)
+    variant = variant.replace("\n</div>\n\n</details>\n", "\n\n</div>\n</details>  \n", 2)
+    assert variant != text
+    post = tmp_path / "in" / seed_post.name
+    post.parent.mkdir()
+    post.write_text(variant, encoding="utf-8")
+    assert run_cli(site, "import", str(post)).exit_code == 0
+    assert run_cli(site, "render", "--date", DAY).exit_code == 0
+    assert (site / POST).read_text(encoding="utf-8") == text  # the seed, byte for byte
+
+
+def test_the_seed_still_round_trips_byte_for_byte(site, seed_post):
+    assert run_cli(site, "import", str(seed_post)).exit_code == 0
+    assert run_cli(site, "render", "--date", DAY).exit_code == 0
+    assert (site / POST).read_bytes() == seed_post.read_bytes()

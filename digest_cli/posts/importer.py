@@ -44,7 +44,7 @@ _META = {
     "pdf": re.compile(r"^- \*\*PDF\*\*: \[(.*?)\]\((.*?)\)\s*$"),
 }
 _UPDATED = re.compile(rf"^- \*\*{UPDATED}\*\*: ")
-_DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", "", '<div markdown="1">', ""]
+_DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", '<div markdown="1">']
 # What the old blog wrote when the LLM failed: never text, always a failure.
 _ERROR_TEXT = re.compile(r"^\s*(?:全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
                          r"^\s*Error code: \d{3}")
@@ -190,20 +190,22 @@ def _strip_separator(lines: list[str], path: Path, line_no: int) -> list[str]:
 
 
 def _split_details(lines: list[str], path: Path, line_no: int) -> tuple[str, str | None]:
-    if "<details>" not in lines:
+    """The text before the 详细解读 block and the block's text (None: no block). Blank lines
+    and spaces around the markup are not significant: the old blog's posts vary in them."""
+    bare = [line.strip() for line in lines]
+    if "<details>" not in bare:
         return "\n".join(lines).strip("\n"), None
-    at = lines.index("<details>")
-    head = lines[at:at + len(_DETAILS_HEAD)]
-    if head != _DETAILS_HEAD:
-        raise ImportError_("expected `<details>`, `<summary>详细解读</summary>`, a blank line, "
-                           '`<div markdown="1">` and a blank line', path=path, line=line_no + at)
-    tail = lines[at + len(_DETAILS_HEAD):]
-    while tail and tail[-1] == "":
-        tail = tail[:-1]
-    if len(tail) < 3 or tail[-3:] != ["</div>", "", "</details>"]:
-        raise ImportError_("the 详细解读 block is not closed by `</div>`, a blank line and "
-                           "`</details>`", path=path, line=line_no + at)
-    return "\n".join(lines[:at]).strip("\n"), "\n".join(tail[:-3]).strip("\n")
+    at = bare.index("<details>")
+    marks = [i for i in range(at, len(lines)) if bare[i]][:3]
+    if [bare[i] for i in marks] != _DETAILS_HEAD:
+        raise ImportError_("expected `<details>`, `<summary>详细解读</summary>` and "
+                           '`<div markdown="1">`', path=path, line=line_no + at)
+    tail = [i for i in range(marks[-1] + 1, len(lines)) if bare[i]]
+    if len(tail) < 2 or [bare[i] for i in tail[-2:]] != ["</div>", "</details>"]:
+        raise ImportError_("the 详细解读 block is not closed by `</div>` and `</details>`",
+                           path=path, line=line_no + at)
+    inner = "\n".join(lines[marks[-1] + 1:tail[-2]]).strip("\n")
+    return "\n".join(lines[:at]).strip("\n"), inner
 
 
 def _set_body(paper: Paper, body: str) -> None:
