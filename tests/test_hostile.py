@@ -100,3 +100,71 @@ def test_the_seed_still_round_trips_byte_for_byte(site, seed_post):
     assert run_cli(site, "import", str(seed_post)).exit_code == 0
     assert run_cli(site, "render", "--date", DAY).exit_code == 0
     assert (site / POST).read_bytes() == seed_post.read_bytes()
+
+
+# -- 3. sync never guesses ---------------------------------------------------------------
+
+def _translation_of(post: str, pid: str) -> str:
+    """The translation paragraph of a paper's block in a rendered post."""
+    block = post.split(f"/abs/{pid}", 1)[1]
+    return block.split("\n\n")[1]
+
+
+def test_a_translation_emptied_in_the_post_is_cleared_not_put_back(rendered_site, settings_for):
+    from digest_cli.records.store import load_day
+
+    post = rendered_site / POST
+    text = _translation_of(post.read_text(encoding="utf-8"), FIRST)
+    edit(post, "\n\n" + text + "\n\n", "\n\n\n\n")
+    result = run_cli(rendered_site, "sync", "--date", DAY)
+    assert result.exit_code == 0, result.output
+    assert f"{FIRST}: translation" in result.output
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert paper.translation is None and paper.status == "待翻译"  # a new one is asked for
+    assert text not in post.read_text(encoding="utf-8")
+    assert "【待翻译】" in post.read_text(encoding="utf-8")
+    assert run_cli(rendered_site, "sync", "--date", DAY).output == f"{DAY}: in sync\n"
+
+
+def test_a_model_answer_holding_the_untranslated_marker_fails_validation(tmp_path, llm_server):
+    from digest_cli.records.store import load_day
+    from digest_cli.settings import load_settings
+    from tests.fakes.translate_kit import by_model, env_for, good_translation, write_day
+
+    write_day(tmp_path, 1)
+    llm_server.responder = by_model(translation=lambda req: "【待翻译】 " + good_translation(req))
+    result = run_cli(tmp_path, "translate", "--date", DAY, env=env_for(llm_server))
+    paper = load_day(load_settings(tmp_path, environ={}), SAMPLE_DAY).papers[0]
+    assert paper.translation is None, result.output
+    assert any("placeholder" in f.reason for f in paper.failures)
+
+
+def test_a_translation_starting_with_the_marker_survives_render_and_sync(rendered_site,
+                                                                         settings_for):
+    from digest_cli.records.store import load_day
+
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    离散语音表征标记", "    【待翻译】 离散语音表征标记")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    post = rendered_site / POST
+    edit(post, "已成为语音生成的基础组件", "已是语音生成的基础组件")  # the same paper
+    result = run_cli(rendered_site, "sync", "--date", DAY)
+    assert result.exit_code == 0 and f"{FIRST}: translation" in result.output, result.output
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert paper.translation.text.startswith("【待翻译】 离散语音表征标记")
+    assert "已是语音生成的基础组件" in paper.translation.text  # the post edit is not dropped
+
+
+def test_a_fence_like_abstract_line_with_a_pipe_round_trips_through_sync(rendered_site,
+                                                                         settings_for):
+    from digest_cli.records.store import load_day
+
+    line = "```python|`x`"  # a fence line, escaped whole, whose backticks hold no code span
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "abstract: |\n", f"abstract: |\n  {line}\n  Second line.\n")
+    edit(record, "translation:\n  text: |-", "translation_was:\n  text: |-")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    edit(rendered_site / POST, "Second line.", "Second line, edited.")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert paper.abstract == f"{line}\nSecond line, edited."

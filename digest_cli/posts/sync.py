@@ -185,11 +185,21 @@ def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer)
         if _details_taken_out(record, by_id[pid]):
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
+        if _translation_emptied(record, by_id[pid]):
+            paper.translation = None  # the post shows 待翻译; `translate` makes a new one
+            changed.append("translation cleared")
         if changed:
             write_paper(folder, paper, writer)
             changes[pid] = changed
             log.info("%s: took %s from the post", pid, ", ".join(changed))
     return changes
+
+
+def _translation_emptied(record: Paper | None, posted: Paper) -> bool:
+    """The editor emptied the translation the last render showed (or put the 待翻译 marker
+    in its place): taken as "translate anew", never silently put back."""
+    return (record is not None and record.translation is not None
+            and bool(record.translation.text.strip()) and posted.translation is None)
 
 
 def _details_taken_out(record: Paper | None, posted: Paper) -> bool:
