@@ -168,3 +168,147 @@ def test_a_fence_like_abstract_line_with_a_pipe_round_trips_through_sync(rendere
     assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
     paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
     assert paper.abstract == f"{line}\nSecond line, edited."
+
+
+# -- 2. editors win: every path tells an editor's value from the machine's ---------------
+
+def test_a_translation_whose_hash_line_was_removed_is_not_retranslated(tmp_path, llm_server):
+    from digest_cli.records.store import load_day
+    from digest_cli.settings import load_settings
+    from tests.fakes.translate_kit import by_model, env_for, paper_id, write_day
+
+    write_day(tmp_path, 1)
+    llm_server.responder = by_model()
+    env = env_for(llm_server)
+    assert run_cli(tmp_path, "translate", "--date", DAY, env=env).exit_code == 0
+    record = tmp_path / FOLDER / f"{paper_id(0)}.yaml"
+    text = record.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    at = lines.index("translation:")
+    hash_line = next(i for i in range(at, len(lines)) if lines[i].startswith("  hash: "))
+    del lines[hash_line]  # an editor rewrites the text and drops the line that gave it away
+    edited = "\n".join(lines).replace("本文针对语音识别", "编辑改写：本文针对语音识别", 1)
+    record.write_text(edited, encoding="utf-8")
+    result = run_cli(tmp_path, "translate", "--date", DAY, "--force", env=env)
+    paper = load_day(load_settings(tmp_path, environ={}), SAMPLE_DAY).papers[0]
+    assert paper.translation.text.startswith("编辑改写："), result.output
+    assert paper.translation.edited and not paper.translation.machine_owned
+
+
+def test_import_does_not_replace_a_reviewed_editors_text(rendered_site):
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    离散语音表征标记已成为", "    离散语音表征标记（编辑校对）已成为")
+    edit(record, "reviewed: false", "reviewed: true")
+    before = snapshot(rendered_site)
+    line = one_error(run_cli(rendered_site, "import", str(rendered_site / POST)))
+    assert f"[{FIRST}]" in line and "translation" in line and "reviewed" in line
+    assert snapshot(rendered_site) == before
+
+
+def test_import_of_a_never_rendered_day_keeps_an_editors_text(sample_site, tmp_path):
+    # Records imported, an editor corrects one, and the old post is imported again.
+    old_post = tmp_path / POST.name
+    old_post.write_bytes((sample_site / POST).read_bytes())
+    assert run_cli(sample_site, "import", str(old_post)).exit_code == 0
+    record = sample_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    离散语音表征标记已成为", "    离散语音表征标记（编辑校对）已成为")
+    before = snapshot(sample_site)
+    line = one_error(run_cli(sample_site, "import", str(old_post)))
+    assert f"[{FIRST}]" in line and "translation" in line
+    assert snapshot(sample_site) == before
+
+
+def test_import_takes_a_post_edit_of_a_record_it_was_rendered_from(rendered_site,
+                                                                   settings_for):
+    from digest_cli.records.store import load_day
+
+    edit(rendered_site / POST, "离散语音表征标记已成为", "离散语音表征标记（DSRT）已成为")
+    assert run_cli(rendered_site, "import", str(rendered_site / POST)).exit_code == 0
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert "（DSRT）" in paper.translation.text and paper.translation.edited
+
+
+def _arxiv_env(server) -> dict[str, str]:
+    return {"DIGEST_ARXIV_API_URL": server.query_url, "DIGEST_ARXIV_DELAY": "0",
+            "DIGEST_ARXIV_CACHE_TTL": "0"}
+
+
+def _serve_sample_day(server, settings, **changes):
+    from datetime import datetime, timezone
+
+    from digest_cli.records.store import load_day
+
+    for paper in load_day(settings, SAMPLE_DAY).papers:
+        fields = {"title": paper.title, "authors": paper.authors}
+        fields.update(changes.get(paper.id.base, {}))
+        server.add_paper(id=paper.id.base, categories=paper.categories,
+                         summary="An abstract from arXiv.",
+                         published=datetime(2026, 1, 26, 12, tzinfo=timezone.utc), **fields)
+
+
+def test_fetch_keeps_an_imported_title_and_reports_arxivs(sample_site, arxiv_server,
+                                                          settings_for):
+    from digest_cli.publish.body import pr_body
+    from digest_cli.records.store import load_day
+
+    settings = settings_for(sample_site)
+    _serve_sample_day(arxiv_server, settings, **{FIRST: {"title": "arXiv's Own Title"}})
+    result = run_cli(sample_site, "fetch", "--date", DAY, env=_arxiv_env(arxiv_server))
+    assert result.exit_code == 0, result.output
+    assert f"kept an editor's title of {FIRST}" in result.output
+    day = load_day(settings, SAMPLE_DAY)
+    paper = day.papers[0]
+    assert paper.title.startswith("Rethinking Discrete Speech")  # the imported one stays
+    assert paper.arxiv_original == {"title": "arXiv's Own Title"}
+    assert paper.abstract == "An abstract from arXiv."  # what the import lacked is filled in
+    body = pr_body(day, settings)
+    assert f"`{FIRST}` title: arXiv has arXiv's Own Title" in body
+
+
+def test_fetch_takes_arxivs_new_version_and_keeps_an_editors_correction(
+        sample_site, arxiv_server, settings_for):
+    from datetime import datetime, timezone
+
+    from digest_cli.records.store import load_day
+
+    settings = settings_for(sample_site)
+    _serve_sample_day(arxiv_server, settings)
+    env = _arxiv_env(arxiv_server)
+    assert run_cli(sample_site, "fetch", "--date", DAY, env=env).exit_code == 0
+    record = sample_site / FOLDER / f"{SECOND}.yaml"
+    paper = load_day(settings, SAMPLE_DAY).papers[1]
+    title_line = next(x for x in record.read_text("utf-8").split("\n") if x.startswith("title:"))
+    edit(record, title_line, "title: An Editor's Corrected Title")
+    v2 = {"updated": datetime(2026, 2, 2, 12, tzinfo=timezone.utc), "version": 2,
+          "summary": "A revised abstract."}
+    arxiv_server.add_paper(id=SECOND, title="arXiv v2 Title", authors=paper.authors,
+                           categories=paper.categories,
+                           published=datetime(2026, 1, 26, 12, tzinfo=timezone.utc), **v2)
+    arxiv_server.add_paper(id=FIRST, title="First v2 Title", authors=["Only One"],
+                           categories=load_day(settings, SAMPLE_DAY).papers[0].categories,
+                           published=datetime(2026, 1, 26, 12, tzinfo=timezone.utc), **v2)
+    result = run_cli(sample_site, "fetch", "--date", DAY, env=env)
+    assert result.exit_code == 0, result.output
+    first, second = load_day(settings, SAMPLE_DAY).papers[:2]
+    assert (second.title, second.id.version) == ("An Editor's Corrected Title", 2)
+    assert second.abstract == "A revised abstract."  # arXiv's new words, where not edited
+    assert second.arxiv_original == {"title": "arXiv v2 Title"}
+    assert (first.title, first.authors) == ("First v2 Title", ["Only One"])  # machine's
+    assert first.arxiv_original == {}
+
+
+def test_a_title_corrected_in_the_post_keeps_arxivs_beside_it(sample_site, arxiv_server,
+                                                              settings_for):
+    from digest_cli.records.store import load_day
+
+    settings = settings_for(sample_site)
+    _serve_sample_day(arxiv_server, settings)
+    assert run_cli(sample_site, "fetch", "--date", DAY, env=_arxiv_env(arxiv_server)
+                   ).exit_code == 0
+    assert run_cli(sample_site, "render", "--date", DAY, "--force").exit_code == 0
+    arxiv_title = load_day(settings, SAMPLE_DAY).papers[0].title
+    edit(sample_site / POST, f"## {arxiv_title}\n", "## A Corrected Title\n")
+    assert run_cli(sample_site, "sync", "--date", DAY).exit_code == 0
+    paper = load_day(settings, SAMPLE_DAY).papers[0]
+    assert paper.title == "A Corrected Title" and paper.editors("title")
+    assert paper.arxiv_original == {"title": arxiv_title}

@@ -245,8 +245,11 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
         return new, ["new"]
     changed = []
     merged = replace(old)
+    merged.arxiv_original = dict(old.arxiv_original)
     for name in ("title", "authors", "categories", "abs_url", "pdf_url"):
         if getattr(old, name) != getattr(new, name):
+            if name in old.arxiv_hashes and not old.editors(name):
+                merged.arxiv_original[name] = getattr(old, name)  # arXiv's, kept beside
             setattr(merged, name, getattr(new, name))
             changed.append(name)
     if new.id.version != old.id.version:
@@ -308,10 +311,12 @@ def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[s
     manifest, imported = parse_post(path, settings)
     old_papers = {p.id.base: p for p in existing.papers} if existing else {}
     papers, changes = [], {}
+    rendered = existing.manifest.rendered.get("papers", {}) if existing else {}
     for item in imported:
         old = old_papers.get(item.paper.id.base) or stored_paper(settings, manifest.date,
                                                                  item.paper.id)
         paper, changed = merge_paper(old, item.paper)
+        _refuse_replacing(old, changed, rendered.get(item.paper.id.base), path, item.line)
         papers.append(paper)
         if changed:
             changes[paper.id.base] = changed
@@ -323,6 +328,36 @@ def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[s
         update_left_out(manifest, [p for p in existing.papers if p.id.base not in shown])
     _warn_other_days(settings, manifest)
     return Day(manifest, papers), changes
+
+
+def _refuse_replacing(old: Paper | None, changed: list[str], last: str | None, path: Path,
+                      line: int) -> None:
+    """Stop before the post replaces a record's value that the post was not rendered from
+    and that is an editor's (or, the record being changed since the last render, any)."""
+    from digest_cli.posts.render import paper_block
+
+    if old is None or not changed or changed == ["new"]:
+        return
+    as_rendered = last is not None and text_hash(paper_block(old)) == last
+    if as_rendered:
+        return  # the post shows this very record: its differences are the post's edits
+    mine = [name for name in changed if last is not None or old.reviewed
+            or _editors_value(old, name)]
+    if mine:
+        raise ImportError_(f"[{old.id.base}] the record's {', '.join(mine)} differ from the "
+                           "post's and are not what the post was rendered from (an editor's "
+                           "change"
+                           f"{', and the paper is reviewed' if old.reviewed else ''}): keep "
+                           "them by re-rendering the post, or make the post's edit in the "
+                           "record", path=path, line=line)
+
+
+def _editors_value(paper: Paper, name: str) -> bool:
+    """True when a record field holds an editor's value rather than a machine's."""
+    if name in ("translation", "analysis"):
+        text = getattr(paper, name)
+        return text is not None and (text.edited or text.source == "human")
+    return name in ("title", "authors") and name in paper.arxiv_hashes and paper.editors(name)
 
 
 def stored_paper(settings, day: date, pid: ArxivId) -> Paper | None:

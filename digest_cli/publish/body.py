@@ -135,6 +135,25 @@ def failures_section(day: Day) -> list[str]:
     return lines
 
 
+def corrections_section(day: Day) -> list[str]:
+    """Editors' corrections that arXiv's newer words differ from: kept, shown to decide."""
+    from digest_cli.records.model import kept_corrections
+
+    kept = [(p, name) for p in day.papers for name in kept_corrections(p)]
+    if not kept:
+        return []
+    lines = ["", "### Editors' corrections kept against arXiv's words", "",
+             "arXiv's value is in the record's `arxiv_original`; copy it over the field to "
+             "take it.", ""]
+    lines += [f"- `{p.id.base}` {name}: arXiv has {md_cell(_shown(p.arxiv_original[name]), 200)}"
+              for p, name in kept]
+    return lines
+
+
+def _shown(value) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
 def checklist(day: Day) -> list[str]:
     d = day.manifest.date.isoformat()
     return [
@@ -172,7 +191,8 @@ def pr_body(day: Day, settings, branch: str | None = None) -> str:
             "of truth, `_posts/` is rendered from them._"]
     rows = None
     while True:
-        body = "\n".join([*head, "", paper_table(day, rows), *failures_section(day), *tail])
+        body = "\n".join([*head, "", paper_table(day, rows), *failures_section(day),
+                          *corrections_section(day), *tail])
         if len(body) <= BODY_LIMIT or rows == 0:
             return body + "\n"
         rows = len(day.papers) // 2 if rows is None else rows // 2

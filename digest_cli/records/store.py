@@ -23,6 +23,7 @@ from typing import Any
 
 from digest_cli.errors import RecordError
 from digest_cli.records.model import (
+    EDITABLE_FIELDS,
     ArxivId,
     Day,
     Failure,
@@ -318,13 +319,8 @@ class _Fields:
 def paper_from_dict(data: Any, path: Path) -> Paper:
     f = _Fields(data, path, "paper")
     pid = f.arxiv_id("id", f.get("id", (str, int, float), required=True))
-    if path.suffix == ".yaml" and path.stem != pid.file_stem:
-        # Written back, the record would land in (and overwrite) the other paper's file.
-        raise RecordError(f"the record's id is {pid.base}, but its file name says "
-                          f"{path.stem} ({path.with_name(pid.file_stem + '.yaml')} is "
-                          f"{pid.base}'s file): fix the id or rename the file", path=path)
     version = f.get("version", int)
-    return Paper(
+    paper = Paper(
         id=ArxivId(pid.base, version or pid.version),
         title=f.text("title", required=True),
         authors=f.strings("authors", required=True),
@@ -345,7 +341,30 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         failures=[_failure(item, path) for item in f.get("failures", list, default=[])],
         replacement=f.get("replacement", bool, default=False),
         reviewed=f.get("reviewed", bool, default=False),
+        arxiv_hashes=_arxiv_hashes(f),
+        arxiv_original=_arxiv_original(f),
     )
+    if path.suffix == ".yaml" and path.stem != pid.file_stem:
+        # Written back, the record would land in (and overwrite) the other paper's file.
+        raise RecordError(f"the record's id is {pid.base}, but its file name says "
+                          f"{path.stem} ({path.with_name(pid.file_stem + '.yaml')} is "
+                          f"{pid.base}'s file): fix the id or rename the file", path=path)
+    return paper
+
+
+def _arxiv_hashes(f: _Fields) -> dict[str, str]:
+    sub = _Fields(f.get("arxiv_hashes", dict, default={}), f.path, "arxiv_hashes")
+    return {name: value for name in EDITABLE_FIELDS if (value := sub.text(name)) is not None}
+
+
+def _arxiv_original(f: _Fields) -> dict[str, str | list[str]]:
+    sub = _Fields(f.get("arxiv_original", dict, default={}), f.path, "arxiv_original")
+    found: dict[str, str | list[str]] = {}
+    for name in EDITABLE_FIELDS:
+        value = sub.strings(name) if name == "authors" else sub.text(name)
+        if value:
+            found[name] = value
+    return found
 
 
 def _machine_text(f: _Fields, name: str) -> MachineText | None:
@@ -444,7 +463,29 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         value = getattr(paper, name)
         if value is not None:
             data[name] = _text_to_dict(value)
+    if paper.arxiv_hashes:
+        data["arxiv_hashes"] = {k: paper.arxiv_hashes[k] for k in EDITABLE_FIELDS
+                                if k in paper.arxiv_hashes}
+    original = _original_to_dict(paper)
+    if original:
+        data["arxiv_original"] = original
     return data
+
+
+def _original_to_dict(paper: Paper) -> dict[str, Any]:
+    """arXiv's values that differ from the record's (an editor's correction stands)."""
+    out: dict[str, Any] = {}
+    for name in EDITABLE_FIELDS:
+        value = paper.arxiv_original.get(name)
+        if value and value != getattr(paper, name):
+            out[name] = ([clean_text(a) for a in value] if isinstance(value, list)
+                         else _block(value) if name == "abstract" else clean_text(value))
+    return out
+
+
+# Keys that come and go with their content: absent from a new version, they leave the file
+# (other unknown top-level keys are an editor's and stay).
+_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
 
 
 def _text_to_dict(value: MachineText | None) -> dict | None:
@@ -491,7 +532,7 @@ def _merge(old: Any, new: Any, top: bool = True) -> Any:
     replaced whole).
     """
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in [k for k in old if k not in new and not top]:
+        for key in [k for k in old if k not in new and (not top or k in _OPTIONAL_KEYS)]:
             del old[key]
         for key, value in new.items():
             old[key] = _merge(old[key], value, top=False) if key in old else value
