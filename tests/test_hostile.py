@@ -312,3 +312,47 @@ def test_a_title_corrected_in_the_post_keeps_arxivs_beside_it(sample_site, arxiv
     paper = load_day(settings, SAMPLE_DAY).papers[0]
     assert paper.title == "A Corrected Title" and paper.editors("title")
     assert paper.arxiv_original == {"title": arxiv_title}
+
+
+# -- 10. `digest check` fits a migrated site -----------------------------------------------
+
+def test_check_on_the_old_blog_corpus_flags_errors_and_headings_not_clean_papers(site,
+                                                                                tmp_path):
+    import re
+
+    from tests.fixtures.oldblog.corpus import write_corpus
+
+    labels = write_corpus(tmp_path / "oldblog")
+    posts = sorted(str(p) for p in (tmp_path / "oldblog").glob("*.md"))
+    assert run_cli(site, "import", *posts).exit_code == 0  # every variant imports
+    assert run_cli(site, "render", "--all").exit_code == 0
+    result = run_cli(site, "check", "--all", "--no-annotations")
+    errors = [line for line in result.output.splitlines() if ": warning: " not in line]
+    flagged = {m.group(1) for line in errors if (m := re.search(r"\[([\d.]+)\]", line))}
+
+    def share(label: str) -> float:
+        ids = [pid for pid, kind in labels.items() if kind == label]
+        assert len(ids) >= 15, label  # enough of each to measure
+        return sum(pid in flagged for pid in ids) / len(ids)
+
+    assert share("error") == 1.0 and share("headings") == 1.0
+    assert share("clean") <= 0.05
+    assert result.exit_code == 1  # the error texts and headings fail the check
+    assert ": warning: " in result.output  # format notes are shown, not hidden
+
+
+def test_imported_text_off_the_tools_format_is_a_note_generated_text_an_error(rendered_site):
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    1)  \n", "    1) \n")  # one space: not this tool's exact `1)  ` line
+    assert run_cli(rendered_site, "render", "--force").exit_code == 0
+    result = run_cli(rendered_site, "check", "--annotations")
+    assert result.exit_code == 0, result.output
+    assert f"::warning file={FOLDER}/{FIRST}.yaml" in result.output
+    assert "no problems (1 format notes)" in result.output
+    text = record.read_text(encoding="utf-8")
+    analysis_source = text.index("analysis:")
+    record.write_text(text[:analysis_source] + text[analysis_source:].replace(
+        "source: import", "source: full_text", 1), encoding="utf-8")
+    assert run_cli(rendered_site, "render", "--force").exit_code == 0
+    result = run_cli(rendered_site, "check", "--annotations")
+    assert result.exit_code == 1 and "::error file=" in result.output  # the tool's own text

@@ -45,6 +45,8 @@ _META = {
 }
 _UPDATED = re.compile(rf"^- \*\*{UPDATED}\*\*: ")
 _DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", '<div markdown="1">']
+# The failure recorded for it: `digest check` flags these.
+IMPORTED_ERROR = "the imported post had error text"
 # What the old blog wrote when the LLM failed: never text, always a failure.
 _ERROR_TEXT = re.compile(r"^\s*(?:全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
                          r"^\s*Error code: \d{3}")
@@ -223,7 +225,7 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
         text, source = text[len(ABSTRACT_ONLY_NOTE):].lstrip("\n"), "abstract"
     if _ERROR_TEXT.search(text):
         first = text.strip().splitlines()[0][:200]
-        paper.failures.append(Failure("analysis", f"the imported post had error text: {first}"))
+        paper.failures.append(Failure("analysis", f"{IMPORTED_ERROR}: {first}"))
         return
     paper.analysis = _imported(unescape_block(text), source)
 
