@@ -9,6 +9,10 @@ from pathlib import Path
 
 from tests.clikit import one_error, run_cli
 from tests.conftest import SAMPLE_DAY
+from tests.test_workflows import pr_checkout as _pr_checkout
+from tests.test_workflows import run_step
+
+pr_checkout = _pr_checkout  # the sync workflow's test repository (a fixture)
 
 DAY = str(SAMPLE_DAY)
 FOLDER = Path(f"data/{DAY}")
@@ -356,3 +360,33 @@ def test_imported_text_off_the_tools_format_is_a_note_generated_text_an_error(re
     assert run_cli(rendered_site, "render", "--force").exit_code == 0
     result = run_cli(rendered_site, "check", "--annotations")
     assert result.exit_code == 1 and "::error file=" in result.output  # the tool's own text
+
+
+def test_the_sync_workflow_checks_only_the_days_a_pull_request_touches(pr_checkout):  # noqa: F811
+    from tests.gitkit import IDENTITY, git
+
+    work = pr_checkout
+    old_day = work / "data" / "2026-01-20"  # a migrated day with the old blog's error text
+    old_day.mkdir()
+    record = (work / FOLDER / f"{FIRST}.yaml").read_text("utf-8").replace(FIRST, "2601.00001")
+    (old_day / "2601.00001.yaml").write_text(record.replace(
+        "    离散语音表征标记", "    翻译失败：离散语音表征标记"), "utf-8")
+    manifest = (work / FOLDER / "manifest.yaml").read_text("utf-8").split("shown:")[0]
+    (old_day / "manifest.yaml").write_text(manifest.replace(DAY, "2026-01-20") + (
+        "shown: 1\npapers:\n  - '2601.00001'\n"), "utf-8")
+    git(work, *IDENTITY, "add", ".")
+    git(work, *IDENTITY, "commit", "-q", "-m", "Migrated days")
+    base = git(work, "rev-parse", "HEAD").strip()
+    assert run_cli(work, "check", "--date", "2026-01-20").exit_code == 1
+
+    edit(work / FOLDER / f"{SECOND}.yaml", "reviewed: false", "reviewed: true")
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "Reviewed one paper")
+    step = run_step(work, "Check records, texts and posts", BASE_SHA=base)
+    assert step.returncode == 0, step.stdout + step.stderr
+    assert "2026-01-20" not in step.stdout
+
+    edit(work / FOLDER / f"{FIRST}.yaml", "    离散语音表征标记", "    翻译失败：离散语音表征标记")
+    assert run_cli(work, "render", "--date", DAY).exit_code == 0
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "An error text in the day under review")
+    step = run_step(work, "Check records, texts and posts", BASE_SHA=base)
+    assert step.returncode == 1 and "error text" in step.stdout
