@@ -390,3 +390,123 @@ def test_the_sync_workflow_checks_only_the_days_a_pull_request_touches(pr_checko
     git(work, *IDENTITY, "commit", "-q", "-a", "-m", "An error text in the day under review")
     step = run_step(work, "Check records, texts and posts", BASE_SHA=base)
     assert step.returncode == 1 and "error text" in step.stdout
+
+
+# -- 11. properties: any text survives load -> render -> import -> render, and sync ------
+
+_PIECES = [*"中文的是了模型语音，。；：（）《》", *"*_`#|[]()<>!{}%$\\&;~^:-=+>./ \n\t",
+           "{{", "}}", "{%", "%}", "{% raw %}", "<script>", "</div>", "<details>", "$$",
+           "$x^2_i$", "$\\{a\\}$", "&#124;", "&amp;", "&lt;", "\x00", "\x07", "\x1b", "\u2028",
+           "\r\n", "\ufeff", "http://x.y", "](javascript:alert(1))", "```", "~~~", "---",
+           "1)  ", "## ", "- **Authors**: ", "【待翻译】", "{::comment}", "[x]: /u", "a", "Z",
+           "1", "12.5%"]
+
+
+def _texts():
+    from hypothesis import strategies as st
+
+    return st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+
+
+def _one_paper_site(root: Path, **fields):
+    from digest_cli.records.model import MachineText, clean_text, text_hash
+    from digest_cli.records.store import load_day, write_day
+    from digest_cli.records.writer import Writer
+    from digest_cli.settings import load_settings
+    from tests.conftest import make_day, make_paper
+
+    (root / "data").mkdir(parents=True)
+    (root / "_posts").mkdir()
+    settings = load_settings(root, environ={})
+    paper = make_paper(1)
+    for name in ("translation", "analysis"):
+        if name in fields:
+            text = clean_text(fields.pop(name))
+            setattr(paper, name, MachineText(text, "m", "v1", "t", "full_text", text_hash(text)))
+    for key, value in fields.items():
+        setattr(paper, key, value)
+    write_day(settings, make_day([paper]), Writer())
+    return settings, load_day(settings, SAMPLE_DAY)
+
+
+def _property(test):
+    from hypothesis import HealthCheck, settings
+
+    return settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])(test)
+
+
+def test_any_text_survives_load_render_import_render():
+    import tempfile
+
+    from hypothesis import given
+
+    from digest_cli.posts.importer import parse_post
+    from digest_cli.posts.render import render_day
+    from digest_cli.records.model import Day, clean_text
+
+    @_property
+    @given(title=_texts(), author=_texts(), abstract=_texts(), translation=_texts(),
+           analysis=_texts())
+    def check(title, author, abstract, translation, analysis):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            settings, day = _one_paper_site(  # a title or author is never empty
+                root, title=clean_text(title).strip() or "t",
+                authors=[clean_text(author).strip() or "a"],
+                abstract=abstract, translation=translation, analysis=analysis)
+            post = render_day(day, settings)
+            path = root / "_posts" / f"{DAY}-arxiv.md"
+            path.write_text(post, encoding="utf-8")
+            manifest, imported = parse_post(path, settings)
+            back = imported[0].paper
+            loaded = day.papers[0]
+            assert (back.title, back.authors) == (loaded.title, loaded.authors)
+            for name in ("translation", "analysis"):
+                mine, theirs = getattr(loaded, name), getattr(back, name)
+                if mine is not None and mine.text.strip():
+                    assert theirs is not None and theirs.text == mine.text.strip("\n"), name
+            again = render_day(Day(day.manifest, [back]), settings)
+            assert again == post
+
+    check()
+
+
+def test_any_post_edit_survives_sync_and_any_record_edit_reaches_the_post():
+    import tempfile
+    from dataclasses import replace
+
+    from hypothesis import given
+
+    from digest_cli.posts.render import body_text
+    from digest_cli.posts.sync import sync_day
+    from digest_cli.posts.write import post_status, write_post
+    from digest_cli.records.model import MachineText, clean_text
+    from digest_cli.records.store import load_day, write_paper
+    from digest_cli.records.writer import Writer
+
+    @_property
+    @given(edit_text=_texts(), record_text=_texts())
+    def check(edit_text, record_text):
+        edit_text, record_text = clean_text(edit_text), clean_text(record_text)
+        with tempfile.TemporaryDirectory() as tmp:
+            settings, day = _one_paper_site(Path(tmp))
+            write_post(settings, day, Writer())
+            path = settings.post_path(SAMPLE_DAY)
+            old = day.papers[0].translation.text
+            if edit_text.strip():  # an editor's new translation, written as render writes it
+                posted = body_text(replace(day.papers[0], translation=MachineText(edit_text)))
+                path.write_text(path.read_text("utf-8").replace(old, posted), encoding="utf-8")
+                sync_day(settings, SAMPLE_DAY, Writer())
+                paper = load_day(settings, SAMPLE_DAY).papers[0]
+                assert paper.translation.text == edit_text.strip("\n")
+            day = load_day(settings, SAMPLE_DAY)
+            assert post_status(settings, day) is None
+            paper = day.papers[0]  # then an edit in the record
+            paper.translation.text = record_text
+            write_paper(settings.day_path(SAMPLE_DAY), paper, Writer())
+            sync_day(settings, SAMPLE_DAY, Writer())
+            assert post_status(settings, load_day(settings, SAMPLE_DAY)) is None
+            assert sync_day(settings, SAMPLE_DAY, Writer()).action == "in sync"
+
+    check()

@@ -428,7 +428,10 @@ def _block(text: str):
     """Long text as a `|` block scalar, cleaned first so the file always loads back."""
     from ruamel.yaml.scalarstring import LiteralScalarString
 
-    return LiteralScalarString(clean_text(text))
+    text = clean_text(text)
+    if text.startswith("\t"):  # ruamel writes no indentation indicator: it would not load
+        return text  # a quoted scalar instead
+    return LiteralScalarString(text)
 
 
 def _iso(moment: datetime | None) -> str | None:
