@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from digest_cli import __version__
 from digest_cli.errors import DigestError
 
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
 log = logging.getLogger("digest")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DigestGroup(click.Group):
@@ -28,7 +34,7 @@ class DigestGroup(click.Group):
             return super().invoke(ctx)
         except DigestError as exc:
             stage = f" ({exc.stage})" if exc.stage else ""
-            click.echo(f"Error{stage}: {exc}", err=True)
+            click.echo(f"Error{stage}: {_scrubbed(ctx, str(exc))}", err=True)
             ctx.exit(1)
         except OSError as exc:
             if exc.filename is None:
@@ -44,25 +50,37 @@ class DigestGroup(click.Group):
             self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name))
 
 
+def _scrubbed(ctx: click.Context, text: str) -> str:
+    """`text` without the secrets of the settings in effect: the last line of defence."""
+    from digest_cli.errors import scrub
+
+    loaded = getattr(ctx.obj, "loaded", None)
+    return scrub(text, loaded.secrets) if loaded is not None else text
+
+
 class Context:
-    """What every command needs: the site root and the flags that override settings."""
+    """What every command needs: the site root, and settings with the flags layered on top."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._settings = None
+        self.loaded: Settings | None = None  # the settings the command runs with
 
-    def settings(self, **overrides):
+    def settings(self, **flags: Any) -> Settings:
+        """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
         from digest_cli.settings import load_settings
 
-        return load_settings(self.root, overrides=overrides)
+        self.loaded = load_settings(self.root, overrides=flags)
+        return self.loaded
 
 
 pass_ctx = click.make_pass_decorator(Context)
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def _day(value) -> date | None:
-    return value.date() if value is not None else None
+def date_option(help_text: str, required: bool = False) -> Callable[[F], F]:
+    """The `--date YYYY-MM-DD` option; the command receives a `date` (or None) as `day`."""
+    return click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+                        required=required, help=help_text,
+                        callback=lambda ctx, param, value: value.date() if value else None)
 
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +105,7 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The post date (YYYY-MM-DD; default: the "
+@date_option(help_text="The post date (YYYY-MM-DD; default: the "
               "latest window that has closed). A past date backfills that day.")
 @click.option("--publish", is_flag=True, help="Then commit on branch digest/D, push, and "
               "open or update the pull request.")
@@ -98,7 +116,8 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Re-translate machine-written texts that no "
               "editor has touched.")
 @pass_ctx
-def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bool) -> None:
+def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bool,
+        force: bool) -> None:
     """The daily job: fetch, translate, render (and publish) one day.
 
     When arXiv announced nothing in the window it prints "arXiv made no announcement in
@@ -112,7 +131,7 @@ def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bo
 
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
-    target = _day(day) or default_day(settings, now)
+    target = day or default_day(settings, now)
     click.echo(f"digest run {target}")
     options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
     run_day(settings, target, now=now, options=options, say=click.echo)
@@ -139,7 +158,7 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Render the post of this day (YYYY-MM-DD).")
+@date_option(help_text="Render the post of this day (YYYY-MM-DD).")
 @click.option("--all", "all_days", is_flag=True, help="Render every day under data/ "
               "(the default when no --date is given).")
 @click.option("--check", is_flag=True, help="Write no post; exit 1 naming each post that "
@@ -147,7 +166,7 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 @click.option("--force", is_flag=True, help="Overwrite a post even if it was edited by hand "
               "since the last render (`digest sync` takes such edits in instead).")
 @pass_ctx
-def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
+def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: bool) -> None:
     """Render posts (_posts/YYYY-MM-DD-arxiv.md) from the records.
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
@@ -159,7 +178,7 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
     settings = ctx.settings()
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
-    days = [_day(day)] if day is not None else day_dates(settings)
+    days = [day] if day is not None else day_dates(settings)
     if check:
         stale = stale_posts(settings, days)
         for d, why in stale:
@@ -168,23 +187,21 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
             sys.exit(1)
         click.echo(f"{len(days)} posts match their records")
         return
-    failed: list[DigestError] = []  # with several days, one bad day stops no other
-    results = render_days(settings, days, Writer(), force=force,
-                          failed=failed if len(days) > 1 else None)
-    changed = [d for d, was_changed in results if was_changed]
-    for d in changed:
+    # With several days, one bad day stops no other.
+    result = render_days(settings, days, Writer(), force=force, keep_going=len(days) > 1)
+    for d in result.changed:
         click.echo(f"wrote {settings.post_path(d)}")
-    click.echo(f"{len(results)} posts rendered, {len(changed)} changed")
-    for exc in failed:  # every failing day, one line each; their old posts are untouched
+    click.echo(f"{len(result.rendered)} posts rendered, {len(result.changed)} changed")
+    for exc in result.failed:  # every failing day, one line each; their old posts untouched
         click.echo(f"Error ({exc.stage}): {exc}", err=True)
-    if failed:
+    if result.failed:
         sys.exit(1)
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Sync this day (default: every day).")
+@date_option(help_text="Sync this day (default: every day).")
 @pass_ctx
-def sync(ctx: Context, day) -> None:
+def sync(ctx: Context, day: date | None) -> None:
     """Bring posts and records together after editors' edits.
 
     Records changed since the last render: the post is re-rendered. The post changed:
@@ -193,32 +210,30 @@ def sync(ctx: Context, day) -> None:
     stays). The same paper changed in both, or an edit the records cannot hold (the
     front matter or header): stop, naming the paper and showing both versions.
     """
-    import os
-
     from digest_cli.posts.sync import sync_day
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
     writer = Writer()
-    for d in [_day(day)] if day is not None else day_dates(settings):
+    for d in [day] if day is not None else day_dates(settings):
         report = sync_day(settings, d, writer)
         detail = "".join(f"\n  {pid}: {', '.join(f)}" for pid, f in report.imported.items())
         click.echo(f"{d}: {report.action}{detail}")
-        if report.imported and os.environ.get("GITHUB_ACTIONS") == "true":
+        if report.imported and settings.annotations:
             post = settings.post_path(d).relative_to(settings.root)
             click.echo(f"::notice file={post}::edited in the post: took "
                        f"{', '.join(report.imported)} into data/{d}")
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Check this day.")
+@date_option(help_text="Check this day.")
 @click.option("--all", "all_days", is_flag=True, help="Check every day (the default).")
 @click.option("--annotations/--no-annotations", default=None,
               help="Print GitHub Actions ::error annotations (default: when GITHUB_ACTIONS "
               "is set).")
 @pass_ctx
-def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
+def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | None) -> None:
     """Validate records and texts, and that each post equals its render; exit 1 on errors.
 
     Checks the record schema, ids and links, and the quality rules for texts: Chinese,
@@ -226,16 +241,12 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
     kept, no error text or placeholders. For text this tool did not generate (imported
     or an editor's), the layout rules are format notes (warnings), not errors.
     """
-    import os
-
     from digest_cli.posts.check import check_days
 
-    settings = ctx.settings()
-    if annotations is None:
-        annotations = os.environ.get("GITHUB_ACTIONS") == "true"
-    problems = check_days(settings, [_day(day)] if day is not None else None)
+    settings = ctx.settings(annotations=annotations)
+    problems = check_days(settings, [day] if day is not None else None)
     for problem in problems:
-        click.echo(problem.annotation(settings.root) if annotations else str(problem))
+        click.echo(problem.annotation(settings.root) if settings.annotations else str(problem))
     errors = [p for p in problems if not p.warning]
     notes = f" ({len(problems) - len(errors)} format notes)" if len(problems) > len(errors) else ""
     if errors:
@@ -245,13 +256,13 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, required=True, help="The day to preview.")
+@date_option(required=True, help_text="The day to preview.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--serve", is_flag=True, help="Serve the page on localhost and re-render it "
               "whenever a record of the day changes (Ctrl-C stops).")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port for --serve.")
 @pass_ctx
-def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> None:
+def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, port: int) -> None:
     """Write a standalone HTML preview of a day and print its path.
 
     The 详细解读 is rendered and folds open and closed; math is left to MathJax.
@@ -260,15 +271,15 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
 
     settings = ctx.settings()
     if not serve:
-        path = write_preview(settings, _day(day))
+        path = write_preview(settings, day)
         click.echo(str(path))
         if open_browser:
             import webbrowser
 
             webbrowser.open(path.resolve().as_uri())
         return
-    server = PreviewServer(settings, _day(day), port=port)
-    click.echo(f"serving {server.url} (re-rendered when data/{_day(day)}/ changes; Ctrl-C stops)")
+    server = PreviewServer(settings, day, port=port)
+    click.echo(f"serving {server.url} (re-rendered when data/{day}/ changes; Ctrl-C stops)")
     if open_browser:
         import webbrowser
 
@@ -280,11 +291,11 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The post date to fetch (YYYY-MM-DD; default: "
+@date_option(help_text="The post date to fetch (YYYY-MM-DD; default: "
               "the latest window that has closed).")
 @click.option("--offline", is_flag=True, help="Replay the cached API answers; send no request.")
 @pass_ctx
-def fetch(ctx: Context, day, offline: bool) -> None:
+def fetch(ctx: Context, day: date | None, offline: bool) -> None:
     """Query arXiv for a day's papers and write its records (untranslated) and manifest.
 
     A day takes the papers arXiv announced in its window, plus any held back from an
@@ -298,7 +309,7 @@ def fetch(ctx: Context, day, offline: bool) -> None:
 
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
-    target = _day(day) or default_day(settings, now)
+    target = day or default_day(settings, now)
     try:
         report = fetch_day(settings, target, now=now, offline=offline)
     except NoAnnouncement as exc:
@@ -309,13 +320,13 @@ def fetch(ctx: Context, day, offline: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to translate (YYYY-MM-DD; default: "
+@date_option(help_text="The day to translate (YYYY-MM-DD; default: "
               "the latest day under data/).")
 @click.option("--force", is_flag=True, help="Redo machine-written texts too, asking the LLM "
               "anew (edited, imported, human and reviewed texts are never rewritten).")
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
 @pass_ctx
-def translate(ctx: Context, day, force: bool, only: str | None) -> None:
+def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
     """Fill in each record's Chinese translation and 详细解读 where missing.
 
     Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
@@ -323,15 +334,14 @@ def translate(ctx: Context, day, force: bool, only: str | None) -> None:
     repair prompts are listed (and kept in their records' `failures`); the others go on.
     """
     from digest_cli.errors import TranslateError
-    from digest_cli.records.store import day_dates
+    from digest_cli.records.layout import latest_day
     from digest_cli.translate.day import translate_day
 
     if not log.isEnabledFor(logging.DEBUG):  # a line per HTTP request would drown the rest
         for name in ("httpx", "httpx2", "openai"):
             logging.getLogger(name).setLevel(logging.WARNING)
     settings = ctx.settings()
-    days = day_dates(settings)
-    target = _day(day) or (days[-1] if days else None)
+    target = day or latest_day(settings)
     if target is None:
         raise TranslateError(f"no records under {settings.data_path} (run `digest fetch`)")
     with _progress_printer() as on_progress:
@@ -368,10 +378,10 @@ class _progress_printer:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to publish (default: the newest "
+@date_option(help_text="The day to publish (default: the newest "
               "day under data/).")
 @pass_ctx
-def publish(ctx: Context, day) -> None:
+def publish(ctx: Context, day: date | None) -> None:
     """Commit a day's records and post to branch digest/DATE, push it, open or update its PR.
 
     One commit per changed paper record, then one for the manifest and the post; nothing
@@ -380,15 +390,12 @@ def publish(ctx: Context, day) -> None:
     GITHUB_STEP_SUMMARY set, a summary of the day is appended to it. Safe to run again.
     """
     from digest_cli.publish.day import publish_day
-    from digest_cli.records.store import day_dates
+    from digest_cli.records.layout import latest_day
 
     settings = ctx.settings()
-    when = _day(day)
+    when = day or latest_day(settings)
     if when is None:
-        days = day_dates(settings)
-        if not days:
-            raise click.UsageError(f"no days under {settings.data_path}; give --date")
-        when = days[-1]
+        raise click.UsageError(f"no days under {settings.data_path}; give --date")
     for line in publish_day(settings, when).lines():
         click.echo(line)
 
@@ -419,6 +426,51 @@ def settings_cmd(ctx: Context) -> None:
     """Print the settings in effect (secrets masked); docs/settings.md says where each is set."""
     for name, value in ctx.settings().describe().items():
         click.echo(f"{name} = {value!r}")
+
+
+@cli.group("site")
+def site_group() -> None:
+    """The reader's site: build it as the Pages workflow does, serve it locally."""
+
+
+@site_group.command("build")
+@click.option("--base-path", default="", metavar="/REPO", help="URL path the site is served "
+              "under: /REPO for a project site (OWNER.github.io/REPO), empty for a user or "
+              "custom-domain site.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder  [default: _site in the site repository]")
+@pass_ctx
+def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
+    """Build the site: Jekyll, topic pages and feeds, MathJax assets, Pagefind search index."""
+    from digest_cli.site.build import build_site
+
+    settings = ctx.settings()
+    report = build_site(settings, out or settings.root / "_site", base_path)
+    click.echo(f"built {report.pages} pages ({report.days} days) into {report.out} "
+               f"with base path {report.base_path or '/'} in {report.seconds:.1f} s")
+
+
+@site_group.command("serve")
+@click.option("--base-path", default="", metavar="/REPO", help="The base path it was built "
+              "with.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The built site  [default: _site in the site repository]")
+@click.option("--port", type=int, default=4000, show_default=True, help="Port on localhost.")
+@pass_ctx
+def site_serve(ctx: Context, base_path: str, out: Path | None, port: int) -> None:
+    """Serve the built site on localhost until Ctrl-C (run `digest site build` first)."""
+    from digest_cli.site.serve import make_server
+
+    site = out or ctx.settings().root / "_site"
+    server = make_server(site, base_path, port=port)
+    click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}"
+               f"{base_path.rstrip('/')}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def main() -> None:

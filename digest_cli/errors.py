@@ -6,7 +6,10 @@ OSError about a file (a full disk); anything else is a bug and keeps its traceba
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 class DigestError(Exception):
@@ -31,7 +34,7 @@ class DigestError(Exception):
         if stage is not None:
             self.stage = stage
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # Keep path, line, paper id and stage when the error crosses a process boundary.
         return _rebuild, (type(self), self.message, dict(self.__dict__))
 
@@ -43,7 +46,7 @@ class DigestError(Exception):
         return f"{where}{paper}{self.message}"
 
 
-def _rebuild(cls: type, message: str, state: dict) -> DigestError:
+def _rebuild(cls: type[DigestError], message: str, state: dict) -> DigestError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)
@@ -68,19 +71,13 @@ class ImportError_(DigestError):
     stage = "import"
 
 
-class RenderError(DigestError):
-    """A post cannot be rendered."""
-
-    stage = "render"
-
-
 class FetchError(DigestError):
     """The arXiv API could not be queried."""
 
     stage = "fetch"
 
     def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
-                 retries: int | None = None, **kw) -> None:
+                 retries: int | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.url, self.status, self.retries = url, status, retries
 
@@ -101,3 +98,15 @@ class NoAnnouncement(DigestError):
     """arXiv made no announcement in the window: not a failure."""
 
     stage = "fetch"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` without the given secrets and without credentials embedded in URLs
+    (`https://user:token@host`): for every error message, log line or output that may show
+    what a library said."""
+    text = re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
+    # Stripped: a secret pasted with its line break is still the secret, the break is not.
+    for secret in sorted({raw.strip() for raw in secrets if raw.strip()}, key=len,
+                         reverse=True):
+        text = text.replace(secret, "***")
+    return text

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from digest_cli.errors import SettingsError
 
@@ -25,7 +25,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None):
+def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None) -> Any:
     """A dataclass field with its documentation (docs/settings.md is checked against it)."""
     meta = {"doc": doc, "secret": secret, "env": env}
     if isinstance(default, (list, dict)):
@@ -68,6 +68,12 @@ class Settings:
     title: str = _setting("arXiv Daily – {date}", "Post title; `{date}` is YYYY-MM-DD.")
     tags: list[str] = _setting(["arxiv", "cs.SD", "eess.AS"], "Tags in the post front matter.")
     layout: str = _setting("post", "Jekyll layout of the posts.")
+    post_format: str = _setting("digest", "`digest`: contents list, an anchor per paper from "
+                                "its arXiv id, arXiv comments, labelled 详细解读; `classic`: "
+                                "exactly the old blog's post format (docs/site.md).")
+    highlight: list[str] = _setting([], "Editors' keywords: papers whose title, Chinese title "
+                                    "or summary contains one (any case) are marked and listed "
+                                    "first in the contents.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
     # arXiv API
@@ -123,10 +129,15 @@ class Settings:
     github_retries: int = _setting(2, "Retries of a GitHub API request that failed with 5xx "
                                    "or no answer.")
     github_retry_delay: float = _setting(1.0, "Seconds before the first GitHub API retry "
-                                         "(doubled, then tripled, ...).")
+                                         "(doubled for each further retry; a Retry-After "
+                                         "wins).")
     github_step_summary: str = _setting("", "File the Markdown job summary is appended to "
                                         "(GitHub Actions sets it); empty: none is written.",
                                         env="GITHUB_STEP_SUMMARY")
+    annotations: bool = _setting(False, "Print GitHub Actions annotations (`::error`, "
+                                 "`::notice`) in `digest check` and `digest sync`; on when "
+                                 "GitHub Actions runs the command (`--annotations` / "
+                                 "`--no-annotations` override it).", env="GITHUB_ACTIONS")
 
     # Derived paths
     @property
@@ -155,6 +166,12 @@ class Settings:
         from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
 
         return tuple(sorted(set(DEFAULT_HOLIDAYS) | set(self.holidays)))
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values set, for `errors.scrub` to take out of any message."""
+        return [getattr(self, f.name) for f in fields(self)
+                if f.metadata.get("secret") and getattr(self, f.name)]
 
     def describe(self) -> dict[str, Any]:
         """Settings as plain values, secrets masked: safe to print or log."""
@@ -205,6 +222,9 @@ def _check_values(settings: Settings) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"setting 'timezone': unknown time zone {settings.timezone!r} "
                             "(an IANA name such as 'Asia/Shanghai')") from None
+    if settings.post_format not in ("digest", "classic"):
+        raise SettingsError(f"setting 'post_format': {settings.post_format!r} is not "
+                            "'digest' or 'classic'")
     for name in ("title", "post_filename"):
         try:
             getattr(settings, name).format(date="2026-01-28")
@@ -241,13 +261,18 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     """Turn a TOML, environment or flag value into the field's type, or say what is wrong."""
-    default = _FIELDS[name].default
-    if default is dataclasses.MISSING:
-        default = _FIELDS[name].default_factory()  # type: ignore[misc]
+    default = _default_of(_FIELDS[name])
     try:
         return _convert(value, default, name)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name!r} from {source}: {exc}") from None
+
+
+def _default_of(f: dataclasses.Field) -> Any:
+    """A field's default value, made by its factory for lists and dicts."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return cast(Callable[[], Any], f.default_factory)()
 
 
 def _convert(value: Any, default: Any, name: str) -> Any:
@@ -295,7 +320,7 @@ def settings_reference() -> str:
     for f in fields(Settings):
         if f.name == "root":
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = _default_of(f)
         if isinstance(default, time):
             default = default.strftime("%H:%M")
         shown = "" if f.metadata.get("secret") else repr(default)

@@ -13,11 +13,20 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
 from digest_cli.posts.markup import unescape_block, unescape_inline
-from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, UPDATED
+from digest_cli.posts.render import (
+    ABSTRACT_ONLY_NOTE,
+    COMMENTS,
+    SUMMARY,
+    TITLE_ZH,
+    TOPICS,
+    UNTRANSLATED,
+    UPDATED,
+)
 from digest_cli.records.model import (
     ArxivId,
     Day,
@@ -28,6 +37,9 @@ from digest_cli.records.model import (
     Paper,
     text_hash,
 )
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +56,16 @@ _META = {
     "pdf": re.compile(r"^- \*\*PDF\*\*: \[(.*?)\]\((.*?)\)\s*$"),
 }
 _UPDATED = re.compile(rf"^- \*\*{UPDATED}\*\*: ")
+# The digest format's anchor line under a paper's heading (render.paper_anchor).
+_ANCHOR = re.compile(r'^\{: #arxiv-[\w-]+(?: lang="en")?\}$')
+# The digest format's optional metadata lines after the PDF (or Updated) line.
+_EXTRA = re.compile(rf"^- \*\*({COMMENTS}|{TITLE_ZH}|{SUMMARY}|{TOPICS})\*\*[:：] ?(.*)$")
+_TOPIC_LINK = re.compile(r"/topics/([a-z-]+)/\)")
+# The 详细解读 markup's lines, blank lines and spaces around them aside.
 _DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", '<div markdown="1">']
-# The failure recorded for it: `digest check` flags these.
+_LABELLED = re.compile(r'^<summary>详细解读(?:<span class="visually-hidden">：.*</span>)?'
+                       r"</summary>$")
+# The failure recorded for the old blog's error text: `digest check` flags these.
 IMPORTED_ERROR = "the imported post had error text"
 # What the old blog wrote when the LLM failed: never text, always a failure.
 _ERROR_TEXT = re.compile(r"^\s*(?:全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
@@ -60,16 +80,16 @@ class ImportedPaper:
     line: int
 
 
-def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
+def parse_post(path: Path, settings: Settings) -> tuple[Manifest, list[ImportedPaper]]:
     """Read one post into a manifest and its papers (fresh records, nothing merged)."""
     lines = read_post(path).split("\n")
     body_start = _front_matter_end(lines, path)
-    starts = [i for i in range(body_start, len(lines) - 1)
-              if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
+    starts = [i for i in range(body_start, len(lines) - 1) if _is_paper_start(lines, i)]
     header = lines[body_start:starts[0] if starts else len(lines)]
     day = post_date(path)
     manifest = _manifest(day, header, path, body_start, settings)
-    papers, seen = [], {}
+    papers: list[ImportedPaper] = []
+    seen: dict[str, int] = {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         item = _paper(lines[start:end], start + 1, path)
@@ -101,18 +121,28 @@ def read_post(path: Path) -> str:
 def post_blocks(text: str) -> dict[str, str]:
     """Each paper's block of a post, by base id: from its heading to its `---` line."""
     lines = text.replace("\r\n", "\n").split("\n")
-    starts = [i for i in range(len(lines) - 1)
-              if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
+    starts = [i for i in range(len(lines) - 1) if _is_paper_start(lines, i)]
     blocks = {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        match = _META["abs"].match(lines[start + 3]) if start + 3 < len(lines) else None
+        at = start + 3 + (1 if _ANCHOR.match(lines[start + 1]) else 0)
+        match = _META["abs"].match(lines[at]) if at < len(lines) else None
         try:
             key = ArxivId.parse(match.group(2)).base if match else f"line {start + 1}"
         except ValueError:
             key = f"line {start + 1}"
         blocks[key] = "\n".join(lines[start:end]).strip("\n") + "\n"
     return blocks
+
+
+def _is_paper_start(lines: list[str], i: int) -> bool:
+    """A `## ` heading followed by the Authors line (the digest format puts the paper's
+    anchor line between them)."""
+    if not lines[i].startswith("## "):
+        return False
+    following = lines[i + 2] if _ANCHOR.match(lines[i + 1]) and i + 2 < len(lines) else \
+        lines[i + 1]
+    return _META["authors"].match(following) is not None
 
 
 def _front_matter_end(lines: list[str], path: Path) -> int:
@@ -136,7 +166,8 @@ def post_date(path: Path) -> date:
     raise ImportError_("file name must start with the post date (YYYY-MM-DD-)", path=path)
 
 
-def _manifest(day: date, header: list[str], path: Path, offset: int, settings) -> Manifest:
+def _manifest(day: date, header: list[str], path: Path, offset: int,
+              settings: Settings) -> Manifest:
     zone = ZoneInfo(settings.timezone)
     window = fetched = None
     for line in header:
@@ -153,6 +184,9 @@ def _manifest(day: date, header: list[str], path: Path, offset: int, settings) -
 
 def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     """One block: heading, four metadata lines, translation, optional 详细解读, `---`."""
+    heading = block[0]
+    if len(block) > 1 and _ANCHOR.match(block[1]):
+        block, line_no = [heading, *block[2:]], line_no + 1
     meta = {}
     for offset, (name, pattern) in enumerate(_META.items(), start=1):
         match = pattern.match(block[offset]) if offset < len(block) else None
@@ -165,7 +199,12 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     except ValueError as exc:
         raise ImportError_(str(exc), path=path, line=line_no + 3) from None
     replacement = len(block) > 5 and _UPDATED.match(block[5]) is not None
-    rest = _strip_separator(block[6 if replacement else 5:], path, line_no)
+    at = 6 if replacement else 5
+    extras = {}
+    while at < len(block) and (extra := _EXTRA.match(block[at])):
+        extras[extra.group(1)] = extra.group(2)
+        at += 1
+    rest = _strip_separator(block[at:], path, line_no)
     body, analysis = _split_details(rest, path, line_no + 5)
     paper = Paper(
         id=pid,
@@ -179,7 +218,20 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     )
     _set_body(paper, body)
     _set_analysis(paper, analysis)
+    _set_extras(paper, extras)
     return ImportedPaper(paper, line_no)
+
+
+def _set_extras(paper: Paper, extras: dict[str, str]) -> None:
+    """The digest format's comments, Chinese title, summary and topics lines."""
+    if extras.get(COMMENTS):
+        paper.comment = unescape_inline(extras[COMMENTS])
+    for name, field in ((TITLE_ZH, "title_zh"), (SUMMARY, "summary")):
+        if extras.get(name, "").strip():
+            setattr(paper, field, _imported(unescape_inline(extras[name].strip())))
+    if extras.get(TOPICS, "").strip():
+        slugs = _TOPIC_LINK.findall(extras[TOPICS])
+        paper.topics = _imported(", ".join(slugs) if slugs else extras[TOPICS].strip())
 
 
 def _strip_separator(lines: list[str], path: Path, line_no: int) -> list[str]:
@@ -199,7 +251,10 @@ def _split_details(lines: list[str], path: Path, line_no: int) -> tuple[str, str
         return "\n".join(lines).strip("\n"), None
     at = bare.index("<details>")
     marks = [i for i in range(at, len(lines)) if bare[i]][:3]
-    if [bare[i] for i in marks] != _DETAILS_HEAD:
+    found = [bare[i] for i in marks]
+    if len(found) > 1 and _LABELLED.match(found[1]):
+        found[1] = _DETAILS_HEAD[1]
+    if found != _DETAILS_HEAD:
         raise ImportError_("expected `<details>`, `<summary>详细解读</summary>` and "
                            '`<div markdown="1">`', path=path, line=line_no + at)
     tail = [i for i in range(marks[-1] + 1, len(lines)) if bare[i]]
@@ -257,10 +312,16 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
     if new.id.version != old.id.version:
         merged.id = new.id
         changed.append("version")
-    for name in ("translation", "analysis"):
+    for name in ("translation", "analysis", "title_zh", "summary", "topics"):
         mine, theirs = getattr(old, name), getattr(new, name)
         if theirs is None:
             continue  # the post shows nothing (待翻译 or no block): keep the record's
+        if name == "topics" and mine is not None and old.topic_slugs == new.topic_slugs \
+                and old.topic_slugs:
+            continue  # the same topics, written another way
+        if name in ("title_zh", "summary") and mine is not None and \
+                " ".join(mine.text.split()) == theirs.text:
+            continue  # the post shows the text on one line
         if mine is None:
             setattr(merged, name, MachineText(text=theirs.text, source="human"))
             changed.append(name)
@@ -283,9 +344,10 @@ class ImportedPost:
     changes: dict[str, list[str]]
 
 
-def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
+def import_posts(settings: Settings, posts: list[Path]) -> list[ImportedPost]:
     """Read posts into records and day manifests (`digest import`). Every post is parsed
     before anything is written; two posts of one day are refused."""
+    from digest_cli.records.layout import has_day
     from digest_cli.records.store import load_day, write_day
     from digest_cli.records.writer import Writer
 
@@ -296,8 +358,8 @@ def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
                                f"{seen[post_date(post)]}): a day has one post", path=post)
     parsed = []
     for post in posts:  # parse every post before writing anything
-        manifest_path = settings.day_path(post_date(post)) / "manifest.yaml"
-        existing = load_day(settings, post_date(post)) if manifest_path.is_file() else None
+        existing = load_day(settings, post_date(post)) if has_day(settings, post_date(post)) \
+            else None
         parsed.append(ImportedPost(post, *import_post(post, settings, existing)))
     writer = Writer()
     for item in parsed:
@@ -305,7 +367,8 @@ def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
     return parsed
 
 
-def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
+def import_post(path: Path, settings: Settings,
+                existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
     """A day from a post, merged into the records already there (if any).
 
     A paper of the records that the post no longer shows is left out (reason `REMOVED`),
@@ -318,7 +381,8 @@ def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[s
         old = old_papers.get(item.paper.id.base) or stored_paper(settings, manifest.date,
                                                                  item.paper.id)
         paper, changed = merge_paper(old, item.paper)
-        _refuse_replacing(old, changed, rendered.get(item.paper.id.base), path, item.line)
+        _refuse_replacing(old, changed, rendered.get(item.paper.id.base), path, item.line,
+                          settings)
         papers.append(paper)
         if changed:
             changes[paper.id.base] = changed
@@ -333,14 +397,15 @@ def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[s
 
 
 def _refuse_replacing(old: Paper | None, changed: list[str], last: str | None, path: Path,
-                      line: int) -> None:
+                      line: int, settings: Settings) -> None:
     """Stop before the post replaces a record's value that the post was not rendered from
     and that is an editor's (or, the record being changed since the last render, any)."""
-    from digest_cli.posts.render import paper_block
+    from digest_cli.posts.render import CLASSIC, paper_block
 
     if old is None or not changed or changed == ["new"]:
         return
-    as_rendered = last is not None and text_hash(paper_block(old)) == last
+    block = paper_block(old, settings.post_format != CLASSIC)
+    as_rendered = last is not None and text_hash(block) == last
     if as_rendered:
         return  # the post shows this very record: its differences are the post's edits
     mine = [name for name in changed if last is not None or old.reviewed
@@ -362,7 +427,7 @@ def _editors_value(paper: Paper, name: str) -> bool:
     return name in ("title", "authors") and name in paper.arxiv_hashes and paper.editors(name)
 
 
-def stored_paper(settings, day: date, pid: ArxivId) -> Paper | None:
+def stored_paper(settings: Settings, day: date, pid: ArxivId) -> Paper | None:
     """The day's record of a paper its manifest does not list (one left out), if any:
     merged into, so what a post does not show (abstract, dates) is kept."""
     from digest_cli.records.store import load_paper, paper_path
@@ -387,7 +452,7 @@ def update_left_out(manifest: Manifest, removed: list[Paper]) -> None:
                                 if p.id.base not in known and p.id.base not in shown]
 
 
-def _warn_other_days(settings, manifest: Manifest) -> None:
+def _warn_other_days(settings: Settings, manifest: Manifest) -> None:
     """A paper in another day's records too will show on both days: say so."""
     from digest_cli.records.store import day_dates, paper_path
 

