@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
-from digest_cli.records.model import Paper
+from digest_cli.records.model import Day, Paper
 from digest_cli.records.store import day_dates, load_day, paper_path
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def day_problems(settings: Settings, day: date, cache: ParseCache,
     return problems
 
 
-def _shown_on(settings, cache) -> dict[str, list[date]]:
+def _shown_on(settings: Settings, cache: ParseCache) -> dict[str, list[date]]:
     """The days whose manifest shows each paper (base id), read from every manifest."""
     from digest_cli.records.model import ArxivId
     from digest_cli.records.store import MANIFEST, manifest_from_dict
@@ -127,7 +127,8 @@ def _shown_on(settings, cache) -> dict[str, list[date]]:
     return shown
 
 
-def _shown_twice(settings, day, shown_on: dict[str, list[date]]) -> list[Problem]:
+def _shown_twice(settings: Settings, day: Day, shown_on: dict[str, list[date]]
+                 ) -> list[Problem]:
     """A paper an earlier day shows too, unless this day shows it as a new version (each
     pair is reported once: on the later day, the copy)."""
     found = []

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
+from digest_cli.posts.guard import refuse_replacing
 from digest_cli.posts.markup import unescape_block, unescape_inline
 from digest_cli.posts.render import (
     ABSTRACT_ONLY_NOTE,
@@ -381,8 +382,8 @@ def import_post(path: Path, settings: Settings,
         old = old_papers.get(item.paper.id.base) or stored_paper(settings, manifest.date,
                                                                  item.paper.id)
         paper, changed = merge_paper(old, item.paper)
-        _refuse_replacing(old, changed, rendered.get(item.paper.id.base), path, item.line,
-                          settings)
+        refuse_replacing(old, changed, rendered.get(item.paper.id.base), path, item.line,
+                         settings)
         papers.append(paper)
         if changed:
             changes[paper.id.base] = changed
@@ -394,37 +395,6 @@ def import_post(path: Path, settings: Settings,
         update_left_out(manifest, [p for p in existing.papers if p.id.base not in shown])
     _warn_other_days(settings, manifest)
     return Day(manifest, papers), changes
-
-
-def _refuse_replacing(old: Paper | None, changed: list[str], last: str | None, path: Path,
-                      line: int, settings: Settings) -> None:
-    """Stop before the post replaces a record's value that the post was not rendered from
-    and that is an editor's (or, the record being changed since the last render, any)."""
-    from digest_cli.posts.render import CLASSIC, paper_block
-
-    if old is None or not changed or changed == ["new"]:
-        return
-    block = paper_block(old, settings.post_format != CLASSIC)
-    as_rendered = last is not None and text_hash(block) == last
-    if as_rendered:
-        return  # the post shows this very record: its differences are the post's edits
-    mine = [name for name in changed if last is not None or old.reviewed
-            or _editors_value(old, name)]
-    if mine:
-        raise ImportError_(f"[{old.id.base}] the record's {', '.join(mine)} differ from the "
-                           "post's and are not what the post was rendered from (an editor's "
-                           "change"
-                           f"{', and the paper is reviewed' if old.reviewed else ''}): keep "
-                           "them by re-rendering the post, or make the post's edit in the "
-                           "record", path=path, line=line)
-
-
-def _editors_value(paper: Paper, name: str) -> bool:
-    """True when a record field holds an editor's value rather than a machine's."""
-    if name in ("translation", "analysis"):
-        text = getattr(paper, name)
-        return text is not None and (text.edited or text.source == "human")
-    return name in ("title", "authors") and name in paper.arxiv_hashes and paper.editors(name)
 
 
 def stored_paper(settings: Settings, day: date, pid: ArxivId) -> Paper | None:

@@ -156,7 +156,7 @@ def corrections_section(day: Day) -> list[str]:
     return lines
 
 
-def _shown(value) -> str:
+def _shown(value: str | list[str]) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
