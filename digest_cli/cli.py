@@ -147,7 +147,9 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
     Used to migrate the old blog, and to take edits made in a post back into the records:
     a changed text keeps its provenance but no longer matches its hash, so it counts as
     an editor's and no later run rewrites it. Fields a post does not show are kept; a
-    paper taken out of the post is left out of the day (its record stays).
+    paper taken out of the post is left out of the day (its record stays). A record text
+    that is an editor's, or changed since the post was rendered, is never replaced: the
+    import stops, naming the paper, and writes nothing.
     """
     from digest_cli.posts.importer import import_posts
 
