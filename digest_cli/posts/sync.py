@@ -199,9 +199,9 @@ def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edit
                 and _details_taken_out(record, by_id[pid]):
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
-        if _translation_emptied(record, by_id[pid]):
-            paper.translation = None  # the post shows 待翻译; `translate` makes a new one
-            changed.append("translation cleared")
+        for name in _emptied(record, by_id[pid]):
+            setattr(paper, name, None)  # shown as missing; `translate` makes a new one
+            changed.append(f"{name} cleared")
         if changed:
             write_paper(folder, paper, writer)
             changes[pid] = changed
@@ -209,11 +209,21 @@ def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edit
     return changes
 
 
-def _translation_emptied(record: Paper | None, posted: Paper) -> bool:
-    """The editor emptied the translation the last render showed (or put the 待翻译 marker
-    in its place): taken as "translate anew", never silently put back."""
-    return (record is not None and record.translation is not None
-            and bool(record.translation.text.strip()) and posted.translation is None)
+def _emptied(record: Paper | None, posted: Paper) -> list[str]:
+    """The texts the last render showed that the editor emptied or took out of the post
+    (the translation also when replaced by the 待翻译 marker): taken as "make a new one",
+    never silently put back."""
+    if record is None:
+        return []
+    return [name for name in ("translation", "title_zh", "summary", "topics")
+            if _shown(record, name) and getattr(posted, name) is None]
+
+
+def _shown(paper: Paper, name: str) -> bool:
+    text = getattr(paper, name)
+    if name == "topics":
+        return bool(paper.topic_slugs)
+    return text is not None and bool(" ".join(text.text.split()))
 
 
 def _details_taken_out(record: Paper | None, posted: Paper) -> bool:

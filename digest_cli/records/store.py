@@ -345,7 +345,7 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
 
 # Keys that come and go with their content: absent from a new version, they leave the file
 # (other unknown top-level keys are an editor's and stay).
-_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
+_OPTIONAL_KEYS = ("title_zh", "summary", "topics", "arxiv_hashes", "arxiv_original")
 
 
 def _text_to_dict(value: MachineText | None) -> dict | None:
