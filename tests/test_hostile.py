@@ -41,11 +41,14 @@ def test_a_record_whose_id_is_another_papers_is_refused(rendered_site):
     edit(rendered_site / FOLDER / f"{FIRST}.yaml", f"id: '{FIRST}'", f"id: '{SECOND}'")
     before = snapshot(rendered_site)
     for command in (["render", "--date", DAY, "--force"], ["sync", "--date", DAY],
-                    ["translate", "--date", DAY, "--only", FIRST]):
+                    ["translate", "--date", DAY, "--only", FIRST], ["preview", "--date", DAY],
+                    ["import", str(rendered_site / POST)]):
         line = one_error(run_cli(rendered_site, *command))
         assert f"{FIRST}.yaml" in line and f"{SECOND}.yaml" in line, line
         assert f"id is {SECOND}" in line
     assert snapshot(rendered_site) == before
+    problems = run_cli(rendered_site, "check", "--no-annotations")
+    assert problems.exit_code == 1 and f"id is {SECOND}" in problems.output
 
 
 def test_a_manifest_in_another_days_folder_is_refused(rendered_site):
