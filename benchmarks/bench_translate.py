@@ -1,8 +1,9 @@
 """How close `digest translate` gets to the ideal wall time.
 
-60 papers x 2 requests (translation + 详细解读) against the fake OpenAI server with 1 s
-latency per request and `llm_concurrency` 8: the ideal is 120 / 8 x 1 s = 15 s; the
-target is a ratio of at most 1.15. PDFs come from a local fake arXiv, so the 详细解读
+60 papers x 3 requests (translation, 详细解读 and the brief) against the fake OpenAI server
+with 1 s latency per request and `llm_concurrency` 8: the ideal is 180 / 8 x 1 s = 22.5 s;
+the target is a ratio of at most 1.15. (benchmarks/bench_brief.py measures the brief's
+tokens on real abstracts.) PDFs come from a local fake arXiv, so the 详细解读
 prompts carry real extracted full text; their input tokens per paper are printed.
 
 The fake servers run in a child process, as a real API is remote. The one-at-a-time
@@ -83,7 +84,7 @@ def main() -> None:
                         help="papers in the one-at-a-time sample (scaled up)")
     args = parser.parse_args()
 
-    calls = 2 * args.papers
+    calls = 3 * args.papers
     ideal = calls / args.concurrency * args.latency
     wall, usage, done, most = run(args.papers, args.concurrency, args.latency)
     sample_wall, _, _, _ = run(args.sample, 1, args.latency)
@@ -99,6 +100,8 @@ def main() -> None:
           f"{sample_wall:.1f} s, scaled to {args.papers})  -> speed-up {serial / wall:.1f}x")
     print(f"详细解读 input tokens per paper: {usage['analysis_input_tokens'] / args.papers:,.0f} "
           f"(fulltext_token_budget {settings_budget()})")
+    print(f"brief tokens per paper: {usage['brief_input_tokens'] / args.papers:,.0f} in, "
+          f"{usage['brief_output_tokens'] / args.papers:,.0f} out")
     print(f"all input tokens: {usage['input_tokens']:,}, output: {usage['output_tokens']:,}, "
           f"cost ≈ ${usage['cost']:.4f}")
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -42,8 +42,8 @@ class DigestGroup(click.Group):
             click.echo(f"Error: {exc.filename}: {exc.strerror}", err=True)  # a full disk
             ctx.exit(1)
 
-    ORDER = ("run", "fetch", "translate", "render", "publish", "sync", "check", "preview",
-             "import", "glossary", "settings")
+    ORDER = ("run", "fetch", "translate", "render", "publish", "review", "sync", "check",
+             "preview", "import", "records", "glossary", "settings")
 
     def list_commands(self, ctx):  # in the order a day flows, not alphabetical
         return sorted(self.commands, key=lambda name: (
@@ -329,7 +329,10 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
 @pass_ctx
 def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
-    """Fill in each record's Chinese translation and 详细解读 where missing.
+    """Fill in each record's Chinese translation, 详细解读 and brief where missing.
+
+    The brief is a Chinese title, a one-sentence summary and 1-3 topics, from one short
+    extra request per paper (`llm_brief`).
 
     Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
     default); see docs/llm.md for providers. Papers that still fail after retries and
@@ -400,6 +403,118 @@ def publish(ctx: Context, day: date | None) -> None:
         raise click.UsageError(f"no days under {settings.data_path}; give --date")
     for line in publish_day(settings, when).lines():
         click.echo(line)
+
+
+@cli.command()
+@date_option(help_text="The day to review (default: the day named in --from-pr-body's "
+             "text).")
+@click.option("--mark", "marks", multiple=True, metavar="ID", help="Mark this paper reviewed "
+              "(repeat for more).")
+@click.option("--unmark", "unmarks", multiple=True, metavar="ID", help="Clear the paper's "
+              "reviewed mark.")
+@click.option("--from-pr-body", "body_file", type=click.File("r", encoding="utf-8"),
+              help="Take the ticked boxes of a pull request body (or overflow comment) in "
+              "this file ('-': standard input) into the records.")
+@click.option("--previous-body", "previous_file", type=click.File("r", encoding="utf-8"),
+              help="The text before the edit: only boxes that changed are taken.")
+@click.option("--actor", help="Who ticked: nothing is taken unless they have write access "
+              "to GITHUB_REPOSITORY (asked of the GitHub API).")
+@click.option("--refresh-pr", is_flag=True, help="Then make the day's open pull request show "
+              "the records (ticks, reviewed count, marks).")
+@pass_ctx
+def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tuple[str, ...],
+           body_file: TextIO | None, previous_file: TextIO | None, actor: str | None,
+           refresh_pr: bool) -> None:
+    """A table of the day's papers and what is left to review; or mark papers reviewed.
+
+    Statuses: translated, abstract only, failed, 待翻译; edited: an editor changed a text;
+    reviewed: `reviewed: true` in the record (set with --mark, or by ticking the paper's
+    box in the pull request).
+    """
+    from digest_cli.records.writer import Writer
+
+    settings, writer = ctx.settings(), Writer()
+    target = day
+    if body_file is not None:
+        target = _take_ticks(settings, body_file, previous_file, actor, target, writer)
+    elif previous_file is not None or actor is not None:
+        raise click.UsageError("--previous-body and --actor go with --from-pr-body")
+    if target is None:
+        raise click.UsageError("--date is required")
+    if marks or unmarks:
+        from digest_cli.records.review import set_reviewed
+
+        wanted = {**{m: True for m in marks}, **{u: False for u in unmarks}}
+        changed = set_reviewed(settings, target, wanted, writer)
+        click.echo(f"{len(changed)} records changed" + (f": {', '.join(changed)}"
+                                                        if changed else ""))
+    if refresh_pr:
+        _refresh_pr(settings, target)
+    if body_file is None and not (marks or unmarks):
+        _review_table(settings, target)
+
+
+def _take_ticks(settings, body_file, previous_file, actor, target, writer):
+    from digest_cli.publish.ticks import apply_ticks
+
+    previous = previous_file.read() if previous_file is not None else None
+    report = apply_ticks(settings, body_file.read(), previous, actor, writer, day=target)
+    if not report.allowed:
+        click.echo(f"{actor} has no write access to {settings.github_repository}: "
+                   "ticks not taken")
+    else:
+        click.echo(f"{len(report.ticks)} boxes changed, {len(report.changed)} records "
+                   f"changed" + (f": {', '.join(report.changed)}" if report.changed else ""))
+    return report.day
+
+
+def _refresh_pr(settings, target) -> None:
+    from digest_cli.publish.pull_request import refresh_pull_request
+    from digest_cli.records.store import load_day
+
+    number = refresh_pull_request(settings, load_day(settings, target))
+    click.echo(f"pull request #{number} refreshed" if number else "no open pull request")
+
+
+def _review_table(settings, target) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from digest_cli.records.review import review_rows
+    from digest_cli.records.store import load_day
+
+    rows = review_rows(settings, load_day(settings, target))
+    table = Table(title=f"{target}: reviewed {sum(r.reviewed for r in rows)} of {len(rows)}")
+    for name in ("#", "id", "title", "status", "edited", "reviewed", "record"):
+        table.add_column(name, no_wrap=name not in ("title", "record"),
+                         overflow="fold", ratio=2 if name == "title" else None)
+    for n, r in enumerate(rows, 1):  # Text(): a title's `[b]` is not rich markup
+        cells = [str(n), r.id, r.title, r.status + (" · replaced" if r.replacement else ""),
+                 "edited" if r.edited else "", "✓" if r.reviewed else "", r.path]
+        table.add_row(*(Text(cell) for cell in cells))
+    Console(highlight=False).print(table)
+
+
+@cli.group()
+def records() -> None:
+    """Maintenance of the YAML records under data/."""
+
+
+@records.command("reflow")
+@date_option(help_text="Only this day (default: every day).")
+@pass_ctx
+def records_reflow(ctx: Context, day: date | None) -> None:
+    """Rewrite records in the sentence-a-line layout (once, after upgrading).
+
+    Only line breaks change: the texts, the posts and the edited marks stay as they are.
+    """
+    from digest_cli.records.reflow import reflow_records
+    from digest_cli.records.writer import Writer
+
+    days = [day] if day is not None else None
+    count = reflow_records(ctx.settings(), days, Writer())
+    click.echo(f"{count} records rewritten")
 
 
 @cli.group()

@@ -88,7 +88,8 @@ class Settings:
                                       "the cache whatever its age).")
     # LLM
     llm_base_url: str = _setting("https://api.deepseek.com", "OpenAI-compatible API base URL.")
-    llm_model: str = _setting("deepseek-chat", "Model for the abstract translation.")
+    llm_model: str = _setting("deepseek-chat", "Model for the abstract translation and the "
+                              "brief.")
     llm_analysis_model: str = _setting("", "Model for the 详细解读 (default: `llm_model`).")
     llm_api_key_env: str = _setting("DIGEST_LLM_API_KEY", "Name of the environment variable "
                                     "holding the API key (e.g. DEEPSEEK_API_KEY).")
@@ -99,6 +100,8 @@ class Settings:
     llm_timeout: float = _setting(180.0, "Seconds before an LLM request times out.")
     llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).")
     llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.")
+    llm_brief: bool = _setting(True, "Ask for each paper's Chinese title, one-sentence summary "
+                               "and topics (one short extra request per paper; docs/llm.md).")
     llm_backoff: float = _setting(2.0, "Seconds before the first retry of a failed LLM "
                                   "request; doubled for each further retry (a 429's "
                                   "Retry-After wins).")

@@ -35,7 +35,7 @@ from typing import Any
 from tests import gitkit
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.github_server import FakeGitHub
-from tests.fakes.llm_server import FakeLLM
+from tests.fakes.llm_server import FakeLLM, is_brief_request
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import (
     ANALYSIS_MODEL,
@@ -488,7 +488,8 @@ class Drill:
 
     def asks(self) -> Counter[tuple[str, str]]:
         """First questions (no repair) the LLM received, by (paper title, kind)."""
-        return Counter((title_of(r), KINDS.get(r["model"], r["model"]))
+        return Counter((title_of(r), "brief" if is_brief_request(r)
+                        else KINDS.get(r["model"], r["model"]))
                        for r in self.llm.chat_requests
                        if not any(m.get("role") == "assistant" for m in r["messages"]))
 
@@ -496,7 +497,7 @@ class Drill:
         """(paper id, kind) whose answer is in the LLM answer cache."""
         out = set()
         folder = self.root / ".digest-cache" / "llm"
-        for kind in ("translation", "analysis"):
+        for kind in ("translation", "analysis", "brief"):
             for sub in (folder / kind).glob("*") if (folder / kind).is_dir() else []:
                 if any(sub.glob("*.json")):
                     out.add((re.sub(r"v\d+$", "", sub.name), kind))
@@ -515,6 +516,8 @@ class Drill:
                 continue
             out |= {(paper.id.base, k) for k in ("translation", "analysis")
                     if getattr(paper, k) is not None}
+            if paper.title_zh is not None:  # the brief's three fields come from one answer
+                out.add((paper.id.base, "brief"))
         return out
 
     def fresh_clone(self, name: str = "clone") -> Path:

@@ -37,7 +37,7 @@ from tests.drill_kit import (
 
 # What writer.write_atomic names its temp files: `.<name>.<8 random characters>.tmp`.
 TEMP = re.compile(r"\.[^/]+\.(?:yaml|md)\.[a-z0-9_]{8}\.tmp")
-N = 6  # papers: 12 LLM answers, 2 arXiv pages of 4
+N = 6  # papers: 18 LLM answers (translation, 详细解读, brief), 2 arXiv pages of 4
 
 POINTS = [
     # fetch
@@ -49,7 +49,7 @@ POINTS = [
     KillPoint("translate: first LLM request in flight", "translate", "llm", 1),
     KillPoint("translate: 5th LLM request in flight", "translate", "llm", 5),
     KillPoint("translate: 9th LLM request in flight", "translate", "llm", 9),
-    KillPoint("translate: last LLM request in flight", "translate", "llm", 2 * N),
+    KillPoint("translate: last LLM request in flight", "translate", "llm", 3 * N),
     KillPoint("translate: first paper written", "translate", "file:complete", 1),
     KillPoint("translate: half the papers written", "translate", "file:complete", N // 2),
     # render
@@ -143,7 +143,7 @@ def assert_state_at_kill(drill: Drill, point: KillPoint, at: AtKill) -> None:
 def assert_translated_once(drill: Drill, at: AtKill, fresh: bool) -> None:
     asks = drill.asks()
     for i in range(N):
-        for kind in ("translation", "analysis"):
+        for kind in ("translation", "analysis", "brief"):
             key, stored_key = (title(i), kind), (paper_id(i), kind)
             assert at.asks[key] <= 1, f"{key} asked {at.asks[key]} times before the kill"
             again = asks[key] - at.asks[key]

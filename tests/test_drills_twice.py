@@ -48,7 +48,7 @@ def published(tmp_path):
     with Drill(tmp_path, n=N, page_size=4) as drill:
         result = drill.run()
         assert result.exit_code == 0, result.output
-        assert drill.llm.calls == 2 * N and drill.pushes() == 1 and len(drill.gh.pulls) == 1
+        assert drill.llm.calls == 3 * N and drill.pushes() == 1 and len(drill.gh.pulls) == 1
         yield drill
 
 

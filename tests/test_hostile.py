@@ -200,7 +200,7 @@ def test_a_translation_whose_hash_line_was_removed_is_not_retranslated(tmp_path,
     result = run_cli(tmp_path, "translate", "--date", DAY, "--force", env=env)
     paper = load_day(load_settings(tmp_path, environ={}), SAMPLE_DAY).papers[0]
     assert paper.translation.text.startswith("编辑改写："), result.output
-    assert paper.translation.edited and not paper.translation.machine_owned
+    assert not paper.translation.machine_owned
 
 
 def test_import_does_not_replace_a_reviewed_editors_text(rendered_site):
@@ -533,6 +533,7 @@ def test_a_chinese_title_taken_out_of_the_post_is_cleared_not_put_back(rendered_
     assert result.exit_code == 0, result.output
     assert "title_zh cleared" in result.output and "summary cleared" in result.output
     paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
-    assert paper.title_zh is None and paper.summary is None
+    for text in (paper.title_zh, paper.summary):  # empty, and the machine's to make anew
+        assert text.text == "" and text.machine_owned
     assert TITLE_ZH not in post.read_text(encoding="utf-8").split(f"/abs/{SECOND}")[0]
     assert run_cli(rendered_site, "sync", "--date", DAY).output == f"{DAY}: in sync\n"

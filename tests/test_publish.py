@@ -134,7 +134,7 @@ def test_first_publish_commits_each_paper_then_the_post_and_opens_the_pr(site, g
     [pr] = gh.open_pulls(BRANCH)
     assert pr["title"] == "arXiv Daily – 2026-01-28 (20 papers)"
     assert pr["base"]["ref"] == "main" and pr["head"]["label"] == f"owner:{BRANCH}"
-    assert "| 1 | Rethinking Discrete Speech" in pr["body"]
+    assert "- [ ] **2601.19786** · Rethinking Discrete Speech" in pr["body"]
     assert f"digest preview --date {D} --open" in pr["body"]
     assert f"digest translate --date {D} --only ID --force" in pr["body"]
     assert gh.labels[pr["number"]] == ["digest"]
@@ -239,32 +239,34 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     assert git(tmp_path / "editor", "status", "--porcelain") == "?? .digest-cache/"
 
 
-def test_publish_refuses_to_replace_an_editors_text_with_a_machines(site, gh):
+@pytest.mark.parametrize("name", ["translation", "title_zh"])
+def test_publish_refuses_to_replace_an_editors_text_with_a_machines(site, gh, name):
     site.write_day()
     settings = site.settings(gh)
     day = load_day(settings, DAY)
     paper = day.papers[0]
     machine = "机器翻译。"
-    paper.translation = MachineText(machine, model="m", source="abstract",
-                                    hash=text_hash(machine))
+    setattr(paper, name, MachineText(machine, model="m", source="abstract",
+                                     hash=text_hash(machine)))
     write_paper(settings.day_path(DAY), paper, Writer())
     site.render()
     publish_day(settings, DAY)
-    # an editor fixes the translation in the working tree and publishes it
-    paper.translation = MachineText("编辑改过的译文。", model="m", source="abstract",
-                                    hash=text_hash(machine))
-    assert paper.translation.edited
+    # an editor fixes the text in the working tree and publishes it
+    setattr(paper, name, MachineText("编辑改过的译文。", model="m", source="abstract",
+                                     hash=text_hash(machine)))
+    assert getattr(paper, name).edited
     write_paper(settings.day_path(DAY), paper, Writer())
     site.render()
     publish_day(settings, DAY)
     tip = git(site.origin, "rev-parse", BRANCH)
     # a forced re-run writes a new machine text over it
     again = "新的机器翻译。"
-    paper.translation = MachineText(again, model="m", source="abstract", hash=text_hash(again))
+    setattr(paper, name, MachineText(again, model="m", source="abstract",
+                                     hash=text_hash(again)))
     write_paper(settings.day_path(DAY), paper, Writer())
     site.render()
 
-    with pytest.raises(PublishError, match="editor's translation") as err:
+    with pytest.raises(PublishError, match=f"editor's {name}") as err:
         publish_day(settings, DAY)
 
     assert err.value.paper_id == paper.id.base

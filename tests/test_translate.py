@@ -26,6 +26,7 @@ from tests.fakes.llm_server import (
     FakeLLM,
     english_responder,
     headings_responder,
+    is_brief_request,
 )
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import (
@@ -80,7 +81,7 @@ def test_a_day_is_translated_with_provenance(tmp_path, llm_server, pdfs):
     assert (report.done, report.failed, report.skipped) == ([paper_id(i) for i in range(3)] * 0
                                                             + report.done, [], 0)
     assert sorted(report.done) == [paper_id(i) for i in range(3)]
-    assert llm_server.calls == 6
+    assert llm_server.calls == 9  # translation, 详细解读 and brief per paper
     papers = day(s).papers
     for paper in papers:
         for kind, model, prompt in (("translation", TRANSLATE_MODEL, "translation"),
@@ -123,16 +124,16 @@ def test_prompts_fence_the_paper_and_carry_glossary_and_full_text(tmp_path, llm_
 def test_usage_goes_into_the_manifest_and_adds_up_over_runs(tmp_path, llm_server):
     s = setup(tmp_path, llm_server, 2)
     first = translate_day(s, DAY)
-    assert first.usage["calls"] == 4 and first.usage["input_tokens"] > 0
+    assert first.usage["calls"] == 6 and first.usage["input_tokens"] > 0
     assert first.usage["analysis_input_tokens"] < first.usage["input_tokens"]
     assert first.usage["cost"] == pytest.approx(
         (first.usage["input_tokens"] * s.price_input_per_mtok
          + first.usage["output_tokens"] * s.price_output_per_mtok) / 1e6, abs=1e-6)
     manifest = load_yaml(s.day_path(DAY) / "manifest.yaml")
-    assert manifest["usage"]["translate"]["calls"] == 4
+    assert manifest["usage"]["translate"]["calls"] == 6
     translate_day(s, DAY, force=True)
     manifest = load_yaml(s.day_path(DAY) / "manifest.yaml")
-    assert manifest["usage"]["translate"]["calls"] == 8
+    assert manifest["usage"]["translate"]["calls"] == 12
     assert manifest["usage"]["translate"]["input_tokens"] == 2 * first.usage["input_tokens"]
 
 
@@ -141,7 +142,7 @@ def test_summary_lines_say_what_happened(tmp_path, llm_server):
     lines = translate_day(s, DAY).summary_lines()
     assert lines[0] == ("translate 2026-01-28: 2 papers done, 0 failed, 0 skipped (nothing to "
                         "do); 0 answers from the cache")
-    assert lines[1].startswith("LLM: 4 requests, ") and "cost ≈ $" in lines[1]
+    assert lines[1].startswith("LLM: 6 requests, ") and "cost ≈ $" in lines[1]
     assert lines[2].startswith("wall time ")
 
 
@@ -162,7 +163,7 @@ def test_429_honours_retry_after_and_lowers_concurrency(tmp_path, llm_server):
     sleep = RecordingSleep()
     client = LLM(s, sleep=sleep)
     report = translate_day(s, DAY, client=client)
-    assert len(report.done) == 4 and llm_server.calls == 9
+    assert len(report.done) == 4 and llm_server.calls == 13
     assert sleep.waits == [0.7]  # the header's value, not the backoff
     assert report.usage["rate_limited"] == 1 and report.usage["retries"] == 1
     assert report.usage["lowest_concurrency"] == 2
@@ -186,17 +187,18 @@ def test_transport_faults_are_retried(tmp_path, llm_server, fault):
      "reset": lambda: llm_server.reset_next()}[fault]()
     report = translate_day(s, DAY)
     assert len(report.done) == 2 and report.failed == []
-    assert llm_server.calls == 5 and report.usage["retries"] == 1
+    assert llm_server.calls == 7 and report.usage["retries"] == 1
 
 
 def test_exhausted_retries_fail_the_paper_only(tmp_path, llm_server):
     s = setup(tmp_path, llm_server, 1, llm_retries=2)
-    llm_server.fail_next(500, times=6)
+    llm_server.fail_next(500, times=9)
     report = translate_day(s, DAY, only=paper_id(0))
-    assert llm_server.calls == 6  # two kinds, 1 + 2 retries each
+    assert llm_server.calls == 9  # three answers, 1 + 2 retries each
     assert {(f[1], f[2]) for f in report.failed} == {
         ("translation", "HTTP 500 (gave up after 2 retries)"),
-        ("analysis", "HTTP 500 (gave up after 2 retries)")}
+        ("analysis", "HTTP 500 (gave up after 2 retries)"),
+        ("title_zh, summary, topics", "HTTP 500 (gave up after 2 retries)")}
     paper = day(s).papers[0]
     assert paper.translation is None and paper.status == "failed"
 
@@ -241,7 +243,7 @@ def test_an_english_answer_is_repaired(tmp_path, llm_server):
         return good_translation(req) if is_repair(req) else ENGLISH_TEXT
     s = setup(tmp_path, llm_server, 2, responder=by_model(translation=translation))
     report = translate_day(s, DAY)
-    assert len(report.done) == 2 and llm_server.calls == 6
+    assert len(report.done) == 2 and llm_server.calls == 8
     repair = next(r for r in llm_server.chat_requests if is_repair(r))
     assert [m["role"] for m in repair["messages"]] == ["system", "user", "assistant", "user"]
     assert repair["messages"][2]["content"] == ENGLISH_TEXT
@@ -257,7 +259,7 @@ def test_a_preamble_and_headings_are_normalised_without_a_new_request(tmp_path, 
         return "```markdown\n" + good_analysis(req).replace("1)  ", "## 1) 背景与问题") + "\n```"
     s = setup(tmp_path, llm_server, 2, responder=by_model(translation, analysis))
     report = translate_day(s, DAY)
-    assert len(report.done) == 2 and llm_server.calls == 4
+    assert len(report.done) == 2 and llm_server.calls == 6
     for paper in day(s).papers:
         assert not paper.translation.text.startswith(PREAMBLE)
         assert paper.analysis.text.startswith("1)  \n- **研究背景**")
@@ -288,7 +290,8 @@ def test_failure_after_repairs_marks_the_paper_and_keeps_the_post_clean(tmp_path
     assert [(pid, kind) for pid, kind, _ in report.failed] == [(paper_id(1), "translation")]
     reason = report.failed[0][2]
     assert reason.startswith("invalid answer after 2 repair prompts: not written in Chinese")
-    bad = [r for r in requests_for(llm_server, TRANSLATE_MODEL) if title_of(r) == bad_title]
+    bad = [r for r in requests_for(llm_server, TRANSLATE_MODEL)
+           if title_of(r) == bad_title and not is_brief_request(r)]
     assert len(bad) == 3  # the question and two repairs
     paper = day(s).papers[1]
     assert paper.translation is None and paper.analysis is not None
@@ -339,7 +342,7 @@ def test_a_cut_off_answer_is_asked_again(tmp_path, llm_server):
     s = setup(tmp_path, llm_server, 1, responder=by_model(analysis=analysis))
     translate_day(s, DAY)
     assert day(s).papers[0].analysis.text.endswith("27.84%。")
-    assert llm_server.calls == 3
+    assert llm_server.calls == 4
 
 
 # -- never clobber, and the cache -----------------------------------------------------
@@ -359,7 +362,8 @@ def test_cached_answers_are_reused_when_records_lose_their_texts(tmp_path, llm_s
     before = {p.id.base: (p.translation.text, p.analysis.text) for p in day(s).papers}
     write_day(tmp_path, 3)  # the records again, untranslated (e.g. a re-fetch)
     report = translate_day(s, DAY)
-    assert llm_server.calls == 6 and report.cached == 6 and report.usage["calls"] == 0
+    # 6: the records' brief fields (absent from the re-fetched ones) are kept by the store
+    assert llm_server.calls == 9 and report.cached == 6 and report.usage["calls"] == 0
     assert {p.id.base: (p.translation.text, p.analysis.text) for p in day(s).papers} == before
 
 
@@ -379,8 +383,8 @@ def test_force_asks_again_but_never_touches_edited_human_or_reviewed_texts(tmp_p
     snapshot = {p: p.read_bytes() for p in (edited, human, reviewed)}
     calls = llm_server.calls
     report = translate_day(s, DAY, force=True, now=clock)
-    # Papers 0 and 1 redo their other text, paper 3 both, paper 2 none.
-    assert llm_server.calls - calls == 4 and report.skipped == 1
+    # Papers 0 and 1 redo their other text and the brief, paper 3 all three, paper 2 none.
+    assert llm_server.calls - calls == 7 and report.skipped == 1
     assert {p: p.read_bytes() for p in snapshot} == snapshot
     papers = day(s).papers
     assert papers[0].translation.edited and "编辑改过" in papers[0].translation.text
@@ -390,7 +394,7 @@ def test_force_asks_again_but_never_touches_edited_human_or_reviewed_texts(tmp_p
 def test_only_translates_one_paper(tmp_path, llm_server):
     s = setup(tmp_path, llm_server, 3)
     report = translate_day(s, DAY, only=paper_id(2) + "v1")
-    assert report.done == [paper_id(2)] and llm_server.calls == 2
+    assert report.done == [paper_id(2)] and llm_server.calls == 3
     assert [p.translation is not None for p in day(s).papers] == [False, False, True]
     with pytest.raises(TranslateError, match="2601.99999 is not among the papers of 2026-01-28"):
         translate_day(s, DAY, only="2601.99999")
@@ -469,7 +473,7 @@ def test_one_client_serves_several_runs(tmp_path, llm_server):
     client = LLM(s)
     translate_day(s, DAY, client=client)
     translate_day(s, DAY, client=client, force=True)  # a new event loop, the same client
-    assert llm_server.calls == 8 and client.usage.calls == 8
+    assert llm_server.calls == 12 and client.usage.calls == 12
 
 
 def test_slow_answers_are_awaited_in_parallel_up_to_the_limit(tmp_path, llm_server):

@@ -12,6 +12,7 @@ from collections import Counter
 from digest_cli.records.store import iter_papers, load_day
 from digest_cli.settings import load_settings
 from tests.clikit import run_cli
+from tests.fakes.llm_server import is_brief_request
 from tests.fakes.translate_kit import DAY, by_model, env_for, paper_id, title_of, write_day
 
 NO_KEY = {"DIGEST_LLM_API_KEY": None, "DEEPSEEK_API_KEY": None}
@@ -48,7 +49,7 @@ def test_a_day_translates_with_plain_progress_lines_and_a_summary(tmp_path, llm_
         progress == [f"[1/2] {paper_id(1)} done", f"[2/2] {paper_id(0)} done"]
     lines = result.stdout.splitlines()
     assert lines[0].startswith("translate 2026-01-28: 2 papers done, 0 failed, 0 skipped")
-    assert lines[1].startswith("LLM: 4 requests, ")
+    assert lines[1].startswith("LLM: 6 requests, ")
     assert llm_server.api_key not in result.output
 
 
@@ -95,8 +96,9 @@ def test_a_killed_run_resumes_without_asking_twice(tmp_path, llm_server):
     assert result.exit_code == 0, result.output
     papers = load_day(load_settings(tmp_path, environ={}), DAY).papers  # every file loads
     assert all(p.translation and p.analysis and not p.failures for p in papers)
-    asked = Counter((title_of(r), r["model"]) for r in llm_server.chat_requests)
-    assert len(asked) == 2 * n
+    asked = Counter((title_of(r), r["model"], is_brief_request(r))
+                    for r in llm_server.chat_requests)
+    assert len(asked) == 3 * n  # translation, 详细解读 and brief
     assert max(asked.values()) <= 2  # at most once more than needed: those in flight
     resumed = llm_server.calls - first_run
-    assert resumed <= 2 * (n - done_at_kill)  # finished papers cost nothing
+    assert resumed <= 3 * (n - done_at_kill)  # finished papers cost nothing

@@ -146,7 +146,7 @@ def _shown_twice(settings: Settings, day: Day, shown_on: dict[str, list[date]]
 
 def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     """Schema-level and quality problems of one record."""
-    from digest_cli.translate.validate import analysis_problems, translation_problems
+    from digest_cli.translate.validate import BRIEF_RULES, analysis_problems, translation_problems
 
     found = [(field, msg, _old_style_link(paper, field)) for field, msg in _link_problems(paper)]
     if not paper.title.strip():
@@ -154,7 +154,8 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     found += [("failures", f"{f.field}: {f.reason} (write the text, or run `digest translate`)",
                False) for f in paper.failures if f.reason.startswith(IMPORTED_ERROR)]
     checks = (("translation", paper.translation, lambda t: translation_problems(
-        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems))
+        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems),
+        *((name, getattr(paper, name), rules) for name, rules in BRIEF_RULES.items()))
     for field, text, rules in checks:
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose

@@ -36,7 +36,7 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    text_hash,
+    content_hash,
 )
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
 
 
 def _imported(text: str, source: str = "import") -> MachineText:
-    return MachineText(text=text, source=source, hash=text_hash(text))
+    return MachineText(text=text, source=source, hash=content_hash(text))
 
 
 # -- merging into existing records -----------------------------------------------------

@@ -3,6 +3,12 @@
 Built from the records with mistune. mistune follows CommonMark and ignores
 `markdown="1"`, so the 详细解读 is rendered here on its own and put into a `<details>`
 element. Raw HTML in the text is escaped; `$...$` is left to MathJax.
+
+Where CommonMark and the site's kramdown differ, the page follows kramdown: a `1)` part
+line is text, not an (empty) list item; straight quotes become curly ones. The site's
+stylesheet (assets/css/site.css) gives the same fonts. For editors, each paper also shows
+the English abstract (folded; one button opens them all), its status, reviewed mark and
+record path. `--serve` adds a script that reloads the page when a record changes.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import html
 import http.server
 import logging
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -38,6 +45,41 @@ summary { cursor: pointer; font-weight: 600; }
 .pending { color: #b35900; font-weight: 600; } .note { color: #666; font-size: .9rem; }
 code { background: #eee; padding: 0 .2em; border-radius: 3px; }
 """
+_EDITOR_STYLE = """
+.review { font-size: .85rem; color: #59636e; margin: .2rem 0 .8rem; }
+.review .status { font-weight: 600; } .review .reviewed { color: #1a7f37; font-weight: 600; }
+.review .failed { color: #cf222e; } details.en { background: #fff; border: 1px solid #d8dee4; }
+details.en p { font-family: Georgia, "Times New Roman", serif; text-align: left; }
+.toolbar { position: sticky; top: 0; background: #fff; padding: .4rem 0; z-index: 1; }
+"""
+_TOGGLE = """<script>
+function toggleEnglish(open) {
+  document.querySelectorAll('details.en').forEach(function (d) { d.open = open; });
+}
+</script>"""
+# Polls the server's version; a new one (a record changed, the page was re-rendered)
+# reloads the page, keeping the scroll position.
+_RELOAD = """<script>
+(function () {
+  var seen = null;
+  function poll() {
+    fetch('/__version', {cache: 'no-store'}).then(function (r) { return r.text(); })
+      .then(function (v) {
+        if (seen !== null && v !== seen) {
+          sessionStorage.setItem('digest-scroll', String(window.scrollY));
+          location.reload();
+        }
+        seen = v;
+      }).catch(function () {}).finally(function () { setTimeout(poll, 1000); });
+  }
+  var y = sessionStorage.getItem('digest-scroll');
+  if (y !== null) { sessionStorage.removeItem('digest-scroll'); window.scrollTo(0, +y); }
+  poll();
+})();
+</script>"""
+# A line that CommonMark reads as an ordered list item `1)` but kramdown as text.
+_PART_LINE = re.compile(r"^([ \t]*\d+)\)", re.M)
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
 _MATHJAX = """<script>
 window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};</script>
 <script async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>"""
@@ -50,8 +92,48 @@ def _markdown() -> Callable[[str], str]:
     return lambda text: str(md(text))  # the HTML renderer's output is text
 
 
-def render_preview(day: Day, settings: Settings) -> str:
-    """The HTML page for a day."""
+def kramdown_like(text: str, md: Callable[[str], str]) -> str:
+    """Markdown -> HTML as the site's kramdown shows it: `1)` lines stay text, quotes
+    are curly (outside code and TeX)."""
+    return smart_quotes(md(_PART_LINE.sub(r"\1\\)", text)))
+
+
+def smart_quotes(page: str) -> str:
+    """kramdown's smart quotes, on the text between tags (not in code or pre)."""
+    out, skip = [], 0
+    for tag, text in _TAG_OR_TEXT.findall(page):
+        if tag:
+            name = tag[1:].split(">")[0].split()[0].lower() if len(tag) > 2 else ""
+            if name in ("code", "pre", "script", "style"):
+                skip += 1
+            elif name in ("/code", "/pre", "/script", "/style"):
+                skip = max(0, skip - 1)
+            out.append(tag)
+        else:
+            out.append(text if skip else _curl(text))
+    return "".join(out)
+
+
+_TEX = re.compile(r"\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)", re.S)
+
+
+def _curl(text: str) -> str:
+    pieces, last = [], 0
+    for match in _TEX.finditer(text):
+        pieces += [_curl_plain(text[last:match.start()]), match.group(0)]
+        last = match.end()
+    return "".join(pieces + [_curl_plain(text[last:])])
+
+
+def _curl_plain(text: str) -> str:
+    text = text.replace("&quot;", '"').replace("&#x27;", "'").replace("&#39;", "'")
+    text = re.sub(r'(^|(?<=[\s(\[{—–-]))"', "“", text)
+    text = re.sub(r"(^|(?<=[\s(\[{—–-]))'", "‘", text)
+    return text.replace('"', "”").replace("'", "’")
+
+
+def render_preview(day: Day, settings: Settings, live: bool = False) -> str:
+    """The HTML page for a day; `live`: with the script that reloads it on a change."""
     md = _markdown()
     m = day.manifest
     title = html.escape(settings.title.format(date=m.date.isoformat()))
@@ -61,14 +143,53 @@ def render_preview(day: Day, settings: Settings) -> str:
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title><style>{_STYLE}</style>{_MATHJAX}</head><body>",
-        f"<h1>{title}</h1>",
+        f"<title>{title}</title><style>{_site_style(settings)}{_EDITOR_STYLE}</style>"
+        f"{_MATHJAX}{_TOGGLE}{_RELOAD if live else ''}</head><body>",
+        '<main class="page-content"><div class="post-content">',
+        f'<h1 class="post-title">{title}</h1>',
         f"<p>时间窗口：{html.escape(window)}<br>"
-        f"抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇</p>",
+        f"抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇 | "
+        f"已审校：{sum(p.reviewed for p in day.papers)} 篇</p>",
+        '<p class="toolbar"><button type="button" onclick="toggleEnglish(true)">显示英文摘要'
+        '</button> <button type="button" onclick="toggleEnglish(false)">隐藏英文摘要</button></p>',
     ]
-    parts += [_paper_html(paper, md) for paper in day.papers]
-    parts.append("</body></html>\n")
+    folder = settings.day_path(m.date)
+    parts += [_paper_html(paper, md, _record_path(settings, folder, paper))
+              for paper in day.papers]
+    parts.append("</div></main></body></html>\n")
     return "\n".join(parts)
+
+
+def _site_style(settings: Settings) -> str:
+    """The site's stylesheet, so the page has the site's fonts; ours where there is none."""
+    try:
+        css = (settings.root / "assets" / "css" / "site.css").read_text(encoding="utf-8")
+    except OSError:
+        return _STYLE
+    return css.replace("</", "<\\/")  # no `</style>` can end the element early
+
+
+def _record_path(settings: Settings, folder: Path, paper: Paper) -> str:
+    from digest_cli.records.review import record_path
+
+    return record_path(settings, folder, paper)
+
+
+def _review_line(paper: Paper, path: str) -> str:
+    from digest_cli.records.review import edited_by_person
+
+    e = html.escape
+    status = e(paper.status)
+    bits = [f'<span class="status{" failed" if paper.status == "failed" else ""}">{status}'
+            "</span>"]
+    if paper.replacement:
+        bits.append("replaced")
+    if edited_by_person(paper):
+        bits.append("edited")
+    bits.append('<span class="reviewed">✓ reviewed</span>' if paper.reviewed
+                else "not reviewed")
+    bits.append(f"<code>{e(path)}</code>")
+    return f'<p class="review">{" · ".join(bits)}</p>'
 
 
 def _zone(settings: Settings) -> ZoneInfo:
@@ -77,7 +198,7 @@ def _zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
 
 
-def _paper_html(paper: Paper, md: Callable[[str], str]) -> str:
+def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
     e = html.escape
     out = [
         f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
@@ -86,31 +207,48 @@ def _paper_html(paper: Paper, md: Callable[[str], str]) -> str:
         f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',
         f'<li><b>PDF</b>: <a href="{e(paper.pdf_url)}">{e(paper.pdf_url)}</a></li>',
     ]
+    out += _brief_items(paper)
     if paper.replacement:
         out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")
     out[-1] += "</ul>"
+    out.append(_review_line(paper, path))
     if paper.translation is not None and paper.translation.text.strip():
-        out.append(md(paper.translation.text))
+        out.append(kramdown_like(paper.translation.text, md))
+        if paper.abstract.strip():
+            out.append('<details class="en"><summary>English abstract</summary>'
+                       f"{kramdown_like(paper.abstract, md)}</details>")
     else:
         out.append(f'<p><span class="pending">{UNTRANSLATED}</span> {e(paper.abstract)}</p>')
     if paper.analysis is not None and paper.analysis.text.strip():
         note = ""
         if paper.analysis.source == "abstract":
             note = f'<p class="note">{ABSTRACT_ONLY_NOTE}</p>'
-        out.append(f"<details><summary>详细解读</summary>{note}{md(paper.analysis.text)}"
-                   "</details>")
+        out.append(f"<details><summary>详细解读</summary>{note}"
+                   f"{kramdown_like(paper.analysis.text, md)}</details>")
     out.append("</article><hr>")
     return "\n".join(out)
 
 
-def write_preview(settings: Settings, day_date: date, writer: Writer | None = None) -> Path:
+def _brief_items(paper: Paper) -> list[str]:
+    """The Chinese title, one-sentence summary and topics, as list items (escaped)."""
+    from digest_cli.records.topics import BY_SLUG
+
+    topics = "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+    items = [("中文标题", paper.title_zh.text if paper.title_zh else ""),
+             ("一句话总结", paper.summary.text if paper.summary else ""), ("主题", topics)]
+    return [f"<li><b>{label}</b>：{html.escape(text.strip())}</li>"
+            for label, text in items if text.strip()]
+
+
+def write_preview(settings: Settings, day_date: date, writer: Writer | None = None,
+                  live: bool = False) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
     from digest_cli.records.store import load_day
     from digest_cli.records.writer import Writer
 
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
-    (writer or Writer()).write(path, render_preview(load_day(settings, day_date), settings),
-                               durable=False)
+    page = render_preview(load_day(settings, day_date), settings, live=live)
+    (writer or Writer()).write(path, page, durable=False)
     return path
 
 
@@ -136,8 +274,10 @@ class PreviewServer:
         import functools
 
         self.settings, self.day, self.interval = settings, day_date, interval
-        self.page = write_preview(settings, day_date)
-        handler = functools.partial(_QuietHandler, directory=str(self.page.parent))
+        self.page = write_preview(settings, day_date, live=True)
+        self.renders = 1
+        handler = functools.partial(_QuietHandler, directory=str(self.page.parent),
+                                    version=lambda: str(self.renders))
         try:
             self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:  # the port is taken, or not ours to use
@@ -147,7 +287,6 @@ class PreviewServer:
                               "another with --port)", stage="preview") from None
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/{self.page.name}"
         self._stamp = _stamp(settings.day_path(day_date))
-        self.renders = 1
 
     def check(self) -> bool:
         """Re-render if a record changed; True if it did."""
@@ -158,7 +297,7 @@ class PreviewServer:
             return False
         self._stamp = stamp
         try:
-            write_preview(self.settings, self.day)
+            write_preview(self.settings, self.day, live=True)
         except DigestError as exc:
             _log.error("preview not updated: %s", exc)
             return False
@@ -180,5 +319,24 @@ class PreviewServer:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the preview folder, and `/__version`: the page's render count, which the
+    page polls to reload itself."""
+
+    def __init__(self, *args: Any, version: Callable[[], str] = lambda: "0",
+                 **kwargs: Any) -> None:
+        self.version = version
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/__version":
+            return super().do_GET()
+        data = self.version().encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's
         _log.debug("preview: " + format, *args)

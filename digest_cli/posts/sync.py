@@ -26,7 +26,15 @@ from digest_cli.posts.importer import (
 )
 from digest_cli.posts.render import render_parts
 from digest_cli.posts.write import post_edited, rendered_blocks, write_post
-from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
+from digest_cli.records.model import (
+    ArxivId,
+    Day,
+    MachineText,
+    Manifest,
+    Paper,
+    content_hash,
+    text_hash,
+)
 from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
 
 if TYPE_CHECKING:
@@ -200,7 +208,11 @@ def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edit
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
         for name in _emptied(record, by_id[pid]):
-            setattr(paper, name, None)  # shown as missing; `translate` makes a new one
+            # Shown as missing, and `translate` makes a new one: no text for the
+            # translation; an empty machine's text for the others (a missing one would be
+            # taken for a record written before they existed, and kept as it was).
+            setattr(paper, name, None if name == "translation" else
+                    MachineText("", source="abstract", hash=content_hash("")))
             changed.append(f"{name} cleared")
         if changed:
             write_paper(folder, paper, writer)

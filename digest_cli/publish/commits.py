@@ -142,7 +142,7 @@ def _refuse_overwrite(g: Git, old_blob: str, new: Paper, rel: str, start: str) -
         old = paper_from_text(text, Path(rel))
     except Exception:  # an unreadable old version holds nothing to protect
         return
-    for name in ("translation", "analysis"):
+    for name in ("translation", "analysis", "title_zh", "summary", "topics"):
         before, after = getattr(old, name), getattr(new, name)
         if before is None or before.machine_owned:
             continue

@@ -151,6 +151,39 @@ class GitHub:
                              f"label pull request #{number}", json={"labels": labels})
         return [str(x.get("name")) for x in data if isinstance(x, dict)]
 
+    def permission(self, user: str) -> str:
+        """The role of `user` in the repository: admin, maintain, write, triage, read or
+        none (a user GitHub does not know has none)."""
+        from urllib.parse import quote
+
+        try:
+            data = self._request("GET", f"/repos/{self.repository}/collaborators/"
+                                 f"{quote(user, safe='')}/permission",
+                                 f"read the permission of {user}")
+        except GitHubError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        if not isinstance(data, dict):
+            return "none"
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    def comments(self, number: int) -> list[dict]:
+        """The comments on issue/PR `number` (the first 100: a day's PR has a few)."""
+        data = self._request("GET", f"/repos/{self.repository}/issues/{number}/comments",
+                             f"list the comments of #{number}", params={"per_page": 100})
+        return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
+
+    def create_comment(self, number: int, body: str) -> dict:
+        """Comment on issue/PR `number`."""
+        return self._request("POST", f"/repos/{self.repository}/issues/{number}/comments",
+                             f"comment on #{number}", json={"body": body})
+
+    def update_comment(self, comment_id: int, body: str) -> dict:
+        """Replace the text of a comment."""
+        return self._request("PATCH", f"/repos/{self.repository}/issues/comments/{comment_id}",
+                             f"update comment {comment_id}", json={"body": body})
+
     # -- transport -----------------------------------------------------------------
     def _request(self, method: str, path: str, what: str, **kw: Any) -> Any:
         """Send one request, retrying 5xx and connection failures; the decoded JSON."""

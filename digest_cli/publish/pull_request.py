@@ -50,10 +50,11 @@ def open_pull_request(settings: Settings, day: Day, branch: str, base: str,
 def _update_or_create(settings: Settings, day: Day, branch: str,
                       base: str) -> PullRequestResult:
     """Find the open PR of the branch and update it, or create it; then the labels."""
-    from digest_cli.publish.body import pr_body, pr_title
+    from digest_cli.publish.body import pr_texts, pr_title
     from digest_cli.publish.github import GitHub
 
-    title, body = pr_title(day, settings), pr_body(day, settings, branch)
+    title = pr_title(day, settings)
+    body, overflow = pr_texts(day, settings, branch)
     created = updated = False
     with GitHub.from_settings(settings) as gh:
         pr = gh.find_pull(branch)
@@ -63,6 +64,7 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
         if pr.title != title or _lines(pr.body) != _lines(body):
             pr = gh.update_pull(pr.number, title=title, body=body)
             updated = not created
+        sync_overflow_comments(gh, pr.number, day.manifest.date.isoformat(), overflow)
         missing = [x for x in settings.pr_labels if x not in pr.labels]
         labels = gh.add_labels(pr.number, missing) if missing else pr.labels
     log.info("pull request #%s %s", pr.number, pr.url)
@@ -72,10 +74,55 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
 _TICKED = re.compile(r"^(\s*[-*] )\[[xX]\]( .*)$")
 
 
+def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None) -> int | None:
+    """Make the open PR of the day's branch show the records (the reviewed ticks and
+    count, the marks); returns its number, or None when there is no open PR."""
+    from digest_cli.publish.body import pr_texts
+    from digest_cli.publish.github import GitHub
+
+    branch = branch or f"{settings.branch_prefix}{day.manifest.date.isoformat()}"
+    body, overflow = pr_texts(day, settings, branch)
+    with GitHub.from_settings(settings) as gh:
+        pr = gh.find_pull(branch)
+        if pr is None:
+            return None
+        body = keep_ticks(pr.body, body)
+        if _lines(pr.body) != _lines(body):
+            gh.update_pull(pr.number, body=body)
+        sync_overflow_comments(gh, pr.number, day.manifest.date.isoformat(), overflow)
+    return pr.number
+
+
+def sync_overflow_comments(gh: GitHub, number: int, day: str, texts: list[str]) -> None:
+    """The PR's overflow comments (tasks that do not fit in the body) made to be `texts`;
+    ones no longer needed say so rather than vanish (a comment is the editors' too). A day
+    that fits in the body (nearly every day) costs no request."""
+    from digest_cli.publish.body import PAPERS_MARKER
+
+    if not texts:
+        return
+    marker = PAPERS_MARKER.format(date=day)
+    mine = [c for c in gh.comments(number) if str(c.get("body") or "").startswith(marker)]
+    for n, text in enumerate(texts):
+        if n < len(mine):
+            if _lines(str(mine[n].get("body") or "")) != _lines(text):
+                gh.update_comment(int(mine[n]["id"]), text)
+        else:
+            gh.create_comment(number, text)
+    for extra in mine[len(texts):]:
+        done = f"{marker}\n_Every paper of {day} now fits in the pull request's body._\n"
+        if _lines(str(extra.get("body") or "")) != _lines(done):
+            gh.update_comment(int(extra["id"]), done)
+
+
 def keep_ticks(old: str, new: str) -> str:
     """`new` with the checklist items that editors ticked in `old` still ticked: a re-run
-    rewrites the body, not the review's progress."""
-    ticked = {_TICKED.sub(r"\1[ ]\2", line) for line in _lines(old) if _TICKED.match(line)}
+    rewrites the body, not the review's progress. A paper's box follows its record
+    (`reviewed`), not the old body."""
+    from digest_cli.publish.body import TASK
+
+    ticked = {_TICKED.sub(r"\1[ ]\2", line) for line in _lines(old)
+              if _TICKED.match(line) and not TASK.match(line)}
     return "\n".join(line.replace("[ ]", "[x]", 1) if line in ticked else line
                      for line in new.split("\n"))
 

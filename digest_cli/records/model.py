@@ -67,6 +67,14 @@ def field_hash(value: str | list[str]) -> str:
     return text_hash(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
+def content_hash(text: str) -> str:
+    """The fingerprint of a record's text with line breaks as layout: a text split a
+    sentence a line (`records.sentences`) has the hash of its one-line paragraphs."""
+    from digest_cli.records.sentences import join_lines
+
+    return text_hash(join_lines(text))
+
+
 @dataclass
 class MachineText:
     """A text the LLM wrote (or that was imported), with where it came from."""
@@ -80,16 +88,16 @@ class MachineText:
 
     @property
     def edited(self) -> bool:
-        """True when the text is not provably what the machine wrote: changed since, or
-        (a machine's text without its `hash:` line) no longer tellable."""
-        if self.hash is None:
-            return self.source in ("full_text", "abstract", "import")
-        return text_hash(self.text) != self.hash
+        """True when the text no longer matches what the machine wrote."""
+        return self.hash is not None and content_hash(self.text) != self.hash
 
     @property
     def machine_owned(self) -> bool:
         """True when a later run may rewrite the text: written by a machine and untouched."""
-        return self.source in ("full_text", "abstract") and not self.edited
+        # No hash (its line deleted): what the machine wrote can no longer be told, so the
+        # text counts as an editor's.
+        return self.source in ("full_text", "abstract") and self.hash is not None \
+            and not self.edited
 
 
 @dataclass

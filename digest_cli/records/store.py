@@ -31,7 +31,10 @@ from digest_cli.records.model import (
     Manifest,
     Paper,
     clean_text,
+    content_hash,
+    text_hash,
 )
+from digest_cli.records.sentences import join_lines, split_lines
 from digest_cli.records.writer import Writer
 from digest_cli.records.yamlio import load_yaml, loads, pure_loads
 from digest_cli.records.yamlio import yaml_object as _yaml
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
 MANIFEST = "manifest.yaml"
+# Long texts stored a sentence a line (records/sentences.py); in memory, as the post shows them.
+LAYOUT_FIELDS = ("abstract", "translation", "analysis")
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
 
 
@@ -184,14 +189,14 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         categories=f.strings("categories", required=True),
         abs_url=f.required_text("abs_url"),
         pdf_url=f.required_text("pdf_url"),
-        abstract=f.text("abstract") or "",
+        abstract=join_lines(f.text("abstract") or ""),
         published=f.moment("published"),
         updated=f.moment("updated"),
         comment=f.text("comment"),
         journal_ref=f.text("journal_ref"),
         doi=f.text("doi"),
-        translation=_machine_text(f, "translation"),
-        analysis=_machine_text(f, "analysis"),
+        translation=_machine_text(f, "translation", layout=True),
+        analysis=_machine_text(f, "analysis", layout=True),
         title_zh=_machine_text(f, "title_zh"),
         summary=_machine_text(f, "summary"),
         topics=_machine_text(f, "topics"),
@@ -219,22 +224,29 @@ def _arxiv_original(f: _Fields) -> dict[str, str | list[str]]:
     found: dict[str, str | list[str]] = {}
     for name in EDITABLE_FIELDS:
         value = sub.strings(name) if name == "authors" else sub.text(name)
+        if value and name == "abstract":
+            value = join_lines(str(value))  # written a sentence a line, like `abstract`
         if value:
             found[name] = value
     return found
 
 
-def _machine_text(f: _Fields, name: str) -> MachineText | None:
+def _machine_text(f: _Fields, name: str, layout: bool = False) -> MachineText | None:
     value = f.get(name, (dict, str))
     if value is None:
         return None
     if isinstance(value, str):  # an editor may write the text directly
-        return MachineText(text=value, source="human")
+        return MachineText(text=join_lines(value) if layout else value, source="human")
     sub = _Fields(value, f.path, name)
     text = sub.text("text")
     if text is None:
         f.fail(name, "has no 'text'")
-    return MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
+    result = MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
+    if layout:
+        result.text = join_lines(text)
+        if result.hash is not None and result.hash == text_hash(text) != content_hash(text):
+            result.hash = content_hash(text)  # hashed before line breaks were layout
+    return result
 
 
 def _failure(item: Any, path: Path) -> Failure:
@@ -281,11 +293,13 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
 
 # -- writing ---------------------------------------------------------------------------
 
-def _block(text: str):
-    """Long text as a `|` block scalar, cleaned first so the file always loads back."""
+def _block(text: str, layout: bool = False):
+    """Long text as a `|` block scalar, cleaned first so the file always loads back;
+    `layout`: a sentence a line."""
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
     text = clean_text(text)
+    text = split_lines(text) if layout else text
     if text.startswith("\t"):  # ruamel writes no indentation indicator: it would not load
         return DoubleQuotedScalarString(text)
     return LiteralScalarString(text)
@@ -312,9 +326,9 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "doi": paper.doi,
         "replacement": paper.replacement,
         "reviewed": paper.reviewed,
-        "abstract": _block(paper.abstract),
-        "translation": _text_to_dict(paper.translation),
-        "analysis": _text_to_dict(paper.analysis),
+        "abstract": _block(paper.abstract, layout=True),
+        "translation": _text_to_dict(paper.translation, layout=True),
+        "analysis": _text_to_dict(paper.analysis, layout=True),
         "failures": [{"field": x.field, "reason": clean_text(x.reason), "at": x.at}
                      for x in paper.failures],
     }
@@ -338,20 +352,22 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
     for name in EDITABLE_FIELDS:
         value = paper.arxiv_original.get(name)
         if value and value != getattr(paper, name):
-            out[name] = ([clean_text(a) for a in value] if isinstance(value, list)
-                         else _block(value) if name == "abstract" else clean_text(value))
+            if isinstance(value, list):
+                out[name] = [clean_text(a) for a in value]
+            else:
+                out[name] = _block(value, layout=True) if name == "abstract" else clean_text(value)
     return out
 
 
 # Keys that come and go with their content: absent from a new version, they leave the file
 # (other unknown top-level keys are an editor's and stay).
-_OPTIONAL_KEYS = ("title_zh", "summary", "topics", "arxiv_hashes", "arxiv_original")
+_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
 
 
-def _text_to_dict(value: MachineText | None) -> dict | None:
+def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
     if value is None:
         return None
-    out: dict[str, Any] = {"text": _block(value.text)}
+    out: dict[str, Any] = {"text": _block(value.text, layout)}
     for name in _TEXT_FIELDS[1:]:
         out[name] = getattr(value, name)
     return out

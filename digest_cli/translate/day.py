@@ -1,4 +1,5 @@
-"""`digest translate`: fill in each record's Chinese translation and 详细解读.
+"""`digest translate`: fill in each record's Chinese translation, 详细解读 and brief
+(Chinese title, one-sentence summary, topics: see `translate.brief`).
 
 Per paper, for each missing text: build the prompt (the paper's text is untrusted and
 fenced in `<paper>`), take the answer from the cache or ask the LLM, normalise it,
@@ -22,7 +23,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.records.layout import load_manifest
-from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, text_hash
+from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, content_hash
 from digest_cli.records.store import (
     load_day,
     load_paper,
@@ -39,7 +40,7 @@ from digest_cli.records.store import (
     write_paper,
 )
 from digest_cli.records.writer import Writer, write_atomic
-from digest_cli.translate import fulltext, validate
+from digest_cli.translate import brief, fulltext, validate
 from digest_cli.translate.llm import LLM, CallFailed
 from digest_cli.translate.prompts import Prompt, fill, load_prompt
 
@@ -48,8 +49,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["translation", "analysis"]
+Kind = Literal["translation", "analysis"]  # a text asked for on its own
+Question = Literal["translation", "analysis", "brief"]  # a prompt, cache folder, usage row
+Field = Kind | brief.BriefField  # a text of the record this stage writes
 KINDS: tuple[Kind, ...] = ("translation", "analysis")
+FIELDS: tuple[Field, ...] = (*KINDS, *brief.FIELDS)
 FULL_TEXT_INTRO = "正文（节选，已去掉参考文献）：\n"
 ABSTRACT_ONLY = "- 这篇论文的正文暂不可得：只依据摘要撰写，摘要里没有的细节不要编造。\n"
 _DELIMITER = re.compile(r"<\s*/?\s*paper\s*>", re.IGNORECASE)
@@ -66,7 +70,7 @@ class InvalidAnswer(Exception):
 class Outcome:
     """What one field of one paper came to: a text, or why there is none."""
 
-    kind: Kind
+    kind: Field | Question
     text: MachineText | None = None
     failure: str | None = None
     cached: bool = False
@@ -101,13 +105,13 @@ class TranslateReport:
         return lines
 
 
-def fields_to_do(paper: Paper, force: bool = False) -> list[Kind]:
+def fields_to_do(paper: Paper, force: bool = False) -> list[Field]:
     """The texts of `paper` this run may write: missing ones, and with `force` the
     machine-owned ones. Nothing of a reviewed paper."""
     if paper.reviewed:
         return []
-    todo: list[Kind] = []
-    for kind in KINDS:
+    todo: list[Field] = []
+    for kind in FIELDS:
         current = getattr(paper, kind)
         if current is None or (current.machine_owned and (force or not current.text.strip())):
             todo.append(kind)
@@ -123,7 +127,7 @@ def translate_day(settings: Settings, day_date: date, *, force: bool = False,
     started = time.monotonic()
     day = load_day(settings, day_date)
     papers = _select(day.papers, only, day_date)
-    todo = [(paper, fields) for paper in papers if (fields := fields_to_do(paper, force))]
+    todo = [(paper, fields) for paper in papers if (fields := _asked(settings, paper, force))]
     report = TranslateReport(day_date, papers=len(papers), skipped=len(papers) - len(todo))
     if not todo:
         return report
@@ -137,6 +141,12 @@ def translate_day(settings: Settings, day_date: date, *, force: bool = False,
         if report.usage["calls"]:
             record_usage(settings, day_date, report.usage)
     return report
+
+
+def _asked(settings: Settings, paper: Paper, force: bool) -> list[Field]:
+    """`fields_to_do`, less the brief's fields when `llm_brief` is off."""
+    fields = fields_to_do(paper, force)
+    return fields if settings.llm_brief else [f for f in fields if f not in brief.FIELDS]
 
 
 def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper]:
@@ -156,23 +166,26 @@ def usage_summary(llm: LLM, settings: Settings, wall_seconds: float) -> dict:
     """Requests, tokens, cost and time of a run, as stored in the manifest."""
     u = llm.usage
     analysis = u.by_kind.get("analysis", {})
+    short = u.by_kind.get(brief.KIND, {})
     return {"calls": u.calls, "input_tokens": u.total("input_tokens"),
             "output_tokens": u.total("output_tokens"),
             "analysis_input_tokens": analysis.get("input_tokens", 0),
+            "brief_input_tokens": short.get("input_tokens", 0),
+            "brief_output_tokens": short.get("output_tokens", 0),
             "cost": round(u.cost(settings), 6), "retries": u.retries,
             "rate_limited": u.rate_limited, "lowest_concurrency": llm.limiter.lowest,
             "wall_seconds": round(wall_seconds, 1)}
 
 
-_SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens", "cost",
-           "wall_seconds")
+_SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens",
+           "brief_input_tokens", "brief_output_tokens", "cost", "wall_seconds")
 
 
 def record_usage(settings: Settings, day_date: date, usage: dict) -> None:
     """Add a run's spending to the day manifest's `usage.translate` (totals over runs)."""
     manifest = load_manifest(settings, day_date)
     old = manifest.usage.get("translate") or {}
-    manifest.usage["translate"] = {name: _add(old.get(name, 0), usage[name])
+    manifest.usage["translate"] = {name: _add(old.get(name, 0), usage.get(name, 0))
                                    for name in _SUMMED}
     write_manifest(settings.day_path(day_date), manifest, Writer())
 
@@ -232,12 +245,16 @@ def problems_of(kind: str, text: str, paper: Paper) -> list[str]:
     """What is wrong with a normalised answer (empty: it may be stored)."""
     if kind == "translation":
         return validate.translation_problems(text, paper.abstract)
+    if kind == brief.KIND:
+        return validate.brief_problems(text)
     return validate.analysis_problems(text)
 
 
 def normalise(kind: str, text: str) -> str:
     if kind == "translation":
         return validate.normalise_translation(text)
+    if kind == brief.KIND:
+        return validate.normalise_brief(text)
     return validate.normalise_analysis(text)
 
 
@@ -251,7 +268,7 @@ class _Run:
                  on_progress: Progress | None) -> None:
         self.settings, self.llm, self.report, self.force = settings, llm, report, force
         self.folder = settings.day_path(day_date)
-        self.prompts = {name: load_prompt(name) for name in (*KINDS, "repair")}
+        self.prompts = {name: load_prompt(name) for name in (*KINDS, brief.KIND, "repair")}
         self.glossary = glossary_text(settings)
         self.cache = AnswerCache(settings.cache_path / "llm")
         self.writer = Writer()
@@ -260,7 +277,7 @@ class _Run:
         self.finished, self.total = 0, 0
         self.pdf_slots: asyncio.Semaphore | None = None
 
-    async def all(self, todo: list[tuple[Paper, list[Kind]]]) -> None:
+    async def all(self, todo: list[tuple[Paper, list[Field]]]) -> None:
         """Every paper at once; the LLM limiter and the PDF semaphore pace them."""
         self.total = len(todo)
         self.pdf_slots = asyncio.Semaphore(max(1, self.settings.pdf_concurrency))
@@ -270,17 +287,22 @@ class _Run:
         finally:
             await self.llm.aclose()
 
-    async def paper(self, paper: Paper, fields: list[Kind], rank: int) -> None:
-        outcomes = await asyncio.gather(*(self.field(paper, kind, rank) for kind in fields))
+    async def paper(self, paper: Paper, fields: list[Field], rank: int) -> None:
+        jobs: list[Awaitable[Outcome | list[Outcome]]] = [
+            self.field(paper, kind, rank) for kind in KINDS if kind in fields]
+        if brief.wanted(fields):
+            jobs.append(self.brief(paper, brief.wanted(fields), rank))
+        done = await asyncio.gather(*jobs)
+        outcomes = [o for item in done for o in (item if isinstance(item, list) else [item])]
         # A round-trip YAML write takes tens of ms: off the loop, so requests keep flowing.
-        outcomes = await asyncio.to_thread(self.save, paper, list(outcomes))
+        outcomes = await asyncio.to_thread(self.save, paper, outcomes)
         self.tally(paper, outcomes)
 
-    async def field(self, paper: Paper, kind: Kind, rank: int) -> Outcome:
+    async def field(self, paper: Paper, kind: Question, rank: int) -> Outcome:
         """One text of one paper: cached, asked (and repaired), or a failure."""
         if not paper.abstract.strip():
             return Outcome(kind, failure="the record has no abstract to work from")
-        model = self.settings.llm_model if kind == "translation" else self.settings.analysis_model
+        model = self.settings.analysis_model if kind == "analysis" else self.settings.llm_model
         prompt = self.prompts[kind]
         messages, source = await self.messages(paper, kind)
         where = self.cache.path(paper.id, kind, model, prompt, messages)
@@ -295,10 +317,20 @@ class _Run:
         self.cache.put(where, text, model, prompt)
         return Outcome(kind, self.machine_text(text, model, prompt, source))
 
+    async def brief(self, paper: Paper, names: list[brief.BriefField],
+                    rank: int) -> list[Outcome]:
+        """The fields `names` of the brief, all from one answer (or all failed with it)."""
+        whole = await self.field(paper, brief.KIND, rank)
+        if whole.text is None:
+            return [Outcome(name, failure=whole.failure) for name in names]
+        # One answer: counted once among the cached ones.
+        return [Outcome(name, text, cached=whole.cached and i == 0)
+                for i, (name, text) in enumerate(brief.parts(whole.text, names))]
+
     def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
-                           generated_at=stamp, source=source, hash=text_hash(text))
+                           generated_at=stamp, source=source, hash=content_hash(text))
 
     async def messages(self, paper: Paper, kind: str) -> tuple[list[dict[str, str]], str]:
         """The chat messages for `kind`, and the source they draw on."""
@@ -306,6 +338,8 @@ class _Run:
                   "glossary": self.glossary}
         if kind == "translation":
             return self.prompts[kind].messages(**values), "abstract"
+        if kind == brief.KIND:
+            return self.prompts[kind].messages(**values, topics=brief.topics_text()), "abstract"
         body = await self.full_text(paper)
         if body:
             values.update(body=FULL_TEXT_INTRO + fence(body), source_note="")
@@ -375,7 +409,13 @@ class _Run:
                 paper.failures.append(Failure(outcome.kind, outcome.failure or "", stamp))
 
     def tally(self, paper: Paper, outcomes: list[Outcome]) -> None:
-        failures = [(str(paper.id.base), o.kind, o.failure) for o in outcomes if o.failure]
+        failures: list[tuple[str, str, str]] = [
+            (str(paper.id.base), o.kind, o.failure) for o in outcomes
+            if o.failure and o.kind not in brief.FIELDS]
+        short = [o for o in outcomes if o.failure and o.kind in brief.FIELDS]
+        if short:  # one answer, one failure: one line for its fields
+            failures.append((str(paper.id.base), ", ".join(o.kind for o in short),
+                             short[0].failure or ""))
         self.report.failed += failures
         self.report.cached += sum(o.cached for o in outcomes)
         if not failures:

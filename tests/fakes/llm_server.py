@@ -7,7 +7,9 @@ when ``"stream": true``) and ``GET /v1/models``. Point the ``openai`` SDK at
 What the model "says" is decided by ``responder(request_json) -> str``; the
 helpers at the bottom of this module make the usual ones, including the
 content faults a real model produces (English instead of Chinese, a
-"以下是翻译：" preamble, ``## 1)`` headings, an obeyed prompt injection).
+"以下是翻译：" preamble, ``## 1)`` headings, an obeyed prompt injection). The default
+responder answers the brief prompt (Chinese title, 一句话总结, topics) in its three-line
+format, as a real model does; ``bad_brief_responder`` makes the ways it goes wrong.
 
 Transport faults are queued (``fail_next``, ``hang_next``, ``broken_json_next``,
 ``reset_next``; one is consumed per chat completion request, in order) or drawn
@@ -33,7 +35,8 @@ __all__ = [
     "FakeLLM", "DEFAULT_CHINESE_TEXT", "openai_error",
     "fixed_responder", "chinese_responder", "english_responder", "preamble_responder",
     "headings_responder", "injection_responder", "sequence_responder", "cycle_responder",
-    "echo_user_responder", "count_tokens",
+    "echo_user_responder", "count_tokens", "is_brief_request", "brief_responder",
+    "bad_brief_responder", "BRIEF_FAULTS",
 ]
 
 Responder = Callable[[dict[str, Any]], str]
@@ -384,7 +387,9 @@ def fixed_responder(text: str) -> Responder:
 
 
 def chinese_responder(_req: dict[str, Any]) -> str:
-    """The default: a fixed, well-formed Chinese paragraph."""
+    """The default: a fixed, well-formed Chinese paragraph (a brief for the brief prompt)."""
+    if is_brief_request(_req):
+        return brief_responder(_req)
     return DEFAULT_CHINESE_TEXT
 
 
@@ -445,4 +450,90 @@ def cycle_responder(*answers: str | Responder) -> Responder:
         with lock:
             item = next(it)
         return item(req) if callable(item) else item
+    return respond
+
+
+# -- the brief prompt: 标题 / 总结 / 主题 lines ------------------------------------------------
+# Keyword -> (topic slug, Chinese words), as a model would read the title and abstract.
+_BRIEF_TOPICS = (
+    (("spoof", "deepfake", "anti-spoofing"), "spoofing", "语音伪造检测"),
+    (("speaker", "voxceleb", "diarization"), "speaker", "说话人验证"),
+    (("recognition", "asr", "word error"), "asr", "语音识别"),
+    (("synthesis", "tts", "voice conversion"), "tts", "语音合成"),
+    (("enhancement", "separation", "denois"), "enhancement", "语音增强"),
+    (("music", "singing"), "music", "音乐生成"),
+    (("caption", "audio event", "sound event"), "audio-understanding", "音频理解"),
+    (("codec", "tokenizer"), "codec", "音频编解码"),
+    (("spoken language model", "dialogue"), "spoken-lm", "口语对话"),
+)
+
+
+def _system_text(req: dict[str, Any]) -> str:
+    return "\n".join(m.get("content") or "" for m in req.get("messages") or []
+                     if m.get("role") == "system" and isinstance(m.get("content"), str))
+
+
+def is_brief_request(req: dict[str, Any]) -> bool:
+    """True for the brief prompt (its system message lists the topic table)."""
+    return "主题表" in _system_text(req)
+
+
+def _paper_of(req: dict[str, Any]) -> tuple[str, str]:
+    """(title, abstract) of the first user message's `<paper>`."""
+    users = [m.get("content") or "" for m in req.get("messages") or [] if m.get("role") == "user"]
+    text = users[0] if users else ""
+    title = text.partition("标题：")[2].partition("\n")[0].strip()
+    abstract = text.partition("摘要：")[2].partition("</paper>")[0].strip()
+    return title, abstract
+
+
+def _brief_parts(req: dict[str, Any]) -> tuple[str, str, str]:
+    """(Chinese title, summary, topics) as a good model would write them."""
+    title, abstract = _paper_of(req)
+    words = f"{title} {abstract}".lower()
+    found = [(slug, zh) for keys, slug, zh in _BRIEF_TOPICS if any(k in words for k in keys)]
+    found = found[:3] or [("other", "语音与音频处理")]
+    names = [w for w in title.replace(":", " ").split() if any(c.isupper() for c in w[1:])]
+    model = f"{names[0]}：" if names else ""
+    field = "与".join(zh for _, zh in found[:2])
+    return (f"{model}面向{field}的新方法",
+            f"本文提出一种面向{field}的新方法，并在公开数据集上验证了其优于现有基线的效果。",
+            ", ".join(slug for slug, _ in found))
+
+
+def brief_responder(req: dict[str, Any]) -> str:
+    """A well-formed brief: three labelled lines, topics chosen from the paper's words."""
+    title, summary, topics = _brief_parts(req)
+    return f"标题：{title}\n总结：{summary}\n主题：{topics}"
+
+
+# Each way a real model gets the brief wrong; `chatty` and `json` are fixed by
+# normalisation alone.
+BRIEF_FAULTS: dict[str, Callable[[str, str, str], str]] = {
+    "english": lambda t, s, p: f"标题：A New Method for Speech Processing\n总结：{s}\n主题：{p}",
+    "placeholder": lambda t, s, p: f"标题：待翻译\n总结：{s}\n主题：{p}",
+    "markup": lambda t, s, p: f"标题：<b>{t}</b> [代码](https://evil.example.com)\n总结：{s}\n主题：{p}",
+    "liquid": lambda t, s, p: f"标题：{t}{{{{ site.title }}}}\n总结：{s}\n主题：{p}",
+    "two_sentences": lambda t, s, p: f"标题：{t}\n总结：{s}此外作者还开源了代码。\n主题：{p}",
+    "long_summary": lambda t, s, p: f"标题：{t}\n总结：{s.rstrip('。') * 4}。\n主题：{p}",
+    "multiline_title": lambda t, s, p: f"标题：{t}\n以及更多的说明文字\n总结：{s}\n主题：{p}",
+    "unknown_topic": lambda t, s, p: f"标题：{t}\n总结：{s}\n主题：asr, beamforming",
+    "too_many_topics": lambda t, s, p: f"标题：{t}\n总结：{s}\n主题：asr, tts, music, codec",
+    "missing_topics": lambda t, s, p: f"标题：{t}\n总结：{s}",
+    "json": lambda t, s, p: json.dumps({"title_zh": t, "summary": s, "topics": p.split(", ")},
+                                       ensure_ascii=False, indent=2),
+    "chatty": lambda t, s, p: (f"好的，以下是结果：\n```\n**标题**：《{t}》。\n- **总结**：{s}\n"
+                               f"**主题**：{'、'.join(p.split(', '))}\n```"),
+}
+
+
+def bad_brief_responder(fault: str, then: Responder | None = None) -> Responder:
+    """Answer brief prompts with the fault ``fault`` (a key of ``BRIEF_FAULTS``), the
+    others with ``then`` (default: ``chinese_responder``)."""
+    make = BRIEF_FAULTS[fault]
+
+    def respond(req: dict[str, Any]) -> str:
+        if not is_brief_request(req):
+            return (then or chinese_responder)(req)
+        return make(*_brief_parts(req))
     return respond

@@ -5,7 +5,7 @@
   (translation model ``TRANSLATE_MODEL``, 详细解读 model ``ANALYSIS_MODEL``).
 * Responders that answer well: ``good_translation`` (Chinese, keeps the abstract's
   numbers and formulas), ``good_analysis`` (the 详细解读 layout), and ``by_model`` to
-  send each model to its own responder.
+  send each model to its own responder (and brief prompts to a well-formed brief).
 """
 
 from __future__ import annotations
@@ -109,8 +109,13 @@ def good_analysis(req: dict[str, Any]) -> str:
 
 
 def by_model(translation: Responder = good_translation,
-             analysis: Responder = good_analysis) -> Responder:
-    """Send each request to the responder of its model."""
+             analysis: Responder = good_analysis, brief: Responder | None = None) -> Responder:
+    """Send each request to the responder of its model; brief prompts (on the translation
+    model) to ``brief`` (default: the fake's well-formed brief)."""
+    from tests.fakes.llm_server import brief_responder, is_brief_request
+
     def respond(req: dict[str, Any]) -> str:
+        if is_brief_request(req):
+            return (brief or brief_responder)(req)
         return (analysis if req.get("model") == ANALYSIS_MODEL else translation)(req)
     return respond
