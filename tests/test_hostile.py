@@ -178,6 +178,29 @@ def test_a_fence_like_abstract_line_with_a_pipe_round_trips_through_sync(rendere
     assert paper.abstract == f"{line}\nSecond line, edited."
 
 
+def test_a_chinese_title_taken_out_of_the_post_is_cleared_not_put_back(rendered_site,
+                                                                      settings_for):
+    from digest_cli.posts.render import SUMMARY, TITLE_ZH
+    from digest_cli.records.store import load_day
+
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    with record.open("a", encoding="utf-8") as fh:
+        fh.write("title_zh: 重新思考用于口音生成的离散语音表征标记\nsummary: 一句话总结。\n")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    post = rendered_site / POST
+    line = f"- **{TITLE_ZH}**：重新思考用于口音生成的离散语音表征标记\n"
+    edit(post, line, "")
+    edit(post, f"- **{SUMMARY}**：一句话总结。", f"- **{SUMMARY}**：")
+    result = run_cli(rendered_site, "sync", "--date", DAY)
+    assert result.exit_code == 0, result.output
+    assert "title_zh cleared" in result.output and "summary cleared" in result.output
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    for text in (paper.title_zh, paper.summary):  # empty, and the machine's to make anew
+        assert text.text == "" and text.machine_owned
+    assert TITLE_ZH not in post.read_text(encoding="utf-8").split(f"/abs/{SECOND}")[0]
+    assert run_cli(rendered_site, "sync", "--date", DAY).output == f"{DAY}: in sync\n"
+
+
 # -- 2. editors win: every path tells an editor's value from the machine's ---------------
 
 def test_a_translation_whose_hash_line_was_removed_is_not_retranslated(tmp_path, llm_server):
@@ -514,26 +537,3 @@ def test_any_post_edit_survives_sync_and_any_record_edit_reaches_the_post():
             assert sync_day(settings, SAMPLE_DAY, Writer()).action == "in sync"
 
     check()
-
-
-def test_a_chinese_title_taken_out_of_the_post_is_cleared_not_put_back(rendered_site,
-                                                                      settings_for):
-    from digest_cli.posts.render import SUMMARY, TITLE_ZH
-    from digest_cli.records.store import load_day
-
-    record = rendered_site / FOLDER / f"{FIRST}.yaml"
-    with record.open("a", encoding="utf-8") as fh:
-        fh.write("title_zh: 重新思考用于口音生成的离散语音表征标记\nsummary: 一句话总结。\n")
-    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
-    post = rendered_site / POST
-    line = f"- **{TITLE_ZH}**：重新思考用于口音生成的离散语音表征标记\n"
-    edit(post, line, "")
-    edit(post, f"- **{SUMMARY}**：一句话总结。", f"- **{SUMMARY}**：")
-    result = run_cli(rendered_site, "sync", "--date", DAY)
-    assert result.exit_code == 0, result.output
-    assert "title_zh cleared" in result.output and "summary cleared" in result.output
-    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
-    for text in (paper.title_zh, paper.summary):  # empty, and the machine's to make anew
-        assert text.text == "" and text.machine_owned
-    assert TITLE_ZH not in post.read_text(encoding="utf-8").split(f"/abs/{SECOND}")[0]
-    assert run_cli(rendered_site, "sync", "--date", DAY).output == f"{DAY}: in sync\n"
