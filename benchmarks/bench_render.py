@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -46,11 +47,14 @@ GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
 
 
 def seed_under(day: date) -> str:
-    """The seed post as if it had been published on `day` (window ending that morning)."""
+    """The seed post as if it had been published on `day` (window ending that morning),
+    its papers given ids of that day (`YYMM.DDNNN`), so no paper shows on two days."""
     text = SEED.read_text(encoding="utf-8")
     text = text.replace(SEED_DAY.isoformat(), day.isoformat())
-    return text.replace((SEED_DAY - timedelta(days=1)).isoformat(),
+    text = text.replace((SEED_DAY - timedelta(days=1)).isoformat(),
                         (day - timedelta(days=1)).isoformat())
+    return re.sub(r"(?<!\d)2601\.\d\d(\d{3})(?!\d)",
+                  lambda m: f"{day:%y%m}.{day.day:02d}{m.group(1)}", text)
 
 
 def build_site(root: Path, days: int) -> None:

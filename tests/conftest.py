@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from datetime import date, datetime, timezone
@@ -15,7 +16,8 @@ from digest_cli.settings import load_settings
 pytest_plugins = ["tests.fakes.fixtures", "tests.site_kit"]
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO.parent / "shared" / "seed" / "2026-01-28-arxiv.md"
+# DIGEST_SEED: where a worktree (not beside ../shared) finds the seed post.
+SEED = Path(os.environ.get("DIGEST_SEED") or REPO.parent / "shared" / "seed" / "2026-01-28-arxiv.md")
 SAMPLE_DAY = date(2026, 1, 28)
 
 

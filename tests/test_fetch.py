@@ -423,10 +423,14 @@ def test_a_refetch_keeps_an_editors_title_and_takes_arxivs_journal_ref(tmp_path,
     assert paper.title == "Speech Enhancement with Typos Fixed"
     assert paper.journal_ref == "Proc. X 2026"
     assert report.refreshed == {"2603.08001": ["journal_ref"]}
-    # a new version brings arXiv's new words
+    # a new version brings arXiv's new words: taken beside the editor's, which stays
+    # (issue 11: an editor's correction is never replaced, the conflict is reported)
     arxiv_server.add_paper(id="2603.08001", version=2, published=MONDAY,
                            updated=datetime(2026, 3, 9, 13, 0, tzinfo=UTC),
                            categories=["cs.SD"], title="Speech Enhancement, Revised",
                            journal_ref="Proc. X 2026")
-    fetch_day(settings, DAY, now=now + timedelta(hours=2))
-    assert load_day(settings, DAY).papers[0].title == "Speech Enhancement, Revised"
+    report = fetch_day(settings, DAY, now=now + timedelta(hours=2))
+    paper = load_day(settings, DAY).papers[0]
+    assert (paper.title, paper.id.version) == ("Speech Enhancement with Typos Fixed", 2)
+    assert paper.arxiv_original == {"title": "Speech Enhancement, Revised"}
+    assert report.kept == {"2603.08001": ["title"]}

@@ -34,7 +34,17 @@ from digest_cli.fetch.schedule import (
     window_for,
 )
 from digest_cli.fetch.select import History, Selection, id_order, select
-from digest_cli.records.model import ArxivId, Day, LeftOut, Manifest, Paper, clean_text
+from digest_cli.records.model import (
+    EDITABLE_FIELDS,
+    ArxivId,
+    Day,
+    LeftOut,
+    Manifest,
+    Paper,
+    clean_text,
+    field_hash,
+    kept_corrections,
+)
 
 if TYPE_CHECKING:
     import arxiv
@@ -49,8 +59,6 @@ NO_ANNOUNCEMENT = "arXiv made no announcement in this window"
 # translator or an editor.
 ARXIV_FIELDS = ("title", "authors", "categories", "abs_url", "pdf_url", "abstract",
                 "published", "updated", "comment", "journal_ref", "doi")
-# The paper's own words, which an editor may correct; arXiv changes them with a version.
-EDITABLE_FIELDS = ("title", "authors", "abstract")
 
 
 class NothingNew(NoAnnouncement):
@@ -73,6 +81,9 @@ class FetchReport:
     deferred: int = 0  # results announced after this window: a later day's
     left_out: list[LeftOut] = field(default_factory=list)
     refreshed: dict[str, list[str]] = field(default_factory=dict)  # id -> changed fields
+    # id -> fields arXiv changed where an editor's correction was kept (arXiv's value is
+    # stored beside it, in `arxiv_original`, and the PR body lists it)
+    kept: dict[str, list[str]] = field(default_factory=dict)
     categories: dict[str, tuple[int, int]] = field(default_factory=dict)  # (new, cross)
     requests: int = 0
     retries: int = 0
@@ -148,7 +159,7 @@ def paper_from_result(result: arxiv.Result) -> Paper:
     pid = pid if pid.version else ArxivId(pid.base, 1)
     primary = result.primary_category or (result.categories[0] if result.categories else "")
     alternate = [link.href for link in result.links if link.rel == "alternate"]
-    return Paper(
+    paper = Paper(
         id=pid,
         title=_one_line(result.title),
         authors=[_one_line(author.name) for author in result.authors],
@@ -162,6 +173,13 @@ def paper_from_result(result: arxiv.Result) -> Paper:
         journal_ref=_one_line(result.journal_ref) or None,
         doi=(result.doi or "").strip() or None,
     )
+    paper.arxiv_hashes = arxiv_hashes(paper)
+    return paper
+
+
+def arxiv_hashes(paper: Paper) -> dict[str, str]:
+    """Fingerprints of the paper's editable fields, as arXiv gives them."""
+    return {name: field_hash(getattr(paper, name)) for name in EDITABLE_FIELDS}
 
 
 def _one_line(text: str | None) -> str:
@@ -286,9 +304,9 @@ def refresh(record: Paper, fresh: Paper) -> list[str]:
     """Copy what arXiv changed into `record`; return the changed fields' names.
 
     Translations, analyses and flags are never touched; a reviewed paper is left alone.
-    arXiv changes a paper's own words only with a new version (a new `updated` time; only
-    the journal reference and DOI change without one): when neither moved, a title, author
-    list or abstract that differs from arXiv's is an editor's correction, and is kept."""
+    A title, author list or abstract that an editor corrected (it no longer matches the
+    fingerprint of arXiv's value, or its origin is unknown) is kept: arXiv's value goes
+    beside it, into `arxiv_original`, for the PR body to show."""
     changed = [name for name in ARXIV_FIELDS if getattr(record, name) != getattr(fresh, name)]
     if (fresh.id.version or 1) != (record.id.version or 1):
         changed.append("version")
@@ -296,17 +314,19 @@ def refresh(record: Paper, fresh: Paper) -> list[str]:
         log.info("%s: arXiv changed %s, but the paper is reviewed: kept as it is",
                  record.id.base, ", ".join(changed))
         return []
-    if record.updated is not None and not {"version", "updated"} & set(changed):
-        edited = [name for name in changed if name in EDITABLE_FIELDS]
-        if edited:
-            log.info("%s: %s differ from arXiv's in an unchanged version: an editor's, kept",
-                     record.id.base, ", ".join(edited))
-        changed = [name for name in changed if name not in EDITABLE_FIELDS]
+    kept = [name for name in changed if name in EDITABLE_FIELDS and record.editors(name)]
+    for name in kept:
+        record.arxiv_original[name] = getattr(fresh, name)
+    if kept:
+        log.info("%s: %s differ from arXiv's: an editor's, kept (arXiv's beside it, in "
+                 "arxiv_original)", record.id.base, ", ".join(kept))
+    changed = [name for name in changed if name not in kept]
     for name in changed:
         if name == "version":
             record.id = fresh.id
         else:
             setattr(record, name, getattr(fresh, name))
+    record.arxiv_hashes = arxiv_hashes(fresh)
     if changed:
         log.info("%s: arXiv changed %s: refreshed", record.id.base, ", ".join(changed))
     return changed
@@ -325,6 +345,7 @@ def _report(settings: Settings, day: Day, query: str, stats: RequestStats,
         queried=len(papers), duplicates=duplicates, fetched=manifest.fetched,
         shown=manifest.shown, added=added, late=[i for i in selection.late if i in added],
         deferred=selection.deferred, left_out=left_out, refreshed=refreshed,
+        kept={p.id.base: names for p in day.papers if (names := kept_corrections(p))},
         categories=category_counts(day.papers, settings.categories),
         requests=stats.requests, retries=stats.retries, cache_hits=stats.cache_hits,
         written=list(written),
@@ -356,6 +377,8 @@ def format_report(report: FetchReport, settings: Settings) -> list[str]:
         lines.append(f"added {len(report.added)} papers{late}")
     lines += [f"left out {x.id}: {x.reason}" for x in report.left_out]
     lines += [f"refreshed {pid}: {', '.join(names)}" for pid, names in report.refreshed.items()]
+    lines += [f"kept an editor's {', '.join(names)} of {pid}: arXiv's differs (in "
+              "arxiv_original)" for pid, names in report.kept.items()]
     lines.append(f"arXiv API: {report.requests} requests ({report.retries} retries), "
                  f"{report.cache_hits} pages from the cache; {report.queried} papers in the "
                  f"look-back, {report.deferred} for later days")

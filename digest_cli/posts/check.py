@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
-from digest_cli.records.model import Paper
+from digest_cli.posts.importer import IMPORTED_ERROR
+from digest_cli.records.model import Day, Paper
 from digest_cli.records.store import day_dates, load_day, paper_path
 
 if TYPE_CHECKING:
@@ -33,16 +34,28 @@ _ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 _CATEGORY = re.compile(r"[a-z\-]+(\.[A-Za-z\-]+)?")
 
 
+# The rules for the layout this tool's own answers follow, and comparisons with an abstract
+# the old blog never stored: for a text the tool did not generate they are notes, not errors.
+_FORMAT_NOTES = re.compile(r"^(has \d+ paragraphs|much shorter than|drops numbers|drops formulas"
+                           r"|has text before part|part lines must be|part \d\) is empty"
+                           r"|part \d\) has no|starts with a preamble)")
+# An old-style link to the right paper (http, no version): a format note in imported records.
+_OLD_LINK = r"^https?://(?:export\.)?arxiv\.org/{kind}/{id}(?:v\d+)?(?:\.pdf)?$"
+
+
 @dataclass
 class Problem:
     path: Path
     message: str
     line: int | None = None
     paper_id: str | None = None
+    warning: bool = False  # a format note: shown, but `digest check` still passes
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return f"{where}: " + (f"[{self.paper_id}] " if self.paper_id else "") + self.message
+        kind = "warning: " if self.warning else ""
+        return (f"{where}: {kind}" + (f"[{self.paper_id}] " if self.paper_id else "")
+                + self.message)
 
     def annotation(self, root: Path) -> str:
         """A GitHub Actions workflow command: shows on the PR's diff at that line."""
@@ -53,7 +66,7 @@ class Problem:
         line = f",line={self.line}" if self.line else ""
         text = (f"[{self.paper_id}] " if self.paper_id else "") + self.message
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::error file={rel}{line}::{text}"
+        return f"::{'warning' if self.warning else 'error'} file={rel}{line}::{text}"
 
 
 def check_days(settings: Settings, days: list[date] | None = None) -> list[Problem]:
@@ -69,13 +82,16 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
 
     cache = parse_cache(settings)  # one cache for all days: read once
     days = days if days is not None else day_dates(settings)
-    found = list(map_days(partial(day_problems, settings), days, cache))
+    shown_on = _shown_on(settings, cache)
+    found = list(map_days(partial(day_problems, settings, shown_on=shown_on), days, cache))
     cache.save()
     return [problem for problems in found for problem in problems]
 
 
-def day_problems(settings: Settings, day: date, cache: ParseCache) -> list[Problem]:
-    """The problems of one day's records and post."""
+def day_problems(settings: Settings, day: date, cache: ParseCache,
+                 shown_on: dict[str, list[date]] | None = None) -> list[Problem]:
+    """The problems of one day's records and post; `shown_on` (by `_shown_on`) names the
+    papers that earlier days show too."""
     from digest_cli.posts.write import post_status
 
     try:
@@ -83,7 +99,7 @@ def day_problems(settings: Settings, day: date, cache: ParseCache) -> list[Probl
     except DigestError as exc:
         return [Problem(exc.path or settings.day_path(day), exc.message, exc.line,
                         exc.paper_id)]
-    problems = []
+    problems = _shown_twice(settings, loaded, shown_on or {})
     folder = settings.day_path(day)
     for paper in loaded.papers:
         problems += paper_problems(paper, paper_path(folder, paper.id))
@@ -94,13 +110,49 @@ def day_problems(settings: Settings, day: date, cache: ParseCache) -> list[Probl
     return problems
 
 
+def _shown_on(settings: Settings, cache: ParseCache) -> dict[str, list[date]]:
+    """The days whose manifest shows each paper (base id), read from every manifest."""
+    from digest_cli.records.model import ArxivId
+    from digest_cli.records.store import MANIFEST, manifest_from_dict
+
+    shown: dict[str, list[date]] = {}
+    for day in day_dates(settings):
+        path = settings.day_path(day) / MANIFEST
+        try:
+            papers = manifest_from_dict(cache.load(path), path).papers
+        except DigestError:
+            continue  # reported with the day itself
+        for pid in papers:
+            shown.setdefault(ArxivId.parse(str(pid)).base, []).append(day)
+    return shown
+
+
+def _shown_twice(settings: Settings, day: Day, shown_on: dict[str, list[date]]
+                 ) -> list[Problem]:
+    """A paper an earlier day shows too, unless this day shows it as a new version (each
+    pair is reported once: on the later day, the copy)."""
+    found = []
+    folder = settings.day_path(day.manifest.date)
+    for paper in day.papers:
+        others = [d for d in shown_on.get(paper.id.base, []) if d < day.manifest.date]
+        if others and not paper.replacement:
+            path, other = paper_path(folder, paper.id), paper_path(settings.day_path(others[0]),
+                                                                   paper.id)
+            found.append(Problem(path, f"also shown on {others[0]} ({other}): a paper belongs "
+                                       "to one day; take it out of one manifest",
+                                 paper_id=paper.id.base))
+    return found
+
+
 def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     """Schema-level and quality problems of one record."""
     from digest_cli.translate.validate import BRIEF_RULES, analysis_problems, translation_problems
 
-    found = list(_link_problems(paper))
+    found = [(field, msg, _old_style_link(paper, field)) for field, msg in _link_problems(paper)]
     if not paper.title.strip():
-        found.append(("title", "the title is empty"))
+        found.append(("title", "the title is empty", False))
+    found += [("failures", f"{f.field}: {f.reason} (write the text, or run `digest translate`)",
+               False) for f in paper.failures if f.reason.startswith(IMPORTED_ERROR)]
     checks = (("translation", paper.translation, lambda t: translation_problems(
         t, paper.abstract)), ("analysis", paper.analysis, analysis_problems),
         *((name, getattr(paper, name), rules) for name, rules in BRIEF_RULES.items()))
@@ -110,11 +162,14 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
         messages = list(rules(text.text))
         if has_error_text(text.text):
             messages.append("contains error text or a placeholder")
-        found += [(field, f"{field}: {msg}") for msg in messages]
+        generated = text.source in ("full_text", "abstract")
+        found += [(field, f"{field}: {msg}", not generated and bool(_FORMAT_NOTES.match(msg)))
+                  for msg in messages]
     if not found:
         return []
     lines = _field_lines(path)  # read only for a record with problems: most have none
-    return [Problem(path, msg, lines.get(field), paper.id.base) for field, msg in found]
+    return [Problem(path, msg, lines.get(field), paper.id.base, warning=note)
+            for field, msg, note in found]
 
 
 def has_error_text(text: str) -> bool:
@@ -124,6 +179,15 @@ def has_error_text(text: str) -> bool:
     lower = text.lower()
     return any(word in lower for word in _ERROR_ASCII) and \
         _ERROR_TEXT.search(text) is not None
+
+
+def _old_style_link(paper: Paper, field: str) -> bool:
+    """An imported record's http or version-less link to the right paper: a format note."""
+    if field not in ("abs_url", "pdf_url") or paper.arxiv_hashes or paper.updated:
+        return False
+    pattern = _OLD_LINK.format(kind="abs" if field == "abs_url" else "pdf",
+                               id=re.escape(paper.id.base))
+    return re.match(pattern, getattr(paper, field)) is not None
 
 
 def _link_problems(paper: Paper) -> list[tuple[str, str]]:

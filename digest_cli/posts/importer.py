@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
+from digest_cli.posts.guard import refuse_replacing
 from digest_cli.posts.markup import unescape_block, unescape_inline
 from digest_cli.posts.render import (
     ABSTRACT_ONLY_NOTE,
@@ -61,9 +62,12 @@ _ANCHOR = re.compile(r'^\{: #arxiv-[\w-]+(?: lang="en")?\}$')
 # The digest format's optional metadata lines after the PDF (or Updated) line.
 _EXTRA = re.compile(rf"^- \*\*({COMMENTS}|{TITLE_ZH}|{SUMMARY}|{TOPICS})\*\*[:：] ?(.*)$")
 _TOPIC_LINK = re.compile(r"/topics/([a-z-]+)/\)")
-_DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", "", '<div markdown="1">', ""]
+# The 详细解读 markup's lines, blank lines and spaces around them aside.
+_DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", '<div markdown="1">']
 _LABELLED = re.compile(r'^<summary>详细解读(?:<span class="visually-hidden">：.*</span>)?'
                        r"</summary>$")
+# The failure recorded for the old blog's error text: `digest check` flags these.
+IMPORTED_ERROR = "the imported post had error text"
 # What the old blog wrote when the LLM failed: never text, always a failure.
 _ERROR_TEXT = re.compile(r"^\s*(?:全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
                          r"^\s*Error code: \d{3}")
@@ -241,22 +245,25 @@ def _strip_separator(lines: list[str], path: Path, line_no: int) -> list[str]:
 
 
 def _split_details(lines: list[str], path: Path, line_no: int) -> tuple[str, str | None]:
-    if "<details>" not in lines:
+    """The text before the 详细解读 block and the block's text (None: no block). Blank lines
+    and spaces around the markup are not significant: the old blog's posts vary in them."""
+    bare = [line.strip() for line in lines]
+    if "<details>" not in bare:
         return "\n".join(lines).strip("\n"), None
-    at = lines.index("<details>")
-    head = lines[at:at + len(_DETAILS_HEAD)]
-    if len(head) > 1 and _LABELLED.match(head[1]):
-        head[1] = _DETAILS_HEAD[1]
-    if head != _DETAILS_HEAD:
-        raise ImportError_("expected `<details>`, `<summary>详细解读</summary>`, a blank line, "
-                           '`<div markdown="1">` and a blank line', path=path, line=line_no + at)
-    tail = lines[at + len(_DETAILS_HEAD):]
-    while tail and tail[-1] == "":
-        tail = tail[:-1]
-    if len(tail) < 3 or tail[-3:] != ["</div>", "", "</details>"]:
-        raise ImportError_("the 详细解读 block is not closed by `</div>`, a blank line and "
-                           "`</details>`", path=path, line=line_no + at)
-    return "\n".join(lines[:at]).strip("\n"), "\n".join(tail[:-3]).strip("\n")
+    at = bare.index("<details>")
+    marks = [i for i in range(at, len(lines)) if bare[i]][:3]
+    found = [bare[i] for i in marks]
+    if len(found) > 1 and _LABELLED.match(found[1]):
+        found[1] = _DETAILS_HEAD[1]
+    if found != _DETAILS_HEAD:
+        raise ImportError_("expected `<details>`, `<summary>详细解读</summary>` and "
+                           '`<div markdown="1">`', path=path, line=line_no + at)
+    tail = [i for i in range(marks[-1] + 1, len(lines)) if bare[i]]
+    if len(tail) < 2 or [bare[i] for i in tail[-2:]] != ["</div>", "</details>"]:
+        raise ImportError_("the 详细解读 block is not closed by `</div>` and `</details>`",
+                           path=path, line=line_no + at)
+    inner = "\n".join(lines[marks[-1] + 1:tail[-2]]).strip("\n")
+    return "\n".join(lines[:at]).strip("\n"), inner
 
 
 def _set_body(paper: Paper, body: str) -> None:
@@ -274,7 +281,7 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
         text, source = text[len(ABSTRACT_ONLY_NOTE):].lstrip("\n"), "abstract"
     if _ERROR_TEXT.search(text):
         first = text.strip().splitlines()[0][:200]
-        paper.failures.append(Failure("analysis", f"the imported post had error text: {first}"))
+        paper.failures.append(Failure("analysis", f"{IMPORTED_ERROR}: {first}"))
         return
     paper.analysis = _imported(unescape_block(text), source)
 
@@ -296,8 +303,11 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
         return new, ["new"]
     changed = []
     merged = replace(old)
+    merged.arxiv_original = dict(old.arxiv_original)
     for name in ("title", "authors", "categories", "abs_url", "pdf_url"):
         if getattr(old, name) != getattr(new, name):
+            if name in old.arxiv_hashes and not old.editors(name):
+                merged.arxiv_original[name] = getattr(old, name)  # arXiv's, kept beside
             setattr(merged, name, getattr(new, name))
             changed.append(name)
     if new.id.version != old.id.version:
@@ -367,10 +377,13 @@ def import_post(path: Path, settings: Settings,
     manifest, imported = parse_post(path, settings)
     old_papers = {p.id.base: p for p in existing.papers} if existing else {}
     papers, changes = [], {}
+    rendered = existing.manifest.rendered.get("papers", {}) if existing else {}
     for item in imported:
         old = old_papers.get(item.paper.id.base) or stored_paper(settings, manifest.date,
                                                                  item.paper.id)
         paper, changed = merge_paper(old, item.paper)
+        refuse_replacing(old, changed, rendered.get(item.paper.id.base), path, item.line,
+                         settings)
         papers.append(paper)
         if changed:
             changes[paper.id.base] = changed

@@ -49,6 +49,9 @@ _LINE_TRIGGERS = [
 ]
 # A fence opens a code block that runs to the next fence, in whatever paper that is.
 _FENCE = re.compile(_IN + r"([`~])(?=\2\2+[ \t]*\S*[ \t]*$)")
+# A fence line as `_escape_line` leaves it (only it writes a reference for its first
+# character): escaped as a whole, so its backticks hold no code span.
+_FENCE_BACK = re.compile(_IN + r"&#(?:96|126);")
 # A newline would end the heading or list item: `&#10;` keeps the line whole.
 _INLINE_CHARS = {c: f"&#{ord(c)};" for c in "\\*_`[]#|\n"}
 _INLINE_TABLE = str.maketrans(_INLINE_CHARS)  # translate(): one C call, not one per character
@@ -180,6 +183,9 @@ def unescape_block(text: str) -> str:
     text = _LIQUID_BACK.sub(lambda m: _RAW_BACK[m.group(0)], text)
     out = []
     for line in text.split("\n"):
+        if _FENCE_BACK.match(line):  # escaped whole, as `_escape_line` does: no code spans
+            out.append(_unentity(line))
+            continue
         pieces, last = [], 0
         for span in _CODE_SPAN.finditer(line):
             pieces.append(_unentity(line[last:span.start()]))

@@ -187,7 +187,10 @@ def details_open(paper: Paper, digest: bool) -> str:
 def body_text(paper: Paper) -> str:
     """The Chinese translation; the English abstract marked 待翻译 until there is one."""
     if paper.translation is not None and paper.translation.text.strip():
-        return escape_block(paper.translation.text.strip("\n"))
+        text = escape_block(paper.translation.text.strip("\n"))
+        if text.startswith(UNTRANSLATED):  # 【 as a reference: never read as the marker
+            text = f"&#{ord(UNTRANSLATED[0])};" + text[1:]
+        return text
     return UNTRANSLATED + " " + escape_block(paper.abstract.strip())
 
 

@@ -26,7 +26,15 @@ from digest_cli.posts.importer import (
 )
 from digest_cli.posts.render import render_parts
 from digest_cli.posts.write import post_edited, rendered_blocks, write_post
-from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
+from digest_cli.records.model import (
+    ArxivId,
+    Day,
+    MachineText,
+    Manifest,
+    Paper,
+    content_hash,
+    text_hash,
+)
 from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
 
 if TYPE_CHECKING:
@@ -199,11 +207,35 @@ def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edit
                 and _details_taken_out(record, by_id[pid]):
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
+        for name in _emptied(record, by_id[pid]):
+            # Shown as missing, and `translate` makes a new one: no text for the
+            # translation; an empty machine's text for the others (a missing one would be
+            # taken for a record written before they existed, and kept as it was).
+            setattr(paper, name, None if name == "translation" else
+                    MachineText("", source="abstract", hash=content_hash("")))
+            changed.append(f"{name} cleared")
         if changed:
             write_paper(folder, paper, writer)
             changes[pid] = changed
             log.info("%s: took %s from the post", pid, ", ".join(changed))
     return changes
+
+
+def _emptied(record: Paper | None, posted: Paper) -> list[str]:
+    """The texts the last render showed that the editor emptied or took out of the post
+    (the translation also when replaced by the 待翻译 marker): taken as "make a new one",
+    never silently put back."""
+    if record is None:
+        return []
+    return [name for name in ("translation", "title_zh", "summary", "topics")
+            if _shown(record, name) and getattr(posted, name) is None]
+
+
+def _shown(paper: Paper, name: str) -> bool:
+    text = getattr(paper, name)
+    if name == "topics":
+        return bool(paper.topic_slugs)
+    return text is not None and bool(" ".join(text.text.split()))
 
 
 def _details_taken_out(record: Paper | None, posted: Paper) -> bool:

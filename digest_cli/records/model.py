@@ -7,6 +7,7 @@ nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +17,8 @@ _NEW_ID = re.compile(r"^(?P<base>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?$")
 _OLD_ID = re.compile(r"^(?P<base>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$")
 _ABS_URL = re.compile(r"^https?://(?:export\.)?arxiv\.org/(?:abs|pdf)/(?P<id>.+?)(?:\.pdf)?$")
 
+# The paper's own words, which an editor may correct and arXiv changes with a version.
+EDITABLE_FIELDS = ("title", "authors", "abstract")
 # Where a machine-written text came from.
 SOURCES = ("full_text", "abstract", "import", "human")
 
@@ -59,6 +62,11 @@ def text_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def field_hash(value: str | list[str]) -> str:
+    """The fingerprint of a title, author list or abstract as arXiv gave it."""
+    return text_hash(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+
+
 def content_hash(text: str) -> str:
     """The fingerprint of a record's text with line breaks as layout: a text split a
     sentence a line (`records.sentences`) has the hash of its one-line paragraphs."""
@@ -86,7 +94,10 @@ class MachineText:
     @property
     def machine_owned(self) -> bool:
         """True when a later run may rewrite the text: written by a machine and untouched."""
-        return self.source in ("full_text", "abstract") and not self.edited
+        # No hash (its line deleted): what the machine wrote can no longer be told, so the
+        # text counts as an editor's.
+        return self.source in ("full_text", "abstract") and self.hash is not None \
+            and not self.edited
 
 
 @dataclass
@@ -124,6 +135,21 @@ class Paper:
     failures: list[Failure] = field(default_factory=list)
     replacement: bool = False
     reviewed: bool = False
+    # Fingerprints (`field_hash`) of arXiv's EDITABLE_FIELDS as last fetched: a field that
+    # no longer matches is an editor's correction, which no fetch replaces.
+    arxiv_hashes: dict[str, str] = field(default_factory=dict)
+    # arXiv's own value of a field, kept beside an editor's correction that differs.
+    arxiv_original: dict[str, str | list[str]] = field(default_factory=dict)
+
+    def editors(self, name: str) -> bool:
+        """True when the editable field `name` holds an editor's value rather than arXiv's
+        as last fetched. An empty one is nobody's; one of unknown origin (an imported record,
+        or one fetched before fingerprints) is the editor's."""
+        value = getattr(self, name)
+        if not value:
+            return False
+        known = self.arxiv_hashes.get(name)
+        return known is None or field_hash(value) != known
 
     @property
     def primary_category(self) -> str:
@@ -151,6 +177,12 @@ class Paper:
         if self.analysis is None or self.analysis.source == "abstract":
             return "abstract only"
         return "translated"
+
+
+def kept_corrections(paper: Paper) -> list[str]:
+    """The fields where an editor's value stands against a different one of arXiv's."""
+    return [name for name in EDITABLE_FIELDS
+            if paper.arxiv_original.get(name) not in (None, getattr(paper, name))]
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from digest_cli.errors import RecordError
 from digest_cli.records.cache import ParseCache, parse_cache
 from digest_cli.records.model import (
+    EDITABLE_FIELDS,
     ArxivId,
     Day,
     Failure,
@@ -73,6 +74,10 @@ def load_day(settings: Settings, day: date, cache: ParseCache = _NO_CACHE) -> Da
         raise RecordError(f"no records for {day.isoformat()} (run `digest fetch --date "
                           f"{day.isoformat()}` or `digest import`)", path=folder)
     manifest = manifest_from_dict(cache.load(path), path)
+    if manifest.date != day:  # writing it back would rewrite another day's manifest and post
+        raise RecordError(f"the manifest's date is {manifest.date}, but it is in the folder "
+                          f"of {day} ({settings.day_path(manifest.date)} is that day's): fix "
+                          "the date or move the folder", path=path)
     papers = [_listed_paper(folder, pid, cache) for pid in manifest.papers]
     return Day(manifest, papers)
 
@@ -180,7 +185,7 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
     f = _Fields(data, path, "paper")
     pid = f.arxiv_id("id", f.get("id", (str, int, float), required=True))
     version = f.get("version", int)
-    return Paper(
+    paper = Paper(
         id=ArxivId(pid.base, version or pid.version),
         title=f.required_text("title"),
         authors=f.strings("authors", required=True),
@@ -201,7 +206,32 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         failures=[_failure(item, path) for item in f.get("failures", list, default=[])],
         replacement=f.get("replacement", bool, default=False),
         reviewed=f.get("reviewed", bool, default=False),
+        arxiv_hashes=_arxiv_hashes(f),
+        arxiv_original=_arxiv_original(f),
     )
+    if path.suffix == ".yaml" and path.stem != pid.file_stem:
+        # Written back, the record would land in (and overwrite) the other paper's file.
+        raise RecordError(f"the record's id is {pid.base}, but its file name says "
+                          f"{path.stem} ({path.with_name(pid.file_stem + '.yaml')} is "
+                          f"{pid.base}'s file): fix the id or rename the file", path=path)
+    return paper
+
+
+def _arxiv_hashes(f: _Fields) -> dict[str, str]:
+    sub = _Fields(f.get("arxiv_hashes", dict, default={}), f.path, "arxiv_hashes")
+    return {name: value for name in EDITABLE_FIELDS if (value := sub.text(name)) is not None}
+
+
+def _arxiv_original(f: _Fields) -> dict[str, str | list[str]]:
+    sub = _Fields(f.get("arxiv_original", dict, default={}), f.path, "arxiv_original")
+    found: dict[str, str | list[str]] = {}
+    for name in EDITABLE_FIELDS:
+        value = sub.strings(name) if name == "authors" else sub.text(name)
+        if value and name == "abstract":
+            value = join_lines(str(value))  # written a sentence a line, like `abstract`
+        if value:
+            found[name] = value
+    return found
 
 
 def _machine_text(f: _Fields, name: str, layout: bool = False) -> MachineText | None:
@@ -237,8 +267,12 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
         f.fail("date", f"is not a date (YYYY-MM-DD): {day!r}")
     window = _Fields(f.get("window", dict, required=True), path, "window")
     papers = list(f.get("papers", list, default=[]))
+    seen: dict[str, Any] = {}
     for item in papers:  # a bad id is named here, not met as a crash when loading papers
-        f.arxiv_id("papers", item)
+        base = f.arxiv_id("papers", item).base
+        if base in seen:  # shown twice, one block would be lost to `digest sync`
+            f.fail("papers", f"lists {base} twice ({seen[base]!r} and {item!r}): keep one")
+        seen[base] = item
     shown = f.get("shown", int)
     if shown is not None and shown != len(papers):
         f.fail("shown", f"is {shown} but 'papers' lists {len(papers)}")
@@ -265,10 +299,13 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
 def _block(text: str, layout: bool = False):
     """Long text as a `|` block scalar, cleaned first so the file always loads back;
     `layout`: a sentence a line."""
-    from ruamel.yaml.scalarstring import LiteralScalarString
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
     text = clean_text(text)
-    return LiteralScalarString(split_lines(text) if layout else text)
+    text = split_lines(text) if layout else text
+    if text.startswith("\t"):  # ruamel writes no indentation indicator: it would not load
+        return DoubleQuotedScalarString(text)
+    return LiteralScalarString(text)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -303,7 +340,31 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         value = getattr(paper, name)
         if value is not None:
             data[name] = _text_to_dict(value)
+    if paper.arxiv_hashes:
+        data["arxiv_hashes"] = {k: paper.arxiv_hashes[k] for k in EDITABLE_FIELDS
+                                if k in paper.arxiv_hashes}
+    original = _original_to_dict(paper)
+    if original:
+        data["arxiv_original"] = original
     return data
+
+
+def _original_to_dict(paper: Paper) -> dict[str, Any]:
+    """arXiv's values that differ from the record's (an editor's correction stands)."""
+    out: dict[str, Any] = {}
+    for name in EDITABLE_FIELDS:
+        value = paper.arxiv_original.get(name)
+        if value and value != getattr(paper, name):
+            if isinstance(value, list):
+                out[name] = [clean_text(a) for a in value]
+            else:
+                out[name] = _block(value, layout=True) if name == "abstract" else clean_text(value)
+    return out
+
+
+# Keys that come and go with their content: absent from a new version, they leave the file
+# (other unknown top-level keys are an editor's and stay).
+_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
 
 
 def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
@@ -350,7 +411,7 @@ def _merge(old: Any, new: Any, top: bool = True) -> Any:
     replaced whole).
     """
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in [k for k in old if k not in new and not top]:
+        for key in [k for k in old if k not in new and (not top or k in _OPTIONAL_KEYS)]:
             del old[key]
         for key, value in new.items():
             old[key] = _merge(old[key], value, top=False) if key in old else value

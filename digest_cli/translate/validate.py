@@ -38,6 +38,10 @@ _PREAMBLES = [
     re.compile(r"^\s*\**(Chinese )?(translation|analysis)\**\s*[:：]\**\s*", re.IGNORECASE),
     re.compile(r"^\s*(好的|当然|没问题)[，,！!。][^\n]{0,40}?[:：。]\s*"),
 ]
+# The post's own markers, and placeholders a model writes instead of an answer: stored,
+# they would read as "no translation yet" on import, or reach readers.
+_PLACEHOLDER = re.compile(r"待翻译|待补充|待填写|\b(TODO|TBD|PLACEHOLDER)\b|lorem ipsum",
+                          re.IGNORECASE)
 MIN_CJK_RATIO = 0.35  # the seed's most English-laden translation has 0.67
 MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
 
@@ -72,6 +76,8 @@ def _common_problems(text: str) -> list[str]:
         problems.append("contains HTML tags; answer with plain Markdown only")
     if "$" in text and len(_DOLLAR.findall(text)) % 2:
         problems.append("unbalanced `$` (every inline formula needs an opening and a closing $)")
+    if _PLACEHOLDER.search(text):
+        problems.append("contains a placeholder (such as 待翻译) instead of the answer")
     if strip_preamble(text) != text.lstrip():
         problems.append("starts with a preamble (such as 以下是翻译); give only the answer")
     if cjk_ratio(text) < MIN_CJK_RATIO:

@@ -1,0 +1,539 @@
+"""Hostile cases (issue 11): each class of attack on an editor's words or on the site, tried
+through the CLI as a hostile user would. One section per class; each test failed before
+its fix."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.clikit import one_error, run_cli
+from tests.conftest import SAMPLE_DAY
+from tests.test_workflows import pr_checkout as _pr_checkout
+from tests.test_workflows import run_step
+
+pr_checkout = _pr_checkout  # the sync workflow's test repository (a fixture)
+
+DAY = str(SAMPLE_DAY)
+FOLDER = Path(f"data/{DAY}")
+POST = Path(f"_posts/{DAY}-arxiv.md")
+FIRST, SECOND = "2601.19786", "2601.19781"  # the sample day's first two papers
+CLASSIC = {"DIGEST_POST_FORMAT": "classic"}  # the old blog's format: the seed's
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under data/ and _posts/, to show that a refused command wrote nothing."""
+    return {str(p.relative_to(root)): p.read_bytes() for d in ("data", "_posts")
+            for p in sorted((root / d).rglob("*")) if p.is_file()}
+
+
+# == data and text (harden-data) =======================================================
+
+# -- 1. identity: a record cannot overwrite another ------------------------------------
+
+def test_a_record_whose_id_is_another_papers_is_refused(rendered_site):
+    edit(rendered_site / FOLDER / f"{FIRST}.yaml", f"id: '{FIRST}'", f"id: '{SECOND}'")
+    before = snapshot(rendered_site)
+    for command in (["render", "--date", DAY, "--force"], ["sync", "--date", DAY],
+                    ["translate", "--date", DAY, "--only", FIRST], ["preview", "--date", DAY],
+                    ["import", str(rendered_site / POST)]):
+        line = one_error(run_cli(rendered_site, *command))
+        assert f"{FIRST}.yaml" in line and f"{SECOND}.yaml" in line, line
+        assert f"id is {SECOND}" in line
+    assert snapshot(rendered_site) == before
+    problems = run_cli(rendered_site, "check", "--no-annotations")
+    assert problems.exit_code == 1 and f"id is {SECOND}" in problems.output
+
+
+def test_a_manifest_in_another_days_folder_is_refused(rendered_site):
+    other = rendered_site / "data" / "2026-01-29"
+    shutil.copytree(rendered_site / FOLDER, other)
+    before = snapshot(rendered_site)
+    for command in (["render", "--date", "2026-01-29", "--force"],
+                    ["sync", "--date", "2026-01-29"]):
+        line = one_error(run_cli(rendered_site, *command))
+        assert "2026-01-29/manifest.yaml" in line and f"data/{DAY}" in line, line
+    assert snapshot(rendered_site) == before  # the 28th's manifest and post untouched
+
+
+def test_a_paper_listed_twice_in_a_manifest_is_refused(rendered_site):
+    edit(rendered_site / FOLDER / "manifest.yaml", f"  - '{SECOND}'\n",
+         f"  - '{SECOND}'\n  - '{FIRST}'\n")
+    edit(rendered_site / FOLDER / "manifest.yaml", "shown: 20", "shown: 21")
+    line = one_error(run_cli(rendered_site, "render", "--date", DAY, "--force"))
+    assert "manifest.yaml" in line and f"lists {FIRST} twice" in line
+
+
+def test_check_names_a_paper_shown_on_two_days(rendered_site):
+    other = rendered_site / "data" / "2026-01-29"
+    other.mkdir()
+    shutil.copy(rendered_site / FOLDER / f"{FIRST}.yaml", other)
+    manifest = (rendered_site / FOLDER / "manifest.yaml").read_text(encoding="utf-8")
+    head = manifest.split("papers:")[0].replace(DAY, "2026-01-29").replace("shown: 20",
+                                                                            "shown: 1")
+    (other / "manifest.yaml").write_text(head + f"papers:\n  - '{FIRST}'\n", encoding="utf-8")
+    assert run_cli(rendered_site, "render", "--date", "2026-01-29").exit_code == 0
+    result = run_cli(rendered_site, "check", "--all")
+    assert result.exit_code == 1
+    twice = [line for line in result.output.splitlines() if "also shown on" in line]
+    assert len(twice) == 1, result.output
+    assert f"2026-01-29/{FIRST}.yaml" in twice[0] and f"{DAY}/{FIRST}.yaml" in twice[0]
+
+
+# -- 9. the importer takes the old blog's variants of the 详细解读 markup ----------------
+
+def test_the_old_blogs_markup_variants_import_to_the_seeds_records(site, seed_post, tmp_path):
+    text = seed_post.read_text(encoding="utf-8")
+    assert text.count('<div markdown="1">\n\n') > 2
+    variant = text.replace('<div markdown="1">\n\n', '<div markdown="1">\n', 1)  # the real case
+    variant = variant.replace("<details>\n", "  <details> \n", 1)
+    variant = variant.replace("<summary>详细解读</summary>\n\n", "<summary>详细解读</summary>\n", 2)
+    variant = variant.replace("\n</div>\n\n</details>\n", "\n\n</div>\n</details>  \n", 2)
+    assert variant != text
+    post = tmp_path / "in" / seed_post.name
+    post.parent.mkdir()
+    post.write_text(variant, encoding="utf-8")
+    assert run_cli(site, "import", str(post)).exit_code == 0
+    assert run_cli(site, "render", "--date", DAY, env=CLASSIC).exit_code == 0
+    assert (site / POST).read_text(encoding="utf-8") == text  # the seed, byte for byte
+
+
+def test_the_seed_still_round_trips_byte_for_byte(site, seed_post):
+    assert run_cli(site, "import", str(seed_post)).exit_code == 0
+    assert run_cli(site, "render", "--date", DAY, env=CLASSIC).exit_code == 0
+    assert (site / POST).read_bytes() == seed_post.read_bytes()
+
+
+# -- 3. sync never guesses ---------------------------------------------------------------
+
+def _translation_of(post: str, pid: str) -> str:
+    """The translation paragraph of a paper's block in a rendered post."""
+    block = post.split(f"/abs/{pid}", 1)[1]
+    return block.split("\n\n")[1]
+
+
+def test_a_translation_emptied_in_the_post_is_cleared_not_put_back(rendered_site, settings_for):
+    from digest_cli.records.store import load_day
+
+    post = rendered_site / POST
+    text = _translation_of(post.read_text(encoding="utf-8"), FIRST)
+    edit(post, "\n\n" + text + "\n\n", "\n\n\n\n")
+    result = run_cli(rendered_site, "sync", "--date", DAY)
+    assert result.exit_code == 0, result.output
+    assert f"{FIRST}: translation" in result.output
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert paper.translation is None and paper.status == "待翻译"  # a new one is asked for
+    assert text not in post.read_text(encoding="utf-8")
+    assert "【待翻译】" in post.read_text(encoding="utf-8")
+    assert run_cli(rendered_site, "sync", "--date", DAY).output == f"{DAY}: in sync\n"
+
+
+def test_a_model_answer_holding_the_untranslated_marker_fails_validation(tmp_path, llm_server):
+    from digest_cli.records.store import load_day
+    from digest_cli.settings import load_settings
+    from tests.fakes.translate_kit import by_model, env_for, good_translation, write_day
+
+    write_day(tmp_path, 1)
+    llm_server.responder = by_model(translation=lambda req: "【待翻译】 " + good_translation(req))
+    result = run_cli(tmp_path, "translate", "--date", DAY, env=env_for(llm_server))
+    paper = load_day(load_settings(tmp_path, environ={}), SAMPLE_DAY).papers[0]
+    assert paper.translation is None, result.output
+    assert any("placeholder" in f.reason for f in paper.failures)
+
+
+def test_a_translation_starting_with_the_marker_survives_render_and_sync(rendered_site,
+                                                                         settings_for):
+    from digest_cli.records.store import load_day
+
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    离散语音表征标记", "    【待翻译】 离散语音表征标记")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    post = rendered_site / POST
+    edit(post, "已成为语音生成的基础组件", "已是语音生成的基础组件")  # the same paper
+    result = run_cli(rendered_site, "sync", "--date", DAY)
+    assert result.exit_code == 0 and f"{FIRST}: translation" in result.output, result.output
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert paper.translation.text.startswith("【待翻译】 离散语音表征标记")
+    assert "已是语音生成的基础组件" in paper.translation.text  # the post edit is not dropped
+
+
+def test_a_fence_like_abstract_line_with_a_pipe_round_trips_through_sync(rendered_site,
+                                                                         settings_for):
+    from digest_cli.records.store import load_day
+
+    line = "```python|`x`"  # a fence line, escaped whole, whose backticks hold no code span
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "abstract: |\n", f"abstract: |\n  {line}\n  Second line.\n")
+    edit(record, "translation:\n  text: |-", "translation_was:\n  text: |-")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    edit(rendered_site / POST, "Second line.", "Second line, edited.")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert paper.abstract == f"{line}\nSecond line, edited."
+
+
+def test_a_chinese_title_taken_out_of_the_post_is_cleared_not_put_back(rendered_site,
+                                                                      settings_for):
+    from digest_cli.posts.render import SUMMARY, TITLE_ZH
+    from digest_cli.records.store import load_day
+
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    with record.open("a", encoding="utf-8") as fh:
+        fh.write("title_zh: 重新思考用于口音生成的离散语音表征标记\nsummary: 一句话总结。\n")
+    assert run_cli(rendered_site, "sync", "--date", DAY).exit_code == 0
+    post = rendered_site / POST
+    line = f"- **{TITLE_ZH}**：重新思考用于口音生成的离散语音表征标记\n"
+    edit(post, line, "")
+    edit(post, f"- **{SUMMARY}**：一句话总结。", f"- **{SUMMARY}**：")
+    result = run_cli(rendered_site, "sync", "--date", DAY)
+    assert result.exit_code == 0, result.output
+    assert "title_zh cleared" in result.output and "summary cleared" in result.output
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    for text in (paper.title_zh, paper.summary):  # empty, and the machine's to make anew
+        assert text.text == "" and text.machine_owned
+    assert TITLE_ZH not in post.read_text(encoding="utf-8").split(f"/abs/{SECOND}")[0]
+    assert run_cli(rendered_site, "sync", "--date", DAY).output == f"{DAY}: in sync\n"
+
+
+# -- 2. editors win: every path tells an editor's value from the machine's ---------------
+
+def test_a_translation_whose_hash_line_was_removed_is_not_retranslated(tmp_path, llm_server):
+    from digest_cli.records.store import load_day
+    from digest_cli.settings import load_settings
+    from tests.fakes.translate_kit import by_model, env_for, paper_id, write_day
+
+    write_day(tmp_path, 1)
+    llm_server.responder = by_model()
+    env = env_for(llm_server)
+    assert run_cli(tmp_path, "translate", "--date", DAY, env=env).exit_code == 0
+    record = tmp_path / FOLDER / f"{paper_id(0)}.yaml"
+    text = record.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    at = lines.index("translation:")
+    hash_line = next(i for i in range(at, len(lines)) if lines[i].startswith("  hash: "))
+    del lines[hash_line]  # an editor rewrites the text and drops the line that gave it away
+    edited = "\n".join(lines).replace("本文针对语音识别", "编辑改写：本文针对语音识别", 1)
+    record.write_text(edited, encoding="utf-8")
+    result = run_cli(tmp_path, "translate", "--date", DAY, "--force", env=env)
+    paper = load_day(load_settings(tmp_path, environ={}), SAMPLE_DAY).papers[0]
+    assert paper.translation.text.startswith("编辑改写："), result.output
+    assert not paper.translation.machine_owned
+
+
+def test_import_does_not_replace_a_reviewed_editors_text(rendered_site):
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    离散语音表征标记已成为", "    离散语音表征标记（编辑校对）已成为")
+    edit(record, "reviewed: false", "reviewed: true")
+    before = snapshot(rendered_site)
+    line = one_error(run_cli(rendered_site, "import", str(rendered_site / POST)))
+    assert f"[{FIRST}]" in line and "translation" in line and "reviewed" in line
+    assert snapshot(rendered_site) == before
+
+
+def test_import_of_a_never_rendered_day_keeps_an_editors_text(sample_site, tmp_path):
+    # Records imported, an editor corrects one, and the old post is imported again.
+    old_post = tmp_path / POST.name
+    old_post.write_bytes((sample_site / POST).read_bytes())
+    assert run_cli(sample_site, "import", str(old_post)).exit_code == 0
+    record = sample_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    离散语音表征标记已成为", "    离散语音表征标记（编辑校对）已成为")
+    before = snapshot(sample_site)
+    line = one_error(run_cli(sample_site, "import", str(old_post)))
+    assert f"[{FIRST}]" in line and "translation" in line
+    assert snapshot(sample_site) == before
+
+
+def test_import_takes_a_post_edit_of_a_record_it_was_rendered_from(rendered_site,
+                                                                   settings_for):
+    from digest_cli.records.store import load_day
+
+    edit(rendered_site / POST, "离散语音表征标记已成为", "离散语音表征标记（DSRT）已成为")
+    assert run_cli(rendered_site, "import", str(rendered_site / POST)).exit_code == 0
+    paper = load_day(settings_for(rendered_site), SAMPLE_DAY).papers[0]
+    assert "（DSRT）" in paper.translation.text and paper.translation.edited
+
+
+def _arxiv_env(server) -> dict[str, str]:
+    return {"DIGEST_ARXIV_API_URL": server.query_url, "DIGEST_ARXIV_DELAY": "0",
+            "DIGEST_ARXIV_CACHE_TTL": "0"}
+
+
+def _serve_sample_day(server, settings, **changes):
+    from datetime import datetime, timezone
+
+    from digest_cli.records.store import load_day
+
+    for paper in load_day(settings, SAMPLE_DAY).papers:
+        fields = {"title": paper.title, "authors": paper.authors}
+        fields.update(changes.get(paper.id.base, {}))
+        server.add_paper(id=paper.id.base, categories=paper.categories,
+                         summary="An abstract from arXiv.",
+                         published=datetime(2026, 1, 26, 12, tzinfo=timezone.utc), **fields)
+
+
+def test_fetch_keeps_an_imported_title_and_reports_arxivs(sample_site, arxiv_server,
+                                                          settings_for):
+    from digest_cli.publish.body import pr_body
+    from digest_cli.records.store import load_day
+
+    settings = settings_for(sample_site)
+    _serve_sample_day(arxiv_server, settings, **{FIRST: {"title": "arXiv's Own Title"}})
+    result = run_cli(sample_site, "fetch", "--date", DAY, env=_arxiv_env(arxiv_server))
+    assert result.exit_code == 0, result.output
+    assert f"kept an editor's title of {FIRST}" in result.output
+    day = load_day(settings, SAMPLE_DAY)
+    paper = day.papers[0]
+    assert paper.title.startswith("Rethinking Discrete Speech")  # the imported one stays
+    assert paper.arxiv_original == {"title": "arXiv's Own Title"}
+    assert paper.abstract == "An abstract from arXiv."  # what the import lacked is filled in
+    body = pr_body(day, settings)
+    assert f"`{FIRST}` title: arXiv has arXiv's Own Title" in body
+
+
+def test_fetch_takes_arxivs_new_version_and_keeps_an_editors_correction(
+        sample_site, arxiv_server, settings_for):
+    from datetime import datetime, timezone
+
+    from digest_cli.records.store import load_day
+
+    settings = settings_for(sample_site)
+    _serve_sample_day(arxiv_server, settings)
+    env = _arxiv_env(arxiv_server)
+    assert run_cli(sample_site, "fetch", "--date", DAY, env=env).exit_code == 0
+    record = sample_site / FOLDER / f"{SECOND}.yaml"
+    paper = load_day(settings, SAMPLE_DAY).papers[1]
+    title_line = next(x for x in record.read_text("utf-8").split("\n") if x.startswith("title:"))
+    edit(record, title_line, "title: An Editor's Corrected Title")
+    v2 = {"updated": datetime(2026, 2, 2, 12, tzinfo=timezone.utc), "version": 2,
+          "summary": "A revised abstract."}
+    arxiv_server.add_paper(id=SECOND, title="arXiv v2 Title", authors=paper.authors,
+                           categories=paper.categories,
+                           published=datetime(2026, 1, 26, 12, tzinfo=timezone.utc), **v2)
+    arxiv_server.add_paper(id=FIRST, title="First v2 Title", authors=["Only One"],
+                           categories=load_day(settings, SAMPLE_DAY).papers[0].categories,
+                           published=datetime(2026, 1, 26, 12, tzinfo=timezone.utc), **v2)
+    result = run_cli(sample_site, "fetch", "--date", DAY, env=env)
+    assert result.exit_code == 0, result.output
+    first, second = load_day(settings, SAMPLE_DAY).papers[:2]
+    assert (second.title, second.id.version) == ("An Editor's Corrected Title", 2)
+    assert second.abstract == "A revised abstract."  # arXiv's new words, where not edited
+    assert second.arxiv_original == {"title": "arXiv v2 Title"}
+    assert (first.title, first.authors) == ("First v2 Title", ["Only One"])  # machine's
+    assert first.arxiv_original == {}
+
+
+def test_a_title_corrected_in_the_post_keeps_arxivs_beside_it(sample_site, arxiv_server,
+                                                              settings_for):
+    from digest_cli.records.store import load_day
+
+    settings = settings_for(sample_site)
+    _serve_sample_day(arxiv_server, settings)
+    assert run_cli(sample_site, "fetch", "--date", DAY, env=_arxiv_env(arxiv_server)
+                   ).exit_code == 0
+    assert run_cli(sample_site, "render", "--date", DAY, "--force").exit_code == 0
+    arxiv_title = load_day(settings, SAMPLE_DAY).papers[0].title
+    edit(sample_site / POST, f"## {arxiv_title}\n", "## A Corrected Title\n")
+    assert run_cli(sample_site, "sync", "--date", DAY).exit_code == 0
+    paper = load_day(settings, SAMPLE_DAY).papers[0]
+    assert paper.title == "A Corrected Title" and paper.editors("title")
+    assert paper.arxiv_original == {"title": arxiv_title}
+
+
+# -- 10. `digest check` fits a migrated site -----------------------------------------------
+
+def test_check_on_the_old_blog_corpus_flags_errors_and_headings_not_clean_papers(site,
+                                                                                tmp_path):
+    import re
+
+    from tests.fixtures.oldblog.corpus import write_corpus
+
+    labels = write_corpus(tmp_path / "oldblog")
+    posts = sorted(str(p) for p in (tmp_path / "oldblog").glob("*.md"))
+    assert run_cli(site, "import", *posts).exit_code == 0  # every variant imports
+    assert run_cli(site, "render", "--all").exit_code == 0
+    result = run_cli(site, "check", "--all", "--no-annotations")
+    errors = [line for line in result.output.splitlines() if ": warning: " not in line]
+    flagged = {m.group(1) for line in errors if (m := re.search(r"\[([\d.]+)\]", line))}
+
+    def share(label: str) -> float:
+        ids = [pid for pid, kind in labels.items() if kind == label]
+        assert len(ids) >= 15, label  # enough of each to measure
+        return sum(pid in flagged for pid in ids) / len(ids)
+
+    assert share("error") == 1.0 and share("headings") == 1.0
+    assert share("clean") <= 0.05
+    assert result.exit_code == 1  # the error texts and headings fail the check
+    assert ": warning: " in result.output  # format notes are shown, not hidden
+
+
+def test_imported_text_off_the_tools_format_is_a_note_generated_text_an_error(rendered_site):
+    record = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(record, "    1)  \n", "    1) \n")  # one space: not this tool's exact `1)  ` line
+    assert run_cli(rendered_site, "render", "--force").exit_code == 0
+    result = run_cli(rendered_site, "check", "--annotations")
+    assert result.exit_code == 0, result.output
+    assert f"::warning file={FOLDER}/{FIRST}.yaml" in result.output
+    assert "no problems (1 format notes)" in result.output
+    text = record.read_text(encoding="utf-8")
+    analysis_source = text.index("analysis:")
+    record.write_text(text[:analysis_source] + text[analysis_source:].replace(
+        "source: import", "source: full_text", 1), encoding="utf-8")
+    assert run_cli(rendered_site, "render", "--force").exit_code == 0
+    result = run_cli(rendered_site, "check", "--annotations")
+    assert result.exit_code == 1 and "::error file=" in result.output  # the tool's own text
+
+
+def test_the_sync_workflow_checks_only_the_days_a_pull_request_touches(pr_checkout):
+    from tests.gitkit import IDENTITY, git
+
+    work = pr_checkout
+    old_day = work / "data" / "2026-01-20"  # a migrated day with the old blog's error text
+    old_day.mkdir()
+    record = (work / FOLDER / f"{FIRST}.yaml").read_text("utf-8").replace(FIRST, "2601.00001")
+    (old_day / "2601.00001.yaml").write_text(record.replace(
+        "    离散语音表征标记", "    翻译失败：离散语音表征标记"), "utf-8")
+    manifest = (work / FOLDER / "manifest.yaml").read_text("utf-8").split("shown:")[0]
+    (old_day / "manifest.yaml").write_text(manifest.replace(DAY, "2026-01-20") + (
+        "shown: 1\npapers:\n  - '2601.00001'\n"), "utf-8")
+    git(work, *IDENTITY, "add", ".")
+    git(work, *IDENTITY, "commit", "-q", "-m", "Migrated days")
+    base = git(work, "rev-parse", "HEAD").strip()
+    assert run_cli(work, "check", "--date", "2026-01-20").exit_code == 1
+
+    edit(work / FOLDER / f"{SECOND}.yaml", "reviewed: false", "reviewed: true")
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "Reviewed one paper")
+    step = run_step(work, "Check records, texts and posts", BASE_SHA=base)
+    assert step.returncode == 0, step.stdout + step.stderr
+    assert "2026-01-20" not in step.stdout
+
+    edit(work / FOLDER / f"{FIRST}.yaml", "    离散语音表征标记", "    翻译失败：离散语音表征标记")
+    assert run_cli(work, "render", "--date", DAY).exit_code == 0
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "An error text in the day under review")
+    step = run_step(work, "Check records, texts and posts", BASE_SHA=base)
+    assert step.returncode == 1 and "error text" in step.stdout
+
+
+# -- 11. properties: any text survives load -> render -> import -> render, and sync ------
+
+_PIECES = [*"中文的是了模型语音，。；：（）《》", *"*_`#|[]()<>!{}%$\\&;~^:-=+>./ \n\t",
+           "{{", "}}", "{%", "%}", "{% raw %}", "<script>", "</div>", "<details>", "$$",
+           "$x^2_i$", "$\\{a\\}$", "&#124;", "&amp;", "&lt;", "\x00", "\x07", "\x1b", "\u2028",
+           "\r\n", "\ufeff", "http://x.y", "](javascript:alert(1))", "```", "~~~", "---",
+           "1)  ", "## ", "- **Authors**: ", "【待翻译】", "{::comment}", "[x]: /u", "a", "Z",
+           "1", "12.5%"]
+
+
+def _texts():
+    from hypothesis import strategies as st
+
+    return st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+
+
+def _one_paper_site(root: Path, **fields):
+    from digest_cli.records.model import MachineText, clean_text, text_hash
+    from digest_cli.records.store import load_day, write_day
+    from digest_cli.records.writer import Writer
+    from digest_cli.settings import load_settings
+    from tests.conftest import make_day, make_paper
+
+    (root / "data").mkdir(parents=True)
+    (root / "_posts").mkdir()
+    settings = load_settings(root, environ={})
+    paper = make_paper(1)
+    for name in ("translation", "analysis"):
+        if name in fields:
+            text = clean_text(fields.pop(name))
+            setattr(paper, name, MachineText(text, "m", "v1", "t", "full_text", text_hash(text)))
+    for key, value in fields.items():
+        setattr(paper, key, value)
+    write_day(settings, make_day([paper]), Writer())
+    return settings, load_day(settings, SAMPLE_DAY)
+
+
+def _property(test):
+    from hypothesis import HealthCheck, settings
+
+    return settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])(test)
+
+
+def test_any_text_survives_load_render_import_render():
+    import tempfile
+
+    from hypothesis import given
+
+    from digest_cli.posts.importer import parse_post
+    from digest_cli.posts.render import render_day
+    from digest_cli.records.model import Day, clean_text
+
+    @_property
+    @given(title=_texts(), author=_texts(), abstract=_texts(), translation=_texts(),
+           analysis=_texts())
+    def check(title, author, abstract, translation, analysis):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            settings, day = _one_paper_site(  # a title or author is never empty
+                root, title=clean_text(title).strip() or "t",
+                authors=[clean_text(author).strip() or "a"],
+                abstract=abstract, translation=translation, analysis=analysis)
+            post = render_day(day, settings)
+            path = root / "_posts" / f"{DAY}-arxiv.md"
+            path.write_text(post, encoding="utf-8")
+            manifest, imported = parse_post(path, settings)
+            back = imported[0].paper
+            loaded = day.papers[0]
+            assert (back.title, back.authors) == (loaded.title, loaded.authors)
+            for name in ("translation", "analysis"):
+                mine, theirs = getattr(loaded, name), getattr(back, name)
+                if mine is not None and mine.text.strip():
+                    assert theirs is not None and theirs.text == mine.text.strip("\n"), name
+            again = render_day(Day(day.manifest, [back]), settings)
+            assert again == post
+
+    check()
+
+
+def test_any_post_edit_survives_sync_and_any_record_edit_reaches_the_post():
+    import tempfile
+    from dataclasses import replace
+
+    from hypothesis import given
+
+    from digest_cli.posts.render import body_text
+    from digest_cli.posts.sync import sync_day
+    from digest_cli.posts.write import post_status, write_post
+    from digest_cli.records.model import MachineText, clean_text
+    from digest_cli.records.store import load_day, write_paper
+    from digest_cli.records.writer import Writer
+
+    @_property
+    @given(edit_text=_texts(), record_text=_texts())
+    def check(edit_text, record_text):
+        edit_text, record_text = clean_text(edit_text), clean_text(record_text)
+        with tempfile.TemporaryDirectory() as tmp:
+            settings, day = _one_paper_site(Path(tmp))
+            write_post(settings, day, Writer())
+            path = settings.post_path(SAMPLE_DAY)
+            old = day.papers[0].translation.text
+            if edit_text.strip():  # an editor's new translation, written as render writes it
+                posted = body_text(replace(day.papers[0], translation=MachineText(edit_text)))
+                path.write_text(path.read_text("utf-8").replace(old, posted), encoding="utf-8")
+                sync_day(settings, SAMPLE_DAY, Writer())
+                paper = load_day(settings, SAMPLE_DAY).papers[0]
+                assert paper.translation.text == edit_text.strip("\n")
+            day = load_day(settings, SAMPLE_DAY)
+            assert post_status(settings, day) is None
+            paper = day.papers[0]  # then an edit in the record
+            paper.translation.text = record_text
+            write_paper(settings.day_path(SAMPLE_DAY), paper, Writer())
+            sync_day(settings, SAMPLE_DAY, Writer())
+            assert post_status(settings, load_day(settings, SAMPLE_DAY)) is None
+            assert sync_day(settings, SAMPLE_DAY, Writer()).action == "in sync"
+
+    check()
