@@ -7,6 +7,7 @@ commands, so `digest --help` stays fast.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from datetime import date
@@ -52,12 +53,29 @@ class Context:
         self._settings = None
 
     def settings(self, **overrides):
+        from digest_cli.redact import scrub_logs, settings_secrets
         from digest_cli.settings import load_settings
 
-        return load_settings(self.root, overrides=overrides)
+        settings = load_settings(self.root, overrides=overrides)
+        scrub_logs(settings_secrets(settings))  # httpx and git log whole URLs
+        return settings
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def writes(command):
+    """Hold the repository's lock while `command` runs: one writing run per repository."""
+
+    @functools.wraps(command)
+    def locked(ctx: Context, *args, **kwargs):
+        from digest_cli.lock import repo_lock
+
+        name = click.get_current_context().command_path
+        with repo_lock(ctx.settings().cache_path, name):
+            return command(ctx, *args, **kwargs)
+
+    return locked
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -98,6 +116,7 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Re-translate machine-written texts that no "
               "editor has touched.")
 @pass_ctx
+@writes
 def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bool) -> None:
     """The daily job: fetch, translate, render (and publish) one day.
 
@@ -122,6 +141,7 @@ def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bo
 @click.argument("posts", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
+@writes
 def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
     """Read posts (YYYY-MM-DD-arxiv.md) into records and a day manifest.
 
@@ -147,16 +167,19 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 @click.option("--force", is_flag=True, help="Overwrite a post even if it was edited by hand "
               "since the last render (`digest sync` takes such edits in instead).")
 @pass_ctx
+@writes
 def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
     """Render posts (_posts/YYYY-MM-DD-arxiv.md) from the records.
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
+    from digest_cli.confine import require_site
     from digest_cli.posts.write import render_days, stale_posts
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
+    require_site(settings)
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
     days = [_day(day)] if day is not None else day_dates(settings)
@@ -184,6 +207,7 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
 @cli.command()
 @click.option("--date", "day", type=DATE, help="Sync this day (default: every day).")
 @pass_ctx
+@writes
 def sync(ctx: Context, day) -> None:
     """Bring posts and records together after editors' edits.
 
@@ -195,11 +219,13 @@ def sync(ctx: Context, day) -> None:
     """
     import os
 
+    from digest_cli.confine import require_site
     from digest_cli.posts.sync import sync_day
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
+    require_site(settings)
     writer = Writer()
     for d in [_day(day)] if day is not None else day_dates(settings):
         report = sync_day(settings, d, writer)
@@ -227,9 +253,11 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
     """
     import os
 
+    from digest_cli.confine import require_site
     from digest_cli.posts.check import check_days
 
     settings = ctx.settings()
+    require_site(settings)
     if annotations is None:
         annotations = os.environ.get("GITHUB_ACTIONS") == "true"
     problems = check_days(settings, [_day(day)] if day is not None else None)
@@ -281,6 +309,7 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
               "the latest window that has closed).")
 @click.option("--offline", is_flag=True, help="Replay the cached API answers; send no request.")
 @pass_ctx
+@writes
 def fetch(ctx: Context, day, offline: bool) -> None:
     """Query arXiv for a day's papers and write its records (untranslated) and manifest.
 
@@ -312,6 +341,7 @@ def fetch(ctx: Context, day, offline: bool) -> None:
               "anew (edited, imported, human and reviewed texts are never rewritten).")
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
 @pass_ctx
+@writes
 def translate(ctx: Context, day, force: bool, only: str | None) -> None:
     """Fill in each record's Chinese translation and 详细解读 where missing.
 
@@ -368,6 +398,7 @@ class _progress_printer:
 @click.option("--date", "day", type=DATE, help="The day to publish (default: the newest "
               "day under data/).")
 @pass_ctx
+@writes
 def publish(ctx: Context, day) -> None:
     """Commit a day's records and post to branch digest/DATE, push it, open or update its PR.
 

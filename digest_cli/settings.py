@@ -17,7 +17,9 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from digest_cli.confine import check_front_matter, check_paths, check_text, inside
 from digest_cli.errors import SettingsError
+from digest_cli.redact import mask_url
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -131,21 +133,22 @@ class Settings:
     # Derived paths
     @property
     def data_path(self) -> Path:
-        return self.root / self.data_dir
+        return inside(self.root, self.root / self.data_dir, "setting 'data_dir'")
 
     @property
     def posts_path(self) -> Path:
-        return self.root / self.posts_dir
+        return inside(self.root, self.root / self.posts_dir, "setting 'posts_dir'")
 
     @property
     def cache_path(self) -> Path:
         return self.root / self.cache_dir
 
     def post_path(self, day: date) -> Path:
-        return self.posts_path / self.post_filename.format(date=day.isoformat())
+        path = self.posts_path / self.post_filename.format(date=day.isoformat())
+        return inside(self.root, path, f"the post of {day}")
 
     def day_path(self, day: date) -> Path:
-        return self.data_path / day.isoformat()
+        return inside(self.root, self.data_path / day.isoformat(), f"the folder of {day}")
 
     @property
     def analysis_model(self) -> str:
@@ -163,6 +166,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.metadata.get("secret"):
                 value = "***" if value else ""
+            elif f.name.endswith(("_url", "_template")):
+                value = mask_url(value)  # credentials in a URL are secrets too
             out[f.name] = value
         return out
 
@@ -190,7 +195,7 @@ def load_settings(
     values["root"] = root
     key_env = values.get("llm_api_key_env", _FIELDS["llm_api_key_env"].default)
     if "llm_api_key" not in values and environ.get(key_env):
-        values["llm_api_key"] = environ[key_env]
+        values["llm_api_key"] = environ[key_env].strip()  # as sent, so as scrubbed
     settings = Settings(**{name: _coerce(name, value, "flag") for name, value in values.items()})
     _check_values(settings)
     return settings
@@ -211,6 +216,10 @@ def _check_values(settings: Settings) -> None:
         except (KeyError, IndexError, AttributeError, ValueError) as exc:
             raise SettingsError(f"setting {name!r}: {getattr(settings, name)!r} is not a "
                                 f"template with only `{{date}}` in it ({exc!r})") from None
+    for f in fields(settings):
+        check_text(f.name, getattr(settings, f.name))
+    check_front_matter(settings)
+    check_paths(settings)
 
 
 def _from_pyproject(path: Path) -> dict[str, Any]:
@@ -244,6 +253,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     default = _FIELDS[name].default
     if default is dataclasses.MISSING:
         default = _FIELDS[name].default_factory()  # type: ignore[misc]
+    if _FIELDS[name].metadata.get("secret") and isinstance(value, str):
+        value = value.strip()  # a key pasted with its line break: strip before use and scrub
     try:
         return _convert(value, default, name)
     except (TypeError, ValueError) as exc:

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
 
 _log = logging.getLogger(__name__)
@@ -72,8 +73,8 @@ def _paper_html(paper: Paper, md) -> str:
         f'<article id="{e(paper.id.file_stem)}"><h2>{e(paper.title)}</h2><ul class="meta">',
         f"<li><b>Authors</b>: {e(', '.join(paper.authors))}</li>",
         f"<li><b>Categories</b>: {e(', '.join(paper.categories))}</li>",
-        f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',
-        f'<li><b>PDF</b>: <a href="{e(paper.pdf_url)}">{e(paper.pdf_url)}</a></li>',
+        f'<li><b>arXiv</b>: <a href="{e(abs_link(paper))}">{e(abs_link(paper))}</a></li>',
+        f'<li><b>PDF</b>: <a href="{e(pdf_link(paper))}">{e(pdf_link(paper))}</a></li>',
     ]
     if paper.replacement:
         out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from digest_cli.posts.markup import escape_author, escape_block, escape_inline
+from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
 
 DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
@@ -69,8 +70,8 @@ def paper_block(paper: Paper) -> str:
         f"## {escape_inline(paper.title)}",
         f"- **Authors**: {', '.join(escape_author(a) for a in paper.authors)}",
         f"- **Categories**: {escape_inline(', '.join(paper.categories))}",
-        f"- **arXiv**: [{paper.abs_url}]({paper.abs_url})",
-        f"- **PDF**: [{paper.pdf_url}]({paper.pdf_url})",
+        f"- **arXiv**: [{abs_link(paper)}]({abs_link(paper)})",
+        f"- **PDF**: [{pdf_link(paper)}]({pdf_link(paper)})",
     ]
     if paper.replacement:  # a new version of a paper shown before
         lines.append(f"- **{UPDATED}**: v{paper.id.version}（新版本，旧版本此前已收录）")

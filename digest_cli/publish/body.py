@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from zoneinfo import ZoneInfo
 
+from digest_cli.records.links import abs_link
 from digest_cli.records.model import Day, Paper
 
 MARKER = "<!-- digest:{date} -->"
@@ -44,7 +45,7 @@ def status_cell(paper: Paper) -> str:
 
 
 def paper_row(index: int, paper: Paper) -> str:
-    link = f"[{md_cell(paper.id.versioned)}]({_url(paper.abs_url)})"
+    link = f"[{md_cell(paper.id.versioned)}]({_url(abs_link(paper))})"
     category = md_cell(paper.primary_category) or "—"
     return f"| {index} | {md_cell(paper.title)} | {link} | {category} | {status_cell(paper)} |"
 
