@@ -76,7 +76,22 @@ def writes(command):
             return command(ctx, *args, **kwargs)
 
     return locked
-DATE = click.DateTime(formats=["%Y-%m-%d"])
+class _Date(click.DateTime):
+    """YYYY-MM-DD between arXiv's first year and 2999: a window of 0001-01-01 would
+    overflow the date arithmetic."""
+
+    name = "date"
+    FIRST, LAST = date(1991, 1, 1), date(2999, 12, 31)
+
+    def convert(self, value, param, ctx):
+        moment = super().convert(value, param, ctx)
+        if not self.FIRST <= moment.date() <= self.LAST:
+            self.fail(f"{moment.date()} is out of range ({self.FIRST} to {self.LAST})",
+                      param, ctx)
+        return moment
+
+
+DATE = _Date(formats=["%Y-%m-%d"])
 
 
 def _day(value) -> date | None:
@@ -134,7 +149,9 @@ def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bo
     target = _day(day) or default_day(settings, now)
     click.echo(f"digest run {target}")
     options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
-    run_day(settings, target, now=now, options=options, say=click.echo)
+    report = run_day(settings, target, now=now, options=options, say=click.echo)
+    if report.translate is not None and report.translate.nothing_translated:
+        _nothing_translated(report.translate)
 
 
 @cli.command("import")
@@ -274,7 +291,8 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--serve", is_flag=True, help="Serve the page on localhost and re-render it "
               "whenever a record of the day changes (Ctrl-C stops).")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port for --serve.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port for --serve.")
 @pass_ctx
 def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> None:
     """Write a standalone HTML preview of a day and print its path.
@@ -366,6 +384,18 @@ def translate(ctx: Context, day, force: bool, only: str | None) -> None:
                                on_progress=on_progress)
     for line in report.summary_lines():
         click.echo(line)
+    if report.nothing_translated:
+        _nothing_translated(report)
+
+
+NOTHING_TRANSLATED = 3  # exit status: papers needed texts and none could be had
+
+
+def _nothing_translated(report) -> None:
+    failed = len({pid for pid, _, _ in report.failed})
+    click.echo(f"Error (translate): none of the {failed} papers that needed texts could be "
+               "translated (see the failed lines; re-run to retry)", err=True)
+    sys.exit(NOTHING_TRANSLATED)
 
 
 class _progress_printer:

@@ -28,11 +28,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import arxiv
+import httpx
 import requests
 from arxiv import _feed
 from lxml import etree
 
 from digest_cli import __version__
+from digest_cli.bounded import MB, Reply, TooLarge, request
 from digest_cli.errors import FetchError
 from digest_cli.records.writer import write_atomic
 from digest_cli.retry import retry_after
@@ -44,6 +46,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A Retry-After longer than this fails the run at once: a scheduled job that sleeps for
 # an hour helps nobody, and the next run picks the papers up.
 MAX_WAIT = 300.0
+MAX_PAGE_BYTES = 64 * MB  # a page of 200 results is about 1 MB
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -96,6 +99,15 @@ class ResponseCache:
         os.utime(path, (self.now, self.now))
 
 
+class BoundedSession:
+    """What `_try` asks of a session, with a total deadline per request (the `timeout`)
+    and a size cap: a server trickling one byte a second cannot hang a fetch."""
+
+    def get(self, url: str, *, timeout: float, headers: dict[str, str]) -> Reply:
+        return request("GET", url, deadline=timeout, max_bytes=MAX_PAGE_BYTES,
+                       headers=headers)
+
+
 class ArxivClient(arxiv.Client):
     """`arxiv.Client` with a timeout, honest retries, a response cache and a request count."""
 
@@ -106,8 +118,7 @@ class ArxivClient(arxiv.Client):
         super().__init__(page_size=settings.arxiv_page_size,
                          delay_seconds=settings.arxiv_delay, num_retries=settings.arxiv_retries)
         self.query_url_format = settings.arxiv_api_url + "?{}"
-        if session is not None:
-            self._session = session
+        self._session = session if session is not None else BoundedSession()
         self.timeout = settings.arxiv_timeout
         self.cache = ResponseCache(settings.cache_path / "arxiv", settings.arxiv_cache_ttl, now)
         self.offline = offline
@@ -169,11 +180,14 @@ class ArxivClient(arxiv.Client):
         try:
             resp = self._session.get(url, timeout=self.timeout,
                                      headers={"User-Agent": USER_AGENT})
-        except requests.Timeout:
+        except (requests.Timeout, httpx.TimeoutException):
             raise _Transient(f"no answer within {self.timeout:g} s") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        except TooLarge as exc:
+            raise FetchError(f"arXiv API: {exc}", url=url) from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                httpx.TransportError) as exc:
             raise _Transient(f"connection broken ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, httpx.HTTPError) as exc:
             raise FetchError(f"cannot request {url}: {exc}", url=url) from None
         finally:
             self._last_answer = self._clock()

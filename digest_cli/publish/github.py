@@ -26,6 +26,7 @@ ACTIONS_NOT_PERMITTED = "not permitted to create or approve pull requests"
 ALLOW_ACTIONS_SETTING = ("Settings > Actions > General > Workflow permissions > "
                          '"Allow GitHub Actions to create and approve pull requests"')
 _RETRY_STATUSES = (500, 502, 503, 504)
+MAX_ANSWER_BYTES = 16 << 20  # the largest answers (a pull request list) are ~1 MB
 
 
 class GitHubError(PublishError):
@@ -158,8 +159,12 @@ class GitHub:
     def _send(self, method: str, path: str, what: str, last: bool, **kw: Any):
         import httpx
 
-        try:
-            return self._client.request(method, path, **kw)
+        from digest_cli.bounded import request
+
+        try:  # a total deadline and a size cap: the client's timeout is per read
+            return request(method, self.api_url + path, deadline=self._client.timeout.read,
+                           max_bytes=MAX_ANSWER_BYTES, headers=self._client.headers,
+                           follow_redirects=False, **kw)
         except httpx.HTTPError as exc:
             if not last:
                 return None

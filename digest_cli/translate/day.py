@@ -81,6 +81,11 @@ class TranslateReport:
     usage: dict = field(default_factory=dict)
     wall_seconds: float = 0.0
 
+    @property
+    def nothing_translated(self) -> bool:
+        """Papers needed texts and not one got them: the run failed, whatever was written."""
+        return bool(self.failed) and not self.done
+
     def summary_lines(self) -> list[str]:
         """The closing summary a command prints."""
         failed_papers = len({pid for pid, _, _ in self.failed})

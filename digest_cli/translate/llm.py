@@ -29,6 +29,7 @@ from digest_cli.retry import retry_after
 log = logging.getLogger(__name__)
 
 MAX_WAIT = 120.0  # longest single pause, whatever a Retry-After header asks for
+MAX_ANSWER_BYTES = 4 << 20  # a full answer is a few kB; megabytes are a broken proxy
 _RETRY_STATUS = {408, 409, 429}  # plus every 5xx
 _FATAL_STATUS = {401: "the API key was rejected", 403: "the API key may not use this model",
                  404: "unknown model or wrong base URL"}
@@ -169,12 +170,16 @@ class LLM:
 
     def _client(self) -> Any:
         if self._sdk is None:
+            import httpx
             import openai  # heavy: only when a request is made
+
+            from digest_cli.bounded import CappedTransport
 
             self._sdk = openai.AsyncOpenAI(
                 base_url=self.settings.llm_base_url,
                 api_key=self.settings.llm_api_key.strip(),  # a pasted line break breaks headers
-                timeout=self.settings.llm_timeout, max_retries=0)
+                timeout=self.settings.llm_timeout, max_retries=0,
+                http_client=httpx.AsyncClient(transport=CappedTransport(MAX_ANSWER_BYTES)))
         return self._sdk
 
     async def aclose(self) -> None:
@@ -192,8 +197,10 @@ class LLM:
             if attempt:
                 self.usage.retries += 1
             async with self.limiter.slot(priority) as epoch:
-                try:
-                    answer = await self._ask(messages, model)
+                self._client()  # built (and openai imported) outside the deadline
+                try:  # a total deadline: the SDK's timeout is per read
+                    answer = await asyncio.wait_for(self._ask(messages, model),
+                                                    self.settings.llm_timeout)
                 except Exception as exc:  # noqa: BLE001 - sorted: retry, give up or stop
                     wait, last = self._on_error(exc, attempt, epoch)
                 else:
@@ -231,7 +238,13 @@ class LLM:
         """(seconds to wait, reason) for a retryable error; raises for the others."""
         import openai
 
+        from digest_cli.bounded import TooLarge
+
         backoff = self._backoff(attempt)
+        if isinstance(exc.__cause__, TooLarge):  # asking again would cost as much again
+            raise CallFailed(f"answer refused: more than {MAX_ANSWER_BYTES >> 20} MB")
+        if isinstance(exc, asyncio.TimeoutError):
+            return backoff, f"timed out after {self.settings.llm_timeout:g} s"
         if isinstance(exc, openai.APIStatusError):
             return self._on_status(exc, backoff, epoch)
         if isinstance(exc, openai.APITimeoutError):
