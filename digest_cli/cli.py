@@ -28,8 +28,11 @@ class DigestGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
+            from digest_cli.redact import scrub
+
             stage = f" ({exc.stage})" if exc.stage else ""
-            click.echo(f"Error{stage}: {exc}", err=True)
+            secrets = ctx.obj.secrets if isinstance(ctx.obj, Context) else []
+            click.echo(f"Error{stage}: {scrub(str(exc), secrets)}", err=True)
             ctx.exit(1)
         except OSError as exc:
             if exc.filename is None:
@@ -51,13 +54,15 @@ class Context:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._settings = None
+        self.secrets: list[str] = []  # masked in the one-line error, whatever raised it
 
     def settings(self, **overrides):
         from digest_cli.redact import scrub_logs, settings_secrets
         from digest_cli.settings import load_settings
 
         settings = load_settings(self.root, overrides=overrides)
-        scrub_logs(settings_secrets(settings))  # httpx and git log whole URLs
+        self.secrets = settings_secrets(settings)
+        scrub_logs(self.secrets)  # httpx and git log whole URLs
         return settings
 
 

@@ -243,10 +243,37 @@ def check_page(body: bytes, first_page: bool = True):
     for entry_id in root.iterfind(f"{_ATOM}entry/{_ATOM}id"):
         if "/api/errors" in (entry_id.text or ""):
             raise _Rejected("error" + _error_summary(body))
-    feed = _feed.parse(body)
+    feed = _feed.ParsedFeed(header=_feed.parse(_without_entries(root)).header,
+                            results=_entries(root))
     if not feed.results and not first_page:
         raise _Transient("empty page")
     return feed
+
+
+def _entries(root) -> list[arxiv.Result]:
+    """The page's results; an entry the package cannot read (a malformed date) is skipped
+    with a warning naming its id, instead of failing the whole fetch."""
+    results = []
+    for entry in root.iterfind(f"{_ATOM}entry"):
+        try:
+            result = _feed._build_result(entry)
+        except (ValueError, TypeError, OverflowError) as exc:
+            entry_id = (entry.findtext(f"{_ATOM}id") or "(no id)").strip()
+            log.warning("skipping the malformed API entry %s: %s", entry_id, exc)
+            continue
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def _without_entries(root) -> bytes:
+    """The feed's header alone (the package reads the page counts from it)."""
+    from copy import deepcopy
+
+    head = deepcopy(root)
+    for entry in head.findall(f"{_ATOM}entry"):
+        head.remove(entry)
+    return etree.tostring(head)
 
 
 def _error_summary(body: bytes) -> str:

@@ -30,7 +30,9 @@ class Git:
             raise PublishError(f"{settings.root} is not inside a git repository") from None
         self.top = Path(self.repo.working_tree_dir).resolve()
         self.remote = settings.remote
-        self.secrets = [s for s in (settings.github_token, settings.llm_api_key) if s]
+        from digest_cli.redact import settings_secrets
+
+        self.secrets = settings_secrets(settings)  # keys, and credentials in URL settings
         self.author = {"GIT_AUTHOR_NAME": settings.git_author_name,
                        "GIT_AUTHOR_EMAIL": settings.git_author_email,
                        "GIT_COMMITTER_NAME": settings.git_author_name,

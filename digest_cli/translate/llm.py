@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from digest_cli.errors import TranslateError
+from digest_cli.redact import mask_url, scrub, settings_secrets
 from digest_cli.retry import retry_after
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ class LLM:
         if isinstance(exc, openai.APITimeoutError):
             return backoff, f"timed out after {self.settings.llm_timeout:g} s"
         if isinstance(exc, openai.APIConnectionError):
-            return backoff, f"connection to {self.settings.llm_base_url} failed"
+            return backoff, f"connection to {mask_url(self.settings.llm_base_url)} failed"
         if isinstance(exc, (ValueError, openai.APIResponseValidationError)):
             return backoff, "malformed response body"
         raise exc
@@ -261,7 +262,7 @@ class LLM:
         reason = f"HTTP {status}" + (f" ({code})" if code else "")
         if status in _FATAL_STATUS or code == "insufficient_quota":
             what = _FATAL_STATUS.get(status, "the account has no quota left")
-            raise TranslateError(f"{self.settings.llm_base_url}: {reason}: {what} "
+            raise TranslateError(f"{mask_url(self.settings.llm_base_url)}: {reason}: {what} "
                                  f"(the key comes from {self.settings.llm_api_key_env})")
         if status == 429:
             self.usage.rate_limited += 1
@@ -277,8 +278,7 @@ class LLM:
         return min(MAX_WAIT, base * (0.5 + self._rng.random() / 2))
 
     def _redact(self, text: str) -> str:
-        key = self.settings.llm_api_key
-        return text.replace(key, "***") if key else text
+        return scrub(text, settings_secrets(self.settings))
 
 
 def _count(usage: Any, name: str) -> int | None:
