@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digest_cli.translate.day import translate_day
-from tests.fakes.llm_server import FakeLLM
-from tests.fakes.pdf_server import FakePDFs, paper_pdf
-from tests.fakes.translate_kit import DAY, by_model, paper_id, settings_for, write_day
+from digest_cli.translate.day import translate_day  # noqa: E402 - after the sys.path line
+from tests.fakes.llm_server import FakeLLM  # noqa: E402 - after the sys.path line
+from tests.fakes.pdf_server import FakePDFs, paper_pdf  # noqa: E402 - after the sys.path line
+from tests.fakes.translate_kit import DAY, by_model, paper_id, settings_for, write_day  # noqa: E402 - after the sys.path line
 
 SECTIONS = {"Introduction": 40, "Related Work": 50, "Method": 70, "Experiments": 70,
             "Results": 40, "Conclusion": 15, "Acknowledgements": 4}

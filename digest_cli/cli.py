@@ -10,15 +10,21 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from digest_cli import __version__
 from digest_cli.errors import DigestError
 
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
 log = logging.getLogger("digest")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DigestGroup(click.Group):
@@ -28,7 +34,7 @@ class DigestGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
-            from digest_cli.redact import scrub
+            from digest_cli.errors import scrub
 
             stage = f" ({exc.stage})" if exc.stage else ""
             secrets = ctx.obj.secrets if isinstance(ctx.obj, Context) else []
@@ -49,19 +55,19 @@ class DigestGroup(click.Group):
 
 
 class Context:
-    """What every command needs: the site root and the flags that override settings."""
+    """What every command needs: the site root, and settings with the flags layered on top."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._settings = None
         self.secrets: list[str] = []  # masked in the one-line error, whatever raised it
 
-    def settings(self, **overrides):
-        from digest_cli.redact import scrub_logs, settings_secrets
+    def settings(self, **flags: Any) -> Settings:
+        """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
+        from digest_cli.redact import scrub_logs
         from digest_cli.settings import load_settings
 
-        settings = load_settings(self.root, overrides=overrides)
-        self.secrets = settings_secrets(settings)
+        settings = load_settings(self.root, overrides=flags)
+        self.secrets = settings.secrets
         scrub_logs(self.secrets)  # httpx and git log whole URLs
         return settings
 
@@ -69,18 +75,20 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def writes(command):
+def writes(command: F) -> F:
     """Hold the repository's lock while `command` runs: one writing run per repository."""
 
     @functools.wraps(command)
-    def locked(ctx: Context, *args, **kwargs):
+    def locked(ctx: Context, *args: Any, **kwargs: Any) -> Any:
         from digest_cli.lock import repo_lock
 
         name = click.get_current_context().command_path
         with repo_lock(ctx.settings().cache_path, name):
             return command(ctx, *args, **kwargs)
 
-    return locked
+    return locked  # type: ignore[return-value]
+
+
 class _Date(click.DateTime):
     """YYYY-MM-DD between arXiv's first year and 2999: a window of 0001-01-01 would
     overflow the date arithmetic."""
@@ -88,7 +96,7 @@ class _Date(click.DateTime):
     name = "date"
     FIRST, LAST = date(1991, 1, 1), date(2999, 12, 31)
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
         moment = super().convert(value, param, ctx)
         if not self.FIRST <= moment.date() <= self.LAST:
             self.fail(f"{moment.date()} is out of range ({self.FIRST} to {self.LAST})",
@@ -96,11 +104,11 @@ class _Date(click.DateTime):
         return moment
 
 
-DATE = _Date(formats=["%Y-%m-%d"])
-
-
-def _day(value) -> date | None:
-    return value.date() if value is not None else None
+def date_option(help_text: str, required: bool = False) -> Callable[[F], F]:
+    """The `--date YYYY-MM-DD` option; the command receives a `date` (or None) as `day`."""
+    return click.option("--date", "day", type=_Date(formats=["%Y-%m-%d"]),
+                        required=required, help=help_text,
+                        callback=lambda ctx, param, value: value.date() if value else None)
 
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,7 +133,7 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The post date (YYYY-MM-DD; default: the "
+@date_option(help_text="The post date (YYYY-MM-DD; default: the "
               "latest window that has closed). A past date backfills that day.")
 @click.option("--publish", is_flag=True, help="Then commit on branch digest/D, push, and "
               "open or update the pull request.")
@@ -137,7 +145,8 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
               "editor has touched.")
 @pass_ctx
 @writes
-def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bool) -> None:
+def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bool,
+        force: bool) -> None:
     """The daily job: fetch, translate, render (and publish) one day.
 
     When arXiv announced nothing in the window it prints "arXiv made no announcement in
@@ -151,7 +160,7 @@ def run(ctx: Context, day, publish: bool, offline: bool, no_llm: bool, force: bo
 
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
-    target = _day(day) or default_day(settings, now)
+    target = day or default_day(settings, now)
     click.echo(f"digest run {target}")
     options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
     report = run_day(settings, target, now=now, options=options, say=click.echo)
@@ -181,7 +190,7 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Render the post of this day (YYYY-MM-DD).")
+@date_option(help_text="Render the post of this day (YYYY-MM-DD).")
 @click.option("--all", "all_days", is_flag=True, help="Render every day under data/ "
               "(the default when no --date is given).")
 @click.option("--check", is_flag=True, help="Write no post; exit 1 naming each post that "
@@ -190,7 +199,7 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
               "since the last render (`digest sync` takes such edits in instead).")
 @pass_ctx
 @writes
-def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
+def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: bool) -> None:
     """Render posts (_posts/YYYY-MM-DD-arxiv.md) from the records.
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
@@ -204,7 +213,7 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
     require_site(settings)
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
-    days = [_day(day)] if day is not None else day_dates(settings)
+    days = [day] if day is not None else day_dates(settings)
     if check:
         stale = stale_posts(settings, days)
         for d, why in stale:
@@ -227,10 +236,10 @@ def render(ctx: Context, day, all_days: bool, check: bool, force: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Sync this day (default: every day).")
+@date_option(help_text="Sync this day (default: every day).")
 @pass_ctx
 @writes
-def sync(ctx: Context, day) -> None:
+def sync(ctx: Context, day: date | None) -> None:
     """Bring posts and records together after editors' edits.
 
     Records changed since the last render: the post is re-rendered. The post changed:
@@ -239,8 +248,6 @@ def sync(ctx: Context, day) -> None:
     stays). The same paper changed in both, or an edit the records cannot hold (the
     front matter or header): stop, naming the paper and showing both versions.
     """
-    import os
-
     from digest_cli.confine import require_site
     from digest_cli.posts.sync import sync_day
     from digest_cli.records.store import day_dates
@@ -249,42 +256,38 @@ def sync(ctx: Context, day) -> None:
     settings = ctx.settings()
     require_site(settings)
     writer = Writer()
-    for d in [_day(day)] if day is not None else day_dates(settings):
+    for d in [day] if day is not None else day_dates(settings):
         report = sync_day(settings, d, writer)
         detail = "".join(f"\n  {pid}: {', '.join(f)}" for pid, f in report.imported.items())
         click.echo(f"{d}: {report.action}{detail}")
-        if report.imported and os.environ.get("GITHUB_ACTIONS") == "true":
+        if report.imported and settings.annotations:
             post = settings.post_path(d).relative_to(settings.root)
             click.echo(f"::notice file={post}::edited in the post: took "
                        f"{', '.join(report.imported)} into data/{d}")
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="Check this day.")
+@date_option(help_text="Check this day.")
 @click.option("--all", "all_days", is_flag=True, help="Check every day (the default).")
 @click.option("--annotations/--no-annotations", default=None,
               help="Print GitHub Actions ::error annotations (default: when GITHUB_ACTIONS "
               "is set).")
 @pass_ctx
-def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
+def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | None) -> None:
     """Validate records and texts, and that each post equals its render; exit 1 on errors.
 
     Checks the record schema, ids and links, and the quality rules for texts: Chinese,
     the three parts of the 详细解读, no headings, balanced markup, the abstract's numbers
     kept, no error text or placeholders.
     """
-    import os
-
     from digest_cli.confine import require_site
     from digest_cli.posts.check import check_days
 
-    settings = ctx.settings()
+    settings = ctx.settings(annotations=annotations)
     require_site(settings)
-    if annotations is None:
-        annotations = os.environ.get("GITHUB_ACTIONS") == "true"
-    problems = check_days(settings, [_day(day)] if day is not None else None)
+    problems = check_days(settings, [day] if day is not None else None)
     for problem in problems:
-        click.echo(problem.annotation(settings.root) if annotations else str(problem))
+        click.echo(problem.annotation(settings.root) if settings.annotations else str(problem))
     if problems:
         click.echo(f"{len(problems)} problems", err=True)
         sys.exit(1)
@@ -292,14 +295,14 @@ def check(ctx: Context, day, all_days: bool, annotations: bool | None) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, required=True, help="The day to preview.")
+@date_option(required=True, help_text="The day to preview.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--serve", is_flag=True, help="Serve the page on localhost and re-render it "
               "whenever a record of the day changes (Ctrl-C stops).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
               help="Port for --serve.")
 @pass_ctx
-def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> None:
+def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, port: int) -> None:
     """Write a standalone HTML preview of a day and print its path.
 
     The 详细解读 is rendered and folds open and closed; math is left to MathJax.
@@ -308,15 +311,15 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
 
     settings = ctx.settings()
     if not serve:
-        path = write_preview(settings, _day(day))
+        path = write_preview(settings, day)
         click.echo(str(path))
         if open_browser:
             import webbrowser
 
             webbrowser.open(path.resolve().as_uri())
         return
-    server = PreviewServer(settings, _day(day), port=port)
-    click.echo(f"serving {server.url} (re-rendered when data/{_day(day)}/ changes; Ctrl-C stops)")
+    server = PreviewServer(settings, day, port=port)
+    click.echo(f"serving {server.url} (re-rendered when data/{day}/ changes; Ctrl-C stops)")
     if open_browser:
         import webbrowser
 
@@ -328,12 +331,12 @@ def preview(ctx: Context, day, open_browser: bool, serve: bool, port: int) -> No
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The post date to fetch (YYYY-MM-DD; default: "
+@date_option(help_text="The post date to fetch (YYYY-MM-DD; default: "
               "the latest window that has closed).")
 @click.option("--offline", is_flag=True, help="Replay the cached API answers; send no request.")
 @pass_ctx
 @writes
-def fetch(ctx: Context, day, offline: bool) -> None:
+def fetch(ctx: Context, day: date | None, offline: bool) -> None:
     """Query arXiv for a day's papers and write its records (untranslated) and manifest.
 
     A day takes the papers arXiv announced in its window, plus any held back from an
@@ -347,7 +350,7 @@ def fetch(ctx: Context, day, offline: bool) -> None:
 
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
-    target = _day(day) or default_day(settings, now)
+    target = day or default_day(settings, now)
     try:
         report = fetch_day(settings, target, now=now, offline=offline)
     except NoAnnouncement as exc:
@@ -358,14 +361,14 @@ def fetch(ctx: Context, day, offline: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to translate (YYYY-MM-DD; default: "
+@date_option(help_text="The day to translate (YYYY-MM-DD; default: "
               "the latest day under data/).")
 @click.option("--force", is_flag=True, help="Redo machine-written texts too, asking the LLM "
               "anew (edited, imported, human and reviewed texts are never rewritten).")
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
 @pass_ctx
 @writes
-def translate(ctx: Context, day, force: bool, only: str | None) -> None:
+def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
     """Fill in each record's Chinese translation and 详细解读 where missing.
 
     Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
@@ -373,15 +376,14 @@ def translate(ctx: Context, day, force: bool, only: str | None) -> None:
     repair prompts are listed (and kept in their records' `failures`); the others go on.
     """
     from digest_cli.errors import TranslateError
-    from digest_cli.records.store import day_dates
+    from digest_cli.records.layout import latest_day
     from digest_cli.translate.day import translate_day
 
     if not log.isEnabledFor(logging.DEBUG):  # a line per HTTP request would drown the rest
         for name in ("httpx", "httpx2", "openai"):
             logging.getLogger(name).setLevel(logging.WARNING)
     settings = ctx.settings()
-    days = day_dates(settings)
-    target = _day(day) or (days[-1] if days else None)
+    target = day or latest_day(settings)
     if target is None:
         raise TranslateError(f"no records under {settings.data_path} (run `digest fetch`)")
     with _progress_printer() as on_progress:
@@ -396,7 +398,7 @@ def translate(ctx: Context, day, force: bool, only: str | None) -> None:
 NOTHING_TRANSLATED = 3  # exit status: papers needed texts and none could be had
 
 
-def _nothing_translated(report) -> None:
+def _nothing_translated(report: Any) -> None:
     failed = len({pid for pid, _, _ in report.failed})
     click.echo(f"Error (translate): none of the {failed} papers that needed texts could be "
                "translated (see the failed lines; re-run to retry)", err=True)
@@ -430,11 +432,11 @@ class _progress_printer:
 
 
 @cli.command()
-@click.option("--date", "day", type=DATE, help="The day to publish (default: the newest "
+@date_option(help_text="The day to publish (default: the newest "
               "day under data/).")
 @pass_ctx
 @writes
-def publish(ctx: Context, day) -> None:
+def publish(ctx: Context, day: date | None) -> None:
     """Commit a day's records and post to branch digest/DATE, push it, open or update its PR.
 
     One commit per changed paper record, then one for the manifest and the post; nothing
@@ -443,15 +445,12 @@ def publish(ctx: Context, day) -> None:
     GITHUB_STEP_SUMMARY set, a summary of the day is appended to it. Safe to run again.
     """
     from digest_cli.publish.day import publish_day
-    from digest_cli.records.store import day_dates
+    from digest_cli.records.layout import latest_day
 
     settings = ctx.settings()
-    when = _day(day)
+    when = day or latest_day(settings)
     if when is None:
-        days = day_dates(settings)
-        if not days:
-            raise click.UsageError(f"no days under {settings.data_path}; give --date")
-        when = days[-1]
+        raise click.UsageError(f"no days under {settings.data_path}; give --date")
     for line in publish_day(settings, when).lines():
         click.echo(line)
 

@@ -6,6 +6,8 @@ OSError about a file (a full disk); anything else is a bug and keeps its traceba
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -43,7 +45,7 @@ class DigestError(Exception):
         return f"{where}{paper}{self.message}"
 
 
-def _rebuild(cls: type, message: str, state: dict) -> DigestError:
+def _rebuild(cls: type[DigestError], message: str, state: dict) -> DigestError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)
@@ -101,3 +103,15 @@ class NoAnnouncement(DigestError):
     """arXiv made no announcement in the window: not a failure."""
 
     stage = "fetch"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` without the given secrets and without credentials embedded in URLs
+    (`https://user:token@host`): for every error message, log line or output that may show
+    what a library said."""
+    text = re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
+    # Stripped: a secret pasted with its line break is still the secret, the break is not.
+    for secret in sorted({raw.strip() for raw in secrets if raw.strip()}, key=len,
+                         reverse=True):
+        text = text.replace(secret, "***")
+    return text

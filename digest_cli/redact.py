@@ -1,8 +1,6 @@
-"""Secrets out of everything the tool writes or prints: keys, tokens, and credentials
-embedded in URL settings (`https://user:pass@host/...`, `?key=...`).
-
-Every secret is stripped before use (a key pasted with its line break is still the key),
-so the value that is sent is the value that is scrubbed.
+"""Credentials in URL settings (`https://user:pass@host/...`, `?key=...`): found, for
+`Settings.secrets`, and masked, for `digest settings`; and a log filter that runs
+`errors.scrub` (the one scrubber) over every log line.
 """
 
 from __future__ import annotations
@@ -10,6 +8,8 @@ from __future__ import annotations
 import logging
 import re
 from urllib.parse import parse_qsl, urlsplit
+
+from digest_cli.errors import scrub
 
 MASK = "***"
 _USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
@@ -30,22 +30,6 @@ def url_secrets(url: str) -> list[str]:
         parts, found = None, []
     found += [value for _, value in parse_qsl(parts.query if parts else "")]
     return [s for s in found if s and len(s) >= 3]
-
-
-def settings_secrets(settings) -> list[str]:
-    """Every secret the settings hold: keys, tokens, and credentials in URL settings."""
-    found = [settings.llm_api_key, settings.github_token]
-    for name in ("llm_base_url", "arxiv_api_url", "github_api_url", "pdf_url_template"):
-        found += url_secrets(getattr(settings, name))
-    return sorted({s.strip() for s in found if s and s.strip()}, key=len, reverse=True)
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """`text` with the user:password of URLs and each of `secrets` masked."""
-    text = _USERINFO.sub(rf"\1{MASK}@", text)
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return text
 
 
 class ScrubFilter(logging.Filter):

@@ -10,8 +10,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError, FetchError, NoAnnouncement
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,7 @@ class RunOptions:
     force: bool = False
 
 
-def run_day(settings, day: date, *, now: datetime, options: RunOptions,
+def run_day(settings: Settings, day: date, *, now: datetime, options: RunOptions,
             say: Callable[[str], None] = log.info) -> RunReport:
     """Run the day's stages in order; raises the failing stage's DigestError, stage named."""
     report = RunReport(day)
@@ -62,11 +66,13 @@ def run_day(settings, day: date, *, now: datetime, options: RunOptions,
     return report
 
 
-def _has_records(settings, day: date) -> bool:
-    return (settings.day_path(day) / "manifest.yaml").is_file()
+def _has_records(settings: Settings, day: date) -> bool:
+    from digest_cli.records.layout import has_day
+
+    return has_day(settings, day)
 
 
-def _restore(settings, day, now, options, report, note) -> None:
+def _restore(settings: Settings, day, now, options, report, note) -> None:
     from digest_cli.publish.branches import restore_day
 
     restored = restore_day(settings, day)
@@ -74,7 +80,7 @@ def _restore(settings, day, now, options, report, note) -> None:
         note(f"restore: {len(restored)} files of the day taken from its branch")
 
 
-def _fetch(settings, day, now, options, report, note) -> None:
+def _fetch(settings: Settings, day, now, options, report, note) -> None:
     from digest_cli.fetch.day import fetch_day, format_report
 
     try:
@@ -90,7 +96,7 @@ def _fetch(settings, day, now, options, report, note) -> None:
         note(line)
 
 
-def _translate(settings, day, now, options, report, note) -> None:
+def _translate(settings: Settings, day, now, options, report, note) -> None:
     from digest_cli.records.store import load_day
 
     if options.no_llm:
@@ -105,7 +111,7 @@ def _translate(settings, day, now, options, report, note) -> None:
         note(line)
 
 
-def _render(settings, day, now, options, report, note) -> None:
+def _render(settings: Settings, day, now, options, report, note) -> None:
     from digest_cli.posts.write import render_days
     from digest_cli.records.writer import Writer
 
@@ -114,7 +120,7 @@ def _render(settings, day, now, options, report, note) -> None:
     note(f"render: {'wrote' if changed else 'unchanged'} {path}")
 
 
-def _publish(settings, day, now, options, report, note) -> None:
+def _publish(settings: Settings, day, now, options, report, note) -> None:
     from digest_cli.publish.day import publish_day
 
     report.publish = publish_day(settings, day)

@@ -11,15 +11,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from digest_cli.confine import check_front_matter, check_paths, check_text, inside
 from digest_cli.errors import SettingsError
-from digest_cli.redact import mask_url
+from digest_cli.redact import mask_url, url_secrets
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -125,10 +125,15 @@ class Settings:
     github_retries: int = _setting(2, "Retries of a GitHub API request that failed with 5xx "
                                    "or no answer.")
     github_retry_delay: float = _setting(1.0, "Seconds before the first GitHub API retry "
-                                         "(doubled, then tripled, ...).")
+                                         "(doubled for each further retry; a Retry-After "
+                                         "wins).")
     github_step_summary: str = _setting("", "File the Markdown job summary is appended to "
                                         "(GitHub Actions sets it); empty: none is written.",
                                         env="GITHUB_STEP_SUMMARY")
+    annotations: bool = _setting(False, "Print GitHub Actions annotations (`::error`, "
+                                 "`::notice`) in `digest check` and `digest sync`; on when "
+                                 "GitHub Actions runs the command (`--annotations` / "
+                                 "`--no-annotations` override it).", env="GITHUB_ACTIONS")
 
     # Derived paths
     @property
@@ -158,6 +163,17 @@ class Settings:
         from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
 
         return tuple(sorted(set(DEFAULT_HOLIDAYS) | set(self.holidays)))
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values set, and the credentials in URL settings (user:password@,
+        query values), for `errors.scrub` to take out of any message."""
+        found = [getattr(self, f.name) for f in fields(self)
+                 if f.metadata.get("secret") and getattr(self, f.name)]
+        for f in fields(self):
+            if f.name.endswith(("_url", "_template")):
+                found += url_secrets(getattr(self, f.name))
+        return found
 
     def describe(self) -> dict[str, Any]:
         """Settings as plain values, secrets masked: safe to print or log."""
@@ -250,15 +266,20 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     """Turn a TOML, environment or flag value into the field's type, or say what is wrong."""
-    default = _FIELDS[name].default
-    if default is dataclasses.MISSING:
-        default = _FIELDS[name].default_factory()  # type: ignore[misc]
+    default = _default_of(_FIELDS[name])
     if _FIELDS[name].metadata.get("secret") and isinstance(value, str):
         value = value.strip()  # a key pasted with its line break: strip before use and scrub
     try:
         return _convert(value, default, name)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name!r} from {source}: {exc}") from None
+
+
+def _default_of(f: dataclasses.Field) -> Any:
+    """A field's default value, made by its factory for lists and dicts."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return cast(Callable[[], Any], f.default_factory)()
 
 
 def _convert(value: Any, default: Any, name: str) -> Any:
@@ -306,7 +327,7 @@ def settings_reference() -> str:
     for f in fields(Settings):
         if f.name == "root":
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = _default_of(f)
         if isinstance(default, time):
             default = default.strftime("%H:%M")
         shown = "" if f.metadata.get("secret") else repr(default)

@@ -75,3 +75,18 @@ def test_check_all_reads_the_parse_cache_once(sample_site, settings_for, monkeyp
     assert len(made) == 1
     assert [(p.path.name, p.message[:12]) for p in problems] == [
         ("2026-01-29-arxiv.md", "post missing")]
+
+
+@pytest.mark.parametrize("env, flags, annotated", [
+    ({"GITHUB_ACTIONS": "true"}, [], True),  # GitHub Actions: annotations by default
+    ({"GITHUB_ACTIONS": "true"}, ["--no-annotations"], False),  # the flag wins
+    ({"GITHUB_ACTIONS": None}, [], False),
+    ({"GITHUB_ACTIONS": None}, ["--annotations"], True),
+])
+def test_annotations_follow_github_actions_unless_a_flag_says_otherwise(rendered_site, env,
+                                                                        flags, annotated):
+    edit(rendered_site / RECORD, "    2)  \n", "    two)\n")
+    run_cli(rendered_site, "render", "--force")
+    result = run_cli(rendered_site, "check", *flags, env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith("::error file=") is annotated, result.output

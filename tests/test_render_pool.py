@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from digest_cli.errors import RecordError
 from digest_cli.posts.write import render_days
-from digest_cli.records import store
+from digest_cli.records import cache as cache_module
 from digest_cli.records.store import parse_cache, write_day
 from digest_cli.records.writer import Writer
 from tests.conftest import make_day, make_paper
@@ -30,7 +30,7 @@ def test_parsing_in_a_pool_renders_the_same_posts(site, settings_for, monkeypatc
     for post in (site / "_posts").glob("*.md"):
         post.unlink()
     shutil.rmtree(settings.cache_path)  # a fresh checkout: nothing parsed yet
-    monkeypatch.setattr(store, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(cache_module, "POOL_MIN_FILES", 1)
     cache = parse_cache(settings)
     paths = sorted((site / "data").rglob("*.yaml"))
     cache.prefetch(paths, workers=2)
@@ -45,7 +45,7 @@ def test_a_broken_file_is_reported_by_name_after_a_pool(site, settings_for, monk
     build(settings)
     broken = settings.day_path(DAYS[3]) / "2601.20030.yaml"
     broken.write_text("title: [unclosed\n")
-    monkeypatch.setattr(store, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(cache_module, "POOL_MIN_FILES", 1)
     try:
         render_days(settings, DAYS, Writer())
     except RecordError as err:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import arxiv
@@ -37,7 +38,10 @@ from digest_cli import __version__
 from digest_cli.bounded import MB, Reply, TooLarge, request
 from digest_cli.errors import FetchError
 from digest_cli.records.writer import write_atomic
-from digest_cli.retry import retry_after
+from digest_cli.retry import Backoff, Transient, retry, retry_after
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +63,6 @@ class RequestStats:
     retries: int = 0
     cache_hits: int = 0
     waited: float = 0.0  # seconds slept for the rate limit and the backoff
-
-
-class _Transient(Exception):
-    """A failed try worth repeating: why, the HTTP status if any, the server's Retry-After."""
-
-    def __init__(self, reason: str, status: int | None = None,
-                 retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.status, self.retry_after = reason, status, retry_after
 
 
 class _Rejected(Exception):
@@ -111,7 +106,7 @@ class BoundedSession:
 class ArxivClient(arxiv.Client):
     """`arxiv.Client` with a timeout, honest retries, a response cache and a request count."""
 
-    def __init__(self, settings, *, now: datetime, offline: bool = False,
+    def __init__(self, settings: Settings, *, now: datetime, offline: bool = False,
                  session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -124,6 +119,8 @@ class ArxivClient(arxiv.Client):
         self.offline = offline
         self.stats = RequestStats()
         self._sleep, self._clock = sleep, clock
+        # Exponential from the normal delay; without jitter: one client, arXiv's own pace.
+        self.backoff = Backoff(settings.arxiv_delay, cap=MAX_WAIT)
         self._last_answer: float | None = None
 
     def search(self, query: str) -> list[arxiv.Result]:
@@ -151,7 +148,7 @@ class ArxivClient(arxiv.Client):
     def _cached_feed(self, url: str, body: bytes, first_page: bool):
         try:
             feed = check_page(body, first_page)
-        except (_Transient, _Rejected) as exc:
+        except (Transient, _Rejected) as exc:
             log.warning("ignoring a bad cached answer %s: %s", self.cache.path(url), exc)
             return None
         self.stats.cache_hits += 1
@@ -160,18 +157,20 @@ class ArxivClient(arxiv.Client):
 
     def _fetch(self, url: str, first_page: bool):
         """Request `url` until it gives a good page or the retries run out."""
-        for attempt in range(self.num_retries + 1):
-            try:
-                return self._try(url, first_page)
-            except _Transient as exc:
-                if attempt == self.num_retries:
-                    raise _gave_up(url, exc, attempt) from None
-                wait = self._backoff(url, exc, attempt)
-                log.warning("arXiv API: %s; retry %d of %d in %.1f s: %s",
-                            exc.reason, attempt + 1, self.num_retries, wait, url)
-                self.stats.retries += 1
-                self._pause(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+        def before_retry(attempt: int, wait: float, exc: Transient) -> None:
+            if exc.retry_after is not None and exc.retry_after > MAX_WAIT:
+                raise FetchError(f"arXiv API answered {exc.reason} and asked to retry after "
+                                 f"{exc.retry_after:.0f} s (more than {MAX_WAIT:.0f} s); "
+                                 f"URL: {url}", url=url, status=exc.status, retries=attempt)
+            log.warning("arXiv API: %s; retry %d of %d in %.1f s: %s",
+                        exc.reason, attempt + 1, self.num_retries, wait, url)
+            self.stats.retries += 1
+
+        try:
+            return retry(lambda: self._try(url, first_page), retries=self.num_retries,
+                         backoff=self.backoff, sleep=self._pause, on_retry=before_retry)
+        except Transient as exc:
+            raise _gave_up(url, exc, exc.retries) from None
 
     def _try(self, url: str, first_page: bool):
         self._wait_turn()
@@ -181,12 +180,12 @@ class ArxivClient(arxiv.Client):
             resp = self._session.get(url, timeout=self.timeout,
                                      headers={"User-Agent": USER_AGENT})
         except (requests.Timeout, httpx.TimeoutException):
-            raise _Transient(f"no answer within {self.timeout:g} s") from None
+            raise Transient(f"no answer within {self.timeout:g} s") from None
         except TooLarge as exc:
             raise FetchError(f"arXiv API: {exc}", url=url) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 httpx.TransportError) as exc:
-            raise _Transient(f"connection broken ({type(exc).__name__})") from None
+            raise Transient(f"connection broken ({type(exc).__name__})") from None
         except (requests.RequestException, httpx.HTTPError) as exc:
             raise FetchError(f"cannot request {url}: {exc}", url=url) from None
         finally:
@@ -196,7 +195,7 @@ class ArxivClient(arxiv.Client):
     def _check(self, url: str, resp: requests.Response, first_page: bool):
         status = resp.status_code
         if status in RETRY_STATUSES:
-            raise _Transient(f"HTTP {status}", status, retry_after(resp.headers))
+            raise Transient(f"HTTP {status}", status, retry_after(resp.headers))
         try:
             if status != 200:
                 raise _Rejected(f"HTTP {status}" + _error_summary(resp.content))
@@ -214,14 +213,6 @@ class ArxivClient(arxiv.Client):
             if remaining > 0:
                 self._pause(remaining)
 
-    def _backoff(self, url: str, exc: _Transient, attempt: int) -> float:
-        """Exponential backoff from the normal delay, but never less than Retry-After."""
-        if exc.retry_after is not None and exc.retry_after > MAX_WAIT:
-            raise FetchError(f"arXiv API answered {exc.reason} and asked to retry after "
-                             f"{exc.retry_after:.0f} s (more than {MAX_WAIT:.0f} s); "
-                             f"URL: {url}", url=url, status=exc.status, retries=attempt)
-        return max(exc.retry_after or 0.0, self.delay_seconds * 2 ** attempt)
-
     def _pause(self, seconds: float) -> None:
         self.stats.waited += seconds
         self._sleep(seconds)
@@ -231,22 +222,22 @@ def check_page(body: bytes, first_page: bool = True):
     """Parse one API page with the package's parser, after a strict well-formedness check.
 
     The package parses leniently (lxml `recover=True`): a page cut short would lose its
-    last papers silently. Raises `_Transient` for a malformed or unexpectedly empty page,
+    last papers silently. Raises `Transient` for a malformed or unexpectedly empty page,
     `_Rejected` for arXiv's error entries.
     """
     try:
         root = etree.fromstring(body, parser=_STRICT)
     except etree.XMLSyntaxError as exc:
-        raise _Transient(f"malformed XML ({exc})") from None
+        raise Transient(f"malformed XML ({exc})") from None
     if root is None or root.tag != _ATOM + "feed":
-        raise _Transient("not an Atom feed")
+        raise Transient("not an Atom feed")
     for entry_id in root.iterfind(f"{_ATOM}entry/{_ATOM}id"):
         if "/api/errors" in (entry_id.text or ""):
             raise _Rejected("error" + _error_summary(body))
     feed = _feed.ParsedFeed(header=_feed.parse(_without_entries(root)).header,
                             results=_entries(root))
     if not feed.results and not first_page:
-        raise _Transient("empty page")
+        raise Transient("empty page")
     return feed
 
 
@@ -291,6 +282,6 @@ def query_of(url: str) -> str:
     return parse_qs(urlsplit(url).query).get("search_query", [""])[0]
 
 
-def _gave_up(url: str, exc: _Transient, retries: int) -> FetchError:
+def _gave_up(url: str, exc: Transient, retries: int) -> FetchError:
     return FetchError(f"arXiv API failed: {exc.reason} after {retries} retries; URL: {url}",
                       url=url, status=exc.status, retries=retries)

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import FetchError, NoAnnouncement
 from digest_cli.fetch.schedule import (
@@ -34,6 +34,9 @@ from digest_cli.fetch.schedule import (
 )
 from digest_cli.fetch.select import History, Selection, id_order, select
 from digest_cli.records.model import ArxivId, Day, LeftOut, Manifest, Paper, clean_text
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +78,12 @@ class FetchReport:
 
 # -- entry points ------------------------------------------------------------------------
 
-def default_day(settings, now: datetime) -> date:
+def default_day(settings: Settings, now: datetime) -> date:
     """The post date of the latest window that has closed at `now`."""
     return latest_closed_window(now, settings.anchor, settings.timezone)
 
 
-def fetch_day(settings, day: date, *, now: datetime, offline: bool = False,
+def fetch_day(settings: Settings, day: date, *, now: datetime, offline: bool = False,
               client: Any = None) -> FetchReport:
     """Query arXiv for `day`, merge the result into the day's records and write them.
 
@@ -107,7 +110,7 @@ def fetch_day(settings, day: date, *, now: datetime, offline: bool = False,
                    refreshed, left_out, writer.changed)
 
 
-def build_query(settings, day: date) -> str:
+def build_query(settings: Settings, day: date) -> str:
     """`(cat:A OR cat:B) AND submittedDate:[FROM TO]`, from the look-back to the window end."""
     if not settings.categories:
         raise FetchError("no categories to fetch: set `categories` (see docs/settings.md)")
@@ -126,7 +129,7 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M")
 
 
-def _require_closed(settings, day: date, now: datetime) -> None:
+def _require_closed(settings: Settings, day: date, now: datetime) -> None:
     if day > default_day(settings, now):
         end = window_for(day, settings.anchor, settings.timezone)[1]
         raise FetchError(f"the window of {day} is still open: it closes at "
@@ -193,21 +196,22 @@ def unique_papers(results) -> tuple[list[Paper], int]:
 
 # -- selection (see `select`) -----------------------------------------------------------
 
-def load_existing(settings, day: date) -> Day | None:
+def load_existing(settings: Settings, day: date) -> Day | None:
     """The day's records if it was fetched or imported before."""
+    from digest_cli.records.layout import has_day
     from digest_cli.records.store import load_day
 
-    if not (settings.day_path(day) / "manifest.yaml").is_file():
+    if not has_day(settings, day):
         return None
     return load_day(settings, day)
 
 
-def _shows_anything(selection: Selection, settings) -> bool:
+def _shows_anything(selection: Selection, settings: Settings) -> bool:
     return any(not settings.primary_only or p.primary_category in settings.categories
                for p in selection.new)
 
 
-def _nothing_to_post(settings, day: date) -> NoAnnouncement:
+def _nothing_to_post(settings: Settings, day: date) -> NoAnnouncement:
     if not has_announcement(day, settings.anchor, settings.timezone, settings.all_holidays()):
         return NoAnnouncement(NO_ANNOUNCEMENT)
     return NothingNew(f"arXiv announced in this window, but the API has no new paper in "
@@ -217,7 +221,7 @@ def _nothing_to_post(settings, day: date) -> NoAnnouncement:
 
 # -- merging into the day's records ------------------------------------------------------
 
-def build_day(settings, day: date, existing: Day | None,
+def build_day(settings: Settings, day: date, existing: Day | None,
               selection: Selection) -> tuple[Day, dict[str, list[str]], list[LeftOut]]:
     """The day's records after this fetch: existing ones refreshed, new ones added.
 
@@ -241,7 +245,7 @@ def build_day(settings, day: date, existing: Day | None,
     return Day(manifest, ordered), refreshed, left_out
 
 
-def _manifest(settings, day: date, existing: Day | None) -> Manifest:
+def _manifest(settings: Settings, day: date, existing: Day | None) -> Manifest:
     start, end = window_for(day, settings.anchor, settings.timezone)
     if existing is None:
         return Manifest(date=day, window_start=start, window_end=end, fetched=0, papers=[])
@@ -250,10 +254,11 @@ def _manifest(settings, day: date, existing: Day | None) -> Manifest:
     return manifest
 
 
-def apply_filters(papers: list[Paper], settings,
+def apply_filters(papers: list[Paper], settings: Settings,
                   room: int | None) -> tuple[list[Paper], list[LeftOut]]:
     """Split papers into shown and left out (`primary_only`, then the `max_papers` cap)."""
-    shown, left_out = [], []
+    shown: list[Paper] = []
+    left_out: list[LeftOut] = []
     for paper in papers:
         if settings.primary_only and paper.primary_category not in settings.categories:
             reason = f"primary_only: primary category {paper.primary_category} is not followed"
@@ -305,7 +310,7 @@ def refresh(record: Paper, fresh: Paper) -> list[str]:
 
 # -- the report --------------------------------------------------------------------------
 
-def _report(settings, day: Day, query: str, stats, papers: list[Paper], duplicates: int,
+def _report(settings: Settings, day: Day, query: str, stats, papers: list[Paper], duplicates: int,
             selection: Selection, refreshed: dict[str, list[str]], left_out: list[LeftOut],
             written: list[Path]) -> FetchReport:
     manifest = day.manifest
@@ -331,7 +336,7 @@ def category_counts(papers: list[Paper], categories: list[str]) -> dict[str, tup
     return counts
 
 
-def format_report(report: FetchReport, settings) -> list[str]:
+def format_report(report: FetchReport, settings: Settings) -> list[str]:
     """The lines `digest fetch` prints."""
     start, end = report.window
     counts = f"fetched {report.fetched}, shown {report.shown}"

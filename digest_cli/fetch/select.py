@@ -8,13 +8,22 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from digest_cli.fetch.schedule import announcement_time, lookback_start, post_date_for
+from digest_cli.records.layout import day_dates, left_out_stems, record_files, stem_path
 from digest_cli.records.model import ArxivId, Day, LeftOut, Paper
 
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
 log = logging.getLogger(__name__)
+
+# What a paper from the API is to a day: its own (already in the day), new, late (held over
+# from an earlier window), a replacement to show, a replacement skipped, deferred to a
+# later day, published in another day, or older than the site.
+Kind = Literal["own", "new", "late", "replacement", "skipped", "deferred", "published",
+               "old"]
 
 
 # -- what earlier digests hold -----------------------------------------------------------
@@ -23,29 +32,30 @@ log = logging.getLogger(__name__)
 class History:
     """Which papers the days under data/ already hold, and since when the site exists."""
 
-    settings: Any
+    settings: Settings
     days: dict[str, set[date]]  # file stem -> days whose records or left_out name it
     first_day: date | None
 
     @classmethod
-    def load(cls, settings, day: date) -> History:
+    def load(cls, settings: Settings, day: date) -> History:
         """List the record files of every day (the file stem is the id) and read the
         `left_out` of the manifests recent enough to matter for `day`'s look-back."""
         days: dict[str, set[date]] = {}
         since = lookback_start(day, settings.anchor, settings.timezone, settings.all_holidays(),
                                min_days=settings.lookback_days).date()
-        folders = list(_day_folders(settings))
-        for folder_day, folder in folders:
-            for path in folder.glob("*.yaml"):
-                if path.name != "manifest.yaml":
-                    days.setdefault(path.stem, set()).add(folder_day)
+        # A folder without a manifest is a run killed before it finished: not a digest,
+        # so its papers are still to be shown.
+        held = day_dates(settings)
+        for folder_day in held:
+            for path in record_files(settings.day_path(folder_day)):
+                days.setdefault(path.stem, set()).add(folder_day)
             if folder_day >= since:
-                for stem in _left_out_stems(folder / "manifest.yaml"):
+                for stem in left_out_stems(settings, folder_day):
                     days.setdefault(stem, set()).add(folder_day)
         for pending_day, stems in _pending_days(settings, day).items():
             for stem in stems:
                 days.setdefault(stem, set()).add(pending_day)
-        return cls(settings, days, folders[0][0] if folders else None)
+        return cls(settings, days, held[0] if held else None)
 
     def elsewhere(self, stem: str, day: date) -> set[date]:
         """The days other than `day` that hold the paper."""
@@ -60,45 +70,16 @@ class History:
         from digest_cli.records.store import load_paper
 
         versions = [load_paper(path).id.version or 1 for d in days
-                    if (path := self.settings.day_path(d) / f"{stem}.yaml").is_file()]
+                    if (path := stem_path(self.settings, d, stem)).is_file()]
         return max(versions) if versions else None
 
 
-def _day_folders(settings):
-    """(day, folder) of every day with a manifest, oldest first. A folder without one is a
-    run killed before it finished: not a digest, so its papers are still to be shown."""
-    if not settings.data_path.is_dir():
-        return
-    for folder in sorted(settings.data_path.iterdir()):
-        try:
-            day = date.fromisoformat(folder.name)
-        except ValueError:
-            continue
-        if (folder / "manifest.yaml").is_file():
-            yield day, folder
-
-
-def _pending_days(settings, day: date) -> dict[date, list[str]]:
+def _pending_days(settings: Settings, day: date) -> dict[date, list[str]]:
     """The papers of other days under review on their branches (not merged, so not under
     data/ here), as `digest run --publish` noted them for `day` before fetching."""
     from digest_cli.records.pending import read_pending
 
     return read_pending(settings, day)
-
-
-def _left_out_stems(path: Path) -> list[str]:
-    from digest_cli.records.store import load_yaml
-
-    if not path.is_file():
-        return []
-    data = load_yaml(path) or {}
-    stems = []
-    for item in (data.get("left_out") or []) if isinstance(data, dict) else []:
-        try:
-            stems.append(ArxivId.parse(str(item["id"])).file_stem)
-        except (KeyError, TypeError, ValueError):
-            log.warning("%s: a left_out item without a valid id: %r", path, item)
-    return stems
 
 
 # -- selection ---------------------------------------------------------------------------
@@ -114,7 +95,7 @@ class Selection:
     deferred: int = 0
 
 
-def select(papers: list[Paper], day: date, settings, history: History,
+def select(papers: list[Paper], day: date, settings: Settings, history: History,
            existing: Day | None) -> Selection:
     """Sort each paper into the day's own, new, late, skipped, deferred or ignored."""
     own = _own_stems(existing)
@@ -137,14 +118,16 @@ def select(papers: list[Paper], day: date, settings, history: History,
     return selection
 
 
-def classify(paper: Paper, day: date, settings, history: History, own: set[str]) -> str:
-    """own | new | late | replacement | skipped | deferred | published | old."""
+def classify(paper: Paper, day: date, settings: Settings, history: History,
+             own: set[str]) -> Kind:
+    """Which of the `Kind`s the paper is for `day`."""
     stem = paper.id.file_stem
     if stem in own:
         return "own"
     shown_on = history.elsewhere(stem, day)
     if shown_on:
         return _classify_replacement(paper, day, settings, history, shown_on)
+    assert paper.published is not None  # every paper from the API has its submission time
     post = post_of(paper.published, settings)
     if post > day:
         return "deferred"
@@ -153,14 +136,16 @@ def classify(paper: Paper, day: date, settings, history: History, own: set[str])
     return "new" if post == day else "late"
 
 
-def _classify_replacement(paper: Paper, day: date, settings, history: History,
-                          shown_on: set[date]) -> str:
+def _classify_replacement(paper: Paper, day: date, settings: Settings, history: History,
+                          shown_on: set[date]) -> Kind:
     if (paper.id.version or 1) == 1:  # a first version replaces nothing: skip the reads
         return "published"
     latest = history.latest_version(paper.id.file_stem, shown_on)
     if latest is None or (paper.id.version or 1) <= latest:
         return "published"
-    post = post_of(paper.updated or paper.published, settings)
+    submitted = paper.updated or paper.published
+    assert submitted is not None  # every paper from the API has its submission time
+    post = post_of(submitted, settings)
     if post > day:
         return "deferred"
     if settings.include_replacements:
@@ -168,7 +153,7 @@ def _classify_replacement(paper: Paper, day: date, settings, history: History,
     return "skipped" if post == day else "published"
 
 
-def post_of(submitted: datetime, settings) -> date:
+def post_of(submitted: datetime, settings: Settings) -> date:
     """The post date whose window holds the announcement of a submission at `submitted`."""
     announced = announcement_time(submitted, settings.all_holidays())
     return post_date_for(announced, settings.anchor, settings.timezone)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
@@ -28,6 +29,9 @@ from digest_cli.records.model import (
     Paper,
     text_hash,
 )
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ class ImportedPaper:
     line: int
 
 
-def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
+def parse_post(path: Path, settings: Settings) -> tuple[Manifest, list[ImportedPaper]]:
     """Read one post into a manifest and its papers (fresh records, nothing merged)."""
     lines = read_post(path).split("\n")
     body_start = _front_matter_end(lines, path)
@@ -67,7 +71,8 @@ def parse_post(path: Path, settings) -> tuple[Manifest, list[ImportedPaper]]:
     header = lines[body_start:starts[0] if starts else len(lines)]
     day = post_date(path)
     manifest = _manifest(day, header, path, body_start, settings)
-    papers, seen = [], {}
+    papers: list[ImportedPaper] = []
+    seen: dict[str, int] = {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         item = _paper(lines[start:end], start + 1, path)
@@ -134,7 +139,8 @@ def post_date(path: Path) -> date:
     raise ImportError_("file name must start with the post date (YYYY-MM-DD-)", path=path)
 
 
-def _manifest(day: date, header: list[str], path: Path, offset: int, settings) -> Manifest:
+def _manifest(day: date, header: list[str], path: Path, offset: int,
+              settings: Settings) -> Manifest:
     zone = ZoneInfo(settings.timezone)
     window = fetched = None
     for line in header:
@@ -280,9 +286,10 @@ class ImportedPost:
     changes: dict[str, list[str]]
 
 
-def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
+def import_posts(settings: Settings, posts: list[Path]) -> list[ImportedPost]:
     """Read posts into records and day manifests (`digest import`). Every post is parsed
     before anything is written; two posts of one day are refused."""
+    from digest_cli.records.layout import has_day
     from digest_cli.records.store import load_day, write_day
     from digest_cli.records.writer import Writer
 
@@ -293,8 +300,8 @@ def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
                                f"{seen[post_date(post)]}): a day has one post", path=post)
     parsed = []
     for post in posts:  # parse every post before writing anything
-        manifest_path = settings.day_path(post_date(post)) / "manifest.yaml"
-        existing = load_day(settings, post_date(post)) if manifest_path.is_file() else None
+        existing = load_day(settings, post_date(post)) if has_day(settings, post_date(post)) \
+            else None
         parsed.append(ImportedPost(post, *import_post(post, settings, existing)))
     writer = Writer()
     for item in parsed:
@@ -302,7 +309,8 @@ def import_posts(settings, posts: list[Path]) -> list[ImportedPost]:
     return parsed
 
 
-def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
+def import_post(path: Path, settings: Settings,
+                existing: Day | None) -> tuple[Day, dict[str, list[str]]]:
     """A day from a post, merged into the records already there (if any).
 
     A paper of the records that the post no longer shows is left out (reason `REMOVED`),
@@ -327,7 +335,7 @@ def import_post(path: Path, settings, existing: Day | None) -> tuple[Day, dict[s
     return Day(manifest, papers), changes
 
 
-def stored_paper(settings, day: date, pid: ArxivId) -> Paper | None:
+def stored_paper(settings: Settings, day: date, pid: ArxivId) -> Paper | None:
     """The day's record of a paper its manifest does not list (one left out), if any:
     merged into, so what a post does not show (abstract, dates) is kept."""
     from digest_cli.records.store import load_paper, paper_path
@@ -352,7 +360,7 @@ def update_left_out(manifest: Manifest, removed: list[Paper]) -> None:
                                 if p.id.base not in known and p.id.base not in shown]
 
 
-def _warn_other_days(settings, manifest: Manifest) -> None:
+def _warn_other_days(settings: Settings, manifest: Manifest) -> None:
     """A paper in another day's records too will show on both days: say so."""
     from digest_cli.records.store import day_dates, paper_path
 

@@ -11,10 +11,14 @@ import html
 import http.server
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 _log = logging.getLogger(__name__)
 
@@ -40,7 +44,7 @@ def _markdown():
     return mistune.create_markdown(escape=True, plugins=["math", "strikethrough"])
 
 
-def render_preview(day: Day, settings) -> str:
+def render_preview(day: Day, settings: Settings) -> str:
     """The HTML page for a day."""
     md = _markdown()
     m = day.manifest
@@ -61,7 +65,7 @@ def render_preview(day: Day, settings) -> str:
     return "\n".join(parts)
 
 
-def _zone(settings):
+def _zone(settings: Settings):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(settings.timezone)
@@ -93,7 +97,7 @@ def _paper_html(paper: Paper, md) -> str:
     return "\n".join(out)
 
 
-def write_preview(settings, day_date, writer=None) -> Path:
+def write_preview(settings: Settings, day_date, writer=None) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
     from digest_cli.records.store import load_day
     from digest_cli.records.writer import Writer
@@ -121,7 +125,7 @@ class PreviewServer:
     day changes (checked every `interval` seconds). An invalid record keeps the last good
     page and logs the error, so an editor mid-edit is not thrown out."""
 
-    def __init__(self, settings, day_date, port: int = 0, interval: float = 1.0) -> None:
+    def __init__(self, settings: Settings, day_date, port: int = 0, interval: float = 1.0) -> None:
         import functools
 
         self.settings, self.day, self.interval = settings, day_date, interval

@@ -8,11 +8,16 @@ escape is undone by `markup.unescape_*`, which the importer uses.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.posts.markup import escape_author, escape_block, escape_inline
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.store import MANIFEST
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
 DETAILS_CLOSE = "\n</div>\n\n</details>\n"
@@ -22,13 +27,13 @@ SEPARATOR = "---\n"
 UPDATED = "Updated"
 
 
-def render_day(day: Day, settings) -> str:
+def render_day(day: Day, settings: Settings) -> str:
     """The whole post for a day."""
     head, blocks = render_parts(day, settings)
     return join_post(head, blocks)
 
 
-def render_parts(day: Day, settings) -> tuple[str, list[str]]:
+def render_parts(day: Day, settings: Settings) -> tuple[str, list[str]]:
     """The post's front matter and header, and one block per paper (for `digest sync`)."""
     head = front_matter(day.manifest.date, settings) + "\n" + header(day, settings)
     return head, [paper_block(paper) for paper in day.papers]
@@ -38,7 +43,7 @@ def join_post(head: str, blocks: list[str]) -> str:
     return "\n".join([head, *blocks])
 
 
-def front_matter(day: date, settings) -> str:
+def front_matter(day: date, settings: Settings) -> str:
     title = settings.title.format(date=day.isoformat()).replace("\\", "\\\\").replace('"', '\\"')
     tags = ", ".join(settings.tags)
     return f'---\nlayout: {settings.layout}\ntitle: "{title}"\ntags: [{tags}]\n---\n'
@@ -48,7 +53,7 @@ def _clock(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def header(day: Day, settings) -> str:
+def header(day: Day, settings: Settings) -> str:
     m = day.manifest
     anchor = settings.anchor.strftime("%H:%M")
     lines = [
@@ -60,7 +65,7 @@ def header(day: Day, settings) -> str:
     ]
     if m.capped:
         lines.append(f"- 因每日上限（{m.shown} 篇）未显示：{len(m.capped)} 篇，"
-                     f"见 `data/{m.date.isoformat()}/manifest.yaml`")
+                     f"见 `data/{m.date.isoformat()}/{MANIFEST}`")
     return "\n".join(lines) + "\n"
 
 
@@ -90,6 +95,7 @@ def body_text(paper: Paper) -> str:
 
 
 def analysis_text(paper: Paper) -> str:
+    assert paper.analysis is not None  # only papers with an analysis show the details block
     text = escape_block(paper.analysis.text.strip("\n"))
     if paper.analysis.source == "abstract":
         text = ABSTRACT_ONLY_NOTE + "\n\n" + text

@@ -11,6 +11,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import (
@@ -24,7 +25,10 @@ from digest_cli.posts.importer import (
 from digest_cli.posts.render import render_parts
 from digest_cli.posts.write import post_edited, rendered_blocks, write_post
 from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
-from digest_cli.records.store import load_day, write_manifest, write_paper
+from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +42,11 @@ class SyncConflict(DigestError):
 @dataclass
 class SyncReport:
     day: date
-    action: str  # "in sync", "rendered", "imported"
+    action: Literal["in sync", "rendered", "imported"]
     imported: dict[str, list[str]] = field(default_factory=dict)
 
 
-def sync_day(settings, day_date: date, writer) -> SyncReport:
+def sync_day(settings: Settings, day_date: date, writer) -> SyncReport:
     """Bring post and records together: whichever side an editor changed wins; both -> stop."""
     day = load_day(settings, day_date)
     path = settings.post_path(day_date)
@@ -62,7 +66,7 @@ def sync_day(settings, day_date: date, writer) -> SyncReport:
     return SyncReport(day_date, "imported", imported)
 
 
-def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, str],
+def _take_post(settings: Settings, day: Day, path, expected: str, rec_blocks: dict[str, str],
                writer) -> dict[str, list[str]]:
     """Take an edited post's changes into the records; refuse what would be lost."""
     _, posted = parse_post(path, settings)  # the whole post parses before anything is written
@@ -73,7 +77,7 @@ def _take_post(settings, day: Day, path, expected: str, rec_blocks: dict[str, st
     after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
     if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
         raise SyncConflict("the front matter or header (before the first paper) was edited; "
-                           "it is made from the day's manifest.yaml and the settings (title, "
+                           f"it is made from the day's {MANIFEST} and the settings (title, "
                            "tags, layout), so the edit would be lost: make it there, or undo "
                            "it in the post", path=path)
     imported = _take_post_edits(settings, day, by_id, edited, writer)
@@ -139,7 +143,7 @@ def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str], path
                                path=path, paper_id=pid)
     if _ids(day.manifest.papers) != list(last) and _ids(day.manifest.papers) != posted:
         raise SyncConflict("papers were added, taken out or moved both in the post and in "
-                           "the day's manifest.yaml since the last render; make the change "
+                           f"the day's {MANIFEST} since the last render; make the change "
                            "on one side", path=path)
     return posted
 
@@ -171,7 +175,7 @@ def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     return edited
 
 
-def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer) -> dict:
+def _take_post_edits(settings: Settings, day: Day, by_id: dict, edited: list[str], writer) -> dict:
     records = {p.id.base: p for p in day.papers}
     folder = settings.day_path(day.manifest.date)
     changes = {}
@@ -182,7 +186,8 @@ def _take_post_edits(settings, day: Day, by_id: dict, edited: list[str], writer)
         if record is not None and record.reviewed:
             log.warning("%s is marked reviewed: its post edit is taken in all the same", pid)
         paper, changed = merge_paper(record, by_id[pid])
-        if _details_taken_out(record, by_id[pid]):
+        if record is not None and record.analysis is not None \
+                and _details_taken_out(record, by_id[pid]):
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
         if changed:

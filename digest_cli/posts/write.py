@@ -6,13 +6,22 @@ A post edited by hand since its last render is never overwritten silently (`Post
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import read_post
 from digest_cli.posts.render import join_post, render_parts
-from digest_cli.records.model import Day, text_hash
+from digest_cli.records.cache import map_days
+from digest_cli.records.model import Day, Manifest, text_hash
 from digest_cli.records.store import load_day, parse_cache, write_manifest
+
+if TYPE_CHECKING:
+    from digest_cli.records.cache import ParseCache
+    from digest_cli.records.writer import Writer
+    from digest_cli.settings import Settings
 
 
 class PostEdited(DigestError):
@@ -25,7 +34,7 @@ def rendered_state(post: str, blocks: dict[str, str]) -> dict:
     return {"post": text_hash(post), "papers": {k: text_hash(v) for k, v in blocks.items()}}
 
 
-def rendered_blocks(day: Day, settings) -> tuple[str, dict[str, str]]:
+def rendered_blocks(day: Day, settings: Settings) -> tuple[str, dict[str, str]]:
     head, blocks = render_parts(day, settings)
     post = join_post(head, blocks)
     return post, {p.id.base: b for p, b in zip(day.papers, blocks, strict=True)}
@@ -37,59 +46,96 @@ def post_edited(path, day: Day) -> bool:
     return bool(last) and path.is_file() and text_hash(read_post(path)) != last
 
 
-def write_post(settings, day: Day, writer, force: bool = False) -> bool:
+def write_post(settings: Settings, day: Day, writer: Writer, force: bool = False) -> bool:
     """Render a day's post and remember what was rendered; True if the post changed."""
-    path = settings.post_path(day.manifest.date)
+    return _write_rendered(settings, _rendered(settings, day), writer, force)
+
+
+@dataclass
+class _Rendered:
+    """A day's post as rendered (in a worker process, for many days), before writing."""
+
+    day: date
+    post: str
+    state: dict
+    last_post: str | None  # the post's hash at the last render
+    manifest: Manifest | None  # to write back when its `rendered` state changes
+
+
+def _rendered(settings: Settings, day: Day) -> _Rendered:
     post, blocks = rendered_blocks(day, settings)  # fully built before anything is written
-    if not force and post_edited(path, day) and read_post(path) != post:
-        raise PostEdited("the post was edited since it was last rendered; run `digest sync "
-                         f"--date {day.manifest.date}` to take the edits into the records, "
-                         "or `digest render --force` to drop them", path=path)
-    changed = writer.write(path, post, durable=False)
     state = rendered_state(post, blocks)
-    if day.manifest.rendered != state:
-        day.manifest.rendered = state
-        write_manifest(settings.day_path(day.manifest.date), day.manifest, writer)
+    manifest = day.manifest if day.manifest.rendered != state else None
+    return _Rendered(day.manifest.date, post, state, day.manifest.rendered.get("post"),
+                     manifest)
+
+
+def _write_rendered(settings: Settings, done: _Rendered, writer: Writer, force: bool) -> bool:
+    path = settings.post_path(done.day)
+    edited = bool(done.last_post) and path.is_file() and \
+        text_hash(read_post(path)) != done.last_post
+    if not force and edited and read_post(path) != done.post:
+        raise PostEdited("the post was edited since it was last rendered; run `digest sync "
+                         f"--date {done.day}` to take the edits into the records, "
+                         "or `digest render --force` to drop them", path=path)
+    changed = writer.write(path, done.post, durable=False)
+    if done.manifest is not None:
+        done.manifest.rendered = done.state
+        write_manifest(settings.day_path(done.day), done.manifest, writer)
     return changed
 
 
-def render_days(settings, days: list[date], writer, force: bool = False,
+def _render_one(settings: Settings, day: date, cache: ParseCache) -> _Rendered | DigestError:
+    try:
+        return _rendered(settings, load_day(settings, day, cache))
+    except DigestError as exc:  # raised, or collected, by the caller in day order
+        return exc
+
+
+def render_days(settings: Settings, days: list[date], writer: Writer, force: bool = False,
                 failed: list[DigestError] | None = None) -> list[tuple[date, bool]]:
     """Render each day's post; a day that fails leaves its old post untouched.
 
     The first failure is raised, unless `failed` is given: then failures are collected
-    there and the other days are still rendered.
+    there and the other days are still rendered. Many days are rendered on every core;
+    only this process writes.
     """
     cache, results = parse_cache(settings), []
-    cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
     try:
-        for day in days:
+        rendered = map_days(partial(_render_one, settings), days, cache)
+        for day, done in zip(days, rendered, strict=True):
             try:
-                post = write_post(settings, load_day(settings, day, cache), writer, force)
+                if isinstance(done, DigestError):
+                    raise done
+                results.append((day, _write_rendered(settings, done, writer, force)))
             except DigestError as exc:
                 if failed is None:
                     raise
                 failed.append(exc)
-                continue
-            results.append((day, post))
     finally:
         cache.save()
     return results
 
 
-def stale_posts(settings, days: list[date]) -> list[tuple[date, str]]:
+def _day_status(settings: Settings, day: date, cache: ParseCache) -> str | DigestError | None:
+    try:
+        return post_status(settings, load_day(settings, day, cache))
+    except DigestError as exc:  # raised by the caller in day order
+        return exc
+
+
+def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
     """The posts that differ from what their records render to, with why."""
-    cache, stale = parse_cache(settings), []
-    cache.prefetch([p for day in days for p in settings.day_path(day).glob("*.yaml")])
-    for day in days:
-        why = post_status(settings, load_day(settings, day, cache))
-        if why:
-            stale.append((day, why))
+    cache = parse_cache(settings)
+    statuses = map_days(partial(_day_status, settings), days, cache)
     cache.save()
-    return stale
+    for why in statuses:
+        if isinstance(why, DigestError):
+            raise why
+    return [(day, why) for day, why in zip(days, statuses, strict=True) if why]
 
 
-def post_status(settings, day: Day) -> str | None:
+def post_status(settings: Settings, day: Day) -> str | None:
     """Why the day's post is not what its records render to (None: it is)."""
     path = settings.post_path(day.manifest.date)
     expected, _ = rendered_blocks(day, settings)

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.records.links import abs_link
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.store import MANIFEST
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 MARKER = "<!-- digest:{date} -->"
 BODY_LIMIT = 60000  # GitHub refuses bodies over 65536 characters
@@ -23,7 +28,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~!$])")
 _PINGS = re.compile(r"([@#])")
 
 
-def pr_title(day: Day, settings) -> str:
+def pr_title(day: Day, settings: Settings) -> str:
     """`arXiv Daily – 2026-01-28 (20 papers)`."""
     n = day.manifest.shown
     base = settings.title.format(date=day.manifest.date.isoformat())
@@ -72,14 +77,14 @@ def status_counts(day: Day) -> str:
     return " · ".join(parts) or "no papers"
 
 
-def window_line(day: Day, settings) -> str:
+def window_line(day: Day, settings: Settings) -> str:
     zone = ZoneInfo(settings.timezone)
     start = day.manifest.window_start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     end = day.manifest.window_end.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     return f"{start} — {end} ({settings.zone_label})"
 
 
-def counts_lines(day: Day, settings) -> list[str]:
+def counts_lines(day: Day, settings: Settings) -> list[str]:
     m = day.manifest
     lines = [f"- **Window**: {window_line(day, settings)}",
              f"- **Papers**: {m.fetched} fetched, {m.shown} shown ({status_counts(day)})"]
@@ -87,7 +92,7 @@ def counts_lines(day: Day, settings) -> list[str]:
         reasons = Counter(item.reason.split(":")[0] for item in m.left_out)
         why = ", ".join(f"{n} {md_cell(r, 40)}" for r, n in sorted(reasons.items()))
         lines.append(f"- **Left out**: {len(m.left_out)} ({why}); listed in "
-                     f"`data/{m.date.isoformat()}/manifest.yaml`")
+                     f"`data/{m.date.isoformat()}/{MANIFEST}`")
     return lines
 
 
@@ -103,7 +108,7 @@ _TOKEN_KEYS = ("tokens_in", "prompt_tokens", "input_tokens", "tokens_out",
                "completion_tokens", "output_tokens", "cost_usd", "cost", "estimated_cost")
 
 
-def usage_lines(usage: dict, settings) -> list[str]:
+def usage_lines(usage: dict, settings: Settings) -> list[str]:
     """Tokens and the estimated cost, from whatever the translate stage recorded."""
     if not isinstance(usage, dict) or not usage:
         return []
@@ -162,7 +167,7 @@ def howto(day: Day, branch: str) -> list[str]:
     ]
 
 
-def pr_body(day: Day, settings, branch: str | None = None) -> str:
+def pr_body(day: Day, settings: Settings, branch: str | None = None) -> str:
     """The whole pull request body: counts, papers, usage, checklist and how-to."""
     d = day.manifest.date.isoformat()
     branch = branch or f"{settings.branch_prefix}{d}"
@@ -179,7 +184,7 @@ def pr_body(day: Day, settings, branch: str | None = None) -> str:
         rows = len(day.papers) // 2 if rows is None else rows // 2
 
 
-def job_summary(day: Day, settings, report=None) -> str:
+def job_summary(day: Day, settings: Settings, report=None) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY: the counts, the PR and the paper table."""
     d = day.manifest.date.isoformat()
     lines = [f"## arXiv digest for {d}", "", *counts_lines(day, settings),

@@ -7,17 +7,21 @@ import logging
 import re
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
 from digest_cli.publish.commits import remember_base
 from digest_cli.publish.git import Git, branch_name, remote_state
+from digest_cli.records.layout import is_record_name, left_out_stems_in, manifest_path
 from digest_cli.records.pending import write_pending
-from digest_cli.records.store import MANIFEST
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def restore_day(settings, day_date: date) -> list[Path]:
+def restore_day(settings: Settings, day_date: date) -> list[Path]:
     """Copy the day's files from the remote branch `digest/D` into the working tree where
     the working tree has none, so that a re-run starts from what editors pushed. Returns the
     files written; files that exist are never touched."""
@@ -42,7 +46,7 @@ def restore_day(settings, day_date: date) -> list[Path]:
     return writer.changed
 
 
-def note_pending_days(g: Git, settings, day_date: date) -> dict[str, list[str]]:
+def note_pending_days(g: Git, settings: Settings, day_date: date) -> dict[str, list[str]]:
     """Note, for `fetch`, the papers on the remote's other daily branches near `day_date`.
 
     Until its pull request is merged, a day's records live only on its branch, not in the
@@ -64,7 +68,7 @@ def note_pending_days(g: Git, settings, day_date: date) -> dict[str, list[str]]:
     return pending
 
 
-def _other_branches(g: Git, settings, day_date: date) -> dict[date, tuple[str, str]]:
+def _other_branches(g: Git, settings: Settings, day_date: date) -> dict[date, tuple[str, str]]:
     """(branch, sha) by day of the remote's daily branches within the look-back of
     `day_date`, its own excluded."""
     out = g.run("ls-remote", "--heads", g.remote, f"refs/heads/{settings.branch_prefix}*",
@@ -80,19 +84,15 @@ def _other_branches(g: Git, settings, day_date: date) -> dict[date, tuple[str, s
     return branches
 
 
-def _branch_stems(g: Git, settings, day_date: date, sha: str) -> list[str]:
+def _branch_stems(g: Git, settings: Settings, day_date: date, sha: str) -> list[str]:
     """The record file stems of `day_date` on commit `sha`, and its manifest's left_out."""
-    from ruamel.yaml import YAML
-
-    from digest_cli.records.model import ArxivId
-
     folder = g.rel(settings.day_path(day_date))
     names = g.run("ls-tree", "--name-only", sha, "--", folder + "/").splitlines()
-    stems = [Path(n).stem for n in names if n.endswith(".yaml") and Path(n).name != MANIFEST]
+    stems = [Path(n).stem for n in names if is_record_name(n)]
+    manifest = g.rel(manifest_path(settings, day_date))
     try:
-        text = g.repo.commit(sha).tree.join(f"{folder}/{MANIFEST}").data_stream.read()
-        left_out = (YAML(typ="safe").load(text) or {}).get("left_out") or []
-        stems += [ArxivId.parse(str(item["id"])).file_stem for item in left_out]
-    except Exception:  # noqa: BLE001 - no manifest, or an unreadable one: the records count
+        text = g.repo.commit(sha).tree.join(manifest).data_stream.read().decode("utf-8")
+        stems += left_out_stems_in(text, Path(manifest))
+    except Exception:  # no manifest, or an unreadable one: the records count
         pass
     return sorted(set(stems))

@@ -11,11 +11,15 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
 from digest_cli.publish.git import Git
+from digest_cli.records.layout import manifest_path, paper_from_text, record_files
 from digest_cli.records.model import Day
-from digest_cli.records.store import MANIFEST, paper_from_dict
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +48,22 @@ class Plan:
     known: str | None  # a commit whose day files the working tree is built on, if known
 
 
-def day_files(settings, day: Day) -> list[Path]:
+def day_files(settings: Settings, day: Day) -> list[Path]:
     """The day's paper records: manifest order first, then any others, sorted."""
     from digest_cli.records.store import paper_path
 
     folder = settings.day_path(day.manifest.date)
     ordered = [paper_path(folder, pid) for pid in day.manifest.papers]
-    others = sorted(p for p in folder.glob("*.yaml") if p.name != MANIFEST and p not in ordered)
+    others = [p for p in record_files(folder) if p not in ordered]
     return [p for p in ordered if p.is_file()] + others
 
 
-def plan_changes(g: Git, settings, day: Day, plan: Plan) -> list[Change]:
+def plan_changes(g: Git, settings: Settings, day: Day, plan: Plan) -> list[Change]:
     """One change per record that differs from the start, then the manifest and post."""
     from digest_cli.records.store import load_paper
 
     records = day_files(settings, day)
-    manifest = settings.day_path(day.manifest.date) / MANIFEST
+    manifest = manifest_path(settings, day.manifest.date)
     post = settings.post_path(day.manifest.date)
     blobs = _hash_objects(g, records + [manifest, post])
     changes = []
@@ -133,11 +137,9 @@ def _refuse_unseen_edits(g: Git, plan: Plan, rel: str, paper_id: str | None) -> 
 def _refuse_overwrite(g: Git, old_blob: str, new, rel: str, start: str) -> None:
     """Stop when the branch's record has an editor's text that `new` would replace with a
     machine's (or drop)."""
-    from ruamel.yaml import YAML
-
     text = g.repo.odb.stream(bytes.fromhex(old_blob)).read().decode("utf-8", "replace")
     try:
-        old = paper_from_dict(YAML(typ="safe").load(text), Path(rel))
+        old = paper_from_text(text, Path(rel))
     except Exception:  # an unreadable old version holds nothing to protect
         return
     for name in ("translation", "analysis"):
@@ -173,12 +175,12 @@ def make_commits(g: Git, start: str, changes: list[Change]) -> list[CommitInfo]:
     return made
 
 
-def _marker(settings, day_date: date) -> Path:
+def _marker(settings: Settings, day_date: date) -> Path:
     """Where the commit that the working tree's day files match is remembered."""
     return settings.cache_path / "publish" / f"{day_date.isoformat()}.base"
 
 
-def known_base(g: Git, settings, day_date: date, start: str) -> str | None:
+def known_base(g: Git, settings: Settings, day_date: date, start: str) -> str | None:
     """A commit on the branch whose day files this working tree is known to be built on:
     the branch tip when HEAD contains it, else the one `restore_day` or the last publish
     remembered."""
@@ -191,7 +193,7 @@ def known_base(g: Git, settings, day_date: date, start: str) -> str | None:
     return None
 
 
-def remember_base(settings, day_date: date, sha: str) -> None:
+def remember_base(settings: Settings, day_date: date, sha: str) -> None:
     from digest_cli.records.writer import Writer
 
     Writer().write(_marker(settings, day_date), sha + "\n")

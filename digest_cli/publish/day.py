@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
 from digest_cli.publish.commits import (
@@ -54,6 +55,9 @@ from digest_cli.publish.git import Git, branch_name, move_branch, push, remote_s
 from digest_cli.publish.pull_request import open_pull_request, write_step_summary
 from digest_cli.records.model import Day
 from digest_cli.records.store import load_day
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,7 @@ class PublishReport:
         return out
 
 
-def publish_day(settings, day_date: date) -> PublishReport:
+def publish_day(settings: Settings, day_date: date) -> PublishReport:
     """Commit and push `day_date`'s records and post, then open or update its PR."""
     day = load_day(settings, day_date)  # invalid records stop here, before any commit
     _check_post(settings, day_date)
@@ -111,7 +115,7 @@ def publish_day(settings, day_date: date) -> PublishReport:
     return report
 
 
-def _check_post(settings, day_date: date) -> None:
+def _check_post(settings: Settings, day_date: date) -> None:
     from digest_cli.posts.write import stale_posts
 
     for _, why in stale_posts(settings, [day_date]):
@@ -119,7 +123,7 @@ def _check_post(settings, day_date: date) -> None:
                            f"{day_date.isoformat()}` first")
 
 
-def commit_and_push(settings, day: Day, report: PublishReport) -> None:
+def commit_and_push(settings: Settings, day: Day, report: PublishReport) -> None:
     """The git half of publishing: fills `report.base`, `.commits`, `.pushed`."""
     g = Git(settings)
     branch, day_date = report.branch, day.manifest.date

@@ -8,31 +8,33 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from digest_cli.errors import PublishError
+from digest_cli.errors import PublishError, scrub
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def branch_name(settings, day_date: date) -> str:
+def branch_name(settings: Settings, day_date: date) -> str:
     return f"{settings.branch_prefix}{day_date.isoformat()}"
 
 
 class Git:
     """The site repository, driven through GitPython with secrets scrubbed from errors."""
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         import git  # a heavy import: only when publishing
 
         try:
             self.repo = git.Repo(settings.root, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise PublishError(f"{settings.root} is not inside a git repository") from None
-        self.top = Path(self.repo.working_tree_dir).resolve()
+        self.top = Path(self.repo.working_tree_dir or settings.root).resolve()
         self.remote = settings.remote
-        from digest_cli.redact import settings_secrets
-
-        self.secrets = settings_secrets(settings)  # keys, and credentials in URL settings
+        self.secrets = settings.secrets  # keys, and credentials in URL settings
         self.author = {"GIT_AUTHOR_NAME": settings.git_author_name,
                        "GIT_AUTHOR_EMAIL": settings.git_author_email,
                        "GIT_COMMITTER_NAME": settings.git_author_name,
@@ -53,10 +55,7 @@ class Git:
 
     def scrub(self, text: str) -> str:
         """`text` without secrets or credentials embedded in URLs."""
-        text = re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        return scrub(text, self.secrets)
 
     def rel(self, path: Path) -> str:
         """`path` relative to the top of the repository, with forward slashes."""
@@ -107,7 +106,7 @@ class RemoteState:
     branch_sha: str | None  # of digest/D on the remote, None when absent
 
 
-def remote_state(g: Git, settings, branch: str) -> RemoteState:
+def remote_state(g: Git, settings: Settings, branch: str) -> RemoteState:
     """Ask the remote for its default branch and `branch`, and fetch both."""
     if g.remote not in [r.name for r in g.repo.remotes]:
         raise PublishError(f"the repository has no remote {g.remote!r} (setting `remote`)")

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest_cli import __version__
-from digest_cli.errors import PublishError
+from digest_cli.errors import PublishError, scrub
+from digest_cli.retry import Backoff, Transient, retry, retry_after
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,8 @@ class GitHub:
     """The REST client for one repository (`owner/name`)."""
 
     def __init__(self, api_url: str, repository: str, token: str, *, timeout: float = 30.0,
-                 retries: int = 2, retry_delay: float = 1.0) -> None:
+                 retries: int = 2, retry_delay: float = 1.0,
+                 sleep: Callable[[float], object] = time.sleep) -> None:
         import httpx  # imported here: `digest --help` stays fast
 
         owner, _, name = repository.partition("/")
@@ -88,7 +94,8 @@ class GitHub:
         self.repository, self.owner = repository, owner
         self._token = token
         self.api_url = api_url.rstrip("/")
-        self.retries, self.retry_delay = retries, retry_delay
+        self.retries, self._sleep = retries, sleep
+        self.backoff = Backoff(retry_delay)
         self._client = httpx.Client(base_url=self.api_url, timeout=timeout, headers={
             "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
@@ -97,7 +104,7 @@ class GitHub:
         })
 
     @classmethod
-    def from_settings(cls, settings) -> GitHub:
+    def from_settings(cls, settings: Settings) -> GitHub:
         """A client configured by GITHUB_API_URL, GITHUB_REPOSITORY and GITHUB_TOKEN."""
         return cls(settings.github_api_url, settings.github_repository, settings.github_token,
                    timeout=settings.github_timeout, retries=settings.github_retries,
@@ -146,32 +153,37 @@ class GitHub:
     # -- transport -----------------------------------------------------------------
     def _request(self, method: str, path: str, what: str, **kw: Any) -> Any:
         """Send one request, retrying 5xx and connection failures; the decoded JSON."""
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            response = self._send(method, path, what, last, **kw)
-            if response is None or (response.status_code in _RETRY_STATUSES and not last):
-                log.warning("GitHub: %s failed (attempt %d), retrying", what, attempt + 1)
-                time.sleep(self.retry_delay * (attempt + 1))
-                continue
-            return self._decode(response, what)
-        raise AssertionError("unreachable")  # pragma: no cover
+        def warn(attempt: int, wait: float, exc: Transient) -> None:
+            log.warning("GitHub: %s failed (%s, attempt %d), retrying in %.1f s", what,
+                        exc.reason, attempt + 1, wait)
 
-    def _send(self, method: str, path: str, what: str, last: bool, **kw: Any):
+        try:
+            response = retry(lambda: self._send(method, path, **kw), retries=self.retries,
+                             backoff=self.backoff, sleep=self._sleep, on_retry=warn)
+        except Transient as exc:
+            if exc.answer is None:  # no answer at all
+                raise GitHubError(f"cannot reach the GitHub API at {self.api_url} to {what} "
+                                  f"({exc.reason}); check GITHUB_API_URL") from None
+            response = exc.answer  # the last 5xx: its message says what went wrong
+        return self._decode(response, what)
+
+    def _send(self, method: str, path: str, **kw: Any) -> Any:
+        """One request; `Transient` for a 5xx or no answer."""
         import httpx
 
         from digest_cli.bounded import request
 
         try:  # a total deadline and a size cap: the client's timeout is per read
-            return request(method, self.api_url + path, deadline=self._client.timeout.read,
-                           max_bytes=MAX_ANSWER_BYTES, headers=self._client.headers,
-                           follow_redirects=False, **kw)
+            response = request(method, self.api_url + path, deadline=self._client.timeout.read,
+                               max_bytes=MAX_ANSWER_BYTES, headers=self._client.headers,
+                               follow_redirects=False, **kw)
         except httpx.HTTPError as exc:
-            if not last:
-                return None
-            reason = str(exc).replace(self._token, "***") if self._token else str(exc)
-            raise GitHubError(f"cannot reach the GitHub API at {self.api_url} to {what} "
-                              f"({type(exc).__name__}: {reason}); check GITHUB_API_URL"
-                              ) from None
+            raise Transient(f"{type(exc).__name__}: {scrub(str(exc), [self._token])}"
+                            ) from None
+        if response.status_code in _RETRY_STATUSES:
+            raise Transient(f"HTTP {response.status_code}", response.status_code,
+                            retry_after(response.headers), answer=response)
+        return response
 
     def _decode(self, response, what: str) -> Any:
         if response.status_code >= 400:
@@ -190,7 +202,8 @@ def _body(response) -> tuple[str, list]:
         return "", []
     if not isinstance(data, dict):
         return "", []
-    errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+    errors = data.get("errors")
+    errors = errors if isinstance(errors, list) else []
     return " ".join(str(data.get("message") or "").split())[:200], errors
 
 

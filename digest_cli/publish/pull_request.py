@@ -12,11 +12,12 @@ from digest_cli.records.model import Day
 
 if TYPE_CHECKING:
     from digest_cli.publish.day import PublishReport
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def open_pull_request(settings, day: Day, report: PublishReport) -> None:
+def open_pull_request(settings: Settings, day: Day, report: PublishReport) -> None:
     """Create or update the PR; a failure says what was already done."""
     done = (f"pushed {report.branch}" if report.pushed
             else f"{report.branch} is on {settings.remote}")
@@ -32,7 +33,7 @@ def open_pull_request(settings, day: Day, report: PublishReport) -> None:
                            f"{day.manifest.date.isoformat()}` again to finish)") from None
 
 
-def _update_or_create(settings, day: Day, report: PublishReport) -> None:
+def _update_or_create(settings: Settings, day: Day, report: PublishReport) -> None:
     """Find the open PR of the branch and update it, or create it; then the labels."""
     from digest_cli.publish.body import pr_body, pr_title
     from digest_cli.publish.github import GitHub
@@ -68,7 +69,7 @@ def _lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").strip().split("\n")
 
 
-def _create(gh, settings, report: PublishReport, title: str, body: str):
+def _create(gh, settings: Settings, report: PublishReport, title: str, body: str):
     from digest_cli.publish.github import GitHubError
 
     try:
@@ -92,7 +93,7 @@ def _create(gh, settings, report: PublishReport, title: str, body: str):
         raise
 
 
-def write_step_summary(settings, day: Day, report: PublishReport) -> None:
+def write_step_summary(settings: Settings, day: Day, report: PublishReport) -> None:
     """Append the job summary to $GITHUB_STEP_SUMMARY when Actions provides one."""
     if not settings.github_step_summary:
         return

@@ -7,14 +7,18 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 
-def pending_path(settings) -> Path:
+def pending_path(settings: Settings) -> Path:
     """Where the papers of other days still under review are noted."""
     return settings.cache_path / "publish" / "pending.json"
 
 
-def write_pending(settings, day: date, pending: dict[str, list[str]]) -> None:
+def write_pending(settings: Settings, day: date, pending: dict[str, list[str]]) -> None:
     """Note `pending` (file stems by day) for the run of `day`."""
     from digest_cli.records.writer import Writer
 
@@ -22,7 +26,7 @@ def write_pending(settings, day: date, pending: dict[str, list[str]]) -> None:
                                                        "days": pending}, indent=1) + "\n")
 
 
-def read_pending(settings, day: date) -> dict[date, list[str]]:
+def read_pending(settings: Settings, day: date) -> dict[date, list[str]]:
     """The note made for `day`'s run (empty when absent, unreadable or made for another day)."""
     try:
         data = json.loads(pending_path(settings).read_text(encoding="utf-8"))

@@ -4,24 +4,23 @@
     data/2026-01-28/2601.19786.yaml
     data/2026-01-28/hep-th_9901001.yaml
 
-Reads use the C-backed safe loader (fast, read-only). Writes go through ruamel.yaml's
-round-trip mode so an editor's comments and layout survive, and through `Writer`, so they
-are atomic and skipped when nothing changed.
+Reads go through `yamlio` (YAML 1.2 as ruamel.yaml reads it, with libyaml's C parser
+where it is sure to agree) and the content-keyed `cache.ParseCache`. Writes go through
+ruamel.yaml's round-trip mode so an editor's comments and layout survive, and through
+`Writer`, so they are atomic and skipped when nothing changed.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import io
-import os
-import pickle
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from digest_cli.errors import RecordError
+from digest_cli.records.cache import ParseCache, parse_cache
 from digest_cli.records.model import (
     ArxivId,
     Day,
@@ -32,79 +31,20 @@ from digest_cli.records.model import (
     Paper,
     clean_text,
 )
-from digest_cli.records.writer import Writer, write_atomic
+from digest_cli.records.writer import Writer
+from digest_cli.records.yamlio import load_yaml, loads, pure_loads
+from digest_cli.records.yamlio import yaml_object as _yaml
+
+__all__ = ["ParseCache", "parse_cache", "load_yaml", "loads", "pure_loads"]  # read via here
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 MANIFEST = "manifest.yaml"
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
 
 
-def _yaml(typ: str = "rt"):
-    from ruamel.yaml import YAML  # a heavy import: only when records are touched
-
-    yaml = YAML(typ=typ)
-    if typ == "rt":
-        yaml.width = 4096  # never fold long titles or lines
-        yaml.indent(mapping=2, sequence=4, offset=2)
-        yaml.preserve_quotes = True
-    return yaml
-
-
-# -- reading ---------------------------------------------------------------------------
-
-def load_yaml(path: Path, typ: str = "safe") -> Any:
-    """Load one YAML file; a syntax error names the file and line."""
-    from ruamel.yaml import YAMLError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecordError("file not found", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"not UTF-8 text ({exc.reason})", path=path) from None
-    try:
-        return loads(text) if typ == "safe" else _yaml(typ).load(text)
-    except (YAMLError, ValueError) as exc:  # ValueError: e.g. a date like 2026-13-01
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RecordError(f"malformed YAML: {problem}", path=path, line=line) from None
-
-
-def loads(text: str) -> Any:
-    """Read-only load with the C parser when ruamel.yaml.clib is there (a bulk scan of
-    thousands of records is several times faster than through the `YAML` object)."""
-    loader_class = _c_loader()
-    if loader_class is None:
-        return pure_loads(text)
-    loader = loader_class(text)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
-
-
-def pure_loads(text: str) -> Any:
-    """The same load in pure Python, where the C extension is not installed."""
-    return _pure_yaml().load(text)
-
-
-@functools.lru_cache(maxsize=1)
-def _c_loader():
-    try:
-        from ruamel.yaml.cyaml import CSafeLoader
-    except ImportError:
-        return None
-    return CSafeLoader
-
-
-@functools.lru_cache(maxsize=1)
-def _pure_yaml():
-    from ruamel.yaml import YAML
-
-    return YAML(typ="safe", pure=True)
-
-
-def day_dates(settings) -> list[date]:
+def day_dates(settings: Settings) -> list[date]:
     """Every day that has a manifest under data/, oldest first."""
     days = []
     if settings.data_path.is_dir():
@@ -117,101 +57,10 @@ def day_dates(settings) -> list[date]:
     return sorted(days)
 
 
-POOL_MIN_FILES = 1000  # below this a pool of processes costs more than it saves
-
-
-class ParseCache:
-    """Parsed records of earlier runs, keyed by path, mtime and size (like Pelican's
-    content cache): a bulk read of thousands of records parses only the changed ones.
-
-    It lives in the git-ignored cache folder; a missing or unreadable cache is rebuilt.
-    """
-
-    VERSION = 1
-
-    def __init__(self, path: Path | None) -> None:
-        self.path, self.entries, self.dirty = path, {}, False
-        if path is not None and path.is_file():
-            try:
-                with path.open("rb") as fh:
-                    version, entries = pickle.load(fh)
-                if version == self.VERSION:
-                    self.entries = entries
-            except Exception:  # a cache is only ever a shortcut
-                self.entries = {}
-
-    def load(self, path: Path) -> Any:
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            raise RecordError("file not found", path=path) from None
-        key, stamp = str(path), (stat.st_mtime_ns, stat.st_size)
-        hit = self.entries.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]  # the *_from_dict readers copy what they keep
-        data = load_yaml(path)
-        self.entries[key], self.dirty = (stamp, data), True
-        return data
-
-    def fresh(self, path: Path) -> bool:
-        """True when the cache holds `path` as it is on disk."""
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            return False
-        hit = self.entries.get(str(path))
-        return hit is not None and hit[0] == (stat.st_mtime_ns, stat.st_size)
-
-    def prefetch(self, paths: list[Path], workers: int | None = None) -> None:
-        """Parse the uncached files among `paths` on every core: a cold bulk read is
-        bound by YAML parsing, which is pure CPU."""
-        stamps = {}
-        for path in paths:
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue  # reported by load() with its file name
-            stamp = (stat.st_mtime_ns, stat.st_size)
-            hit = self.entries.get(str(path))
-            if hit is None or hit[0] != stamp:
-                stamps[path] = stamp
-        workers = workers or os.cpu_count() or 1
-        if len(stamps) < POOL_MIN_FILES or workers < 2:
-            return  # a pool costs more than it saves
-        from concurrent.futures import ProcessPoolExecutor
-
-        todo = list(stamps)
-        with ProcessPoolExecutor(workers) as pool:
-            for path, data in zip(todo, pool.map(_load_or_none, todo, chunksize=256), strict=True):
-                if data is not None:  # errors are raised, with their file, by load()
-                    self.entries[str(path)] = (stamps[path], data)
-                    self.dirty = True
-
-    def save(self) -> None:
-        if self.path is not None and self.dirty:
-            try:
-                write_atomic(self.path, pickle.dumps((self.VERSION, self.entries), protocol=5),
-                             durable=False)
-            except OSError:  # a full disk: only a shortcut is lost (and no error is masked)
-                return
-            self.dirty = False
-
-
-def _load_or_none(path: Path) -> Any:
-    try:
-        return load_yaml(path)
-    except RecordError:
-        return None
-
-
-def parse_cache(settings) -> ParseCache:
-    return ParseCache(settings.cache_path / "records.pickle")
-
-
 _NO_CACHE = ParseCache(None)
 
 
-def load_day(settings, day: date, cache: ParseCache = _NO_CACHE) -> Day:
+def load_day(settings: Settings, day: date, cache: ParseCache = _NO_CACHE) -> Day:
     """The manifest of `day` and its papers in post order."""
     folder = settings.day_path(day)
     path = folder / MANIFEST
@@ -235,7 +84,7 @@ def load_paper(path: Path) -> Paper:
     return paper_from_dict(load_yaml(path), path)
 
 
-def iter_papers(settings) -> Iterator[tuple[date, Paper]]:
+def iter_papers(settings: Settings) -> Iterator[tuple[date, Paper]]:
     """Every paper record under data/ (shown or not), with its day."""
     for day in day_dates(settings):
         for path in sorted(settings.day_path(day).glob("*.yaml")):
@@ -257,7 +106,7 @@ class _Fields:
                               f"{type(data).__name__}", path=path)
         self.data, self.path = data, path
 
-    def fail(self, name: str, problem: str):
+    def fail(self, name: str, problem: str) -> NoReturn:
         raise RecordError(f"field {name!r} {problem}", path=self.path)
 
     def get(self, name: str, kind: type | tuple, required: bool = False, default=None):
@@ -275,6 +124,9 @@ class _Fields:
     def text(self, name: str, required: bool = False) -> str | None:
         value = self.get(name, (str, int, float), required)
         return None if value is None else str(value)
+
+    def required_text(self, name: str) -> str:
+        return str(self.get(name, (str, int, float), required=True))
 
     def arxiv_id(self, name: str, value: Any) -> ArxivId:
         """An id as written: a YAML number (`2601.10100` reads as 2601.101) loses digits."""
@@ -310,6 +162,11 @@ class _Fields:
                             "2026-01-27T08:50:00+08:00)")
         return moment
 
+    def required_moment(self, name: str) -> datetime:
+        moment = self.moment(name, required=True)
+        assert moment is not None  # `moment` fails on a missing required field
+        return moment
+
 
 def paper_from_dict(data: Any, path: Path) -> Paper:
     f = _Fields(data, path, "paper")
@@ -317,11 +174,11 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
     version = f.get("version", int)
     return Paper(
         id=ArxivId(pid.base, version or pid.version),
-        title=f.text("title", required=True),
+        title=f.required_text("title"),
         authors=f.strings("authors", required=True),
         categories=f.strings("categories", required=True),
-        abs_url=f.text("abs_url", required=True),
-        pdf_url=f.text("pdf_url", required=True),
+        abs_url=f.required_text("abs_url"),
+        pdf_url=f.required_text("pdf_url"),
         abstract=f.text("abstract") or "",
         published=f.moment("published"),
         updated=f.moment("updated"),
@@ -354,7 +211,7 @@ def _machine_text(f: _Fields, name: str) -> MachineText | None:
 
 def _failure(item: Any, path: Path) -> Failure:
     f = _Fields(item, path, "failure")
-    return Failure(field=f.text("field", required=True), reason=f.text("reason", required=True),
+    return Failure(field=f.required_text("field"), reason=f.required_text("reason"),
                    at=f.text("at"))
 
 
@@ -375,13 +232,13 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
     left_out = []
     for item in f.get("left_out", list, default=[]):
         lf = _Fields(item, path, "left_out")
-        left_out.append(LeftOut(id=lf.text("id", required=True),
-                                reason=lf.text("reason", required=True),
+        left_out.append(LeftOut(id=lf.required_text("id"),
+                                reason=lf.required_text("reason"),
                                 title=lf.text("title") or ""))
     return Manifest(
         date=day,
-        window_start=window.moment("start", required=True),
-        window_end=window.moment("end", required=True),
+        window_start=window.required_moment("start"),
+        window_end=window.required_moment("end"),
         fetched=f.get("fetched", int, required=True),
         papers=papers,
         left_out=left_out,
@@ -508,7 +365,7 @@ def write_manifest(folder: Path, manifest: Manifest, writer: Writer) -> bool:
     return writer.write(path, dump_yaml(manifest_to_dict(manifest), path))
 
 
-def write_day(settings, day: Day, writer: Writer) -> None:
+def write_day(settings: Settings, day: Day, writer: Writer) -> None:
     """Write every paper, then the manifest (last: a day is complete once it names them)."""
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:

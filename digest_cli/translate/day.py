@@ -26,15 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import RecordError, TranslateError
+from digest_cli.records.layout import load_manifest
 from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, text_hash
 from digest_cli.records.store import (
-    MANIFEST,
     load_day,
     load_paper,
-    load_yaml,
-    manifest_from_dict,
     paper_path,
     write_manifest,
     write_paper,
@@ -44,9 +43,13 @@ from digest_cli.translate import fulltext, validate
 from digest_cli.translate.llm import LLM, CallFailed
 from digest_cli.translate.prompts import Prompt, fill, load_prompt
 
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
 log = logging.getLogger(__name__)
 
-KINDS = ("translation", "analysis")
+Kind = Literal["translation", "analysis"]
+KINDS: tuple[Kind, ...] = ("translation", "analysis")
 FULL_TEXT_INTRO = "正文（节选，已去掉参考文献）：\n"
 ABSTRACT_ONLY = "- 这篇论文的正文暂不可得：只依据摘要撰写，摘要里没有的细节不要编造。\n"
 _DELIMITER = re.compile(r"<\s*/?\s*paper\s*>", re.IGNORECASE)
@@ -62,7 +65,7 @@ class InvalidAnswer(Exception):
 class Outcome:
     """What one field of one paper came to: a text, or why there is none."""
 
-    kind: str
+    kind: Kind
     text: MachineText | None = None
     failure: str | None = None
     cached: bool = False
@@ -102,12 +105,12 @@ class TranslateReport:
         return lines
 
 
-def fields_to_do(paper: Paper, force: bool = False) -> list[str]:
+def fields_to_do(paper: Paper, force: bool = False) -> list[Kind]:
     """The texts of `paper` this run may write: missing ones, and with `force` the
     machine-owned ones. Nothing of a reviewed paper."""
     if paper.reviewed:
         return []
-    todo = []
+    todo: list[Kind] = []
     for kind in KINDS:
         current = getattr(paper, kind)
         if current is None or (current.machine_owned and (force or not current.text.strip())):
@@ -115,8 +118,9 @@ def fields_to_do(paper: Paper, force: bool = False) -> list[str]:
     return todo
 
 
-def translate_day(settings, day_date: date, *, force: bool = False, only: str | None = None,
-                  client: LLM | None = None, now: Callable[[], datetime] | None = None,
+def translate_day(settings: Settings, day_date: date, *, force: bool = False,
+                  only: str | None = None, client: LLM | None = None,
+                  now: Callable[[], datetime] | None = None,
                   on_progress: Progress | None = None) -> TranslateReport:
     """Translate the papers of `day_date` that need it; returns at once (no key needed)
     when none does. Raises TranslateError when the LLM cannot be used at all."""
@@ -152,7 +156,7 @@ def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper
     return chosen
 
 
-def usage_summary(llm: LLM, settings, wall_seconds: float) -> dict:
+def usage_summary(llm: LLM, settings: Settings, wall_seconds: float) -> dict:
     """Requests, tokens, cost and time of a run, as stored in the manifest."""
     u = llm.usage
     analysis = u.by_kind.get("analysis", {})
@@ -168,15 +172,13 @@ _SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens", "c
            "wall_seconds")
 
 
-def record_usage(settings, day_date: date, usage: dict) -> None:
+def record_usage(settings: Settings, day_date: date, usage: dict) -> None:
     """Add a run's spending to the day manifest's `usage.translate` (totals over runs)."""
-    folder = settings.day_path(day_date)
-    path = folder / MANIFEST
-    manifest = manifest_from_dict(load_yaml(path), path)
+    manifest = load_manifest(settings, day_date)
     old = manifest.usage.get("translate") or {}
     manifest.usage["translate"] = {name: _add(old.get(name, 0), usage[name])
                                    for name in _SUMMED}
-    write_manifest(folder, manifest, Writer())
+    write_manifest(settings.day_path(day_date), manifest, Writer())
 
 
 def _add(old, new):
@@ -214,15 +216,13 @@ class AnswerCache:
 
 # -- prompts ----------------------------------------------------------------------------
 
-def glossary_text(settings) -> str:
+def glossary_text(settings: Settings) -> str:
     """The glossary as prompt lines (`- term → 中文`); a note when there is none."""
-    path = settings.root / settings.glossary_file
-    if not path.is_file():
+    from digest_cli.translate.glossary import load_glossary
+
+    data = load_glossary(settings)
+    if not data:
         return "（无）"
-    data = load_yaml(path) or {}
-    if not isinstance(data, dict):
-        raise RecordError("the glossary must map English terms to Chinese (or `keep`)",
-                          path=path)
     return "\n".join(f"- {term} → {'保留英文' if str(zh).strip().lower() == 'keep' else zh}"
                      for term, zh in data.items())
 
@@ -250,7 +250,7 @@ def normalise(kind: str, text: str) -> str:
 class _Run:
     """The state of one `translate_day` call inside its event loop."""
 
-    def __init__(self, settings, day_date: date, llm: LLM, report: TranslateReport, *,
+    def __init__(self, settings: Settings, day_date: date, llm: LLM, report: TranslateReport, *,
                  force: bool, now: Callable[[], datetime] | None,
                  on_progress: Progress | None) -> None:
         self.settings, self.llm, self.report, self.force = settings, llm, report, force
@@ -264,7 +264,7 @@ class _Run:
         self.finished, self.total = 0, 0
         self.pdf_slots: asyncio.Semaphore | None = None
 
-    async def all(self, todo: list[tuple[Paper, list[str]]]) -> None:
+    async def all(self, todo: list[tuple[Paper, list[Kind]]]) -> None:
         """Every paper at once; the LLM limiter and the PDF semaphore pace them."""
         self.total = len(todo)
         self.pdf_slots = asyncio.Semaphore(max(1, self.settings.pdf_concurrency))
@@ -274,13 +274,13 @@ class _Run:
         finally:
             await self.llm.aclose()
 
-    async def paper(self, paper: Paper, fields: list[str], rank: int) -> None:
+    async def paper(self, paper: Paper, fields: list[Kind], rank: int) -> None:
         outcomes = await asyncio.gather(*(self.field(paper, kind, rank) for kind in fields))
         # A round-trip YAML write takes tens of ms: off the loop, so requests keep flowing.
         outcomes = await asyncio.to_thread(self.save, paper, list(outcomes))
         self.tally(paper, outcomes)
 
-    async def field(self, paper: Paper, kind: str, rank: int) -> Outcome:
+    async def field(self, paper: Paper, kind: Kind, rank: int) -> Outcome:
         """One text of one paper: cached, asked (and repaired), or a failure."""
         if not paper.abstract.strip():
             return Outcome(kind, failure="the record has no abstract to work from")
@@ -318,6 +318,7 @@ class _Run:
         return self.prompts[kind].messages(**values), "full_text" if body else "abstract"
 
     async def full_text(self, paper: Paper) -> str | None:
+        assert self.pdf_slots is not None  # made when the run starts, in its event loop
         async with self.pdf_slots:
             try:
                 return await asyncio.to_thread(fulltext.full_text, self.settings, paper.id)

@@ -13,11 +13,15 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest_cli import __version__
 from digest_cli.records.model import ArxivId, clean_text
 from digest_cli.records.writer import write_atomic
 from digest_cli.translate.llm import approx_tokens
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +60,12 @@ class Section:
         return 2
 
 
-def pdf_url(settings, pid: ArxivId) -> str:
+def pdf_url(settings: Settings, pid: ArxivId) -> str:
     """Where the PDF of this version is downloaded from (`pdf_url_template`)."""
     return settings.pdf_url_template.format(id=pid.base, version=pid.version or 1)
 
 
-def full_text(settings, pid: ArxivId) -> str | None:
+def full_text(settings: Settings, pid: ArxivId) -> str | None:
     """The paper's text without references, trimmed to `fulltext_token_budget`; None when
     it cannot be had."""
     text = _cached_text(settings, pid)
@@ -70,14 +74,14 @@ def full_text(settings, pid: ArxivId) -> str | None:
     return trim_to_budget(text, settings.fulltext_token_budget)
 
 
-def cache_paths(settings, pid: ArxivId) -> tuple[Path, Path]:
+def cache_paths(settings: Settings, pid: ArxivId) -> tuple[Path, Path]:
     """Where the PDF and its extracted text are cached."""
     stem = f"{pid.file_stem}v{pid.version or 1}"  # not Path.with_suffix: ids hold a dot
     folder = settings.cache_path / "pdf"
     return folder / f"{stem}.pdf", folder / f"{stem}.txt"
 
 
-def _cached_text(settings, pid: ArxivId) -> str | None:
+def _cached_text(settings: Settings, pid: ArxivId) -> str | None:
     """Extracted text, from the cache or from the PDF (itself cached)."""
     pdf, txt = cache_paths(settings, pid)
     if txt.is_file():
@@ -94,7 +98,7 @@ def _cached_text(settings, pid: ArxivId) -> str | None:
     return text
 
 
-def _download(settings, pid: ArxivId) -> bytes | None:
+def _download(settings: Settings, pid: ArxivId) -> bytes | None:
     url = pdf_url(settings, pid)
     import httpx
 
@@ -123,7 +127,7 @@ def extract_text(data: bytes, label: str = "") -> str | None:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds; all mean "no text"
+    except Exception as exc:  # pypdf raises many kinds; all mean "no text"
         log.warning("[%s] pypdf could not read the PDF: %s", label, exc)
         return None
     text = clean_text("\n".join(pages)).strip()

@@ -12,9 +12,14 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from digest_cli.errors import RecordError
 from digest_cli.records.model import text_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 _LATIN_TERM = re.compile(r"^[A-Za-z][A-Za-z0-9\-\s.]*$")
 _SPLIT = re.compile(r"[，。；：、（）()\s,.;:!?！？“”\"']")
@@ -33,7 +38,7 @@ class Suggestion:
         return f"{term}: {target}{note}"
 
 
-def suggest_terms(settings, min_papers: int = 2) -> list[Suggestion]:
+def suggest_terms(settings: Settings, min_papers: int = 2) -> list[Suggestion]:
     """Replacements editors made in at least `min_papers` papers, most frequent first."""
     repo = _repo(settings)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -52,7 +57,7 @@ def suggest_terms(settings, min_papers: int = 2) -> list[Suggestion]:
     return sorted(out, key=lambda s: (-len(s.papers), s.machine))
 
 
-def _repo(settings):
+def _repo(settings: Settings):
     """The site's git repository, which must have history to compare against."""
     import git  # GitPython, only for this command
 
@@ -115,10 +120,18 @@ def _parse(text: str):
         return None
 
 
-def _known_terms(settings) -> set[str]:
+def load_glossary(settings: Settings) -> dict:
+    """The glossary file (English term: Chinese, or `keep`); empty when there is none."""
     path = settings.root / settings.glossary_file
     if not path.is_file():
-        return set()
+        return {}
     data = load_yaml(path) or {}
-    return {str(k) for k in data} | {str(v) for v in data.values()} if isinstance(data, dict) \
-        else set()
+    if not isinstance(data, dict):
+        raise RecordError("the glossary must map English terms to Chinese (or `keep`)",
+                          path=path)
+    return data
+
+
+def _known_terms(settings: Settings) -> set[str]:
+    data = load_glossary(settings)
+    return {str(k) for k in data} | {str(v) for v in data.values()}

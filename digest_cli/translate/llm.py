@@ -21,11 +21,14 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from digest_cli.errors import TranslateError
-from digest_cli.redact import mask_url, scrub, settings_secrets
-from digest_cli.retry import retry_after
+from digest_cli.errors import TranslateError, scrub
+from digest_cli.redact import mask_url
+from digest_cli.retry import Backoff, Transient, aretry, retry_after
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ class Usage:
     def total(self, name: str) -> int:
         return sum(row[name] for row in self.by_kind.values())
 
-    def cost(self, settings) -> float:
+    def cost(self, settings: Settings) -> float:
         """Estimated cost in the currency of the price settings."""
         return (self.total("input_tokens") * settings.price_input_per_mtok
                 + self.total("output_tokens") * settings.price_output_per_mtok) / 1e6
@@ -112,23 +115,24 @@ class AdaptiveLimiter:
     async def slot(self, priority: int = 0) -> AsyncIterator[int]:
         """Hold one slot; yields the epoch to pass to `overloaded`."""
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a client may serve several runs, each in its own loop
-            self._cond, self._loop = asyncio.Condition(), loop
-        async with self._cond:
-            await self._wait_turn((priority, next(self._arrivals)))
+        if self._cond is None or self._loop is not loop:  # a client may serve several runs,
+            self._cond, self._loop = asyncio.Condition(), loop  # each in its own loop
+        cond = self._cond
+        async with cond:
+            await self._wait_turn(cond, (priority, next(self._arrivals)))
             self.in_flight += 1
-            self._cond.notify_all()  # the next in line may fit too
+            cond.notify_all()  # the next in line may fit too
         try:
             yield self.epoch
         finally:
-            async with self._cond:
+            async with cond:
                 self.in_flight -= 1
-                self._cond.notify_all()
+                cond.notify_all()
 
-    async def _wait_turn(self, entry: tuple[int, int]) -> None:
+    async def _wait_turn(self, cond: asyncio.Condition, entry: tuple[int, int]) -> None:
         heapq.heappush(self._waiting, entry)
         try:
-            await self._cond.wait_for(
+            await cond.wait_for(
                 lambda: self.in_flight < int(self.limit) and self._waiting[0] == entry)
         finally:
             self._waiting.remove(entry)
@@ -151,17 +155,19 @@ class AdaptiveLimiter:
 class LLM:
     """Chat completions with retries, Retry-After, adaptive concurrency and usage counts."""
 
-    def __init__(self, settings, *, sdk: Any = None, sleep: Sleep = asyncio.sleep,
+    def __init__(self, settings: Settings, *, sdk: Any = None, sleep: Sleep = asyncio.sleep,
                  rng: random.Random | None = None) -> None:
         self.settings = settings
         self.limiter = AdaptiveLimiter(settings.llm_concurrency)
         self.usage = Usage()
         self._sdk, self._own_sdk = sdk, sdk is None
         self._sleep = sleep
-        self._rng = rng or random.Random()
+        # Half of each wait is random, so that the retries of a burst do not land together.
+        self.backoff = Backoff(settings.llm_backoff, jitter=0.5, cap=MAX_WAIT,
+                               rng=rng or random.Random())
 
     @classmethod
-    def from_settings(cls, settings, **kw: Any) -> LLM:
+    def from_settings(cls, settings: Settings, **kw: Any) -> LLM:
         """A client for `settings`; TranslateError naming the variable when there is no key."""
         if not settings.llm_api_key:
             raise TranslateError(
@@ -193,23 +199,27 @@ class LLM:
                        priority: int = 0) -> Answer:
         """One answer, retried on 429, 5xx, timeouts and broken bodies. Lower `priority`
         goes first when requests queue (so papers finish in order, not all at the end)."""
-        last = "no attempt made"
-        for attempt in range(self.settings.llm_retries + 1):
-            if attempt:
-                self.usage.retries += 1
+        async def attempt() -> Answer:
             async with self.limiter.slot(priority) as epoch:
                 self._client()  # built (and openai imported) outside the deadline
                 try:  # a total deadline: the SDK's timeout is per read
                     answer = await asyncio.wait_for(self._ask(messages, model),
                                                     self.settings.llm_timeout)
-                except Exception as exc:  # noqa: BLE001 - sorted: retry, give up or stop
-                    wait, last = self._on_error(exc, attempt, epoch)
-                else:
-                    self.limiter.succeeded()
-                    self.usage.add(kind, answer)
-                    return answer
+                except Exception as exc:  # sorted by _on_error: retry, give up or stop
+                    raise self._on_error(exc, epoch) from None
+            self.limiter.succeeded()
+            self.usage.add(kind, answer)
+            return answer
+
+        def count(number: int, wait: float, exc: Transient) -> None:
+            self.usage.retries += 1
             self.usage.waits.append(wait)
-            await self._sleep(wait)
+
+        try:
+            return await aretry(attempt, retries=self.settings.llm_retries,
+                                backoff=self.backoff, sleep=self._sleep, on_retry=count)
+        except Transient as exc:
+            last = exc.reason
         if last.startswith(("connection", "timed out")) and not self.usage.by_kind:
             # Nothing has got through in this run: the endpoint is down, wrong or hanging,
             # and every other paper would fail the same way (after hours of timeouts, in a
@@ -235,28 +245,27 @@ class LLM:
             input_tokens=_count(usage, "prompt_tokens") or approx_tokens(str(messages)),
             output_tokens=_count(usage, "completion_tokens") or approx_tokens(text))
 
-    def _on_error(self, exc: Exception, attempt: int, epoch: int) -> tuple[float, str]:
-        """(seconds to wait, reason) for a retryable error; raises for the others."""
+    def _on_error(self, exc: Exception, epoch: int) -> Transient:
+        """The `Transient` for a retryable error; raises the others."""
         import openai
 
         from digest_cli.bounded import TooLarge
 
-        backoff = self._backoff(attempt)
         if isinstance(exc.__cause__, TooLarge):  # asking again would cost as much again
             raise CallFailed(f"answer refused: more than {MAX_ANSWER_BYTES >> 20} MB")
         if isinstance(exc, asyncio.TimeoutError):
-            return backoff, f"timed out after {self.settings.llm_timeout:g} s"
+            return Transient(f"timed out after {self.settings.llm_timeout:g} s")
         if isinstance(exc, openai.APIStatusError):
-            return self._on_status(exc, backoff, epoch)
+            return self._on_status(exc, epoch)
         if isinstance(exc, openai.APITimeoutError):
-            return backoff, f"timed out after {self.settings.llm_timeout:g} s"
+            return Transient(f"timed out after {self.settings.llm_timeout:g} s")
         if isinstance(exc, openai.APIConnectionError):
-            return backoff, f"connection to {mask_url(self.settings.llm_base_url)} failed"
+            return Transient(f"connection to {mask_url(self.settings.llm_base_url)} failed")
         if isinstance(exc, (ValueError, openai.APIResponseValidationError)):
-            return backoff, "malformed response body"
+            return Transient("malformed response body")
         raise exc
 
-    def _on_status(self, exc: Any, backoff: float, epoch: int) -> tuple[float, str]:
+    def _on_status(self, exc: Any, epoch: int) -> Transient:
         status = exc.status_code
         code = _error_code(exc)
         reason = f"HTTP {status}" + (f" ({code})" if code else "")
@@ -267,18 +276,11 @@ class LLM:
         if status == 429:
             self.usage.rate_limited += 1
             self.limiter.overloaded(epoch)
-            return min(MAX_WAIT, retry_after(exc.response.headers) or backoff), reason
+            return Transient(reason, status, retry_after(exc.response.headers) or None)
         if status in _RETRY_STATUS or status >= 500:
-            return backoff, reason
-        raise CallFailed(f"{reason}: {self._redact(_error_message(exc))}")
+            return Transient(reason, status)
+        raise CallFailed(f"{reason}: {scrub(_error_message(exc), self.settings.secrets)}")
 
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter, so retries of a burst do not land together."""
-        base = self.settings.llm_backoff * (2 ** attempt)
-        return min(MAX_WAIT, base * (0.5 + self._rng.random() / 2))
-
-    def _redact(self, text: str) -> str:
-        return scrub(text, settings_secrets(self.settings))
 
 
 def _count(usage: Any, name: str) -> int | None:

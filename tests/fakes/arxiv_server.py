@@ -252,7 +252,7 @@ class FakeArxiv(FakeServer):
         with self._state_lock:
             if id is None:
                 self._seq += 1
-                id = f"2601.{self._seq:05d}"
+                id = f"2601.{self._seq:05d}"  # noqa: A001 - arXiv's word, as the parameter
             cats = list(categories or ["cs.SD"])
             pub = _utc(published or _DEFAULT_PUBLISHED)
             paper = {

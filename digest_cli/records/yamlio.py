@@ -1,0 +1,228 @@
+"""Reading YAML: one meaning (ruamel.yaml's YAML 1.2), two speeds.
+
+Records are written by ruamel.yaml in YAML 1.2, and `ruamel_loads` (its safe loader) is
+what a record means. A fresh checkout reads thousands of them, and ruamel builds nodes
+and values in Python; `loads` first tries libyaml's C composer (PyYAML) with a resolver
+of our own, and hands every case it is not sure of back to ruamel:
+
+- a plain scalar is a string unless ruamel's 1.2 resolver has a rule for its first
+  character; then ruamel resolves and constructs it (`on`, `No`, `1:30` stay strings,
+  `0o17` is 15, `.inf` a float, `2026-01-28` a date, `2601.10100` the float 2601.101);
+- explicit tags, anchors and aliases, merge keys, duplicate keys, `%` directives and
+  anything libyaml rejects send the whole file to ruamel, so its values and errors
+  (with their line) are the ones a reader gets.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from digest_cli.errors import RecordError
+
+_STR, _NULL, _BOOL, _INT, _SEQ, _MAP, _RUAMEL = (
+    "\0str", "\0null", "\0bool", "\0int", "\0seq", "\0map", "\0ruamel")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True,
+          "false": False, "False": False, "FALSE": False}
+
+
+class _Unsure(Exception):
+    """The fast path met something only ruamel.yaml decides."""
+
+
+def load_yaml(path: Path, typ: str = "safe") -> Any:
+    """Load one YAML file; a syntax error names the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordError("file not found", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"not UTF-8 text ({exc.reason})", path=path) from None
+    return parse_text(text, path, typ)
+
+
+def parse_text(text: str, path: Path, typ: str = "safe") -> Any:
+    """`loads` (or a round-trip load) of `text`; a syntax error names `path` and the line."""
+    from ruamel.yaml import YAMLError
+
+    try:
+        return loads(text) if typ == "safe" else yaml_object(typ).load(text)
+    except (YAMLError, ValueError) as exc:  # ValueError: e.g. a date like 2026-13-01
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecordError(f"malformed YAML: {problem}", path=path, line=line) from None
+
+
+def yaml_object(typ: str = "rt"):
+    """A ruamel.yaml `YAML` set up as the writer uses it."""
+    from ruamel.yaml import YAML  # a heavy import: only when records are touched
+
+    yaml = YAML(typ=typ)
+    if typ == "rt":
+        yaml.width = 4096  # never fold long titles or lines
+        yaml.indent(mapping=2, sequence=4, offset=2)
+        yaml.preserve_quotes = True
+    return yaml
+
+
+def loads(text: str) -> Any:
+    """Read-only load of one document, as `ruamel_loads` reads it, as fast as we can."""
+    loader_class = _fast_loader()
+    if loader_class is None or "%" in text[:1] or "\n%" in text:
+        return ruamel_loads(text)  # no libyaml, or a directive (%YAML 1.1 changes meanings)
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return _Builder().build(node) if node is not None else None
+    except Exception:  # _Unsure, or libyaml's own error: ruamel has the last word
+        return ruamel_loads(text)
+    finally:
+        loader.dispose()
+
+
+def ruamel_loads(text: str) -> Any:
+    """ruamel.yaml's safe load (its C parser when ruamel.yaml.clib is there)."""
+    loader_class = _ruamel_c_loader()
+    if loader_class is None:
+        return pure_loads(text)
+    loader = loader_class(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def pure_loads(text: str) -> Any:
+    """The same load in pure Python, where no C extension is installed."""
+    return _pure_yaml().load(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _ruamel_c_loader():
+    try:
+        from ruamel.yaml.cyaml import CSafeLoader
+    except ImportError:
+        return None
+    return CSafeLoader
+
+
+@functools.lru_cache(maxsize=1)
+def _pure_yaml():
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _ruamel_scalars():
+    """ruamel's 1.2 resolver and safe constructor, and the first characters of the plain
+    scalars it may read as something else than a string, a null or a boolean."""
+    from ruamel.yaml.constructor import SafeConstructor
+    from ruamel.yaml.resolver import VersionedResolver
+
+    resolver = VersionedResolver(version=(1, 2))
+    simple = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"}  # _NULLS and _BOOLS
+    others = frozenset(first for first, rules in resolver.versioned_resolver.items()
+                       if any(str(tag) not in simple for tag, _ in rules))
+    return resolver, others, SafeConstructor()
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_loader():
+    """libyaml's composer with our resolver, or None without PyYAML's C extension."""
+    try:
+        from yaml import ScalarNode, SequenceNode
+        from yaml._yaml import CParser
+        from yaml.resolver import BaseResolver
+    except ImportError:
+        return None
+    _, others, _ = _ruamel_scalars()
+
+    class FastLoader(CParser, BaseResolver):
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            BaseResolver.__init__(self)
+
+        def resolve(self, kind, value, implicit):
+            if kind is not ScalarNode:
+                return _SEQ if kind is SequenceNode else _MAP
+            if not implicit[0]:
+                return _STR  # quoted, or a block scalar
+            if value in _NULLS:
+                return _NULL
+            if value in _BOOLS:
+                return _BOOL
+            if value[:1] not in others:
+                return _STR  # `No`, `on`, `yes`, `title`: no 1.2 rule makes them more
+            if value.isdigit() and value.isascii() and value[0] != "0":
+                return _INT
+            return _RUAMEL  # `0o17`, `.inf`, `1:30`, `2026-01-28`, `2601.10100`
+
+    return FastLoader
+
+
+class _Builder:
+    """Plain values from libyaml's nodes; anything unusual raises `_Unsure`."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+
+    def build(self, node, flow: bool = False) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            if flow and ":" in node.value and node.style is None:
+                raise _Unsure("a plain ':' in a flow collection")  # libyaml takes it, ruamel not
+            return node.value
+        if tag == _MAP:
+            return self._mapping(node, flow or bool(node.flow_style))
+        if tag == _SEQ:
+            self._once(node)
+            flow = flow or bool(node.flow_style)
+            return [self.build(item, flow) for item in node.value]
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _BOOLS[node.value]
+        if tag == _INT:
+            return int(node.value)
+        if tag == _RUAMEL:
+            if flow and ":" in node.value:
+                raise _Unsure("a plain ':' in a flow collection")
+            return _ruamel_scalar(node.value)
+        raise _Unsure(tag)  # an explicit tag
+
+    def _mapping(self, node, flow: bool) -> dict:
+        self._once(node)
+        out: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag not in (_STR, _NULL, _BOOL, _INT, _RUAMEL):
+                raise _Unsure("a key that is not a scalar")
+            key = self.build(key_node, flow)
+            if key in out:
+                raise _Unsure("a duplicate key")  # ruamel refuses it, naming the line
+            out[key] = self.build(value_node, flow)
+        return out
+
+    def _once(self, node) -> None:
+        """An alias shares its anchor's node: ruamel shares the value, so let it."""
+        if id(node) in self.seen:
+            raise _Unsure("an alias")
+        self.seen.add(id(node))
+
+
+def _ruamel_scalar(value: str) -> Any:
+    """A plain scalar ruamel has a rule for: resolved and constructed by ruamel itself."""
+    from ruamel.yaml.nodes import ScalarNode
+
+    resolver, _, constructor = _ruamel_scalars()
+    tag = resolver.resolve(ScalarNode, value, (True, False))
+    if str(tag) not in _RUAMEL_TAGS:
+        raise _Unsure(str(tag))  # a merge key, `=`: ruamel decides with the whole file
+    return constructor.construct_object(ScalarNode(tag, value))
+
+
+_RUAMEL_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in
+                         ("str", "null", "bool", "int", "float", "timestamp"))
