@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -78,38 +80,38 @@ def request(method: str, url: str, *, deadline: float, max_bytes: int, **kw: Any
     return asyncio.run(arequest(method, url, deadline=deadline, max_bytes=max_bytes, **kw))
 
 
-class CappedStream(httpx.AsyncByteStream):
-    """A response body that raises TooLarge once more than `limit` bytes have arrived."""
+def capped_transport(limit: int, http: ModuleType = httpx) -> Any:
+    """An async transport of the HTTP package `http` (httpx, or httpx2 that newer openai
+    SDKs are built on) whose answers are capped at `limit` bytes: for SDK clients that
+    read the body themselves. Past the cap, reading raises TooLarge."""
 
-    def __init__(self, inner: httpx.AsyncByteStream, limit: int, url: str) -> None:
-        self.inner, self.limit, self.url = inner, limit, url
+    class CappedStream(http.AsyncByteStream):  # type: ignore[name-defined]
+        def __init__(self, inner: Any, url: str) -> None:
+            self.inner, self.url = inner, url
 
-    async def __aiter__(self):
-        seen = 0
-        async for chunk in self.inner:
-            seen += len(chunk)
-            if seen > self.limit:
-                raise TooLarge(f"{self.url} sent more than the {self.limit / MB:g} MB allowed")
-            yield chunk
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            seen = 0
+            async for chunk in self.inner:
+                seen += len(chunk)
+                if seen > limit:
+                    raise TooLarge(f"{self.url} sent more than the {limit / MB:g} MB allowed")
+                yield chunk
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        async def aclose(self) -> None:
+            await self.inner.aclose()
 
+    class CappedTransport(http.AsyncBaseTransport):  # type: ignore[name-defined]
+        def __init__(self) -> None:
+            self.inner = http.AsyncHTTPTransport()
 
-class CappedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport whose answers are capped at `limit` bytes (for SDK clients,
-    such as openai's, that read the body themselves)."""
+        async def handle_async_request(self, request: Any) -> Any:
+            response = await self.inner.handle_async_request(request)
+            url = str(request.url.copy_with(query=None))
+            _cap(response.headers.get("content-length"), limit, url)
+            response.stream = CappedStream(response.stream, url)
+            return response
 
-    def __init__(self, limit: int, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self.limit = limit
-        self.inner = inner or httpx.AsyncHTTPTransport()
+        async def aclose(self) -> None:
+            await self.inner.aclose()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        url = str(request.url.copy_with(query=None))
-        _cap(response.headers.get("content-length"), self.limit, url)
-        response.stream = CappedStream(response.stream, self.limit, url)  # type: ignore[arg-type]
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    return CappedTransport()

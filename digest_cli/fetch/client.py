@@ -192,7 +192,7 @@ class ArxivClient(arxiv.Client):
             self._last_answer = self._clock()
         return resp.content, self._check(url, resp, first_page)
 
-    def _check(self, url: str, resp: requests.Response, first_page: bool):
+    def _check(self, url: str, resp: requests.Response | Reply, first_page: bool):
         status = resp.status_code
         if status in RETRY_STATUSES:
             raise Transient(f"HTTP {status}", status, retry_after(resp.headers))

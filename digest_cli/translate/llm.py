@@ -177,16 +177,19 @@ class LLM:
 
     def _client(self) -> Any:
         if self._sdk is None:
-            import httpx
             import openai  # heavy: only when a request is made
+            import openai._base_client
 
-            from digest_cli.bounded import CappedTransport
+            from digest_cli.bounded import capped_transport
 
+            # The SDK's own HTTP package (httpx; httpx2 in newer releases), capped in size.
+            base = openai._base_client
+            http = getattr(base, "httpx2", None) or base.httpx  # type: ignore[attr-defined]
             self._sdk = openai.AsyncOpenAI(
                 base_url=self.settings.llm_base_url,
                 api_key=self.settings.llm_api_key.strip(),  # a pasted line break breaks headers
                 timeout=self.settings.llm_timeout, max_retries=0,
-                http_client=httpx.AsyncClient(transport=CappedTransport(MAX_ANSWER_BYTES)))
+                http_client=http.AsyncClient(transport=capped_transport(MAX_ANSWER_BYTES, http)))
         return self._sdk
 
     async def aclose(self) -> None:
@@ -201,9 +204,9 @@ class LLM:
         goes first when requests queue (so papers finish in order, not all at the end)."""
         async def attempt() -> Answer:
             async with self.limiter.slot(priority) as epoch:
-                self._client()  # built (and openai imported) outside the deadline
+                completions = self._client().chat.completions  # imports outside the deadline
                 try:  # a total deadline: the SDK's timeout is per read
-                    answer = await asyncio.wait_for(self._ask(messages, model),
+                    answer = await asyncio.wait_for(self._ask(completions, messages, model),
                                                     self.settings.llm_timeout)
                 except Exception as exc:  # sorted by _on_error: retry, give up or stop
                     raise self._on_error(exc, epoch) from None
@@ -228,9 +231,10 @@ class LLM:
             raise TranslateError(f"{last}; no request has succeeded (is {hint} right?)")
         raise CallFailed(f"{last} (gave up after {self.settings.llm_retries} retries)")
 
-    async def _ask(self, messages: list[dict[str, str]], model: str) -> Answer:
+    async def _ask(self, completions: Any, messages: list[dict[str, str]],
+                   model: str) -> Answer:
         self.usage.calls += 1
-        response = await self._client().chat.completions.create(
+        response = await completions.create(
             model=model, messages=messages, temperature=self.settings.llm_temperature)
         try:  # the SDK does not check the shape: a proxy's `{"error": ...}` with status 200
             choice = response.choices[0]
