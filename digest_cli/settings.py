@@ -76,7 +76,8 @@ class Settings:
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.")
     arxiv_delay: float = _setting(3.0, "Seconds between API requests (arXiv asks for 3).")
-    arxiv_timeout: float = _setting(30.0, "Seconds before an API request times out.")
+    arxiv_timeout: float = _setting(30.0, "Seconds an API request may take in all (connecting, "
+                                  "waiting and reading the whole answer).")
     arxiv_retries: int = _setting(5, "Retries of a failed API request (429, 503, timeouts, "
                                   "empty pages).")
     arxiv_cache_ttl: float = _setting(3600.0, "Seconds a cached API answer is reused by an "
@@ -92,7 +93,8 @@ class Settings:
                                 secret=True)
     llm_temperature: float = _setting(0.3, "Sampling temperature.")
     llm_concurrency: int = _setting(8, "Most LLM requests in flight at once (lowered on 429).")
-    llm_timeout: float = _setting(180.0, "Seconds before an LLM request times out.")
+    llm_timeout: float = _setting(180.0, "Seconds an LLM request may take in all, "
+                                  "answer included.")
     llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).")
     llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.")
     llm_backoff: float = _setting(2.0, "Seconds before the first retry of a failed LLM "
@@ -104,7 +106,7 @@ class Settings:
     pdf_url_template: str = _setting("https://arxiv.org/pdf/{id}v{version}", "Where PDFs are "
                                      "downloaded from; `{id}` and `{version}` are filled in.")
     fulltext_token_budget: int = _setting(12000, "Most tokens of full text sent for a 详细解读.")
-    pdf_timeout: float = _setting(60.0, "Seconds before a PDF download times out.")
+    pdf_timeout: float = _setting(60.0, "Seconds a PDF download may take in all.")
     pdf_concurrency: int = _setting(4, "Most PDF downloads at once (arXiv asks for restraint).")
     # Git and GitHub
     github_api_url: str = _setting("https://api.github.com", "GitHub REST API URL.",
@@ -121,7 +123,8 @@ class Settings:
     git_author_name: str = _setting("github-actions[bot]", "Commit author name.")
     git_author_email: str = _setting(
         "41898282+github-actions[bot]@users.noreply.github.com", "Commit author e-mail.")
-    github_timeout: float = _setting(30.0, "Seconds before a GitHub API request times out.")
+    github_timeout: float = _setting(30.0, "Seconds a GitHub API request may take "
+                                    "in all.")
     github_retries: int = _setting(2, "Retries of a GitHub API request that failed with 5xx "
                                    "or no answer.")
     github_retry_delay: float = _setting(1.0, "Seconds before the first GitHub API retry "
