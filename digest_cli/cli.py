@@ -83,7 +83,7 @@ def writes(command: F) -> F:
         from digest_cli.lock import repo_lock
 
         name = click.get_current_context().command_path
-        with repo_lock(ctx.settings().cache_path, name):
+        with repo_lock(ctx.settings().root, name):
             return command(ctx, *args, **kwargs)
 
     return locked  # type: ignore[return-value]

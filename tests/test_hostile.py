@@ -207,7 +207,7 @@ with repo_lock(Path(sys.argv[1]), "digest translate --date 2026-01-28"):
 
 def test_a_second_run_exits_naming_the_first_and_a_dead_holder_is_taken_over(rendered_site,
                                                                               caplog):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rendered_site / ".digest-cache")],
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(rendered_site)],
                               stdout=subprocess.PIPE, text=True, cwd=REPO)
     try:
         assert holder.stdout.readline().strip() == "locked"
