@@ -335,3 +335,24 @@ def test_a_post_whose_window_names_no_real_date_is_refused_in_one_line(sample_si
 def test_check_outside_a_site_says_so(tmp_path):
     line = one_error(run_cli(tmp_path, "check"))
     assert "is not a digest site" in line
+
+
+def test_a_trickling_pdf_download_ends_at_the_deadline(tmp_path, caplog):
+    from digest_cli.records.model import ArxivId
+    from digest_cli.settings import load_settings
+    from digest_cli.translate.fulltext import full_text
+
+    with Trickler(b"%PDF-1.4\n" + b"x" * 5000) as slow:  # about 100 s in full
+        settings = load_settings(tmp_path, environ={}, overrides={
+            "pdf_url_template": slow.url + "/pdf/{id}v{version}", "pdf_timeout": 0.5})
+        assert full_text(settings, ArxivId("2601.19786", 1)) is None
+    assert "PDF download failed" in caplog.text and "within 0.5 s" in caplog.text
+
+
+def test_a_trickling_github_api_ends_at_the_deadline():
+    from digest_cli.publish.github import GitHub, GitHubError
+
+    with Trickler(b"[]") as slow, GitHub(slow.url, "o/site", "t0ken", timeout=0.5,
+                                         retries=0) as client:
+        with pytest.raises(GitHubError, match="within 0.5 s"):
+            client.find_pull("digest/2026-01-28")
