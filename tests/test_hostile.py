@@ -184,10 +184,14 @@ def test_a_known_secret_never_leaves_on_any_failure_path(tmp_path, arxiv_server,
             outputs.append(run_cli(root, "-v", "translate", "--date", FETCH_DAY, "--force",
                                    env=env).output)
             outputs.append(run_cli(root, "settings", env=env).output)
+        # Credentials in the arXiv URL, and arXiv down: the error names the URL.
+        outputs.append(run_cli(root, "-v", "fetch", "--date", FETCH_DAY, env={
+            **env, "DIGEST_ARXIV_API_URL": f"http://me:{PASSWORD}@127.0.0.1:9/api/query",
+            "DIGEST_ARXIV_RETRIES": "0", "DIGEST_ARXIV_CACHE_TTL": "0"}).output)
         env["GITHUB_TOKEN"] = TOKEN + "-revoked"  # GitHub refuses: its error is shown
         outputs.append(run_cli(root, "-v", "publish", "--date", FETCH_DAY, env=env).output)
         bodies = json.dumps(gh.pulls)
-    assert "Error" in outputs[-1] and "Error" in outputs[1]
+    assert all("Error" in out for out in outputs[1::2]) and "Error" in outputs[-1]
     written = everything_written(root, origin) + summary.read_bytes()
     for secret in SECRETS:
         assert secret.encode() not in written, secret
