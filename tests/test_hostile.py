@@ -113,16 +113,18 @@ def test_a_symlinked_folder_pointing_outside_writes_nothing_there(rendered_site,
 
 
 def test_written_files_have_the_usual_permissions(rendered_site):
-    old = os.umask(0o022)
-    try:
-        set_field(rendered_site, PID, "title", "A new title")
-        assert run_cli(rendered_site, "render", "--date", D).exit_code == 0
-    finally:
-        os.umask(old)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    usual = 0o666 & ~mask  # 0644 under the default umask
+    if usual == 0o600:
+        pytest.skip("this process's umask makes the usual mode 0600 itself")
     post = rendered_site / "_posts" / f"{D}-arxiv.md"
     manifest = rendered_site / "data" / D / "manifest.yaml"
-    assert oct(post.stat().st_mode & 0o777) == oct(0o644)
-    assert oct(manifest.stat().st_mode & 0o777) == oct(0o644)
+    post.chmod(0o600)  # as an earlier version left every file
+    set_field(rendered_site, PID, "title", "A new title")
+    assert run_cli(rendered_site, "render", "--date", D).exit_code == 0
+    assert oct(post.stat().st_mode & 0o777) == oct(usual)
+    assert oct(manifest.stat().st_mode & 0o777) == oct(usual)
 
 
 def test_settings_masks_credentials_in_url_settings(site):

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import tempfile
 from pathlib import Path
 
 _TEMP_PID = re.compile(r"\.p(\d+)\.[^.]+\.tmp$")
 
 
-def _mode(path: Path) -> int:
-    """The mode the file keeps (an existing one's), or the usual one under the umask:
-    mkstemp's 0600 would hide posts and records from the web server and other users."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return 0o666 & ~mask
+def _umask() -> int:
+    mask = os.umask(0o022)  # read once, at import: os.umask is process-wide, not thread-safe
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes 0600 files, which would hide posts and records from the web server and
+# other users: written files get the usual mode under the umask (0644 under 022), also
+# when an earlier version left them 0600.
+FILE_MODE = 0o666 & ~_umask()
 
 
 def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
@@ -37,7 +37,7 @@ def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.p{os.getpid()}.", suffix=".tmp",
                                dir=path.parent)
     try:
-        os.fchmod(fd, _mode(path))
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             if durable:
