@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -34,11 +34,8 @@ class DigestGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
-            from digest_cli.errors import scrub
-
             stage = f" ({exc.stage})" if exc.stage else ""
-            secrets = ctx.obj.secrets if isinstance(ctx.obj, Context) else []
-            click.echo(f"Error{stage}: {scrub(str(exc), secrets)}", err=True)
+            click.echo(f"Error{stage}: {_scrubbed(ctx, str(exc))}", err=True)
             ctx.exit(1)
         except OSError as exc:
             if exc.filename is None:
@@ -46,12 +43,20 @@ class DigestGroup(click.Group):
             click.echo(f"Error: {exc.filename}: {exc.strerror}", err=True)  # a full disk
             ctx.exit(1)
 
-    ORDER = ("run", "fetch", "translate", "render", "publish", "sync", "check", "preview",
-             "import", "glossary", "settings")
+    ORDER = ("run", "fetch", "translate", "render", "publish", "review", "sync", "check",
+             "preview", "import", "records", "glossary", "settings")
 
     def list_commands(self, ctx):  # in the order a day flows, not alphabetical
         return sorted(self.commands, key=lambda name: (
             self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name))
+
+
+def _scrubbed(ctx: click.Context, text: str) -> str:
+    """`text` without the secrets of the settings in effect: the last line of defence."""
+    from digest_cli.errors import scrub
+
+    loaded = getattr(ctx.obj, "loaded", None)
+    return scrub(text, loaded.secrets) if loaded is not None else text
 
 
 class Context:
@@ -59,17 +64,16 @@ class Context:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.secrets: list[str] = []  # masked in the one-line error, whatever raised it
+        self.loaded: Settings | None = None  # the settings the command runs with
 
     def settings(self, **flags: Any) -> Settings:
         """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
         from digest_cli.redact import scrub_logs
         from digest_cli.settings import load_settings
 
-        settings = load_settings(self.root, overrides=flags)
-        self.secrets = settings.secrets
-        scrub_logs(self.secrets)  # httpx and git log whole URLs
-        return settings
+        self.loaded = load_settings(self.root, overrides=flags)
+        scrub_logs(self.loaded.secrets)  # httpx and git log whole URLs
+        return self.loaded
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -222,16 +226,14 @@ def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: b
             sys.exit(1)
         click.echo(f"{len(days)} posts match their records")
         return
-    failed: list[DigestError] = []  # with several days, one bad day stops no other
-    results = render_days(settings, days, Writer(), force=force,
-                          failed=failed if len(days) > 1 else None)
-    changed = [d for d, was_changed in results if was_changed]
-    for d in changed:
+    # With several days, one bad day stops no other.
+    result = render_days(settings, days, Writer(), force=force, keep_going=len(days) > 1)
+    for d in result.changed:
         click.echo(f"wrote {settings.post_path(d)}")
-    click.echo(f"{len(results)} posts rendered, {len(changed)} changed")
-    for exc in failed:  # every failing day, one line each; their old posts are untouched
+    click.echo(f"{len(result.rendered)} posts rendered, {len(result.changed)} changed")
+    for exc in result.failed:  # every failing day, one line each; their old posts untouched
         click.echo(f"Error ({exc.stage}): {exc}", err=True)
-    if failed:
+    if result.failed:
         sys.exit(1)
 
 
@@ -455,6 +457,120 @@ def publish(ctx: Context, day: date | None) -> None:
         click.echo(line)
 
 
+@cli.command()
+@date_option(help_text="The day to review (default: the day named in --from-pr-body's "
+             "text).")
+@click.option("--mark", "marks", multiple=True, metavar="ID", help="Mark this paper reviewed "
+              "(repeat for more).")
+@click.option("--unmark", "unmarks", multiple=True, metavar="ID", help="Clear the paper's "
+              "reviewed mark.")
+@click.option("--from-pr-body", "body_file", type=click.File("r", encoding="utf-8"),
+              help="Take the ticked boxes of a pull request body (or overflow comment) in "
+              "this file ('-': standard input) into the records.")
+@click.option("--previous-body", "previous_file", type=click.File("r", encoding="utf-8"),
+              help="The text before the edit: only boxes that changed are taken.")
+@click.option("--actor", help="Who ticked: nothing is taken unless they have write access "
+              "to GITHUB_REPOSITORY (asked of the GitHub API).")
+@click.option("--refresh-pr", is_flag=True, help="Then make the day's open pull request show "
+              "the records (ticks, reviewed count, marks).")
+@pass_ctx
+@writes
+def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tuple[str, ...],
+           body_file: TextIO | None, previous_file: TextIO | None, actor: str | None,
+           refresh_pr: bool) -> None:
+    """A table of the day's papers and what is left to review; or mark papers reviewed.
+
+    Statuses: translated, abstract only, failed, 待翻译; edited: an editor changed a text;
+    reviewed: `reviewed: true` in the record (set with --mark, or by ticking the paper's
+    box in the pull request).
+    """
+    from digest_cli.records.writer import Writer
+
+    settings, writer = ctx.settings(), Writer()
+    target = day
+    if body_file is not None:
+        target = _take_ticks(settings, body_file, previous_file, actor, target, writer)
+    elif previous_file is not None or actor is not None:
+        raise click.UsageError("--previous-body and --actor go with --from-pr-body")
+    if target is None:
+        raise click.UsageError("--date is required")
+    if marks or unmarks:
+        from digest_cli.records.review import set_reviewed
+
+        wanted = {**{m: True for m in marks}, **{u: False for u in unmarks}}
+        changed = set_reviewed(settings, target, wanted, writer)
+        click.echo(f"{len(changed)} records changed" + (f": {', '.join(changed)}"
+                                                        if changed else ""))
+    if refresh_pr:
+        _refresh_pr(settings, target)
+    if body_file is None and not (marks or unmarks):
+        _review_table(settings, target)
+
+
+def _take_ticks(settings, body_file, previous_file, actor, target, writer):
+    from digest_cli.publish.ticks import apply_ticks
+
+    previous = previous_file.read() if previous_file is not None else None
+    report = apply_ticks(settings, body_file.read(), previous, actor, writer, day=target)
+    if not report.allowed:
+        click.echo(f"{actor} has no write access to {settings.github_repository}: "
+                   "ticks not taken")
+    else:
+        click.echo(f"{len(report.ticks)} boxes changed, {len(report.changed)} records "
+                   f"changed" + (f": {', '.join(report.changed)}" if report.changed else ""))
+    return report.day
+
+
+def _refresh_pr(settings, target) -> None:
+    from digest_cli.publish.pull_request import refresh_pull_request
+    from digest_cli.records.store import load_day
+
+    number = refresh_pull_request(settings, load_day(settings, target))
+    click.echo(f"pull request #{number} refreshed" if number else "no open pull request")
+
+
+def _review_table(settings, target) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from digest_cli.records.review import review_rows
+    from digest_cli.records.store import load_day
+
+    rows = review_rows(settings, load_day(settings, target))
+    table = Table(title=f"{target}: reviewed {sum(r.reviewed for r in rows)} of {len(rows)}")
+    for name in ("#", "id", "title", "status", "edited", "reviewed", "record"):
+        table.add_column(name, no_wrap=name not in ("title", "record"),
+                         overflow="fold", ratio=2 if name == "title" else None)
+    for n, r in enumerate(rows, 1):  # Text(): a title's `[b]` is not rich markup
+        cells = [str(n), r.id, r.title, r.status + (" · replaced" if r.replacement else ""),
+                 "edited" if r.edited else "", "✓" if r.reviewed else "", r.path]
+        table.add_row(*(Text(cell) for cell in cells))
+    Console(highlight=False).print(table)
+
+
+@cli.group()
+def records() -> None:
+    """Maintenance of the YAML records under data/."""
+
+
+@records.command("reflow")
+@date_option(help_text="Only this day (default: every day).")
+@pass_ctx
+@writes
+def records_reflow(ctx: Context, day: date | None) -> None:
+    """Rewrite records in the sentence-a-line layout (once, after upgrading).
+
+    Only line breaks change: the texts, the posts and the edited marks stay as they are.
+    """
+    from digest_cli.records.reflow import reflow_records
+    from digest_cli.records.writer import Writer
+
+    days = [day] if day is not None else None
+    count = reflow_records(ctx.settings(), days, Writer())
+    click.echo(f"{count} records rewritten")
+
+
 @cli.group()
 def glossary() -> None:
     """The glossary of terms that goes into every prompt (glossary.yaml)."""
@@ -481,6 +597,52 @@ def settings_cmd(ctx: Context) -> None:
     """Print the settings in effect (secrets masked); docs/settings.md says where each is set."""
     for name, value in ctx.settings().describe().items():
         click.echo(f"{name} = {value!r}")
+
+
+@cli.group("site")
+def site_group() -> None:
+    """The reader's site: build it as the Pages workflow does, serve it locally."""
+
+
+@site_group.command("build")
+@click.option("--base-path", default="", metavar="/REPO", help="URL path the site is served "
+              "under: /REPO for a project site (OWNER.github.io/REPO), empty for a user or "
+              "custom-domain site.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder  [default: _site in the site repository]")
+@pass_ctx
+def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
+    """Build the site: Jekyll, topic pages and feeds, MathJax assets, Pagefind search index."""
+    from digest_cli.site.build import build_site
+
+    settings = ctx.settings()
+    report = build_site(settings, out or settings.root / "_site", base_path)
+    click.echo(f"built {report.pages} pages ({report.days} days) into {report.out} "
+               f"with base path {report.base_path or '/'} in {report.seconds:.1f} s")
+
+
+@site_group.command("serve")
+@click.option("--base-path", default="", metavar="/REPO", help="The base path it was built "
+              "with.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The built site  [default: _site in the site repository]")
+@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True,
+              help="Port on localhost.")
+@pass_ctx
+def site_serve(ctx: Context, base_path: str, out: Path | None, port: int) -> None:
+    """Serve the built site on localhost until Ctrl-C (run `digest site build` first)."""
+    from digest_cli.site.serve import make_server
+
+    site = out or ctx.settings().root / "_site"
+    server = make_server(site, base_path, port=port)
+    click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}"
+               f"{base_path.rstrip('/')}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def main() -> None:

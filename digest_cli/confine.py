@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest_cli.errors import SettingsError
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 # Folder and file settings resolved against the repository.
 PATH_SETTINGS = ("data_dir", "posts_dir", "cache_dir", "preview_dir", "glossary_file")
@@ -35,7 +39,7 @@ def check_text(name: str, value: object) -> None:
                                 f"character ({bad}); settings are written on one line")
 
 
-def check_front_matter(settings) -> None:
+def check_front_matter(settings: Settings) -> None:
     """layout, tags and the header texts cannot change the post's structure."""
     if not _LAYOUT.fullmatch(settings.layout):
         raise SettingsError(f"setting 'layout': {settings.layout!r} is not a layout name "
@@ -59,7 +63,7 @@ def inside(root: Path, path: Path, what: str) -> Path:
     return path
 
 
-def check_paths(settings) -> None:
+def check_paths(settings: Settings) -> None:
     """Every folder and file setting, and the post file name, stays inside the root."""
     for name in PATH_SETTINGS:
         inside(settings.root, settings.root / getattr(settings, name), f"setting {name!r}")
@@ -69,7 +73,7 @@ def check_paths(settings) -> None:
                             "file name (no folders), such as '{date}-arxiv.md'")
 
 
-def require_site(settings) -> None:
+def require_site(settings: Settings) -> None:
     """Refuse to work in a folder that is not a site: `check` there would find "no
     problems", and `render` nothing to do, which reads like success."""
     root = settings.root

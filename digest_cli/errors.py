@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 class DigestError(Exception):
@@ -33,7 +34,7 @@ class DigestError(Exception):
         if stage is not None:
             self.stage = stage
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # Keep path, line, paper id and stage when the error crosses a process boundary.
         return _rebuild, (type(self), self.message, dict(self.__dict__))
 
@@ -70,19 +71,13 @@ class ImportError_(DigestError):
     stage = "import"
 
 
-class RenderError(DigestError):
-    """A post cannot be rendered."""
-
-    stage = "render"
-
-
 class FetchError(DigestError):
     """The arXiv API could not be queried."""
 
     stage = "fetch"
 
     def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
-                 retries: int | None = None, **kw) -> None:
+                 retries: int | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.url, self.status, self.retries = url, status, retries
 

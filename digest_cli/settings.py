@@ -27,7 +27,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None):
+def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None) -> Any:
     """A dataclass field with its documentation (docs/settings.md is checked against it)."""
     meta = {"doc": doc, "secret": secret, "env": env}
     if isinstance(default, (list, dict)):
@@ -70,6 +70,12 @@ class Settings:
     title: str = _setting("arXiv Daily – {date}", "Post title; `{date}` is YYYY-MM-DD.")
     tags: list[str] = _setting(["arxiv", "cs.SD", "eess.AS"], "Tags in the post front matter.")
     layout: str = _setting("post", "Jekyll layout of the posts.")
+    post_format: str = _setting("digest", "`digest`: contents list, an anchor per paper from "
+                                "its arXiv id, arXiv comments, labelled 详细解读; `classic`: "
+                                "exactly the old blog's post format (docs/site.md).")
+    highlight: list[str] = _setting([], "Editors' keywords: papers whose title, Chinese title "
+                                    "or summary contains one (any case) are marked and listed "
+                                    "first in the contents.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
     # arXiv API
@@ -229,6 +235,9 @@ def _check_values(settings: Settings) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"setting 'timezone': unknown time zone {settings.timezone!r} "
                             "(an IANA name such as 'Asia/Shanghai')") from None
+    if settings.post_format not in ("digest", "classic"):
+        raise SettingsError(f"setting 'post_format': {settings.post_format!r} is not "
+                            "'digest' or 'classic'")
     for name in ("title", "post_filename"):
         try:
             getattr(settings, name).format(date="2026-01-28")

@@ -12,7 +12,7 @@ import pytest
 from digest_cli.records.model import ArxivId, Day, MachineText, Manifest, Paper, text_hash
 from digest_cli.settings import load_settings
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.site_kit"]
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seed" / "2026-01-28-arxiv.md"
@@ -112,7 +112,8 @@ def make_day(papers: list[Paper], day: date = SAMPLE_DAY, fetched: int | None = 
 
 def blocks(post: str) -> list[str]:
     """The post's paper blocks, each from its heading to its `---` line."""
-    return re.findall(r"^## .*?\n---\n", post, flags=re.M | re.S)
+    return re.findall(r"^## [^\n]*\n(?:\{: #arxiv-[^\n]*\n)?- \*\*Authors.*?\n---\n", post,
+                      flags=re.M | re.S)
 
 
 def take_out(post: str, pid: str) -> str:

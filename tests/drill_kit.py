@@ -447,8 +447,7 @@ class Drill:
 
     # state
     def remote_has(self, branch: str) -> bool:
-        return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-                              cwd=self.origin, capture_output=True, env=git_env()).returncode == 0
+        return gitkit.has_branch(self.origin, branch, env=git_env())
 
     def pushes(self) -> int:
         """Pushes the origin received (each runs its pre-receive hook)."""

@@ -18,6 +18,12 @@ def git(cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = 
                           text=True, env=env).stdout.strip()
 
 
+def has_branch(repo: Path, branch: str, env: dict[str, str] | None = None) -> bool:
+    """True when `repo` has the local branch `branch`."""
+    return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+                          cwd=repo, capture_output=True, env=env).returncode == 0
+
+
 def make_site_repo(origin: Path, root: Path, git: Callable[..., str],
                    gitignore: Path | None = None) -> None:
     """Create `origin` (bare) and its clone `root`: [tool.digest], empty data/ and _posts/,

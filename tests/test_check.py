@@ -14,8 +14,11 @@ from tests.conftest import SAMPLE_DAY, make_day, make_paper
 RECORD = Path("data/2026-01-28/2601.19786.yaml")
 POST = Path("_posts/2026-01-28-arxiv.md")
 FIRST = "离散语音表征标记已成为语音生成的基础组件。"
-TRANSLATION = next(line for line in (Path(__file__).parents[1] / RECORD).read_text(
-    encoding="utf-8").splitlines() if line.startswith("    " + FIRST))
+_LINES = (Path(__file__).parents[1] / RECORD).read_text(encoding="utf-8").splitlines()
+_START = next(i for i, line in enumerate(_LINES) if line.startswith("    " + FIRST))
+# The whole translation: stored a sentence a line (records/sentences.py), up to its `model:`.
+TRANSLATION = "\n".join(_LINES[_START:next(
+    i for i in range(_START, len(_LINES)) if not _LINES[i].startswith("    "))])
 
 
 def edit(path: Path, old: str, new: str) -> None:

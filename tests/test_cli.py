@@ -30,6 +30,8 @@ def test_help_does_not_import_heavy_libraries():
 
 
 def test_import_then_render_gives_the_seed_back(seed_post, site):
+    """With `post_format = "classic"` (docs/site.md), the old blog's format exactly."""
+    (site / "pyproject.toml").write_text('[tool.digest]\npost_format = "classic"\n')
     assert run_cli(site, "import", str(seed_post)).exit_code == 0
     result = run_cli(site, "render", "--date", "2026-01-28")
     assert result.exit_code == 0, result.output

@@ -86,3 +86,70 @@ def test_preview_serve_on_a_taken_port_is_one_line(sample_site):
         line = one_error(run_cli(sample_site, "preview", "--date", DAY, "--serve",
                              "--port", str(port)))
     assert line.startswith("Error (preview): ") and f"127.0.0.1:{port}" in line
+
+
+def test_part_lines_are_text_as_kramdown_shows_them(sample_site):
+    """`1)` is an ordered-list marker to CommonMark (mistune) but text to the site's
+    kramdown: the preview must not show three empty numbered items."""
+    page = Path(run_cli(sample_site, "preview", "--date", DAY).output.strip()).read_text()
+    analyses = page.split("<summary>详细解读</summary>")[1:]
+    assert len(analyses) == 20
+    for analysis in analyses:
+        assert "<li></li>" not in analysis and '<ol start="2">' not in analysis
+        assert "<p>1)</p>" in analysis and "<p>2)" in analysis and "<p>3)" in analysis
+    # kramdown: `<p>2)<br />\n论文提出了…</p>` when text follows the part line's hard break
+    assert "<p>2)<br />\n论文提出了" in page
+
+
+def test_preview_curls_quotes_but_not_in_code_or_tex():
+    from digest_cli.posts.preview import _markdown, kramdown_like
+
+    html = kramdown_like('He said "hi", it\'s `a "b"` and $x\'$ here.', _markdown())
+    assert "“hi”" in html and "it’s" in html
+    assert '<code>a &quot;b&quot;</code>' in html or '<code>a "b"</code>' in html
+    assert "x'" in html
+
+
+def test_preview_shows_english_status_reviewed_mark_and_record_path(site, settings_for):
+    from digest_cli.records.model import Failure
+    from digest_cli.records.writer import Writer
+    from tests.conftest import make_day, make_paper
+
+    done = make_paper(1, reviewed=True)
+    failed = make_paper(2, translated=False, failures=[Failure("translation", "timeout")])
+    write_day(settings_for(site), make_day([done, failed]), Writer())
+    page = Path(run_cli(site, "preview", "--date", DAY).output.strip()).read_text()
+    first, second = page.split("<article")[1:]
+    assert '<span class="reviewed">✓ reviewed</span>' in first
+    assert f"<code>data/{DAY}/2601.19001.yaml</code>" in first
+    assert '<details class="en"><summary>English abstract</summary><p>We study problem 1' \
+        in first
+    assert '<span class="status failed">failed</span> · not reviewed' in second
+    assert "toggleEnglish(true)" in page and "已审校：1 篇" in page
+    assert "/__version" not in page  # the reload script is only for --serve
+
+
+def test_served_page_reloads_through_the_version_endpoint(sample_site, settings_for):
+    import threading
+    import urllib.request
+
+    from digest_cli.posts.preview import PreviewServer
+
+    server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
+    thread.start()
+    base = server.url.rsplit("/", 1)[0]
+    try:
+        assert "fetch('/__version'" in urllib.request.urlopen(server.url, timeout=5).read().decode()
+        assert urllib.request.urlopen(base + "/__version", timeout=5).read() == b"1"
+        record = sample_site / FOLDER / "2601.19786.yaml"
+        record.write_text(record.read_text().replace("离散语音表征标记", "已改的译文"))
+        for _ in range(100):
+            if server.renders > 1:
+                break
+            stop.wait(0.05)
+        assert urllib.request.urlopen(base + "/__version", timeout=5).read() == b"2"
+    finally:
+        stop.set()
+        thread.join(5)

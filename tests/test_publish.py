@@ -26,7 +26,7 @@ from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 from tests.clikit import run_cli
 from tests.fakes.github_server import ACTIONS_FORBIDDEN, FakeGitHub
-from tests.gitkit import IDENTITY, git, make_site_repo
+from tests.gitkit import IDENTITY, git, has_branch, make_site_repo
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2026, 1, 28)
@@ -76,9 +76,7 @@ class Site:
         return out.splitlines()
 
     def remote_has(self, branch: str) -> bool:
-        return subprocess.run(["git", "rev-parse", "--verify", "--quiet",
-                               f"refs/heads/{branch}"], cwd=self.origin,
-                              capture_output=True).returncode == 0
+        return has_branch(self.origin, branch)
 
 
 @pytest.fixture
@@ -136,7 +134,7 @@ def test_first_publish_commits_each_paper_then_the_post_and_opens_the_pr(site, g
     [pr] = gh.open_pulls(BRANCH)
     assert pr["title"] == "arXiv Daily – 2026-01-28 (20 papers)"
     assert pr["base"]["ref"] == "main" and pr["head"]["label"] == f"owner:{BRANCH}"
-    assert "| 1 | Rethinking Discrete Speech" in pr["body"]
+    assert "- [ ] **2601.19786** · Rethinking Discrete Speech" in pr["body"]
     assert f"digest preview --date {D} --open" in pr["body"]
     assert f"digest translate --date {D} --only ID --force" in pr["body"]
     assert gh.labels[pr["number"]] == ["digest"]
@@ -201,7 +199,7 @@ def test_a_rerun_continues_the_branch_with_an_editors_commits(site, gh, tmp_path
     settings = site.settings(gh)
     assert len(restore_day(settings, DAY)) == 5
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
 
     report = publish_day(settings, DAY)
@@ -221,7 +219,7 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     tip = git(site.origin, "rev-parse", BRANCH)
     settings = site.settings(gh)
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
 
     with pytest.raises(PublishError, match="changed on the branch by Editor") as err:
@@ -232,7 +230,7 @@ def test_a_working_tree_without_an_editors_commit_is_refused(site, gh, tmp_path)
     # the editor's clone has the branch checked out: publishing there goes on top of it
     settings = site.settings(gh, root=tmp_path / "editor")
     day = load_day(settings, DAY)
-    day.papers[2].comment = "Accepted at ICASSP 2026"
+    day.papers[2].journal_ref = "ICASSP 2026"  # a field the post does not show
     write_paper(settings.day_path(DAY), day.papers[2], Writer())
     report = publish_day(settings, DAY)
     assert [c.message.split(":")[0] for c in report.commits] == [
@@ -317,7 +315,7 @@ def test_an_unreachable_origin_stops_before_any_commit(site, gh):
                        "reading remote 'origin' failed"):
         publish_day(site.settings(gh), DAY)
     assert subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}"],
-                          cwd=site.root).returncode == 1
+                          cwd=site.root).returncode == 1  # absent, not an error (128)
     gone.rename(real)
 
     report = publish_day(site.settings(gh), DAY)
@@ -515,7 +513,7 @@ def test_a_day_merged_and_deleted_starts_a_fresh_branch_from_main(site, gh):
     main = git(other, "rev-parse", "HEAD")
     settings = site.settings(gh)
     day = load_day(settings, DAY)
-    day.papers[0].comment = "Erratum: new results"
+    day.papers[0].journal_ref = "Erratum: new results"  # not shown in the post
     write_paper(settings.day_path(DAY), day.papers[0], Writer())
 
     report = publish_day(settings, DAY)

@@ -9,10 +9,18 @@ from pathlib import Path
 import mistune
 import pytest
 
-from digest_cli.publish.body import job_summary, md_cell, pr_body, pr_title, usage_lines
+from digest_cli.publish.body import (
+    job_summary,
+    md_cell,
+    parse_ticks,
+    pr_body,
+    pr_texts,
+    pr_title,
+    usage_lines,
+)
 from digest_cli.publish.commits import CommitInfo
 from digest_cli.publish.day import PublishReport
-from digest_cli.records.model import Failure, MachineText
+from digest_cli.records.model import ArxivId, Failure, MachineText
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
 from digest_cli.translate.day import record_usage
@@ -47,52 +55,80 @@ def test_title_counts_the_papers(day, settings):
     assert pr_title(one, settings).endswith("(1 paper)")
 
 
-def test_body_has_window_counts_table_checklist_and_howto(day, settings):
+def task_items(markdown: str) -> list[str]:
+    """The text of every task-list item, as GitHub's parser would show it."""
+    import re
+
+    html = mistune.create_markdown(plugins=["task_lists"])(markdown)
+    return re.findall(r'<li class="task-list-item">(.*?)</li>', html, re.S)
+
+
+def test_body_has_window_counts_a_task_per_paper_checklist_and_howto(day, settings):
     body = pr_body(day, settings)
     assert body.startswith("<!-- digest:2026-01-28 -->")
     assert "2026-01-27 08:50 — 2026-01-28 08:50 (CST)" in body
     assert "21 fetched, 20 shown" in body
-    rows = table_rows(body)
-    assert rows[0] == ["#", "Title", "arXiv", "Category", "Status"] and len(rows) == 21
-    first = rows[1]
-    assert first[1].startswith("Rethinking Discrete Speech Representation Tokens")
-    assert 'href="https://arxiv.org/abs/2601.19786' in first[2] and first[3] == "eess.AS"
-    assert "- [ ] " in body
+    assert "**Reviewed 0 of 20** papers" in body
+    tasks = [t for t in task_items(body) if "2601." in t]
+    assert len(tasks) == 20
+    assert 'type="checkbox" disabled/><strong>2601.19786</strong> · Rethinking Discrete ' \
+        'Speech' in tasks[0]
+    assert 'href="https://arxiv.org/abs/2601.19786v1">arXiv</a>' in tasks[0]
+    assert "data/2026-01-28/2601.19786.yaml" in tasks[0]
     assert "digest preview --date 2026-01-28 --open" in body
+    assert "digest review --date 2026-01-28" in body
     assert "digest translate --date 2026-01-28 --only ID --force" in body
     assert "git fetch origin digest/2026-01-28" in body
 
 
-def test_status_column_follows_paper_status(day, settings):
-    papers = day.papers[:4]
+def test_tasks_link_the_record_and_the_post_on_the_branch(day):
+    settings = load_settings(REPO, environ={"GITHUB_REPOSITORY": "octo/site"})
+    body = pr_body(day, settings, "digest/2026-01-28")
+    blob = "https://github.com/octo/site/blob/digest/2026-01-28/"
+    assert f"[record]({blob}data/2026-01-28/2601.19786.yaml)" in body
+    assert f"[`_posts/2026-01-28-arxiv.md`]({blob}_posts/2026-01-28-arxiv.md)" in body
+
+
+def test_task_marks_follow_paper_status(day, settings):
+    papers = day.papers[:5]
     papers[0].translation, papers[0].analysis = None, None
     papers[0].failures = []
     papers[1].translation = MachineText("译文", source="abstract")
     papers[1].analysis = MachineText("解读", source="abstract")
     papers[2].translation = MachineText("译文", source="full_text")
     papers[2].analysis = MachineText("解读", source="full_text")
+    papers[2].reviewed = True
     papers[3].translation, papers[3].analysis = None, None
     papers[3].failures = [Failure("translation", "LLM answered 3 times without JSON")]
+    papers[4].replacement = True
+    papers[4].translation = MachineText("改过的译文", source="full_text", hash="sha256:0")
+    papers[4].title_zh = MachineText("中文标题", source="full_text")
     small = replace(day, papers=papers,
                     manifest=replace(day.manifest, papers=[p.id.base for p in papers]))
     body = pr_body(small, settings)
-    statuses = [row[4] for row in table_rows(body)[1:]]
-    assert statuses == ["⏳ 待翻译", "📄 abstract only", "✅ translated", "❌ failed"]
+    tasks = body.split("### Papers")[1].split("\n- [")[1:6]
+    assert "⏳ 待翻译" in tasks[0] and tasks[0].startswith(" ]")
+    assert "📄 abstract only" in tasks[1]
+    assert tasks[2].startswith("x]") and "❌" not in tasks[2] and "📄" not in tasks[2]
+    assert "❌ failed" in tasks[3]
+    assert "🔁 replaced (v1)" in tasks[4] and "✏️ edited" in tasks[4]
+    assert f"**{papers[4].id.base}** · 中文标题 · {papers[4].title}" in tasks[4]
+    assert "**Reviewed 1 of 5** papers" in body
     assert "LLM answered 3 times without JSON" in body
-    assert "1 translated · 1 abstract only · 1 failed · 1 待翻译" in body
+    assert "2 translated · 1 abstract only · 1 failed · 1 待翻译" in body
 
 
-def test_hostile_titles_cannot_break_the_table(day, settings):
+def test_hostile_titles_cannot_break_the_task(day, settings):
     paper = day.papers[0]
     paper.title = "A | B `code` <script>alert(1)</script> [x](http://e) **bold** @team #12\nnext"
     small = replace(day, papers=[paper],
                     manifest=replace(day.manifest, papers=[paper.id.base]))
-    rows = table_rows(pr_body(small, settings))
-    assert len(rows) == 2 and len(rows[1]) == 5
-    cell = rows[1][1]
-    assert "<script>" not in cell and "<code>" not in cell and "<strong>" not in cell
-    assert "<a " not in cell and "A | B" in cell and "next" in cell
-    assert "@\u200bteam" in cell and "#\u200b12" in cell  # no mention, no issue link
+    body = pr_body(small, settings)
+    [task] = [t.split(" · record")[0] for t in task_items(body) if "2601." in t]
+    assert "<script>" not in task and "<code>" not in task and "bold</strong>" not in task
+    assert 'href="http://e"' not in task and "A | B" in task and "next" in task
+    assert "@\u200bteam" in task and "#\u200b12" in task  # no mention, no issue link
+    assert parse_ticks(body) == {paper.id.base: False}
 
 
 def test_md_cell_is_one_line_and_bounded():
@@ -119,11 +155,19 @@ def test_body_in_the_pr_shows_usage(day, settings):
     assert "- **Tokens**: 12,000 in, 3,400 out" in pr_body(day, settings)
 
 
-def test_a_huge_day_stays_under_githubs_body_limit(day, settings):
-    many = [replace(day.papers[i % 20], title="T" * 150 + f" {i}") for i in range(1000)]
-    big = replace(day, papers=many)
-    body = pr_body(big, settings)
-    assert len(body) <= 65536 and "more (see the post)" in body
+def test_a_huge_day_overflows_into_comments_and_loses_no_paper(day, settings):
+    many = [replace(day.papers[i % 20], id=ArxivId(f"2601.{30000 + i}", 1),
+                    title="T" * 150 + f" {i}") for i in range(1000)]
+    big = replace(day, papers=many, manifest=replace(day.manifest, papers=[
+        p.id.base for p in many]))
+    body, comments = pr_texts(big, settings)
+    assert len(body) <= 65536 and comments and all(len(c) <= 65536 for c in comments)
+    shown = parse_ticks(body)
+    assert f"- … {1000 - len(shown)} more papers in the comments below" in body
+    for comment in comments:
+        assert comment.startswith("<!-- digest-papers:2026-01-28 -->")
+        shown.update(parse_ticks(comment))
+    assert list(shown) == [p.id.base for p in many]
 
 
 def test_job_summary_has_the_table_and_the_pr(day, settings):
@@ -150,3 +194,33 @@ def test_pr_body_shows_the_tokens_and_cost_that_translate_records(tmp_path):
     assert "- **Estimated cost**: $0.8200" in body
     assert "- **LLM requests**: 2" in body
     assert "- **Tokens**: 1,000,000 in" in job_summary(day, settings)
+
+
+def day_of(day, n: int):
+    """`n` papers made from the sample day's 20, with every mark somewhere among them."""
+    papers = []
+    for i in range(n):
+        paper = replace(day.papers[i % 20], id=ArxivId(f"2601.{30000 + i}", 1 + i % 11 // 10),
+                        reviewed=i % 3 == 0, replacement=i % 11 == 10, failures=[])
+        if i % 2 == 0:
+            paper.title_zh = MachineText(f"第 {i} 篇论文的中文标题", source="full_text")
+        if i % 7 == 3:
+            paper.analysis = None
+            paper.failures = [Failure("analysis", "LLM answered 3 times without JSON")]
+        if i % 7 == 5:
+            paper.analysis = replace(paper.analysis, source="abstract")
+        if i % 13 == 6:
+            paper.translation = replace(paper.translation, text="编辑改过的译文。")
+        papers.append(paper)
+    return replace(day, papers=papers, manifest=replace(
+        day.manifest, papers=[p.id.base for p in papers], fetched=n))
+
+
+@pytest.mark.parametrize("n", [3, 60, 150])
+def test_body_snapshots(day, n, snapshot):
+    settings = load_settings(REPO, environ={"GITHUB_REPOSITORY": "octo/site"})
+    body, comments = pr_texts(day_of(day, n), settings)
+    assert len(body) <= 65536 and comments == []  # 150 papers fit in one body
+    assert len(parse_ticks(body)) == n and f"of {n}** papers" in body
+    snapshot.snapshot_dir = Path(__file__).parent / "snapshots" / "pr_body"
+    snapshot.assert_match(body, f"body_{n}.md")

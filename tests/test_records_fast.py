@@ -159,6 +159,22 @@ def test_a_fresh_clone_with_the_cache_restored_is_warm(site, settings_for, tmp_p
     assert paths and all(restored.fresh(p) for p in paths)
 
 
+def test_a_shard_made_by_other_readers_is_not_used(site, settings_for):
+    """A new ruamel.yaml or PyYAML may read the same bytes differently."""
+    import pickle
+
+    settings, folder = _one_day(site, settings_for)
+    path = folder / "2601.19001.yaml"
+    digest = cache_module.content_hash(path.read_bytes())
+    shard = settings.cache_path / "records" / f"{folder.name}.pickle"
+    shard.parent.mkdir(parents=True)
+    current = cache_module.reader_version(ParseCache.VERSION)
+    for version, title in ((current[:1] + ("0.0.1",) + current[2:], "Paper number 1"),
+                           (current, "planted")):
+        shard.write_bytes(pickle.dumps((version, {path.name: (digest, {"title": "planted"})})))
+        assert parse_cache(settings).load(path)["title"] == title
+
+
 def test_a_damaged_cache_is_rebuilt(site, settings_for):
     settings, folder = _one_day(site, settings_for)
     cache = parse_cache(settings)
@@ -234,12 +250,11 @@ def test_a_pooled_render_reports_failures_in_day_order(pooled):
     (pooled.day_path(DAYS[0]) / "2601.20000.yaml").write_text(
         (pooled.day_path(DAYS[0]) / "2601.20000.yaml").read_text().replace(
             "Paper number 0", "Paper zero"))
-    failed = []
-    results = render_days(pooled, DAYS, Writer(), failed=failed)
-    assert [d for d, _ in results] == [DAYS[0], DAYS[2], DAYS[4]]
-    assert results[0][1] is True and "Paper zero" in pooled.post_path(DAYS[0]).read_text()
-    assert [type(e) for e in failed] == [RecordError, PostEdited]
-    assert failed[0].path.name == "2601.20010.yaml" and failed[0].line is not None
+    result = render_days(pooled, DAYS, Writer(), keep_going=True)
+    assert [d for d, _ in result.rendered] == [DAYS[0], DAYS[2], DAYS[4]]
+    assert result.rendered[0][1] is True and "Paper zero" in pooled.post_path(DAYS[0]).read_text()
+    assert [type(e) for e in result.failed] == [RecordError, PostEdited]
+    assert result.failed[0].path.name == "2601.20010.yaml" and result.failed[0].line is not None
     assert "an editor's line" in edited.read_text()  # the edit is kept
     with pytest.raises(RecordError):
         render_days(pooled, DAYS, Writer())
@@ -286,3 +301,12 @@ def test_the_error_text_shortcut_agrees_with_the_pattern(text):
                                  "x", "_", "中文", "\n"]), max_size=12).map("".join))
 def test_the_error_text_shortcut_agrees_on_random_text(text):
     assert has_error_text(text) == bool(_ERROR_TEXT.search(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["1", "23", ".", "%", "％", " ", "\n", "５", "x", "中"]),
+                max_size=16).map("".join))
+def test_the_kept_numbers_pattern_finds_what_the_plain_one_found(text):
+    from digest_cli.translate.validate import _KEPT_NUMBER
+
+    assert _KEPT_NUMBER.findall(text) == re.findall(r"\d+\.\d+|\d+(?=\s*[%％])", text)

@@ -25,15 +25,26 @@ def import_and_render(post: Path, settings) -> str:
 
 
 def test_seed_round_trips_byte_for_byte(seed_post, site, settings_for):
-    settings = settings_for(site)
+    settings = settings_for(site, post_format="classic")
     assert import_and_render(seed_post, settings).encode() == seed_post.read_bytes()
 
 
+def test_the_digest_format_imports_back_to_the_seed_records(seed_post, site, settings_for):
+    """Contents, anchors and labelled summaries are read past: the records stay the seed's."""
+    classic = settings_for(site, post_format="classic")
+    digest = settings_for(site)
+    day, _ = import_post(seed_post, classic, None)
+    write_day(classic, day, Writer())
+    post = site / "_posts" / seed_post.name
+    post.write_text(render_day(load_day(digest, SAMPLE_DAY), digest), encoding="utf-8")
+    again, changes = import_post(post, digest, load_day(digest, SAMPLE_DAY))
+    assert changes == {}
+    assert render_day(again, classic).encode() == seed_post.read_bytes()
+
+
 def test_shipped_sample_day_is_the_seed(seed_post, settings_for):
-    """data/2026-01-28 and _posts/2026-01-28-arxiv.md in the repo are the seed, imported."""
-    settings = settings_for(REPO)
-    shipped = REPO / "_posts" / f"{SAMPLE_DAY}-arxiv.md"
-    assert shipped.read_bytes() == seed_post.read_bytes()
+    """data/2026-01-28 in the repo is the seed, imported; its post is the digest format."""
+    settings = settings_for(REPO, post_format="classic")
     assert render_day(load_day(settings, SAMPLE_DAY), settings).encode() == seed_post.read_bytes()
 
 
@@ -101,11 +112,15 @@ def test_hostile_papers_round_trip_through_post_and_import(text, site, settings_
                                     hash=text_hash(f"译文 {text}"))
     paper.analysis = MachineText(f"1)  \n- **背景**：{text}", source="abstract",
                                  hash=text_hash("x"))
+    paper.title_zh = MachineText(f"中文 {text}", source="full_text")
+    paper.summary = MachineText(f"总结 {text}", source="full_text")
+    paper.comment = f"5 pages {text}"
     other = make_paper(2, translated=False, abstract=f"Abstract {text}")
     day = make_day([paper, other])
     post = render_day(day, settings)
     # Exactly two paper blocks and two separators, whatever the text.
-    assert len(re.findall(r"^## .*\n- \*\*Authors\*\*", post, flags=re.M)) == 2
+    assert len(re.findall(r"^## .*\n(?:\{: #arxiv-[\w-]+ lang=\"en\"\}\n)?- \*\*Authors\*\*",
+                          post, flags=re.M)) == 2
     assert len(re.findall(r"^---$", post, flags=re.M)) == 2 + 2
     assert post.count("<details>") == 1 and post.count("</details>") == 1
     path = tmp_path / f"{SAMPLE_DAY}-arxiv.md"
@@ -116,6 +131,10 @@ def test_hostile_papers_round_trip_through_post_and_import(text, site, settings_
     assert back[0].translation.text == paper.translation.text
     assert back[0].analysis.text == paper.analysis.text and back[0].analysis.source == "abstract"
     assert back[1].translation is None and back[1].abstract == other.abstract
+    one_line = " ".join(text.split())
+    assert back[0].title_zh.text == " ".join(f"中文 {one_line}".split())
+    assert back[0].summary.text == " ".join(f"总结 {one_line}".split())
+    assert back[0].comment == " ".join(f"5 pages {one_line}".split())
 
 
 def test_untranslated_papers_show_the_english_abstract_marked(site, settings_for):
@@ -238,7 +257,8 @@ def test_reimported_old_post_renders_safely(tmp_path, site, settings_for):
     post = import_and_render(path, settings)
     assert "\n## 1) 研究背景" not in post and "&#35;# 1) 研究背景" in post
     assert "全文解读失败" not in post
-    assert len(re.findall(r"^## .*\n- \*\*Authors\*\*", post, flags=re.M)) == 4
+    assert len(re.findall(r"^## .*\n\{: #arxiv-[\w-]+ lang=\"en\"\}\n- \*\*Authors\*\*",
+                          post, flags=re.M)) == 4
 
 
 @pytest.mark.parametrize(

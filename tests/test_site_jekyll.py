@@ -24,7 +24,7 @@ import pytest
 
 from digest_cli.fetch.schedule import window_for
 from digest_cli.posts.importer import import_post
-from digest_cli.posts.render import render_day
+from digest_cli.posts.render import paper_anchor, render_day, topic_url
 from digest_cli.posts.write import render_days
 from digest_cli.records.model import (
     ArxivId,
@@ -36,18 +36,19 @@ from digest_cli.records.model import (
     text_hash,
 )
 from digest_cli.records.store import load_day, load_yaml, write_day
+from digest_cli.records.topics import BY_SLUG
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets"]
+SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive", "search"]
 CASES = load_yaml(REPO / "tests" / "hostile" / "cases.yaml")
 SAMPLE_DAY = date(2026, 1, 28)
 TRANSLATED_DAY = date(2026, 1, 26)  # every case as title, authors, translation, 详细解读
 ABSTRACT_DAY = date(2026, 1, 27)  # every case as title, authors, abstract (待翻译)
 JEKYLL = shutil.which("jekyll")
 BUILD_TIMEOUT = 300
-MATHJAX_SRC = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+MATHJAX_SRC = "/assets/mathjax/tex-chtml.js"  # served by the site itself
 LONG_TITLE = " ".join(["Self-Supervised {{ x }} Speech | Representation <b>*Learning*</b>"] * 40)
 
 needs_jekyll = pytest.mark.skipif(
@@ -219,7 +220,8 @@ def post_content(page: Node) -> Node:
 def split_papers(content: Node) -> list[PaperHtml]:
     """Top-level elements of a post, cut at each top-level <h2>."""
     children = content.elements()
-    starts = [i for i, n in enumerate(children) if n.tag == "h2"]
+    starts = [i for i, n in enumerate(children)
+              if n.tag == "h2" and n.attrs.get("id", "").startswith("arxiv-")]
     papers = []
     for n, start in enumerate(starts):
         part = children[start:starts[n + 1] if n + 1 < len(starts) else len(children)]
@@ -335,11 +337,19 @@ def test_feed_is_valid_atom_with_every_post(build):
 
 @needs_jekyll
 def test_layout_loads_mathjax_for_dollar_math(build):
-    scripts = parse_html(build.post(SAMPLE_DAY)).find("script")
+    scripts = parse_html(build.post(TRANSLATED_DAY)).find("script")  # its cases have TeX
     assert [s.attrs.get("src") for s in scripts if s.attrs.get("src")] == [MATHJAX_SRC]
     config = "".join(s.text() for s in scripts if not s.attrs.get("src"))
     assert "inlineMath: [['$', '$']" in config and "displayMath: [['$$', '$$']" in config
-    assert "'[tex]/safe'" in config  # no javascript: from \href in post text
+    # MathJax 3's safe extension is ui/safe: no javascript: from \href in post text.
+    assert "load: ['ui/safe']" in config and "[tex]/safe" not in config
+    assert (build.site / MATHJAX_SRC.lstrip("/")).is_file()
+    assert (build.site / "assets/mathjax/ui/safe.js").is_file()
+
+
+@needs_jekyll
+def test_a_day_without_math_loads_no_script(build):
+    assert parse_html(build.post(SAMPLE_DAY)).find("script") == []
 
 
 # -- tests: the sample day -------------------------------------------------------------
@@ -359,10 +369,27 @@ def test_sample_day_details_markdown_becomes_lists(build):
     """kramdown parses the `<div markdown="1">` inside <details>: bullets become <ul>."""
     for paper in split_papers(post_content(parse_html(build.post(SAMPLE_DAY)))):
         summary = paper.details.find("summary")
-        assert [norm(s.text()) for s in summary] == ["详细解读"]
+        assert [norm(s.text()) for s in summary] == [f"详细解读：{norm(paper.heading.text())}"]
         assert paper.details.find("ul") and paper.details.find("li")
         assert paper.details.find("strong")  # **研究背景** became bold
         assert "- **" not in paper.details.text()
+
+
+@needs_jekyll
+def test_ascii_quotes_in_chinese_text_stay_ascii(build):
+    """kramdown's smart quotes made "口音ABX任务" into two closing quotes (”口音ABX任务”)."""
+    text = build.papers(SAMPLE_DAY)[0].body_text
+    assert '新颖的"口音ABX任务"衡量' in re.sub(r"\s+", " ", " ".join(
+        n.text() for n in [build.papers(SAMPLE_DAY)[0].meta] + build.papers(SAMPLE_DAY)[0].body))
+    assert "”口音" not in text
+
+
+@needs_jekyll
+def test_header_line_is_not_a_table_and_titles_are_english(build):
+    page = parse_html(build.post(SAMPLE_DAY))
+    assert post_content(page).find("table") == []
+    headings = [h for h in post_content(page).find("h2") if h.attrs.get("id", "").startswith("arxiv-")]
+    assert len(headings) == 20 and all(h.attrs.get("lang") == "en" for h in headings)
 
 
 # -- tests: hostile text ---------------------------------------------------------------
@@ -393,9 +420,11 @@ def test_hostile_day_keeps_every_paper(build, day):
 def test_hostile_text_runs_nothing(build, day):
     page = parse_html(build.post(day))
     head = page.find("head")[0]
-    layout_scripts = parse_html(build.site / "index.html").find("script")
-    assert len(page.find("script")) == len(head.find("script")) == len(layout_scripts)
+    layout_scripts = parse_html(build.post(TRANSLATED_DAY)).find("script")  # MathJax's two
+    assert len(page.find("script")) == len(head.find("script")) == len(layout_scripts) == 2
     content = post_content(page)
+    made = {f"#{paper_anchor(p.id)}" for p in build.days[day].papers}
+    made |= {"#contents"} | {topic_url(slug).replace("{{ site.baseurl }}", "") for slug in BY_SLUG}
     for node in page.iter():
         for name, value in node.attrs.items():
             assert not name.lower().startswith("on"), f"<{node.tag} {name}={value!r}>"
@@ -405,8 +434,9 @@ def test_hostile_text_runs_nothing(build, day):
     for node in content.iter():
         assert node.tag not in BAD_TAGS, f"<{node.tag}> made from post text"
         assert "style" not in node.attrs, f"<{node.tag} style=...> made from post text"
-        if node.tag == "a":
-            assert (node.attrs.get("href") or "").startswith(ALLOWED_SCHEMES), node.attrs
+        if node.tag == "a":  # arXiv links, or the contents and topic links render makes
+            href = node.attrs.get("href") or ""
+            assert href.startswith(ALLOWED_SCHEMES) or href in made, node.attrs
 
 
 @needs_jekyll

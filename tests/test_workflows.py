@@ -24,7 +24,7 @@ from tests.gitkit import IDENTITY, git
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
-NAMES = ["ci.yml", "daily.yml", "pages.yml", "sync.yml"]
+NAMES = ["ci.yml", "daily.yml", "pages.yml", "review.yml", "sync.yml"]
 BIN = Path(sys.executable).parent
 # Any attempt to reach the network goes to a closed port and fails.
 OFFLINE = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -208,7 +208,7 @@ def test_sync_only_writes_for_branches_of_this_repository():
     assert wf["permissions"] == {"contents": "read"}
     job = wf["jobs"]["sync"]
     assert job["if"] == "startsWith(github.head_ref, 'digest/')"
-    assert job["permissions"] == {"contents": "write"}
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
     same = "github.event.pull_request.head.repo.full_name == github.repository"
     assert same in job["steps"][0]["with"]["persist-credentials"]
     commit = step(wf, "sync", "Commit the re-rendered posts")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -36,6 +37,9 @@ from digest_cli.fetch.select import History, Selection, id_order, select
 from digest_cli.records.model import ArxivId, Day, LeftOut, Manifest, Paper, clean_text
 
 if TYPE_CHECKING:
+    import arxiv
+
+    from digest_cli.fetch.client import RequestStats
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,7 +142,7 @@ def _require_closed(settings: Settings, day: date, now: datetime) -> None:
 
 # -- results -> papers -------------------------------------------------------------------
 
-def paper_from_result(result) -> Paper:
+def paper_from_result(result: arxiv.Result) -> Paper:
     """An `arxiv.Result` as an (untranslated) record; ValueError if its id is not arXiv's."""
     pid = ArxivId.parse(result.get_short_id())
     pid = pid if pid.version else ArxivId(pid.base, 1)
@@ -174,7 +178,7 @@ def _https(url: str) -> str:
     return re.sub(r"^http://(?:export\.)?arxiv\.org/", "https://arxiv.org/", url.strip())
 
 
-def unique_papers(results) -> tuple[list[Paper], int]:
+def unique_papers(results: Iterable[arxiv.Result]) -> tuple[list[Paper], int]:
     """Papers by base id, keeping the newest version: pages can overlap when arXiv adds
     papers between two requests. Returns the papers and the number of duplicates dropped."""
     by_stem: dict[str, Paper] = {}
@@ -310,8 +314,9 @@ def refresh(record: Paper, fresh: Paper) -> list[str]:
 
 # -- the report --------------------------------------------------------------------------
 
-def _report(settings: Settings, day: Day, query: str, stats, papers: list[Paper], duplicates: int,
-            selection: Selection, refreshed: dict[str, list[str]], left_out: list[LeftOut],
+def _report(settings: Settings, day: Day, query: str, stats: RequestStats,
+            papers: list[Paper], duplicates: int, selection: Selection,
+            refreshed: dict[str, list[str]], left_out: list[LeftOut],
             written: list[Path]) -> FetchReport:
     manifest = day.manifest
     added = [p.id.base for p in selection.new if p.id.base in manifest.papers]

@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from digest_cli.errors import ImportError_
 from digest_cli.posts.markup import unescape_block, unescape_inline
-from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, UPDATED
+from digest_cli.posts.render import (
+    ABSTRACT_ONLY_NOTE,
+    COMMENTS,
+    SUMMARY,
+    TITLE_ZH,
+    TOPICS,
+    UNTRANSLATED,
+    UPDATED,
+)
 from digest_cli.records.model import (
     ArxivId,
     Day,
@@ -27,7 +35,7 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    text_hash,
+    content_hash,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +56,14 @@ _META = {
     "pdf": re.compile(r"^- \*\*PDF\*\*: \[(.*?)\]\((.*?)\)\s*$"),
 }
 _UPDATED = re.compile(rf"^- \*\*{UPDATED}\*\*: ")
+# The digest format's anchor line under a paper's heading (render.paper_anchor).
+_ANCHOR = re.compile(r'^\{: #arxiv-[\w-]+(?: lang="en")?\}$')
+# The digest format's optional metadata lines after the PDF (or Updated) line.
+_EXTRA = re.compile(rf"^- \*\*({COMMENTS}|{TITLE_ZH}|{SUMMARY}|{TOPICS})\*\*[:：] ?(.*)$")
+_TOPIC_LINK = re.compile(r"/topics/([a-z-]+)/\)")
 _DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", "", '<div markdown="1">', ""]
+_LABELLED = re.compile(r'^<summary>详细解读(?:<span class="visually-hidden">：.*</span>)?'
+                       r"</summary>$")
 # What the old blog wrote when the LLM failed: never text, always a failure.
 _ERROR_TEXT = re.compile(r"^\s*(?:全文解读|详细解读|解读|翻译)失败|Traceback \(most recent|"
                          r"^\s*Error code: \d{3}")
@@ -66,8 +81,7 @@ def parse_post(path: Path, settings: Settings) -> tuple[Manifest, list[ImportedP
     """Read one post into a manifest and its papers (fresh records, nothing merged)."""
     lines = read_post(path).split("\n")
     body_start = _front_matter_end(lines, path)
-    starts = [i for i in range(body_start, len(lines) - 1)
-              if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
+    starts = [i for i in range(body_start, len(lines) - 1) if _is_paper_start(lines, i)]
     header = lines[body_start:starts[0] if starts else len(lines)]
     day = post_date(path)
     manifest = _manifest(day, header, path, body_start, settings)
@@ -104,18 +118,28 @@ def read_post(path: Path) -> str:
 def post_blocks(text: str) -> dict[str, str]:
     """Each paper's block of a post, by base id: from its heading to its `---` line."""
     lines = text.replace("\r\n", "\n").split("\n")
-    starts = [i for i in range(len(lines) - 1)
-              if lines[i].startswith("## ") and _META["authors"].match(lines[i + 1])]
+    starts = [i for i in range(len(lines) - 1) if _is_paper_start(lines, i)]
     blocks = {}
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        match = _META["abs"].match(lines[start + 3]) if start + 3 < len(lines) else None
+        at = start + 3 + (1 if _ANCHOR.match(lines[start + 1]) else 0)
+        match = _META["abs"].match(lines[at]) if at < len(lines) else None
         try:
             key = ArxivId.parse(match.group(2)).base if match else f"line {start + 1}"
         except ValueError:
             key = f"line {start + 1}"
         blocks[key] = "\n".join(lines[start:end]).strip("\n") + "\n"
     return blocks
+
+
+def _is_paper_start(lines: list[str], i: int) -> bool:
+    """A `## ` heading followed by the Authors line (the digest format puts the paper's
+    anchor line between them)."""
+    if not lines[i].startswith("## "):
+        return False
+    following = lines[i + 2] if _ANCHOR.match(lines[i + 1]) and i + 2 < len(lines) else \
+        lines[i + 1]
+    return _META["authors"].match(following) is not None
 
 
 def _front_matter_end(lines: list[str], path: Path) -> int:
@@ -161,6 +185,9 @@ def _manifest(day: date, header: list[str], path: Path, offset: int,
 
 def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     """One block: heading, four metadata lines, translation, optional 详细解读, `---`."""
+    heading = block[0]
+    if len(block) > 1 and _ANCHOR.match(block[1]):
+        block, line_no = [heading, *block[2:]], line_no + 1
     meta = {}
     for offset, (name, pattern) in enumerate(_META.items(), start=1):
         match = pattern.match(block[offset]) if offset < len(block) else None
@@ -173,7 +200,12 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     except ValueError as exc:
         raise ImportError_(str(exc), path=path, line=line_no + 3) from None
     replacement = len(block) > 5 and _UPDATED.match(block[5]) is not None
-    rest = _strip_separator(block[6 if replacement else 5:], path, line_no)
+    at = 6 if replacement else 5
+    extras = {}
+    while at < len(block) and (extra := _EXTRA.match(block[at])):
+        extras[extra.group(1)] = extra.group(2)
+        at += 1
+    rest = _strip_separator(block[at:], path, line_no)
     body, analysis = _split_details(rest, path, line_no + 5)
     paper = Paper(
         id=pid,
@@ -187,7 +219,20 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     )
     _set_body(paper, body)
     _set_analysis(paper, analysis)
+    _set_extras(paper, extras)
     return ImportedPaper(paper, line_no)
+
+
+def _set_extras(paper: Paper, extras: dict[str, str]) -> None:
+    """The digest format's comments, Chinese title, summary and topics lines."""
+    if extras.get(COMMENTS):
+        paper.comment = unescape_inline(extras[COMMENTS])
+    for name, field in ((TITLE_ZH, "title_zh"), (SUMMARY, "summary")):
+        if extras.get(name, "").strip():
+            setattr(paper, field, _imported(unescape_inline(extras[name].strip())))
+    if extras.get(TOPICS, "").strip():
+        slugs = _TOPIC_LINK.findall(extras[TOPICS])
+        paper.topics = _imported(", ".join(slugs) if slugs else extras[TOPICS].strip())
 
 
 def _strip_separator(lines: list[str], path: Path, line_no: int) -> list[str]:
@@ -204,6 +249,8 @@ def _split_details(lines: list[str], path: Path, line_no: int) -> tuple[str, str
         return "\n".join(lines).strip("\n"), None
     at = lines.index("<details>")
     head = lines[at:at + len(_DETAILS_HEAD)]
+    if len(head) > 1 and _LABELLED.match(head[1]):
+        head[1] = _DETAILS_HEAD[1]
     if head != _DETAILS_HEAD:
         raise ImportError_("expected `<details>`, `<summary>详细解读</summary>`, a blank line, "
                            '`<div markdown="1">` and a blank line', path=path, line=line_no + at)
@@ -237,7 +284,7 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
 
 
 def _imported(text: str, source: str = "import") -> MachineText:
-    return MachineText(text=text, source=source, hash=text_hash(text))
+    return MachineText(text=text, source=source, hash=content_hash(text))
 
 
 # -- merging into existing records -----------------------------------------------------
@@ -260,10 +307,16 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
     if new.id.version != old.id.version:
         merged.id = new.id
         changed.append("version")
-    for name in ("translation", "analysis"):
+    for name in ("translation", "analysis", "title_zh", "summary", "topics"):
         mine, theirs = getattr(old, name), getattr(new, name)
         if theirs is None:
             continue  # the post shows nothing (待翻译 or no block): keep the record's
+        if name == "topics" and mine is not None and old.topic_slugs == new.topic_slugs \
+                and old.topic_slugs:
+            continue  # the same topics, written another way
+        if name in ("title_zh", "summary") and mine is not None and \
+                " ".join(mine.text.split()) == theirs.text:
+            continue  # the post shows the text on one line
         if mine is None:
             setattr(merged, name, MachineText(text=theirs.text, source="human"))
             changed.append(name)

@@ -3,6 +3,12 @@
 Built from the records with mistune. mistune follows CommonMark and ignores
 `markdown="1"`, so the 详细解读 is rendered here on its own and put into a `<details>`
 element. Raw HTML in the text is escaped; `$...$` is left to MathJax.
+
+Where CommonMark and the site's kramdown differ, the page follows kramdown: a `1)` part
+line is text, not an (empty) list item; straight quotes become curly ones. The site's
+stylesheet (assets/css/site.css) gives the same fonts. For editors, each paper also shows
+the English abstract (folded; one button opens them all), its status, reviewed mark and
+record path. `--serve` adds a script that reloads the page when a record changes.
 """
 
 from __future__ import annotations
@@ -10,14 +16,21 @@ from __future__ import annotations
 import html
 import http.server
 import logging
+import re
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED
+from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, paper_anchor
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
 
 if TYPE_CHECKING:
+    import threading
+    from zoneinfo import ZoneInfo
+
+    from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
 _log = logging.getLogger(__name__)
@@ -33,19 +46,95 @@ summary { cursor: pointer; font-weight: 600; }
 .pending { color: #b35900; font-weight: 600; } .note { color: #666; font-size: .9rem; }
 code { background: #eee; padding: 0 .2em; border-radius: 3px; }
 """
+_EDITOR_STYLE = """
+.review { font-size: .85rem; color: #59636e; margin: .2rem 0 .8rem; }
+.review .status { font-weight: 600; } .review .reviewed { color: #1a7f37; font-weight: 600; }
+.review .failed { color: #cf222e; } details.en { background: #fff; border: 1px solid #d8dee4; }
+details.en p { font-family: Georgia, "Times New Roman", serif; text-align: left; }
+.toolbar { position: sticky; top: 0; background: #fff; padding: .4rem 0; z-index: 1; }
+"""
+_TOGGLE = """<script>
+function toggleEnglish(open) {
+  document.querySelectorAll('details.en').forEach(function (d) { d.open = open; });
+}
+</script>"""
+# Polls the server's version; a new one (a record changed, the page was re-rendered)
+# reloads the page, keeping the scroll position.
+_RELOAD = """<script>
+(function () {
+  var seen = null;
+  function poll() {
+    fetch('/__version', {cache: 'no-store'}).then(function (r) { return r.text(); })
+      .then(function (v) {
+        if (seen !== null && v !== seen) {
+          sessionStorage.setItem('digest-scroll', String(window.scrollY));
+          location.reload();
+        }
+        seen = v;
+      }).catch(function () {}).finally(function () { setTimeout(poll, 1000); });
+  }
+  var y = sessionStorage.getItem('digest-scroll');
+  if (y !== null) { sessionStorage.removeItem('digest-scroll'); window.scrollTo(0, +y); }
+  poll();
+})();
+</script>"""
+# A line that CommonMark reads as an ordered list item `1)` but kramdown as text.
+_PART_LINE = re.compile(r"^([ \t]*\d+)\)", re.M)
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
 _MATHJAX = """<script>
 window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};</script>
 <script async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>"""
 
 
-def _markdown():
+def _markdown() -> Callable[[str], str]:
     import mistune  # imported when a preview is made, not for --help
 
-    return mistune.create_markdown(escape=True, plugins=["math", "strikethrough"])
+    md = mistune.create_markdown(escape=True, plugins=["math", "strikethrough"])
+    return lambda text: str(md(text))  # the HTML renderer's output is text
 
 
-def render_preview(day: Day, settings: Settings) -> str:
-    """The HTML page for a day."""
+def kramdown_like(text: str, md: Callable[[str], str]) -> str:
+    """Markdown -> HTML as the site's kramdown shows it: `1)` lines stay text, quotes
+    are curly (outside code and TeX)."""
+    return smart_quotes(md(_PART_LINE.sub(r"\1\\)", text)))
+
+
+def smart_quotes(page: str) -> str:
+    """kramdown's smart quotes, on the text between tags (not in code or pre)."""
+    out, skip = [], 0
+    for tag, text in _TAG_OR_TEXT.findall(page):
+        if tag:
+            name = tag[1:].split(">")[0].split()[0].lower() if len(tag) > 2 else ""
+            if name in ("code", "pre", "script", "style"):
+                skip += 1
+            elif name in ("/code", "/pre", "/script", "/style"):
+                skip = max(0, skip - 1)
+            out.append(tag)
+        else:
+            out.append(text if skip else _curl(text))
+    return "".join(out)
+
+
+_TEX = re.compile(r"\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)", re.S)
+
+
+def _curl(text: str) -> str:
+    pieces, last = [], 0
+    for match in _TEX.finditer(text):
+        pieces += [_curl_plain(text[last:match.start()]), match.group(0)]
+        last = match.end()
+    return "".join(pieces + [_curl_plain(text[last:])])
+
+
+def _curl_plain(text: str) -> str:
+    text = text.replace("&quot;", '"').replace("&#x27;", "'").replace("&#39;", "'")
+    text = re.sub(r'(^|(?<=[\s(\[{—–-]))"', "“", text)
+    text = re.sub(r"(^|(?<=[\s(\[{—–-]))'", "‘", text)
+    return text.replace('"', "”").replace("'", "’")
+
+
+def render_preview(day: Day, settings: Settings, live: bool = False) -> str:
+    """The HTML page for a day; `live`: with the script that reloads it on a change."""
     md = _markdown()
     m = day.manifest
     title = html.escape(settings.title.format(date=m.date.isoformat()))
@@ -55,26 +144,65 @@ def render_preview(day: Day, settings: Settings) -> str:
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title><style>{_STYLE}</style>{_MATHJAX}</head><body>",
-        f"<h1>{title}</h1>",
+        f"<title>{title}</title><style>{_site_style(settings)}{_EDITOR_STYLE}</style>"
+        f"{_MATHJAX}{_TOGGLE}{_RELOAD if live else ''}</head><body>",
+        '<main class="page-content"><div class="post-content">',
+        f'<h1 class="post-title">{title}</h1>',
         f"<p>时间窗口：{html.escape(window)}<br>"
-        f"抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇</p>",
+        f"抓取总数：{m.fetched} 篇 | 本页显示：{m.shown} 篇 | "
+        f"已审校：{sum(p.reviewed for p in day.papers)} 篇</p>",
+        '<p class="toolbar"><button type="button" onclick="toggleEnglish(true)">显示英文摘要'
+        '</button> <button type="button" onclick="toggleEnglish(false)">隐藏英文摘要</button></p>',
     ]
-    parts += [_paper_html(paper, md) for paper in day.papers]
-    parts.append("</body></html>\n")
+    folder = settings.day_path(m.date)
+    parts += [_paper_html(paper, md, _record_path(settings, folder, paper))
+              for paper in day.papers]
+    parts.append("</div></main></body></html>\n")
     return "\n".join(parts)
 
 
-def _zone(settings: Settings):
+def _site_style(settings: Settings) -> str:
+    """The site's stylesheet, so the page has the site's fonts; ours where there is none."""
+    try:
+        css = (settings.root / "assets" / "css" / "site.css").read_text(encoding="utf-8")
+    except OSError:
+        return _STYLE
+    return css.replace("</", "<\\/")  # no `</style>` can end the element early
+
+
+def _record_path(settings: Settings, folder: Path, paper: Paper) -> str:
+    from digest_cli.records.review import record_path
+
+    return record_path(settings, folder, paper)
+
+
+def _review_line(paper: Paper, path: str) -> str:
+    from digest_cli.records.review import edited_by_person
+
+    e = html.escape
+    status = e(paper.status)
+    bits = [f'<span class="status{" failed" if paper.status == "failed" else ""}">{status}'
+            "</span>"]
+    if paper.replacement:
+        bits.append("replaced")
+    if edited_by_person(paper):
+        bits.append("edited")
+    bits.append('<span class="reviewed">✓ reviewed</span>' if paper.reviewed
+                else "not reviewed")
+    bits.append(f"<code>{e(path)}</code>")
+    return f'<p class="review">{" · ".join(bits)}</p>'
+
+
+def _zone(settings: Settings) -> ZoneInfo:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(settings.timezone)
 
 
-def _paper_html(paper: Paper, md) -> str:
+def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
     e = html.escape
     out = [
-        f'<article id="{e(paper.id.file_stem)}"><h2>{e(paper.title)}</h2><ul class="meta">',
+        f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
         f"<li><b>Authors</b>: {e(', '.join(paper.authors))}</li>",
         f"<li><b>Categories</b>: {e(', '.join(paper.categories))}</li>",
         f'<li><b>arXiv</b>: <a href="{e(abs_link(paper))}">{e(abs_link(paper))}</a></li>',
@@ -83,32 +211,37 @@ def _paper_html(paper: Paper, md) -> str:
     if paper.replacement:
         out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")
     out[-1] += "</ul>"
+    out.append(_review_line(paper, path))
     if paper.translation is not None and paper.translation.text.strip():
-        out.append(md(paper.translation.text))
+        out.append(kramdown_like(paper.translation.text, md))
+        if paper.abstract.strip():
+            out.append('<details class="en"><summary>English abstract</summary>'
+                       f"{kramdown_like(paper.abstract, md)}</details>")
     else:
         out.append(f'<p><span class="pending">{UNTRANSLATED}</span> {e(paper.abstract)}</p>')
     if paper.analysis is not None and paper.analysis.text.strip():
         note = ""
         if paper.analysis.source == "abstract":
             note = f'<p class="note">{ABSTRACT_ONLY_NOTE}</p>'
-        out.append(f"<details><summary>详细解读</summary>{note}{md(paper.analysis.text)}"
-                   "</details>")
+        out.append(f"<details><summary>详细解读</summary>{note}"
+                   f"{kramdown_like(paper.analysis.text, md)}</details>")
     out.append("</article><hr>")
     return "\n".join(out)
 
 
-def write_preview(settings: Settings, day_date, writer=None) -> Path:
+def write_preview(settings: Settings, day_date: date, writer: Writer | None = None,
+                  live: bool = False) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
     from digest_cli.records.store import load_day
     from digest_cli.records.writer import Writer
 
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
-    (writer or Writer()).write(path, render_preview(load_day(settings, day_date), settings),
-                               durable=False)
+    page = render_preview(load_day(settings, day_date), settings, live=live)
+    (writer or Writer()).write(path, page, durable=False)
     return path
 
 
-def _stamp(folder) -> tuple:
+def _stamp(folder: Path) -> tuple:
     """What changes when any record of the day changes."""
     stamps = []
     for path in folder.glob("*.yaml"):
@@ -125,12 +258,15 @@ class PreviewServer:
     day changes (checked every `interval` seconds). An invalid record keeps the last good
     page and logs the error, so an editor mid-edit is not thrown out."""
 
-    def __init__(self, settings: Settings, day_date, port: int = 0, interval: float = 1.0) -> None:
+    def __init__(self, settings: Settings, day_date: date, port: int = 0,
+                 interval: float = 1.0) -> None:
         import functools
 
         self.settings, self.day, self.interval = settings, day_date, interval
-        self.page = write_preview(settings, day_date)
-        handler = functools.partial(_QuietHandler, directory=str(self.page.parent))
+        self.page = write_preview(settings, day_date, live=True)
+        self.renders = 1
+        handler = functools.partial(_QuietHandler, directory=str(self.page.parent),
+                                    version=lambda: str(self.renders))
         try:
             self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:  # the port is taken, or not ours to use
@@ -140,7 +276,6 @@ class PreviewServer:
                               "another with --port)", stage="preview") from None
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/{self.page.name}"
         self._stamp = _stamp(settings.day_path(day_date))
-        self.renders = 1
 
     def check(self) -> bool:
         """Re-render if a record changed; True if it did."""
@@ -151,14 +286,14 @@ class PreviewServer:
             return False
         self._stamp = stamp
         try:
-            write_preview(self.settings, self.day)
+            write_preview(self.settings, self.day, live=True)
         except DigestError as exc:
             _log.error("preview not updated: %s", exc)
             return False
         self.renders += 1
         return True
 
-    def serve_forever(self, stop=None) -> None:
+    def serve_forever(self, stop: threading.Event | None = None) -> None:
         import threading
 
         stop = stop or threading.Event()
@@ -173,5 +308,24 @@ class PreviewServer:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    """Serves the preview folder, and `/__version`: the page's render count, which the
+    page polls to reload itself."""
+
+    def __init__(self, *args: Any, version: Callable[[], str] = lambda: "0",
+                 **kwargs: Any) -> None:
+        self.version = version
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] != "/__version":
+            return super().do_GET()
+        data = self.version().encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's
         _log.debug("preview: " + format, *args)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import DigestError
@@ -28,6 +30,7 @@ from digest_cli.records.model import ArxivId, Day, Manifest, Paper, text_hash
 from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
 
 if TYPE_CHECKING:
+    from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ class SyncReport:
     imported: dict[str, list[str]] = field(default_factory=dict)
 
 
-def sync_day(settings: Settings, day_date: date, writer) -> SyncReport:
+def sync_day(settings: Settings, day_date: date, writer: Writer) -> SyncReport:
     """Bring post and records together: whichever side an editor changed wins; both -> stop."""
     day = load_day(settings, day_date)
     path = settings.post_path(day_date)
@@ -66,15 +69,18 @@ def sync_day(settings: Settings, day_date: date, writer) -> SyncReport:
     return SyncReport(day_date, "imported", imported)
 
 
-def _take_post(settings: Settings, day: Day, path, expected: str, rec_blocks: dict[str, str],
-               writer) -> dict[str, list[str]]:
+def _take_post(settings: Settings, day: Day, path: Path, expected: str,
+               rec_blocks: dict[str, str], writer: Writer) -> dict[str, list[str]]:
     """Take an edited post's changes into the records; refuse what would be lost."""
     _, posted = parse_post(path, settings)  # the whole post parses before anything is written
     by_id = {item.paper.id.base: item.paper for item in posted}
     edited = _edited_in_post(path, day, rec_blocks)
     order = _post_order(day, list(by_id), rec_blocks, path)
     manifest = day.manifest if order is None else _ordered(day, order)
-    after = _prefix(render_parts(Day(manifest, []), settings)[0] + "\n")
+    # The header the post's own papers give (the digest format's contents list is made
+    # from them), in the post's order.
+    shown = [by_id[pid] for pid in manifest.papers if pid in by_id]
+    after = _prefix(render_parts(Day(manifest, shown), settings)[0] + "\n")
     if _header_edited(read_post(path), expected, after, day.manifest.rendered, rec_blocks):
         raise SyncConflict("the front matter or header (before the first paper) was edited; "
                            f"it is made from the day's {MANIFEST} and the settings (title, "
@@ -88,7 +94,9 @@ def _take_post(settings: Settings, day: Day, path, expected: str, rec_blocks: di
     return imported
 
 
-_FIRST_BLOCK = re.compile(r"^## .*\n- \*\*Authors\*\*", re.M)
+# A paper block: its heading, the digest format's anchor line, the Authors line.
+_FIRST_BLOCK = re.compile(r'^## .*\n(?:\{: #arxiv-[\w-]+(?: lang="en")?\}\n)?- \*\*Authors\*\*',
+                          re.M)
 
 
 def _prefix(post: str) -> str:
@@ -124,12 +132,12 @@ def _joined(prefix: str, blocks: dict[str, str]) -> str:
     return text_hash(prefix + "\n".join(blocks.values()))
 
 
-def _ids(papers) -> list[str]:
+def _ids(papers: Iterable[object]) -> list[str]:
     return [ArxivId.parse(str(pid)).base for pid in papers]
 
 
-def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str], path
-                ) -> list[str] | None:
+def _post_order(day: Day, posted: list[str], rec_blocks: dict[str, str],
+                path: Path) -> list[str] | None:
     """The day's papers as the post now lists them, when an editor added, removed or moved
     a block (None when not). A paper taken out of the post but changed in its record, or
     a list changed on both sides, is a conflict."""
@@ -157,7 +165,7 @@ def _ordered(day: Day, order: list[str]) -> Manifest:
     return manifest
 
 
-def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
+def _edited_in_post(path: Path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     """Papers whose block the editor changed in the post; a paper also changed in its
     record since the last render is a conflict, named with both versions."""
     last = day.manifest.rendered["papers"]
@@ -175,7 +183,8 @@ def _edited_in_post(path, day: Day, rec_blocks: dict[str, str]) -> list[str]:
     return edited
 
 
-def _take_post_edits(settings: Settings, day: Day, by_id: dict, edited: list[str], writer) -> dict:
+def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edited: list[str],
+                     writer: Writer) -> dict[str, list[str]]:
     records = {p.id.base: p for p in day.papers}
     folder = settings.day_path(day.manifest.date)
     changes = {}

@@ -6,9 +6,10 @@ A post edited by hand since its last render is never overwritten silently (`Post
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
@@ -40,7 +41,7 @@ def rendered_blocks(day: Day, settings: Settings) -> tuple[str, dict[str, str]]:
     return post, {p.id.base: b for p, b in zip(day.papers, blocks, strict=True)}
 
 
-def post_edited(path, day: Day) -> bool:
+def post_edited(path: Path, day: Day) -> bool:
     """True when the post on disk is not what the last render wrote."""
     last = day.manifest.rendered.get("post")
     return bool(last) and path.is_file() and text_hash(read_post(path)) != last
@@ -92,29 +93,43 @@ def _render_one(settings: Settings, day: date, cache: ParseCache) -> _Rendered |
         return exc
 
 
+@dataclass
+class RenderResult:
+    """What `render_days` did: the days rendered, with whether each post changed, and the
+    failures of the days that could not be (their old posts untouched)."""
+
+    rendered: list[tuple[date, bool]] = field(default_factory=list)
+    failed: list[DigestError] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[date]:
+        """The days whose post was written anew."""
+        return [day for day, changed in self.rendered if changed]
+
+
 def render_days(settings: Settings, days: list[date], writer: Writer, force: bool = False,
-                failed: list[DigestError] | None = None) -> list[tuple[date, bool]]:
+                keep_going: bool = False) -> RenderResult:
     """Render each day's post; a day that fails leaves its old post untouched.
 
-    The first failure is raised, unless `failed` is given: then failures are collected
-    there and the other days are still rendered. Many days are rendered on every core;
-    only this process writes.
+    The first failure is raised, unless `keep_going`: then the other days are still
+    rendered and the failures come back in the result. Many days are rendered on every
+    core; only this process writes.
     """
-    cache, results = parse_cache(settings), []
+    cache, result = parse_cache(settings), RenderResult()
     try:
         rendered = map_days(partial(_render_one, settings), days, cache)
         for day, done in zip(days, rendered, strict=True):
             try:
                 if isinstance(done, DigestError):
                     raise done
-                results.append((day, _write_rendered(settings, done, writer, force)))
+                result.rendered.append((day, _write_rendered(settings, done, writer, force)))
             except DigestError as exc:
-                if failed is None:
+                if not keep_going:
                     raise
-                failed.append(exc)
+                result.failed.append(exc)
     finally:
         cache.save()
-    return results
+    return result
 
 
 def _day_status(settings: Settings, day: date, cache: ParseCache) -> str | DigestError | None:

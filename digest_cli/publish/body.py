@@ -17,6 +17,7 @@ from digest_cli.records.model import Day, Paper
 from digest_cli.records.store import MANIFEST
 
 if TYPE_CHECKING:
+    from digest_cli.publish.day import PublishReport
     from digest_cli.settings import Settings
 
 MARKER = "<!-- digest:{date} -->"
@@ -149,8 +150,9 @@ def checklist(day: Day) -> list[str]:
         "- [ ] Papers marked ❌ failed or ⏳ 待翻译 are fixed or accepted as they are",
         "- [ ] 详细解读 marked 📄 abstract only make no claims beyond the abstract",
         "- [ ] Titles, authors and links look right in the preview",
-        f"- [ ] Edited records under `data/{d}/` (set `reviewed: true` on a paper you have "
-        "checked, so no later run rewrites it); the post is re-rendered on push",
+        f"- [ ] Edited records under `data/{d}/` (tick a paper above once checked: its "
+        "record gets `reviewed: true`, so no later run rewrites it); the post is re-rendered "
+        "on push",
     ]
 
 
@@ -161,30 +163,137 @@ def howto(day: Day, branch: str) -> list[str]:
         "```sh",
         f"git fetch origin {branch} && git switch {branch}",
         f"digest preview --date {d} --open          # the post as HTML",
+        f"digest review --date {d}                  # what is left to review",
         f"digest translate --date {d} --only ID --force   # re-run one paper",
         f"digest render --date {d}                 # then commit and push",
         "```",
     ]
 
 
-def pr_body(day: Day, settings: Settings, branch: str | None = None) -> str:
-    """The whole pull request body: counts, papers, usage, checklist and how-to."""
+# -- a task per paper ------------------------------------------------------------------
+
+PAPERS_MARKER = "<!-- digest-papers:{date} -->"
+# A paper's task item: `- [x] **2601.19786** ...`; `digest review --from-pr-body` reads it.
+TASK = re.compile(r"^\s*[-*] \[(?P<box>[ xX])\] \*\*(?P<id>[^*\s]+)\*\*", re.M)
+MARKS = {"failed": "❌ failed", "abstract only": "📄 abstract only", "待翻译": "⏳ 待翻译"}
+EN_TITLE_LIMIT, ZH_TITLE_LIMIT = 110, 50  # 150 papers must fit in one body
+
+
+def html_url(settings: Settings) -> str:
+    """The web address of the GitHub that serves the API (github.com, or a GHES host)."""
+    api = settings.github_api_url.rstrip("/")
+    if api == "https://api.github.com":
+        return "https://github.com"
+    return api.removesuffix("/api/v3")
+
+
+def blob_url(settings: Settings, branch: str, path: str) -> str | None:
+    """A file on the branch in GitHub's web view; None without GITHUB_REPOSITORY."""
+    from urllib.parse import quote
+
+    if not settings.github_repository:
+        return None
+    return f"{html_url(settings)}/{settings.github_repository}/blob/{quote(branch)}/{quote(path)}"
+
+
+def _link(text: str, url: str | None, path: str) -> str:
+    return f"[{text}]({_url(url)})" if url else f"{text} `{path}`"
+
+
+def paper_marks(paper: Paper) -> list[str]:
+    """The marks an editor looks for: failed, abstract only, replaced, edited, reviewed."""
+    from digest_cli.records.review import edited_by_person
+
+    marks = [MARKS[paper.status]] if paper.status in MARKS else []
+    if paper.replacement:
+        marks.append(f"🔁 replaced (v{paper.id.version})")
+    if edited_by_person(paper):
+        marks.append("✏️ edited")
+    return marks
+
+
+def paper_task(paper: Paper, settings: Settings, branch: str, day: str) -> str:
+    """One task-list item: ticked when the record says `reviewed: true`."""
+    path = f"{settings.data_dir}/{day}/{paper.id.file_stem}.yaml"
+    parts = [f"**{md_cell(paper.id.base, 40)}**"]
+    if paper.title_zh is not None and paper.title_zh.text.strip():
+        parts.append(md_cell(paper.title_zh.text, ZH_TITLE_LIMIT))
+    parts.append(md_cell(paper.title, EN_TITLE_LIMIT))
+    parts.append(_link("record", blob_url(settings, branch, path), path))
+    parts.append(f"[arXiv](https://arxiv.org/abs/{paper.id.versioned})")
+    box = "x" if paper.reviewed else " "
+    return f"- [{box}] " + " · ".join(parts + paper_marks(paper))
+
+
+def reviewed_line(day: Day) -> str:
+    done = sum(p.reviewed for p in day.papers)
+    return f"**Reviewed {done} of {len(day.papers)}** papers (tick a paper once checked: " \
+           "its record gets `reviewed: true`; unticking clears it)"
+
+
+def post_line(day: Day, settings: Settings, branch: str) -> str:
+    d = day.manifest.date.isoformat()
+    path = f"{settings.posts_dir}/{d}-arxiv.md"
+    link = _link(f"`{path}`", blob_url(settings, branch, path), path)
+    return (f"- **Post**: {link} (rendered by GitHub; the preview page is an artifact of "
+            "the latest workflow run)")
+
+
+def parse_ticks(text: str) -> dict[str, bool]:
+    """The papers' boxes in a PR body or comment: id -> ticked."""
+    return {m.group("id").replace("\\", ""): m.group("box") != " "
+            for m in TASK.finditer(text.replace("\r\n", "\n"))}
+
+
+def pr_texts(day: Day, settings: Settings, branch: str | None = None) -> tuple[str, list[str]]:
+    """The pull request body and the comments that hold the tasks that do not fit in it
+    (GitHub refuses bodies over 65,536 characters): no paper is ever left out."""
     d = day.manifest.date.isoformat()
     branch = branch or f"{settings.branch_prefix}{d}"
     head = [MARKER.format(date=d), f"## arXiv digest for {d}", "",
-            *counts_lines(day, settings), *usage_lines(day.manifest.usage, settings)]
-    tail = ["", *checklist(day), "", *howto(day, branch), "",
+            *counts_lines(day, settings), post_line(day, settings, branch),
+            *usage_lines(day.manifest.usage, settings), "", "### Papers", "", reviewed_line(day),
+            ""]
+    tail = [*failures_section(day), "", *checklist(day), "", *howto(day, branch), "",
             f"_Generated by `digest publish`; the records under `data/{d}/` are the source "
             "of truth, `_posts/` is rendered from them._"]
-    rows = None
-    while True:
-        body = "\n".join([*head, "", paper_table(day, rows), *failures_section(day), *tail])
-        if len(body) <= BODY_LIMIT or rows == 0:
-            return body + "\n"
-        rows = len(day.papers) // 2 if rows is None else rows // 2
+    tasks = [paper_task(p, settings, branch, d) for p in day.papers]
+    fixed = len("\n".join(head + tail)) + 200
+    kept = _fit(tasks, BODY_LIMIT - fixed)
+    rest = tasks[kept:]
+    note = [f"- … {len(rest)} more papers in the comment{'s' if len(rest) > 1 else ''} below"
+            ] if rest else []
+    body = "\n".join([*head, *tasks[:kept], *note, *tail]) + "\n"
+    return body, overflow_comments(d, rest)
 
 
-def job_summary(day: Day, settings: Settings, report=None) -> str:
+def _fit(lines: list[str], budget: int) -> int:
+    """How many of `lines` fit in `budget` characters."""
+    used = 0
+    for n, line in enumerate(lines):
+        used += len(line) + 1
+        if used > budget:
+            return n
+    return len(lines)
+
+
+def overflow_comments(d: str, tasks: list[str]) -> list[str]:
+    """The tasks that did not fit in the body, as comments (each under the limit)."""
+    comments = []
+    while tasks:
+        head = [PAPERS_MARKER.format(date=d), f"### Papers of {d} (continued)", ""]
+        n = max(1, _fit(tasks, BODY_LIMIT - 200))
+        comments.append("\n".join(head + tasks[:n]) + "\n")
+        tasks = tasks[n:]
+    return comments
+
+
+def pr_body(day: Day, settings: Settings, branch: str | None = None) -> str:
+    """The whole pull request body: counts, a task per paper, usage, checklist, how-to."""
+    return pr_texts(day, settings, branch)[0]
+
+
+def job_summary(day: Day, settings: Settings, report: PublishReport | None = None) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY: the counts, the PR and the paper table."""
     d = day.manifest.date.isoformat()
     lines = [f"## arXiv digest for {d}", "", *counts_lines(day, settings),
@@ -194,7 +303,7 @@ def job_summary(day: Day, settings: Settings, report=None) -> str:
     return "\n".join([*lines, "", paper_table(day), *failures_section(day)]) + "\n"
 
 
-def report_lines(report) -> list[str]:
+def report_lines(report: PublishReport) -> list[str]:
     commits = len(report.commits)
     lines = [f"- **Branch**: `{report.branch}` ({commits} new commit{'' if commits == 1 else 's'}"
              f"{', pushed' if report.pushed else ''})"]

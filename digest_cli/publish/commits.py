@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from digest_cli.errors import PublishError
 from digest_cli.publish.git import Git
 from digest_cli.records.layout import manifest_path, paper_from_text, record_files
-from digest_cli.records.model import Day
+from digest_cli.records.model import Day, Paper
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -134,7 +134,7 @@ def _refuse_unseen_edits(g: Git, plan: Plan, rel: str, paper_id: str | None) -> 
             f"{rel}`)", paper_id=paper_id)
 
 
-def _refuse_overwrite(g: Git, old_blob: str, new, rel: str, start: str) -> None:
+def _refuse_overwrite(g: Git, old_blob: str, new: Paper, rel: str, start: str) -> None:
     """Stop when the branch's record has an editor's text that `new` would replace with a
     machine's (or drop)."""
     text = g.repo.odb.stream(bytes.fromhex(old_blob)).read().decode("utf-8", "replace")

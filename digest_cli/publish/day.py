@@ -78,14 +78,6 @@ class PublishReport:
     pr_updated: bool = False
     labels: list[str] = field(default_factory=list)
 
-    @property
-    def created(self) -> bool:
-        return self.pr_created
-
-    @property
-    def updated(self) -> bool:
-        return self.pr_updated
-
     def lines(self) -> list[str]:
         """Plain lines for the terminal."""
         out = [f"committed {c.sha[:10]} {c.message.splitlines()[0]}" for c in self.commits]
@@ -106,10 +98,17 @@ def publish_day(settings: Settings, day_date: date) -> PublishReport:
     day = load_day(settings, day_date)  # invalid records stop here, before any commit
     _check_post(settings, day_date)
     report = PublishReport(day=day_date, branch=branch_name(settings, day_date))
-    try:
-        commit_and_push(settings, day, report)
-        if not report.nothing_to_publish:
-            open_pull_request(settings, day, report)
+    try:  # the report grows stage by stage: the job summary says how far a failure got
+        g = Git(settings)
+        committed = commit_day(g, settings, day, report.branch)
+        report.base, report.commits = committed.base, committed.commits
+        report.nothing_to_publish = committed.nothing_to_publish
+        if report.nothing_to_publish:
+            return report
+        report.pushed = push_day(g, settings, report.branch, committed)
+        pr = open_pull_request(settings, day, report.branch, report.base, report.pushed)
+        report.pr_number, report.pr_url, report.labels = pr.number, pr.url, pr.labels
+        report.pr_created, report.pr_updated = pr.created, pr.updated
     finally:
         write_step_summary(settings, day, report)
     return report
@@ -123,24 +122,44 @@ def _check_post(settings: Settings, day_date: date) -> None:
                            f"{day_date.isoformat()}` first")
 
 
-def commit_and_push(settings: Settings, day: Day, report: PublishReport) -> None:
-    """The git half of publishing: fills `report.base`, `.commits`, `.pushed`."""
-    g = Git(settings)
-    branch, day_date = report.branch, day.manifest.date
+@dataclass
+class Committed:
+    """The day's new commits, and what pushing them needs."""
+
+    day: date
+    base: str  # the branch the pull request targets
+    base_sha: str | None
+    commits: list[CommitInfo]
+    tip: str  # where the day's branch is to point
+    remote_tip: str | None  # where it points on the remote (None: not there yet)
+    paths: list[str]  # the files committed, relative to the repository's top
+
+    @property
+    def nothing_to_publish(self) -> bool:
+        """True when the branch would not differ from its base (the day is merged)."""
+        return self.remote_tip is None and self.tip == self.base_sha
+
+
+def commit_day(g: Git, settings: Settings, day: Day, branch: str) -> Committed:
+    """Commit the day's changed records, then its manifest and post, on top of the branch
+    (see the module docstring); moves no branch."""
     state = remote_state(g, settings, branch)
-    report.base = state.base
     start = start_point(g, state, branch)
-    plan = Plan(start, state.base_sha, known_base(g, settings, day_date, start))
+    plan = Plan(start, state.base_sha, known_base(g, settings, day.manifest.date, start))
     changes = plan_changes(g, settings, day, plan)
-    report.commits = make_commits(g, start, changes)
-    tip = report.commits[-1].sha if report.commits else start
-    if tip == state.base_sha and state.branch_sha is None:
-        report.nothing_to_publish = True
-        return
+    commits = make_commits(g, start, changes)
+    return Committed(day.manifest.date, state.base, state.base_sha, commits,
+                     tip=commits[-1].sha if commits else start, remote_tip=state.branch_sha,
+                     paths=sorted({p for c in changes for p in c.paths}))
+
+
+def push_day(g: Git, settings: Settings, branch: str, committed: Committed) -> bool:
+    """Point the local `branch` at the new tip and push it, never forced; True if pushed."""
     local = g.ref(f"refs/heads/{branch}")
-    if local != tip:
-        move_branch(g, branch, tip, local, sorted({p for c in changes for p in c.paths}))
-    remember_base(settings, day_date, tip)
-    if tip != state.branch_sha:
-        push(g, branch, tip)
-        report.pushed = True
+    if local != committed.tip:
+        move_branch(g, branch, committed.tip, local, committed.paths)
+    remember_base(settings, committed.day, committed.tip)
+    if committed.tip == committed.remote_tip:
+        return False
+    push(g, branch, committed.tip)
+    return True

@@ -22,6 +22,8 @@ from digest_cli.errors import PublishError, scrub
 from digest_cli.retry import Backoff, Transient, retry, retry_after
 
 if TYPE_CHECKING:
+    import httpx
+
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -149,6 +151,39 @@ class GitHub:
                              f"label pull request #{number}", json={"labels": labels})
         return [str(x.get("name")) for x in data if isinstance(x, dict)]
 
+    def permission(self, user: str) -> str:
+        """The role of `user` in the repository: admin, maintain, write, triage, read or
+        none (a user GitHub does not know has none)."""
+        from urllib.parse import quote
+
+        try:
+            data = self._request("GET", f"/repos/{self.repository}/collaborators/"
+                                 f"{quote(user, safe='')}/permission",
+                                 f"read the permission of {user}")
+        except GitHubError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        if not isinstance(data, dict):
+            return "none"
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    def comments(self, number: int) -> list[dict]:
+        """The comments on issue/PR `number` (the first 100: a day's PR has a few)."""
+        data = self._request("GET", f"/repos/{self.repository}/issues/{number}/comments",
+                             f"list the comments of #{number}", params={"per_page": 100})
+        return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
+
+    def create_comment(self, number: int, body: str) -> dict:
+        """Comment on issue/PR `number`."""
+        return self._request("POST", f"/repos/{self.repository}/issues/{number}/comments",
+                             f"comment on #{number}", json={"body": body})
+
+    def update_comment(self, comment_id: int, body: str) -> dict:
+        """Replace the text of a comment."""
+        return self._request("PATCH", f"/repos/{self.repository}/issues/comments/{comment_id}",
+                             f"update comment {comment_id}", json={"body": body})
+
     # -- transport -----------------------------------------------------------------
     def _request(self, method: str, path: str, what: str, **kw: Any) -> Any:
         """Send one request, retrying 5xx and connection failures; the decoded JSON."""
@@ -184,7 +219,7 @@ class GitHub:
                             retry_after(response.headers), answer=response)
         return response
 
-    def _decode(self, response, what: str) -> Any:
+    def _decode(self, response: httpx.Response, what: str) -> Any:
         if response.status_code >= 400:
             raise api_error(response, what, self.repository)
         try:
@@ -194,7 +229,7 @@ class GitHub:
                               "but a body that is not JSON; check GITHUB_API_URL") from None
 
 
-def _body(response) -> tuple[str, list]:
+def _body(response: httpx.Response) -> tuple[str, list]:
     try:
         data = response.json()
     except ValueError:
@@ -206,7 +241,7 @@ def _body(response) -> tuple[str, list]:
     return " ".join(str(data.get("message") or "").split())[:200], errors
 
 
-def api_error(response, what: str, repository: str) -> GitHubError:
+def api_error(response: httpx.Response, what: str, repository: str) -> GitHubError:
     """The one-line error for a 4xx/5xx answer: what happened and what to change."""
     status = response.status_code
     message, errors = _body(response)
@@ -241,7 +276,7 @@ def _label_denied(message: str, errors: list) -> bool:
             or any(isinstance(e, dict) and e.get("field") == "label" for e in errors))
 
 
-def _rate_limited(response, message: str) -> bool:
+def _rate_limited(response: httpx.Response, message: str) -> bool:
     return (response.headers.get("x-ratelimit-remaining") == "0"
             or "rate limit" in message.lower())
 

@@ -10,6 +10,7 @@ runner's) can use them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -41,16 +42,30 @@ def content_hash(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
 
+@functools.cache
+def reader_version(version: int) -> tuple:
+    """What a cached value depends on besides the file: our reader and the YAML libraries."""
+    import ruamel.yaml
+
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
+    return (version, ruamel.yaml.__version__, getattr(yaml, "__version__", None),
+            getattr(yaml, "__with_libyaml__", None))
+
+
 class ParseCache:
     """Parsed records of earlier runs, keyed by file and content hash.
 
     One pickle per day folder under the git-ignored cache folder, loaded when a file of
     that day is first asked for, so reading one day does not load ten thousand records.
     A missing, unreadable or older-version shard is rebuilt; an entry is used only when
-    the file's bytes hash to its key.
+    the file's bytes hash to its key, and a shard only when it was made by the same
+    readers (a new ruamel.yaml or PyYAML could read a file differently).
     """
 
-    VERSION = 2  # 1 was one file keyed by mtime and size
+    VERSION = 2  # 1 was one file keyed by mtime and size; bump when yamlio reads differently
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
@@ -69,7 +84,7 @@ class ParseCache:
         try:
             with (self.folder / f"{day}.pickle").open("rb") as fh:
                 version, entries = pickle.load(fh)
-            return entries if version == self.VERSION else {}
+            return entries if version == reader_version(self.VERSION) else {}
         except Exception:  # missing or damaged: a cache is only ever a shortcut
             return {}
 
@@ -113,12 +128,13 @@ class ParseCache:
         if self.folder is None:
             return
         for day in sorted(self.dirty):
-            data = pickle.dumps((self.VERSION, self.shards[day]), protocol=5)
+            data = pickle.dumps((reader_version(self.VERSION), self.shards[day]), protocol=5)
             try:
                 write_atomic(self.folder / f"{day}.pickle", data, durable=False)
             except OSError:  # a full disk: only a shortcut is lost (and no error is masked)
                 return
         self.dirty.clear()
+        (self.folder.parent / "records.pickle").unlink(missing_ok=True)  # version 1's file
 
 
 def parse_in_pool(paths: list[Path], workers: int) -> list[tuple[Path, tuple]]:

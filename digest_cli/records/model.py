@@ -59,6 +59,14 @@ def text_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def content_hash(text: str) -> str:
+    """The fingerprint of a record's text with line breaks as layout: a text split a
+    sentence a line (`records.sentences`) has the hash of its one-line paragraphs."""
+    from digest_cli.records.sentences import join_lines
+
+    return text_hash(join_lines(text))
+
+
 @dataclass
 class MachineText:
     """A text the LLM wrote (or that was imported), with where it came from."""
@@ -73,7 +81,7 @@ class MachineText:
     @property
     def edited(self) -> bool:
         """True when the text no longer matches what the machine wrote."""
-        return self.hash is not None and text_hash(self.text) != self.hash
+        return self.hash is not None and content_hash(self.text) != self.hash
 
     @property
     def machine_owned(self) -> bool:

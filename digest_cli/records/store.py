@@ -30,7 +30,10 @@ from digest_cli.records.model import (
     Manifest,
     Paper,
     clean_text,
+    content_hash,
+    text_hash,
 )
+from digest_cli.records.sentences import join_lines, split_lines
 from digest_cli.records.writer import Writer
 from digest_cli.records.yamlio import load_yaml, loads, pure_loads
 from digest_cli.records.yamlio import yaml_object as _yaml
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
 MANIFEST = "manifest.yaml"
+# Long texts stored a sentence a line (records/sentences.py); in memory, as the post shows them.
+LAYOUT_FIELDS = ("abstract", "translation", "analysis")
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
 
 
@@ -179,14 +184,14 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         categories=f.strings("categories", required=True),
         abs_url=f.required_text("abs_url"),
         pdf_url=f.required_text("pdf_url"),
-        abstract=f.text("abstract") or "",
+        abstract=join_lines(f.text("abstract") or ""),
         published=f.moment("published"),
         updated=f.moment("updated"),
         comment=f.text("comment"),
         journal_ref=f.text("journal_ref"),
         doi=f.text("doi"),
-        translation=_machine_text(f, "translation"),
-        analysis=_machine_text(f, "analysis"),
+        translation=_machine_text(f, "translation", layout=True),
+        analysis=_machine_text(f, "analysis", layout=True),
         title_zh=_machine_text(f, "title_zh"),
         summary=_machine_text(f, "summary"),
         topics=_machine_text(f, "topics"),
@@ -196,17 +201,22 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
     )
 
 
-def _machine_text(f: _Fields, name: str) -> MachineText | None:
+def _machine_text(f: _Fields, name: str, layout: bool = False) -> MachineText | None:
     value = f.get(name, (dict, str))
     if value is None:
         return None
     if isinstance(value, str):  # an editor may write the text directly
-        return MachineText(text=value, source="human")
+        return MachineText(text=join_lines(value) if layout else value, source="human")
     sub = _Fields(value, f.path, name)
     text = sub.text("text")
     if text is None:
         f.fail(name, "has no 'text'")
-    return MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
+    result = MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
+    if layout:
+        result.text = join_lines(text)
+        if result.hash is not None and result.hash == text_hash(text) != content_hash(text):
+            result.hash = content_hash(text)  # hashed before line breaks were layout
+    return result
 
 
 def _failure(item: Any, path: Path) -> Failure:
@@ -249,11 +259,13 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
 
 # -- writing ---------------------------------------------------------------------------
 
-def _block(text: str):
-    """Long text as a `|` block scalar, cleaned first so the file always loads back."""
+def _block(text: str, layout: bool = False):
+    """Long text as a `|` block scalar, cleaned first so the file always loads back;
+    `layout`: a sentence a line."""
     from ruamel.yaml.scalarstring import LiteralScalarString
 
-    return LiteralScalarString(clean_text(text))
+    text = clean_text(text)
+    return LiteralScalarString(split_lines(text) if layout else text)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -277,9 +289,9 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "doi": paper.doi,
         "replacement": paper.replacement,
         "reviewed": paper.reviewed,
-        "abstract": _block(paper.abstract),
-        "translation": _text_to_dict(paper.translation),
-        "analysis": _text_to_dict(paper.analysis),
+        "abstract": _block(paper.abstract, layout=True),
+        "translation": _text_to_dict(paper.translation, layout=True),
+        "analysis": _text_to_dict(paper.analysis, layout=True),
         "failures": [{"field": x.field, "reason": clean_text(x.reason), "at": x.at}
                      for x in paper.failures],
     }
@@ -291,10 +303,10 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     return data
 
 
-def _text_to_dict(value: MachineText | None) -> dict | None:
+def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
     if value is None:
         return None
-    out: dict[str, Any] = {"text": _block(value.text)}
+    out: dict[str, Any] = {"text": _block(value.text, layout)}
     for name in _TEXT_FIELDS[1:]:
         out[name] = getattr(value, name)
     return out

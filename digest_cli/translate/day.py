@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.records.layout import load_manifest
-from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, text_hash
+from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, content_hash
 from digest_cli.records.store import (
     load_day,
     load_paper,
@@ -54,7 +54,8 @@ FULL_TEXT_INTRO = "正文（节选，已去掉参考文献）：\n"
 ABSTRACT_ONLY = "- 这篇论文的正文暂不可得：只依据摘要撰写，摘要里没有的细节不要编造。\n"
 _DELIMITER = re.compile(r"<\s*/?\s*paper\s*>", re.IGNORECASE)
 
-Progress = Callable[[str, str, int, int], None]  # (paper id, done|failed, finished, total)
+PaperOutcome = Literal["done", "failed"]
+Progress = Callable[[str, PaperOutcome, int, int], None]  # (paper id, outcome, finished, total)
 
 
 class InvalidAnswer(Exception):
@@ -181,7 +182,7 @@ def record_usage(settings: Settings, day_date: date, usage: dict) -> None:
     write_manifest(settings.day_path(day_date), manifest, Writer())
 
 
-def _add(old, new):
+def _add(old: float, new: float) -> float:
     return round(float(old) + new, 6) if isinstance(new, float) else int(old) + new
 
 
@@ -302,7 +303,7 @@ class _Run:
     def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
-                           generated_at=stamp, source=source, hash=text_hash(text))
+                           generated_at=stamp, source=source, hash=content_hash(text))
 
     async def messages(self, paper: Paper, kind: str) -> tuple[list[dict[str, str]], str]:
         """The chat messages for `kind`, and the source they draw on."""

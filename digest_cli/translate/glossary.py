@@ -12,13 +12,17 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import RecordError
-from digest_cli.records.model import text_hash
+from digest_cli.records.model import content_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import git
+
     from digest_cli.settings import Settings
 
 _LATIN_TERM = re.compile(r"^[A-Za-z][A-Za-z0-9\-\s.]*$")
@@ -57,7 +61,7 @@ def suggest_terms(settings: Settings, min_papers: int = 2) -> list[Suggestion]:
     return sorted(out, key=lambda s: (-len(s.papers), s.machine))
 
 
-def _repo(settings: Settings):
+def _repo(settings: Settings) -> git.Repo:
     """The site's git repository, which must have history to compare against."""
     import git  # GitPython, only for this command
 
@@ -96,11 +100,14 @@ def _widen(text: str, start: int, end: int) -> str:
     return text[start:end].strip()
 
 
-def _machine_text(repo, path, kind: str, wanted_hash: str | None) -> str | None:
+def _machine_text(repo: git.Repo, path: Path, kind: str,
+                  wanted_hash: str | None) -> str | None:
     """The text of `kind` in the committed version of `path` that the machine wrote."""
     if not wanted_hash:
         return None
-    rel = path.resolve().relative_to(repo.working_tree_dir)
+    top = repo.working_tree_dir
+    assert top is not None  # `_repo` opens a checkout, never a bare repository
+    rel = path.resolve().relative_to(top)
     for commit in repo.iter_commits(paths=str(rel)):
         try:
             blob = commit.tree / str(rel)
@@ -108,12 +115,12 @@ def _machine_text(repo, path, kind: str, wanted_hash: str | None) -> str | None:
             continue
         data = _parse(blob.data_stream.read().decode("utf-8"))
         text = (data.get(kind) or {}).get("text") if isinstance(data, dict) else None
-        if isinstance(text, str) and text_hash(text) == wanted_hash:
+        if isinstance(text, str) and content_hash(text) == wanted_hash:
             return text
     return None
 
 
-def _parse(text: str):
+def _parse(text: str) -> Any:
     try:
         return loads(text)
     except Exception:  # an old, broken version of the file: not the one we look for

@@ -48,6 +48,11 @@ _ROUTES = [
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)$"), "get_pull"),
     ("PATCH", re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)$"), "update_pull"),
     ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/labels$"), "add_labels"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/collaborators/([^/]+)/permission$"),
+     "get_permission"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"), "list_comments"),
+    ("POST", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"), "create_comment"),
+    ("PATCH", re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$"), "update_comment"),
 ]
 
 
@@ -90,6 +95,9 @@ class FakeGitHub(FakeServer):
         self.pulls: list[dict[str, Any]] = []
         self.labels: dict[int, list[str]] = {}
         self._faults: list[dict[str, Any]] = []
+        # login -> role ("admin", "maintain", "write", "triage", "read"); others: "none".
+        self.collaborators: dict[str, str] = {}
+        self.comments: list[dict[str, Any]] = []  # issue comments, all repos and numbers
         self._next_number = 1
         self._state_lock = threading.RLock()
 
@@ -345,6 +353,50 @@ class FakeGitHub(FakeServer):
             pr["closed_at"] = _now() if data["state"] == "closed" else None
         pr["updated_at"] = _now()
         return self._json(pr)
+
+    def _get_permission(self, req: RecordedRequest, owner: str, repo: str,
+                        user: str) -> Response:
+        # GitHub maps roles to the legacy `permission` (maintain -> write, triage -> read).
+        role = self.collaborators.get(user, "none")
+        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        return self._json({"permission": legacy, "role_name": role, "user": self._user(user)})
+
+    def _list_comments(self, req: RecordedRequest, owner: str, repo: str,
+                       number: str) -> Response:
+        if self._find_pull(f"{owner}/{repo}", int(number)) is None:
+            return self._error(404, "Not Found", DOCS)
+        return self._json([c for c in self.comments
+                           if c["_repo"] == f"{owner}/{repo}" and c["_number"] == int(number)])
+
+    def _create_comment(self, req: RecordedRequest, owner: str, repo: str,
+                        number: str) -> Response:
+        body = req.json.get("body") if isinstance(req.json, dict) else None
+        if self._find_pull(f"{owner}/{repo}", int(number)) is None:
+            return self._error(404, "Not Found", DOCS)
+        if not isinstance(body, str) or not body:
+            return self._validation(DOCS, {"resource": "IssueComment", "code": "missing_field",
+                                           "field": "body"})
+        if len(body) > 65536:
+            return self._validation(DOCS, {"resource": "IssueComment", "code": "custom",
+                                           "field": "body", "message": "body is too long "
+                                           "(maximum is 65536 characters)"})
+        comment = {"id": 1000 + len(self.comments), "body": body, "_repo": f"{owner}/{repo}",
+                   "_number": int(number), "user": self._user(self.login),
+                   "html_url": f"{self.html_base}/{owner}/{repo}/pull/{number}"}
+        self.comments.append(comment)
+        return self._json(comment, status=201)
+
+    def _update_comment(self, req: RecordedRequest, owner: str, repo: str,
+                        comment_id: str) -> Response:
+        found = [c for c in self.comments if c["id"] == int(comment_id)]
+        body = req.json.get("body") if isinstance(req.json, dict) else None
+        if not found:
+            return self._error(404, "Not Found", DOCS)
+        if not isinstance(body, str) or len(body) > 65536:
+            return self._validation(DOCS, {"resource": "IssueComment", "code": "invalid",
+                                           "field": "body"})
+        found[0]["body"] = body
+        return self._json(found[0])
 
     def _add_labels(self, req: RecordedRequest, owner: str, repo: str, number: str) -> Response:
         n = int(number)

@@ -1,0 +1,234 @@
+"""Review: `digest review`, ticks in the PR body, and the review workflow's shell steps run
+for real against FakeGitHub on 127.0.0.1 and a bare git origin."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from digest_cli.publish.body import pr_body
+from digest_cli.publish.ticks import apply_ticks, changed_ticks
+from digest_cli.records.store import load_day, load_paper
+from digest_cli.records.writer import Writer
+from digest_cli.settings import load_settings
+from tests.clikit import one_error, run_cli
+from tests.conftest import SAMPLE_DAY
+from tests.fakes.github_server import FakeGitHub
+from tests.gitkit import IDENTITY, git
+from tests.test_workflows import BIN, load, pr_checkout, step  # noqa: F401 - a fixture
+
+RECORD = "data/2026-01-28/2601.19786.yaml"
+OTHER = "data/2026-01-28/2601.19781.yaml"
+
+
+def tick(body: str, paper_id: str, ticked: bool = True) -> str:
+    before, after = (" ", "x") if ticked else ("x", " ")
+    return body.replace(f"- [{before}] **{paper_id}**", f"- [{after}] **{paper_id}**")
+
+
+# -- the library and the command -------------------------------------------------------
+
+def test_only_changed_boxes_are_taken():
+    old = "- [ ] **2601.1** a\n- [x] **2601.2** b\n- [ ] **2601.3** c\n"
+    new = "- [x] **2601.1** a\n- [x] **2601.2** b\n- [ ] **2601.3** c\n"
+    assert changed_ticks(new, old) == {"2601.1": True}
+    assert changed_ticks(new, None) == {"2601.1": True, "2601.2": True, "2601.3": False}
+
+
+def test_ticks_set_and_clear_reviewed_and_need_write_access(sample_site, settings_for):
+    settings = settings_for(sample_site)
+    body = pr_body(load_day(settings, SAMPLE_DAY), settings)
+    roles = {"editor": "write", "boss": "admin", "reader": "read", "stranger": "none"}
+    ticked = tick(body, "2601.19786")
+    report = apply_ticks(settings, ticked, body, "editor", Writer(), permission=roles.get)
+    assert report.changed == ["2601.19786"] and report.day == SAMPLE_DAY
+    assert load_paper(sample_site / RECORD).reviewed is True
+    for who in ("reader", "stranger"):
+        report = apply_ticks(settings, tick(ticked, "2601.19781"), ticked, who, Writer(),
+                             permission=roles.get)
+        assert not report.allowed and report.changed == []
+    assert load_paper(sample_site / OTHER).reviewed is False
+    report = apply_ticks(settings, body, ticked, "boss", Writer(), permission=roles.get)
+    assert report.changed == ["2601.19786"]
+    assert load_paper(sample_site / RECORD).reviewed is False
+
+
+def test_review_table_lists_status_and_marks(sample_site):
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY), "--mark", "2601.19786")
+    assert result.exit_code == 0 and "1 records changed: 2601.19786" in result.output
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
+    assert result.exit_code == 0
+    assert "reviewed 1 of 20" in result.output and "translated" in result.output
+    assert "2601.19786" in result.output and "✓" in result.output
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY), "--unmark", "2601.19786")
+    assert "1 records changed" in result.output
+    assert load_paper(sample_site / RECORD).reviewed is False
+
+
+def test_marking_a_paper_the_day_does_not_show_is_one_line(sample_site):
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY), "--mark", "2601.19786",
+                     "--mark", "2601.00001")
+    assert result.exit_code == 1
+    assert "paper 2601.00001 is not shown on 2026-01-28" in one_error(result)
+    assert load_paper(sample_site / RECORD).reviewed is False  # nothing half-done
+
+
+def test_review_needs_a_date(sample_site):
+    assert run_cli(sample_site, "review").exit_code == 2
+
+
+def test_review_table_shows_a_title_with_brackets_as_text(sample_site):
+    record = sample_site / RECORD
+    record.write_text(re.sub(r"(?m)^title: .*$", "title: '[b]x[/b]'",
+                             record.read_text()))
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
+    assert "[b]x[/b]" in result.output
+
+
+# -- the workflow ------------------------------------------------------------------------
+
+def run_review_step(work: Path, name: str, **env: str) -> subprocess.CompletedProcess:
+    script = step(load("review.yml"), "ticks", name)["run"]
+    full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(work.parent), **env}
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=work, env=full,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def github(pr_checkout):  # noqa: F811 - the fixture imported above
+    settings = load_settings(pr_checkout, environ={})
+    body = pr_body(load_day(settings, SAMPLE_DAY), settings)
+    with FakeGitHub(token="t0ken", owner="octo", repo="site") as gh:
+        gh.collaborators = {"editor": "write", "reader": "read"}
+        gh.add_pull("digest/2026-01-28", title="arXiv Daily", body=body)
+        yield gh, body
+
+
+def api_env(gh: FakeGitHub, **extra: str) -> dict[str, str]:
+    return {"GITHUB_API_URL": gh.api_url, "GITHUB_REPOSITORY": "octo/site",
+            "GITHUB_TOKEN": "t0ken", **extra}
+
+
+def reviewed_on_origin(work: Path, record: str) -> bool:
+    git(work, *IDENTITY, "fetch", "-q", "origin")
+    text = git(work, *IDENTITY, "show", f"origin/digest/2026-01-28:{record}")
+    return "reviewed: true" in text
+
+
+def test_workflow_finds_the_branch_of_the_pull_request(pr_checkout, github):  # noqa: F811
+    gh, _ = github
+    out = pr_checkout.parent / "out.txt"
+    result = run_review_step(pr_checkout, "Find the branch",
+                             **api_env(gh, NUMBER="1", GITHUB_OUTPUT=str(out)))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == "ref=digest/2026-01-28\n"
+
+
+def test_workflow_ticked_box_marks_the_record_and_refreshes_the_body(pr_checkout,  # noqa: F811
+                                                                     github):
+    gh, body = github
+    new = tick(body, "2601.19786")
+    result = run_review_step(pr_checkout, "Take the ticks into the records",
+                             **api_env(gh, NEW_TEXT=new, OLD_TEXT=body, ACTOR="editor"))
+    assert result.returncode == 0, result.stderr
+    assert "1 records changed: 2601.19786" in result.stdout
+    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    assert result.returncode == 0, result.stderr
+    assert reviewed_on_origin(pr_checkout, RECORD)
+    assert not reviewed_on_origin(pr_checkout, OTHER)
+    result = run_review_step(pr_checkout, "Refresh the pull request's task list",
+                             **api_env(gh, HEAD_REF="digest/2026-01-28"))
+    assert result.returncode == 0, result.stderr
+    [pr] = gh.open_pulls("digest/2026-01-28")
+    assert "**Reviewed 1 of 20** papers" in pr["body"]
+    assert "- [x] **2601.19786**" in pr["body"] and "- [ ] **2601.19781**" in pr["body"]
+    assert any(r.path.endswith("/collaborators/editor/permission") for r in gh.requests)
+
+
+def test_workflow_unticked_box_clears_the_mark(pr_checkout, github):  # noqa: F811
+    gh, body = github
+    run_cli(pr_checkout, "review", "--date", str(SAMPLE_DAY), "--mark", "2601.19786")
+    git(pr_checkout, *IDENTITY, "commit", "-q", "-a", "-m", "Reviewed one")
+    ticked = tick(body, "2601.19786")
+    result = run_review_step(pr_checkout, "Take the ticks into the records",
+                             **api_env(gh, NEW_TEXT=body, OLD_TEXT=ticked, ACTOR="editor"))
+    assert result.returncode == 0, result.stderr
+    assert load_paper(pr_checkout / RECORD).reviewed is False
+    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    assert result.returncode == 0, result.stderr
+    assert not reviewed_on_origin(pr_checkout, RECORD)
+
+
+def test_workflow_ignores_ticks_of_a_user_without_write_access(pr_checkout,  # noqa: F811
+                                                               github):
+    gh, body = github
+    before = git(pr_checkout, *IDENTITY, "rev-parse", "origin/digest/2026-01-28")
+    result = run_review_step(pr_checkout, "Take the ticks into the records",
+                             **api_env(gh, NEW_TEXT=tick(body, "2601.19786"), OLD_TEXT=body,
+                                       ACTOR="reader"))
+    assert result.returncode == 0, result.stderr
+    assert "reader has no write access" in result.stdout
+    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    assert result.returncode == 0 and "No record changed." in result.stdout
+    git(pr_checkout, *IDENTITY, "fetch", "-q", "origin")
+    assert git(pr_checkout, *IDENTITY, "rev-parse", "origin/digest/2026-01-28") == before
+
+
+def test_workflow_acts_only_on_body_edits_of_a_days_pull_request():
+    wf = load("review.yml")
+    assert wf["on"] == {"pull_request": {"types": ["edited"]},
+                        "issue_comment": {"types": ["edited"]}}
+    assert wf["permissions"] == {"contents": "read"}
+    job = wf["jobs"]["ticks"]
+    assert "github.event.changes.body != null" in job["if"]
+    assert "startsWith(github.event.pull_request.head.ref, 'digest/')" in job["if"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    take = step(wf, "ticks", "Take the ticks into the records")
+    assert take["env"]["ACTOR"] == "${{ github.event.sender.login }}"
+    assert "--actor" in take["run"]
+
+
+@pytest.mark.parametrize("workflow, job, env", [
+    ("daily.yml", "digest", {"INPUT_DATE": ""}),
+    ("sync.yml", "sync", {"HEAD_REF": "digest/2026-01-28"}),
+])
+def test_workflows_preview_the_day_for_the_artifact(pr_checkout, workflow, job,  # noqa: F811
+                                                    env):
+    out = pr_checkout.parent / "out.txt"
+    script = step(load(workflow), job, "Preview the day")["run"]
+    full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(out), **env}
+    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=pr_checkout,
+                            env=full, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    assert outputs["day"] == "2026-01-28"
+    assert "<article" in (pr_checkout / outputs["path"]).read_text(encoding="utf-8")
+    upload = step(load(workflow), job, "Upload the preview")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "${{ steps.day.outputs.path }}"
+    link = step(load(workflow), job, "Link the preview from the job summary")
+    assert link["env"]["URL"] == "${{ steps.preview.outputs.artifact-url }}"
+    assert "GITHUB_STEP_SUMMARY" in link["run"]
+
+
+def test_tasks_that_do_not_fit_go_to_comments_that_are_kept_up_to_date():
+    from digest_cli.publish.github import GitHub
+    from digest_cli.publish.pull_request import sync_overflow_comments
+
+    marker = "<!-- digest-papers:2026-01-28 -->"
+    with FakeGitHub(token="t0ken") as fake:
+        number = fake.add_pull("digest/2026-01-28", body="body")["number"]
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            gh.create_comment(number, "an editor's comment")
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [ ] **2601.1** a\n"])
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [x] **2601.1** a\n"])
+            bodies = [c["body"] for c in fake.comments]
+            assert bodies == ["an editor's comment", f"{marker}\n- [x] **2601.1** a\n"]
+            sync_overflow_comments(gh, number, "2026-01-28", [])  # fits now: costs nothing
+            assert [c["body"] for c in fake.comments] == bodies
