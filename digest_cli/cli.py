@@ -7,6 +7,7 @@ commands, so `digest --help` stays fast.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -67,18 +68,49 @@ class Context:
 
     def settings(self, **flags: Any) -> Settings:
         """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
+        from digest_cli.redact import scrub_logs
         from digest_cli.settings import load_settings
 
         self.loaded = load_settings(self.root, overrides=flags)
+        scrub_logs(self.loaded.secrets)  # httpx and git log whole URLs
         return self.loaded
 
 
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def writes(command: F) -> F:
+    """Hold the repository's lock while `command` runs: one writing run per repository."""
+
+    @functools.wraps(command)
+    def locked(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        from digest_cli.lock import repo_lock
+
+        name = click.get_current_context().command_path
+        with repo_lock(ctx.settings().root, name):
+            return command(ctx, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
+class _Date(click.DateTime):
+    """YYYY-MM-DD between arXiv's first year and 2999: a window of 0001-01-01 would
+    overflow the date arithmetic."""
+
+    name = "date"
+    FIRST, LAST = date(1991, 1, 1), date(2999, 12, 31)
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        moment = super().convert(value, param, ctx)
+        if not self.FIRST <= moment.date() <= self.LAST:
+            self.fail(f"{moment.date()} is out of range ({self.FIRST} to {self.LAST})",
+                      param, ctx)
+        return moment
+
+
 def date_option(help_text: str, required: bool = False) -> Callable[[F], F]:
     """The `--date YYYY-MM-DD` option; the command receives a `date` (or None) as `day`."""
-    return click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+    return click.option("--date", "day", type=_Date(formats=["%Y-%m-%d"]),
                         required=required, help=help_text,
                         callback=lambda ctx, param, value: value.date() if value else None)
 
@@ -116,6 +148,7 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Re-translate machine-written texts that no "
               "editor has touched.")
 @pass_ctx
+@writes
 def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bool,
         force: bool) -> None:
     """The daily job: fetch, translate, render (and publish) one day.
@@ -134,13 +167,16 @@ def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bo
     target = day or default_day(settings, now)
     click.echo(f"digest run {target}")
     options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
-    run_day(settings, target, now=now, options=options, say=click.echo)
+    report = run_day(settings, target, now=now, options=options, say=click.echo)
+    if report.translate is not None and report.translate.nothing_translated:
+        _nothing_translated(report.translate)
 
 
 @cli.command("import")
 @click.argument("posts", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
+@writes
 def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
     """Read posts (YYYY-MM-DD-arxiv.md) into records and a day manifest.
 
@@ -168,16 +204,19 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
 @click.option("--force", is_flag=True, help="Overwrite a post even if it was edited by hand "
               "since the last render (`digest sync` takes such edits in instead).")
 @pass_ctx
+@writes
 def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: bool) -> None:
     """Render posts (_posts/YYYY-MM-DD-arxiv.md) from the records.
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
+    from digest_cli.confine import require_site
     from digest_cli.posts.write import render_days, stale_posts
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
+    require_site(settings)
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
     days = [day] if day is not None else day_dates(settings)
@@ -203,6 +242,7 @@ def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: b
 @cli.command()
 @date_option(help_text="Sync this day (default: every day).")
 @pass_ctx
+@writes
 def sync(ctx: Context, day: date | None) -> None:
     """Bring posts and records together after editors' edits.
 
@@ -212,11 +252,13 @@ def sync(ctx: Context, day: date | None) -> None:
     stays). The same paper changed in both, or an edit the records cannot hold (the
     front matter or header): stop, naming the paper and showing both versions.
     """
+    from digest_cli.confine import require_site
     from digest_cli.posts.sync import sync_day
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
+    require_site(settings)
     writer = Writer()
     for d in [day] if day is not None else day_dates(settings):
         report = sync_day(settings, d, writer)
@@ -243,9 +285,11 @@ def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | No
     kept, no error text or placeholders. For text this tool did not generate (imported
     or an editor's), the layout rules are format notes (warnings), not errors.
     """
+    from digest_cli.confine import require_site
     from digest_cli.posts.check import check_days
 
     settings = ctx.settings(annotations=annotations)
+    require_site(settings)
     problems = check_days(settings, [day] if day is not None else None)
     for problem in problems:
         click.echo(problem.annotation(settings.root) if settings.annotations else str(problem))
@@ -262,7 +306,8 @@ def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | No
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--serve", is_flag=True, help="Serve the page on localhost and re-render it "
               "whenever a record of the day changes (Ctrl-C stops).")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port for --serve.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port for --serve.")
 @pass_ctx
 def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, port: int) -> None:
     """Write a standalone HTML preview of a day and print its path.
@@ -297,6 +342,7 @@ def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, por
               "the latest window that has closed).")
 @click.option("--offline", is_flag=True, help="Replay the cached API answers; send no request.")
 @pass_ctx
+@writes
 def fetch(ctx: Context, day: date | None, offline: bool) -> None:
     """Query arXiv for a day's papers and write its records (untranslated) and manifest.
 
@@ -328,6 +374,7 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
               "anew (edited, imported, human and reviewed texts are never rewritten).")
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
 @pass_ctx
+@writes
 def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
     """Fill in each record's Chinese translation, 详细解读 and brief where missing.
 
@@ -354,6 +401,18 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
                                on_progress=on_progress)
     for line in report.summary_lines():
         click.echo(line)
+    if report.nothing_translated:
+        _nothing_translated(report)
+
+
+NOTHING_TRANSLATED = 3  # exit status: papers needed texts and none could be had
+
+
+def _nothing_translated(report: Any) -> None:
+    failed = len({pid for pid, _, _ in report.failed})
+    click.echo(f"Error (translate): none of the {failed} papers that needed texts could be "
+               "translated (see the failed lines; re-run to retry)", err=True)
+    sys.exit(NOTHING_TRANSLATED)
 
 
 class _progress_printer:
@@ -386,6 +445,7 @@ class _progress_printer:
 @date_option(help_text="The day to publish (default: the newest "
               "day under data/).")
 @pass_ctx
+@writes
 def publish(ctx: Context, day: date | None) -> None:
     """Commit a day's records and post to branch digest/DATE, push it, open or update its PR.
 
@@ -422,6 +482,7 @@ def publish(ctx: Context, day: date | None) -> None:
 @click.option("--refresh-pr", is_flag=True, help="Then make the day's open pull request show "
               "the records (ticks, reviewed count, marks).")
 @pass_ctx
+@writes
 def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tuple[str, ...],
            body_file: TextIO | None, previous_file: TextIO | None, actor: str | None,
            refresh_pr: bool) -> None:
@@ -504,6 +565,7 @@ def records() -> None:
 @records.command("reflow")
 @date_option(help_text="Only this day (default: every day).")
 @pass_ctx
+@writes
 def records_reflow(ctx: Context, day: date | None) -> None:
     """Rewrite records in the sentence-a-line layout (once, after upgrading).
 
@@ -597,7 +659,8 @@ def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
               "with.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The built site  [default: _site in the site repository]")
-@click.option("--port", type=int, default=4000, show_default=True, help="Port on localhost.")
+@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True,
+              help="Port on localhost.")
 @pass_ctx
 def site_serve(ctx: Context, base_path: str, out: Path | None, port: int) -> None:
     """Serve the built site on localhost until Ctrl-C (run `digest site build` first)."""

@@ -17,7 +17,9 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, cast
 
+from digest_cli.confine import check_front_matter, check_paths, check_text, inside
 from digest_cli.errors import SettingsError
+from digest_cli.redact import mask_url, url_secrets
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -80,7 +82,8 @@ class Settings:
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.")
     arxiv_delay: float = _setting(3.0, "Seconds between API requests (arXiv asks for 3).")
-    arxiv_timeout: float = _setting(30.0, "Seconds before an API request times out.")
+    arxiv_timeout: float = _setting(30.0, "Seconds an API request may take in all (connecting, "
+                                  "waiting and reading the whole answer).")
     arxiv_retries: int = _setting(5, "Retries of a failed API request (429, 503, timeouts, "
                                   "empty pages).")
     arxiv_cache_ttl: float = _setting(3600.0, "Seconds a cached API answer is reused by an "
@@ -97,7 +100,8 @@ class Settings:
                                 secret=True)
     llm_temperature: float = _setting(0.3, "Sampling temperature.")
     llm_concurrency: int = _setting(8, "Most LLM requests in flight at once (lowered on 429).")
-    llm_timeout: float = _setting(180.0, "Seconds before an LLM request times out.")
+    llm_timeout: float = _setting(180.0, "Seconds an LLM request may take in all, "
+                                  "answer included.")
     llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).")
     llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.")
     llm_brief: bool = _setting(True, "Ask for each paper's Chinese title, one-sentence summary "
@@ -111,7 +115,7 @@ class Settings:
     pdf_url_template: str = _setting("https://arxiv.org/pdf/{id}v{version}", "Where PDFs are "
                                      "downloaded from; `{id}` and `{version}` are filled in.")
     fulltext_token_budget: int = _setting(12000, "Most tokens of full text sent for a 详细解读.")
-    pdf_timeout: float = _setting(60.0, "Seconds before a PDF download times out.")
+    pdf_timeout: float = _setting(60.0, "Seconds a PDF download may take in all.")
     pdf_concurrency: int = _setting(4, "Most PDF downloads at once (arXiv asks for restraint).")
     # Git and GitHub
     github_api_url: str = _setting("https://api.github.com", "GitHub REST API URL.",
@@ -128,7 +132,8 @@ class Settings:
     git_author_name: str = _setting("github-actions[bot]", "Commit author name.")
     git_author_email: str = _setting(
         "41898282+github-actions[bot]@users.noreply.github.com", "Commit author e-mail.")
-    github_timeout: float = _setting(30.0, "Seconds before a GitHub API request times out.")
+    github_timeout: float = _setting(30.0, "Seconds a GitHub API request may take "
+                                    "in all.")
     github_retries: int = _setting(2, "Retries of a GitHub API request that failed with 5xx "
                                    "or no answer.")
     github_retry_delay: float = _setting(1.0, "Seconds before the first GitHub API retry "
@@ -145,21 +150,22 @@ class Settings:
     # Derived paths
     @property
     def data_path(self) -> Path:
-        return self.root / self.data_dir
+        return inside(self.root, self.root / self.data_dir, "setting 'data_dir'")
 
     @property
     def posts_path(self) -> Path:
-        return self.root / self.posts_dir
+        return inside(self.root, self.root / self.posts_dir, "setting 'posts_dir'")
 
     @property
     def cache_path(self) -> Path:
         return self.root / self.cache_dir
 
     def post_path(self, day: date) -> Path:
-        return self.posts_path / self.post_filename.format(date=day.isoformat())
+        path = self.posts_path / self.post_filename.format(date=day.isoformat())
+        return inside(self.root, path, f"the post of {day}")
 
     def day_path(self, day: date) -> Path:
-        return self.data_path / day.isoformat()
+        return inside(self.root, self.data_path / day.isoformat(), f"the folder of {day}")
 
     @property
     def analysis_model(self) -> str:
@@ -172,9 +178,14 @@ class Settings:
 
     @property
     def secrets(self) -> list[str]:
-        """The secret values set, for `errors.scrub` to take out of any message."""
-        return [getattr(self, f.name) for f in fields(self)
-                if f.metadata.get("secret") and getattr(self, f.name)]
+        """The secret values set, and the credentials in URL settings (user:password@,
+        query values), for `errors.scrub` to take out of any message."""
+        found = [getattr(self, f.name) for f in fields(self)
+                 if f.metadata.get("secret") and getattr(self, f.name)]
+        for f in fields(self):
+            if f.name.endswith(("_url", "_template")):
+                found += url_secrets(getattr(self, f.name))
+        return found
 
     def describe(self) -> dict[str, Any]:
         """Settings as plain values, secrets masked: safe to print or log."""
@@ -183,6 +194,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.metadata.get("secret"):
                 value = "***" if value else ""
+            elif f.name.endswith(("_url", "_template")):
+                value = mask_url(value)  # credentials in a URL are secrets too
             out[f.name] = value
         return out
 
@@ -210,7 +223,7 @@ def load_settings(
     values["root"] = root
     key_env = values.get("llm_api_key_env", _FIELDS["llm_api_key_env"].default)
     if "llm_api_key" not in values and environ.get(key_env):
-        values["llm_api_key"] = environ[key_env]
+        values["llm_api_key"] = environ[key_env].strip()  # as sent, so as scrubbed
     settings = Settings(**{name: _coerce(name, value, "flag") for name, value in values.items()})
     _check_values(settings)
     return settings
@@ -234,6 +247,10 @@ def _check_values(settings: Settings) -> None:
         except (KeyError, IndexError, AttributeError, ValueError) as exc:
             raise SettingsError(f"setting {name!r}: {getattr(settings, name)!r} is not a "
                                 f"template with only `{{date}}` in it ({exc!r})") from None
+    for f in fields(settings):
+        check_text(f.name, getattr(settings, f.name))
+    check_front_matter(settings)
+    check_paths(settings)
 
 
 def _from_pyproject(path: Path) -> dict[str, Any]:
@@ -265,6 +282,8 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 def _coerce(name: str, value: Any, source: str) -> Any:
     """Turn a TOML, environment or flag value into the field's type, or say what is wrong."""
     default = _default_of(_FIELDS[name])
+    if _FIELDS[name].metadata.get("secret") and isinstance(value, str):
+        value = value.strip()  # a key pasted with its line break: strip before use and scrub
     try:
         return _convert(value, default, name)
     except (TypeError, ValueError) as exc:

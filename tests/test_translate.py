@@ -513,7 +513,7 @@ def test_an_api_key_pasted_with_a_line_break_still_works(tmp_path):
     write_day(tmp_path, 1)
     with FakeLLM(api_key="sk-test", responder=by_model()) as llm:
         settings = settings_for(tmp_path, llm, llm_api_key="sk-test\n")
-        assert settings.llm_api_key == "sk-test\n"
+        assert settings.llm_api_key == "sk-test"  # stripped when read: as sent, so as scrubbed
         report = translate_day(settings, DAY)
     assert report.done == [paper_id(0)]
 

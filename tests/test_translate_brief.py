@@ -463,3 +463,23 @@ def test_the_post_shows_each_papers_brief(tmp_path, llm_server):
         assert post.count(paper.title_zh.text) >= 2  # the contents and the paper's block
         assert paper.summary.text in post
     assert "说话人" in post and "/topics/speaker/" in post
+
+
+def test_a_day_imported_from_the_old_blog_gets_briefs_from_its_translations(sample_site,
+                                                                             llm_server):
+    """The old blog kept no English abstract: the brief works from the Chinese translation,
+    and the run is not a failure (it used to exit 3 with three failures per record)."""
+    from tests.conftest import SAMPLE_DAY
+
+    llm_server.responder = by_model()
+    result = run_cli(sample_site, "--date", SAMPLE_DAY.isoformat(), env=env_for(llm_server))
+    assert result.exit_code == 0, result.output
+    asked = briefs(llm_server)
+    assert len(asked) >= 20 and len(asked) == len(llm_server.chat_requests)  # only briefs
+    settings = load_settings(sample_site, environ={})
+    day = load_day(settings, SAMPLE_DAY)
+    sent = "".join(user_text(r) for r in asked)
+    assert all(p.translation.text[:30] in sent for p in day.papers)
+    with_brief = [p for p in day.papers if p.title_zh and p.summary and p.topic_slugs]
+    assert len(with_brief) >= 18  # the fake model cannot always answer in Chinese
+    assert {p.title_zh.source for p in with_brief} == {"abstract"}  # a machine's: redoable

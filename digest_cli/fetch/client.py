@@ -29,11 +29,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import arxiv
+import httpx
 import requests
 from arxiv import _feed
 from lxml import etree
 
 from digest_cli import __version__
+from digest_cli.bounded import MB, Reply, TooLarge, request
 from digest_cli.errors import FetchError
 from digest_cli.records.writer import write_atomic
 from digest_cli.retry import Backoff, Transient, retry, retry_after
@@ -48,6 +50,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A Retry-After longer than this fails the run at once: a scheduled job that sleeps for
 # an hour helps nobody, and the next run picks the papers up.
 MAX_WAIT = 300.0
+MAX_PAGE_BYTES = 64 * MB  # a page of 200 results is about 1 MB
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -91,6 +94,15 @@ class ResponseCache:
         os.utime(path, (self.now, self.now))
 
 
+class BoundedSession:
+    """What `_try` asks of a session, with a total deadline per request (the `timeout`)
+    and a size cap: a server trickling one byte a second cannot hang a fetch."""
+
+    def get(self, url: str, *, timeout: float, headers: dict[str, str]) -> Reply:
+        return request("GET", url, deadline=timeout, max_bytes=MAX_PAGE_BYTES,
+                       headers=headers)
+
+
 class ArxivClient(arxiv.Client):
     """`arxiv.Client` with a timeout, honest retries, a response cache and a request count."""
 
@@ -101,8 +113,7 @@ class ArxivClient(arxiv.Client):
         super().__init__(page_size=settings.arxiv_page_size,
                          delay_seconds=settings.arxiv_delay, num_retries=settings.arxiv_retries)
         self.query_url_format = settings.arxiv_api_url + "?{}"
-        if session is not None:
-            self._session = session
+        self._session = session if session is not None else BoundedSession()
         self.timeout = settings.arxiv_timeout
         self.cache = ResponseCache(settings.cache_path / "arxiv", settings.arxiv_cache_ttl, now)
         self.offline = offline
@@ -168,17 +179,20 @@ class ArxivClient(arxiv.Client):
         try:
             resp = self._session.get(url, timeout=self.timeout,
                                      headers={"User-Agent": USER_AGENT})
-        except requests.Timeout:
+        except (requests.Timeout, httpx.TimeoutException):
             raise Transient(f"no answer within {self.timeout:g} s") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        except TooLarge as exc:
+            raise FetchError(f"arXiv API: {exc}", url=url) from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                httpx.TransportError) as exc:
             raise Transient(f"connection broken ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, httpx.HTTPError) as exc:
             raise FetchError(f"cannot request {url}: {exc}", url=url) from None
         finally:
             self._last_answer = self._clock()
         return resp.content, self._check(url, resp, first_page)
 
-    def _check(self, url: str, resp: requests.Response, first_page: bool):
+    def _check(self, url: str, resp: requests.Response | Reply, first_page: bool):
         status = resp.status_code
         if status in RETRY_STATUSES:
             raise Transient(f"HTTP {status}", status, retry_after(resp.headers))
@@ -220,10 +234,37 @@ def check_page(body: bytes, first_page: bool = True):
     for entry_id in root.iterfind(f"{_ATOM}entry/{_ATOM}id"):
         if "/api/errors" in (entry_id.text or ""):
             raise _Rejected("error" + _error_summary(body))
-    feed = _feed.parse(body)
+    feed = _feed.ParsedFeed(header=_feed.parse(_without_entries(root)).header,
+                            results=_entries(root))
     if not feed.results and not first_page:
         raise Transient("empty page")
     return feed
+
+
+def _entries(root) -> list[arxiv.Result]:
+    """The page's results; an entry the package cannot read (a malformed date) is skipped
+    with a warning naming its id, instead of failing the whole fetch."""
+    results = []
+    for entry in root.iterfind(f"{_ATOM}entry"):
+        try:
+            result = _feed._build_result(entry)
+        except (ValueError, TypeError, OverflowError) as exc:
+            entry_id = (entry.findtext(f"{_ATOM}id") or "(no id)").strip()
+            log.warning("skipping the malformed API entry %s: %s", entry_id, exc)
+            continue
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def _without_entries(root) -> bytes:
+    """The feed's header alone (the package reads the page counts from it)."""
+    from copy import deepcopy
+
+    head = deepcopy(root)
+    for entry in head.findall(f"{_ATOM}entry"):
+        head.remove(entry)
+    return etree.tostring(head)
 
 
 def _error_summary(body: bytes) -> str:

@@ -177,8 +177,12 @@ def _manifest(day: date, header: list[str], path: Path, offset: int,
     if window is None:
         raise ImportError_("no time window line (- 时间窗口...：YYYY-MM-DD HH:MM — "
                            "YYYY-MM-DD HH:MM) before the first paper", path=path, line=offset + 1)
-    start, end = (datetime.strptime(window.group(i), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-                  for i in (1, 2))
+    try:
+        start, end = (datetime.strptime(window.group(i), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+                      for i in (1, 2))
+    except ValueError as exc:  # 2026-02-30, 25:00: a hand-edited header
+        raise ImportError_(f"the time window line names no real time ({exc})", path=path,
+                           line=offset + 1) from None
     return Manifest(date=day, window_start=start, window_end=end,
                     fetched=int(fetched.group(1)) if fetched else 0, papers=[])
 

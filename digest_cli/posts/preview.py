@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, paper_anchor
+from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
 
 if TYPE_CHECKING:
@@ -204,8 +205,8 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
         f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
         f"<li><b>Authors</b>: {e(', '.join(paper.authors))}</li>",
         f"<li><b>Categories</b>: {e(', '.join(paper.categories))}</li>",
-        f'<li><b>arXiv</b>: <a href="{e(paper.abs_url)}">{e(paper.abs_url)}</a></li>',
-        f'<li><b>PDF</b>: <a href="{e(paper.pdf_url)}">{e(paper.pdf_url)}</a></li>',
+        f'<li><b>arXiv</b>: <a href="{e(abs_link(paper))}">{e(abs_link(paper))}</a></li>',
+        f'<li><b>PDF</b>: <a href="{e(pdf_link(paper))}">{e(pdf_link(paper))}</a></li>',
     ]
     out += _brief_items(paper)
     if paper.replacement:

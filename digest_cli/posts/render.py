@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digest_cli.posts.markup import escape_author, escape_block, escape_inline
+from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import ArxivId, Day, MachineText, Paper
 from digest_cli.records.store import MANIFEST
 from digest_cli.records.topics import BY_SLUG
@@ -146,8 +147,8 @@ def paper_block(paper: Paper, digest: bool = False) -> str:
     lines += [
         f"- **Authors**: {', '.join(escape_author(a) for a in paper.authors)}",
         f"- **Categories**: {escape_inline(', '.join(paper.categories))}",
-        f"- **arXiv**: [{paper.abs_url}]({paper.abs_url})",
-        f"- **PDF**: [{paper.pdf_url}]({paper.pdf_url})",
+        f"- **arXiv**: [{abs_link(paper)}]({abs_link(paper)})",
+        f"- **PDF**: [{pdf_link(paper)}]({pdf_link(paper)})",
     ]
     if paper.replacement:  # a new version of a paper shown before
         lines.append(f"- **{UPDATED}**: v{paper.id.version}（新版本，旧版本此前已收录）")

@@ -12,6 +12,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from digest_cli.records.links import abs_link
 from digest_cli.records.model import Day, Paper
 from digest_cli.records.store import MANIFEST
 
@@ -50,7 +51,7 @@ def status_cell(paper: Paper) -> str:
 
 
 def paper_row(index: int, paper: Paper) -> str:
-    link = f"[{md_cell(paper.id.versioned)}]({_url(paper.abs_url)})"
+    link = f"[{md_cell(paper.id.versioned)}]({_url(abs_link(paper))})"
     category = md_cell(paper.primary_category) or "—"
     return f"| {index} | {md_cell(paper.title)} | {link} | {category} | {status_cell(paper)} |"
 

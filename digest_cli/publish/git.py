@@ -34,7 +34,7 @@ class Git:
             raise PublishError(f"{settings.root} is not inside a git repository") from None
         self.top = Path(self.repo.working_tree_dir or settings.root).resolve()
         self.remote = settings.remote
-        self.secrets = settings.secrets
+        self.secrets = settings.secrets  # keys, and credentials in URL settings
         self.author = {"GIT_AUTHOR_NAME": settings.git_author_name,
                        "GIT_AUTHOR_EMAIL": settings.git_author_email,
                        "GIT_COMMITTER_NAME": settings.git_author_name,

@@ -33,6 +33,7 @@ ACTIONS_NOT_PERMITTED = "not permitted to create or approve pull requests"
 ALLOW_ACTIONS_SETTING = ("Settings > Actions > General > Workflow permissions > "
                          '"Allow GitHub Actions to create and approve pull requests"')
 _RETRY_STATUSES = (500, 502, 503, 504)
+MAX_ANSWER_BYTES = 16 << 20  # the largest answers (a pull request list) are ~1 MB
 
 
 class GitHubError(PublishError):
@@ -83,8 +84,6 @@ class GitHub:
     def __init__(self, api_url: str, repository: str, token: str, *, timeout: float = 30.0,
                  retries: int = 2, retry_delay: float = 1.0,
                  sleep: Callable[[float], object] = time.sleep) -> None:
-        import httpx  # imported here: `digest --help` stays fast
-
         owner, _, name = repository.partition("/")
         if not owner or not name or "/" in name:
             raise PublishError(f"GITHUB_REPOSITORY must be owner/name, got {repository!r}")
@@ -97,12 +96,13 @@ class GitHub:
         self.api_url = api_url.rstrip("/")
         self.retries, self._sleep = retries, sleep
         self.backoff = Backoff(retry_delay)
-        self._client = httpx.Client(base_url=self.api_url, timeout=timeout, headers={
+        self.timeout = timeout  # the whole request, not each read (digest_cli.bounded)
+        self._headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": API_VERSION,
             "User-Agent": f"digest/{__version__}",
-        })
+        }
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GitHub:
@@ -112,7 +112,7 @@ class GitHub:
                    retry_delay=settings.github_retry_delay)
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing held open: each request has its own connection and deadline."""
 
     def __enter__(self) -> GitHub:
         return self
@@ -250,8 +250,12 @@ class GitHub:
         """One request; `Transient` for a 5xx or no answer."""
         import httpx
 
-        try:
-            response = self._client.request(method, path, **kw)
+        from digest_cli.bounded import request
+
+        try:  # a total deadline and a size cap: the client's timeout is per read
+            response = request(method, self.api_url + path, deadline=self.timeout,
+                               max_bytes=MAX_ANSWER_BYTES, headers=self._headers,
+                               follow_redirects=False, **kw)
         except httpx.HTTPError as exc:
             raise Transient(f"{type(exc).__name__}: {scrub(str(exc), [self._token])}"
                             ) from None

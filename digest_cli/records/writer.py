@@ -7,8 +7,23 @@ if something changed" and the summary a command prints.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
+
+_TEMP_PID = re.compile(r"\.p(\d+)\.[^.]+\.tmp$")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # read once, at import: os.umask is process-wide, not thread-safe
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes 0600 files, which would hide posts and records from the web server and
+# other users: written files get the usual mode under the umask (0644 under 022), also
+# when an earlier version left them 0600.
+FILE_MODE = 0o666 & ~_umask()
 
 
 def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
@@ -19,8 +34,10 @@ def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.p{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             if durable:
@@ -36,9 +53,23 @@ def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
 
 
 def remove_stale_temps(path: Path) -> None:
-    """Delete temp files that a killed write of `path` left behind (`.NAME.XXXX.tmp`)."""
+    """Delete temp files that a killed write of `path` left behind (`.NAME.pPID.XXXX.tmp`);
+    never one whose process is alive (another run, or this one, may be writing it)."""
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
+        owner = _TEMP_PID.search(stale.name)
+        if owner is None or not pid_alive(int(owner.group(1))):
+            stale.unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process `pid` exists (perhaps owned by another user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
 
 
 class Writer:

@@ -89,6 +89,15 @@ class TranslateReport:
     usage: dict = field(default_factory=dict)
     wall_seconds: float = 0.0
 
+    @property
+    def nothing_translated(self) -> bool:
+        """Papers needed a translation or 详细解读 and not one got them: the run failed,
+        whatever was written. A failed brief alone does not count: the post is whole
+        without it."""
+        text_failed = {pid for pid, kind, _ in self.failed if kind in ("translation", "analysis")}
+        worked_on = set(self.done) | {pid for pid, _, _ in self.failed}
+        return bool(text_failed) and text_failed == worked_on
+
     def summary_lines(self) -> list[str]:
         """The closing summary a command prints."""
         failed_papers = len({pid for pid, _, _ in self.failed})
@@ -300,7 +309,7 @@ class _Run:
 
     async def field(self, paper: Paper, kind: Question, rank: int) -> Outcome:
         """One text of one paper: cached, asked (and repaired), or a failure."""
-        if not paper.abstract.strip():
+        if not _source_text(paper, kind):
             return Outcome(kind, failure="the record has no abstract to work from")
         model = self.settings.analysis_model if kind == "analysis" else self.settings.llm_model
         prompt = self.prompts[kind]
@@ -334,7 +343,7 @@ class _Run:
 
     async def messages(self, paper: Paper, kind: str) -> tuple[list[dict[str, str]], str]:
         """The chat messages for `kind`, and the source they draw on."""
-        values = {"title": fence(paper.title), "abstract": fence(paper.abstract.strip()),
+        values = {"title": fence(paper.title), "abstract": fence(_source_text(paper, kind)),
                   "glossary": self.glossary}
         if kind == "translation":
             return self.prompts[kind].messages(**values), "abstract"
@@ -424,3 +433,11 @@ class _Run:
         if self.on_progress is not None:
             self.on_progress(paper.id.base, "failed" if failures else "done", self.finished,
                              self.total)
+
+
+def _source_text(paper: Paper, kind: str) -> str:
+    """What a question draws on: the English abstract; for the brief of a paper imported
+    from the old blog (which kept no abstract), its Chinese translation."""
+    if paper.abstract.strip() or kind != brief.KIND or paper.translation is None:
+        return paper.abstract.strip()
+    return paper.translation.text.strip()

@@ -8,12 +8,9 @@ read, a scanned PDF without text) gives None: the caller falls back to the abstr
 
 from __future__ import annotations
 
-import http.client
 import io
 import logging
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_PDF_BYTES = 64 << 20  # arXiv refuses submissions over 50 MB; more is not a paper
 MIN_TEXT_CHARS = 500  # less than this from a whole PDF: scanned or broken, not a paper
 OMITTED = "[…]"
 # A references heading alone on its line ("References", "6. REFERENCES", "R EFERENCES").
@@ -102,14 +100,20 @@ def _cached_text(settings: Settings, pid: ArxivId) -> str | None:
 
 def _download(settings: Settings, pid: ArxivId) -> bytes | None:
     url = pdf_url(settings, pid)
-    request = urllib.request.Request(url, headers={"User-Agent": f"digest/{__version__}"})
-    try:
-        with urllib.request.urlopen(request, timeout=settings.pdf_timeout) as response:
-            data = response.read()
-    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
-        # HTTPException: a body cut short (IncompleteRead) or a malformed answer
+    import httpx
+
+    from digest_cli.bounded import request
+
+    try:  # a total deadline and a size cap: a trickling or endless answer is given up
+        reply = request("GET", url, deadline=settings.pdf_timeout, max_bytes=MAX_PDF_BYTES,
+                        headers={"User-Agent": f"digest/{__version__}"})
+    except (httpx.HTTPError, OSError, ValueError) as exc:
         log.warning("[%s] PDF download failed (%s): %s", pid, url, exc)
         return None
+    if reply.status_code != 200:
+        log.warning("[%s] PDF download failed (%s): HTTP %d", pid, url, reply.status_code)
+        return None
+    data = reply.content
     if not data.startswith(b"%PDF"):
         log.warning("[%s] %s did not return a PDF", pid, url)
         return None

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import TranslateError, scrub
+from digest_cli.redact import mask_url
 from digest_cli.retry import Backoff, Transient, aretry, retry_after
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_WAIT = 120.0  # longest single pause, whatever a Retry-After header asks for
+MAX_ANSWER_BYTES = 4 << 20  # a full answer is a few kB; megabytes are a broken proxy
 _RETRY_STATUS = {408, 409, 429}  # plus every 5xx
 _FATAL_STATUS = {401: "the API key was rejected", 403: "the API key may not use this model",
                  404: "unknown model or wrong base URL"}
@@ -176,11 +178,18 @@ class LLM:
     def _client(self) -> Any:
         if self._sdk is None:
             import openai  # heavy: only when a request is made
+            import openai._base_client
 
+            from digest_cli.bounded import capped_transport
+
+            # The SDK's own HTTP package (httpx; httpx2 in newer releases), capped in size.
+            base = openai._base_client
+            http = getattr(base, "httpx2", None) or base.httpx  # type: ignore[attr-defined]
             self._sdk = openai.AsyncOpenAI(
                 base_url=self.settings.llm_base_url,
                 api_key=self.settings.llm_api_key.strip(),  # a pasted line break breaks headers
-                timeout=self.settings.llm_timeout, max_retries=0)
+                timeout=self.settings.llm_timeout, max_retries=0,
+                http_client=http.AsyncClient(transport=capped_transport(MAX_ANSWER_BYTES, http)))
         return self._sdk
 
     async def aclose(self) -> None:
@@ -195,8 +204,10 @@ class LLM:
         goes first when requests queue (so papers finish in order, not all at the end)."""
         async def attempt() -> Answer:
             async with self.limiter.slot(priority) as epoch:
-                try:
-                    answer = await self._ask(messages, model)
+                completions = self._client().chat.completions  # imports outside the deadline
+                try:  # a total deadline: the SDK's timeout is per read
+                    answer = await asyncio.wait_for(self._ask(completions, messages, model),
+                                                    self.settings.llm_timeout)
                 except Exception as exc:  # sorted by _on_error: retry, give up or stop
                     raise self._on_error(exc, epoch) from None
             self.limiter.succeeded()
@@ -220,9 +231,10 @@ class LLM:
             raise TranslateError(f"{last}; no request has succeeded (is {hint} right?)")
         raise CallFailed(f"{last} (gave up after {self.settings.llm_retries} retries)")
 
-    async def _ask(self, messages: list[dict[str, str]], model: str) -> Answer:
+    async def _ask(self, completions: Any, messages: list[dict[str, str]],
+                   model: str) -> Answer:
         self.usage.calls += 1
-        response = await self._client().chat.completions.create(
+        response = await completions.create(
             model=model, messages=messages, temperature=self.settings.llm_temperature)
         try:  # the SDK does not check the shape: a proxy's `{"error": ...}` with status 200
             choice = response.choices[0]
@@ -241,12 +253,18 @@ class LLM:
         """The `Transient` for a retryable error; raises the others."""
         import openai
 
+        from digest_cli.bounded import TooLarge
+
+        if isinstance(exc.__cause__, TooLarge):  # asking again would cost as much again
+            raise CallFailed(f"answer refused: more than {MAX_ANSWER_BYTES >> 20} MB")
+        if isinstance(exc, asyncio.TimeoutError):
+            return Transient(f"timed out after {self.settings.llm_timeout:g} s")
         if isinstance(exc, openai.APIStatusError):
             return self._on_status(exc, epoch)
         if isinstance(exc, openai.APITimeoutError):
             return Transient(f"timed out after {self.settings.llm_timeout:g} s")
         if isinstance(exc, openai.APIConnectionError):
-            return Transient(f"connection to {self.settings.llm_base_url} failed")
+            return Transient(f"connection to {mask_url(self.settings.llm_base_url)} failed")
         if isinstance(exc, (ValueError, openai.APIResponseValidationError)):
             return Transient("malformed response body")
         raise exc
@@ -257,7 +275,7 @@ class LLM:
         reason = f"HTTP {status}" + (f" ({code})" if code else "")
         if status in _FATAL_STATUS or code == "insufficient_quota":
             what = _FATAL_STATUS.get(status, "the account has no quota left")
-            raise TranslateError(f"{self.settings.llm_base_url}: {reason}: {what} "
+            raise TranslateError(f"{mask_url(self.settings.llm_base_url)}: {reason}: {what} "
                                  f"(the key comes from {self.settings.llm_api_key_env})")
         if status == 429:
             self.usage.rate_limited += 1

@@ -66,7 +66,9 @@ class Response:
     before anything is sent. ``reset=True`` closes the connection without an
     answer. ``cut_after`` sends the status line, the headers (with the full
     ``Content-Length``) and only that many bytes of the body, then closes the
-    connection, like a peer that dies mid-answer.
+    connection, like a peer that dies mid-answer. ``trickle`` sends the status
+    line, headers and body one byte every ``trickle`` seconds (a per-read timeout
+    never fires; only a total deadline ends it).
     """
 
     status: int = 200
@@ -75,6 +77,7 @@ class Response:
     delay: float = 0.0
     reset: bool = False
     cut_after: int | None = None
+    trickle: float | None = None  # send the whole answer a byte at a time, this far apart
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None,
@@ -171,7 +174,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
             self._headers_buffer.append(body)
+        if resp.trickle is not None:
+            self._trickle(b"".join(self._headers_buffer), resp.trickle)
+            self._headers_buffer = []
+            return
         self.flush_headers()
+
+    def _trickle(self, data: bytes, pause: float) -> None:
+        for i in range(len(data)):
+            try:
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                break
+            if self.fake._sleep(pause):
+                break
+        self._drop()
 
     def _drop(self) -> None:
         self.close_connection = True

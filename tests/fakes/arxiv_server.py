@@ -330,6 +330,10 @@ class FakeArxiv(FakeServer):
         """Close the connection without answering."""
         self._queue({"kind": "reset"}, times)
 
+    def trickle_next(self, pause: float = 0.05, times: int = 1) -> None:
+        """Send the next ``times`` answers one byte every ``pause`` seconds."""
+        self._queue({"kind": "trickle", "pause": pause}, times)
+
     def clear_faults(self) -> None:
         with self._state_lock:
             self._faults.clear()
@@ -387,6 +391,8 @@ class FakeArxiv(FakeServer):
                                 {"Content-Type": ATOM_CONTENT_TYPE})
         if kind == "delay":
             resp.delay = fault["seconds"]
+        elif kind == "trickle":
+            resp.trickle = fault["pause"]
         elif kind == "malformed":
             data = resp.body_bytes()
             resp.body = data[: max(1, int(len(data) * fault["keep"]))]

@@ -173,6 +173,11 @@ class FakeLLM(FakeServer):
         """Close the connection without answering."""
         self._queue({"kind": "reset"}, times)
 
+    def trickle_next(self, pause: float = 0.05, times: int = 1) -> None:
+        """Send the whole answer one byte every ``pause`` seconds (a per-read timeout never
+        fires)."""
+        self._queue({"kind": "trickle", "pause": pause}, times)
+
     def random_faults(self, rate: float, kinds: Iterable[str] = ("429", "500", "hang", "broken_json"),
                       seed: int | None = None, hang_seconds: float = 30.0) -> None:
         """Give each call (with no queued fault) a ``rate`` chance of a random fault.
@@ -352,6 +357,8 @@ class FakeLLM(FakeServer):
             resp = self._stream(completion, bool((body.get("stream_options") or {}).get("include_usage")))
         else:
             resp = Response.json(completion, headers=self._headers())
+        if kind == "trickle":
+            resp.trickle = fault["pause"]
         if kind == "broken_json":
             data = resp.body_bytes()
             cut = max(1, len(data) // 2)

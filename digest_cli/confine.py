@@ -1,0 +1,84 @@
+"""Settings that end up in files or paths, checked before anything is written.
+
+A line break in `layout` or a tag would inject front matter; `post_filename = "../x"` or a
+symlinked folder would write outside the repository. Checked once, when settings load,
+and again for each day's folder and post (a symlink can appear at any time).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from digest_cli.errors import SettingsError
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
+
+# Folder and file settings resolved against the repository.
+PATH_SETTINGS = ("data_dir", "posts_dir", "cache_dir", "preview_dir", "glossary_file")
+_TAG = re.compile(r"[\w.+#-]+")  # one YAML flow item: no `,`, `[`, `]`, `:` or quotes
+_LAYOUT = re.compile(r"[\w.-]+")
+_LIQUID = re.compile(r"\{[{%]|[%}]\}|[<>]")  # text the post header shows as is
+
+
+def _bad_char(text: str) -> str | None:
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def check_text(name: str, value: object) -> None:
+    """A text setting holds no line break or control character (it goes into files)."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and (bad := _bad_char(item)):
+            raise SettingsError(f"setting {name!r}: {item!r} holds a line break or control "
+                                f"character ({bad}); settings are written on one line")
+
+
+def check_front_matter(settings: Settings) -> None:
+    """layout, tags and the header texts cannot change the post's structure."""
+    if not _LAYOUT.fullmatch(settings.layout):
+        raise SettingsError(f"setting 'layout': {settings.layout!r} is not a layout name "
+                            "(letters, digits, `_`, `-`, `.`)")
+    for tag in settings.tags:
+        if not _TAG.fullmatch(tag):
+            raise SettingsError(f"setting 'tags': {tag!r} is not a tag (letters, digits, "
+                                "`_`, `-`, `.`, `+`, `#`; no spaces, commas or brackets)")
+    for name in ("zone_label", "zone_name"):
+        if _LIQUID.search(getattr(settings, name)):
+            raise SettingsError(f"setting {name!r}: {getattr(settings, name)!r} holds "
+                                "Liquid or HTML markup; it is shown in every post")
+
+
+def inside(root: Path, path: Path, what: str) -> Path:
+    """`path` itself, after checking that it resolves (symlinks followed) inside `root`."""
+    top = root.resolve()
+    if not path.resolve().is_relative_to(top):
+        raise SettingsError(f"{what}: {path} resolves to {path.resolve()}, outside the "
+                            f"repository {top}; it must stay inside it")
+    return path
+
+
+def check_paths(settings: Settings) -> None:
+    """Every folder and file setting, and the post file name, stays inside the root."""
+    for name in PATH_SETTINGS:
+        inside(settings.root, settings.root / getattr(settings, name), f"setting {name!r}")
+    name = settings.post_filename.format(date="2026-01-28")
+    if "/" in name or "\\" in name or name in (".", "..") or not name.strip():
+        raise SettingsError(f"setting 'post_filename': {settings.post_filename!r} must be a "
+                            "file name (no folders), such as '{date}-arxiv.md'")
+
+
+def require_site(settings: Settings) -> None:
+    """Refuse to work in a folder that is not a site: `check` there would find "no
+    problems", and `render` nothing to do, which reads like success."""
+    root = settings.root
+    markers = (settings.data_path, settings.posts_path, root / "_config.yml")
+    if not any(path.exists() for path in markers):
+        raise SettingsError(f"{root.resolve()} is not a digest site (no {settings.data_dir}/, "
+                            f"{settings.posts_dir}/ or _config.yml): run in the site "
+                            "repository, or give --root")
