@@ -476,7 +476,8 @@ def publish(ctx: Context, day: date | None) -> None:
               help="Take the ticked boxes of a pull request body (or overflow comment) in "
               "this file ('-': standard input) into the records.")
 @click.option("--previous-body", "previous_file", type=click.File("r", encoding="utf-8"),
-              help="The text before the edit: only boxes that changed are taken.")
+              help="The text before the edit: tells which boxes this edit changed (the "
+              "records are made to match every box of --from-pr-body).")
 @click.option("--actor", help="Who ticked: nothing is taken unless they have write access "
               "to GITHUB_REPOSITORY (asked of the GitHub API).")
 @click.option("--refresh-pr", is_flag=True, help="Then make the day's open pull request show "
@@ -507,8 +508,7 @@ def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tupl
 
         wanted = {**{m: True for m in marks}, **{u: False for u in unmarks}}
         changed = set_reviewed(settings, target, wanted, writer)
-        click.echo(f"{len(changed)} records changed" + (f": {', '.join(changed)}"
-                                                        if changed else ""))
+        click.echo(_changed_line(changed))
     if refresh_pr:
         _refresh_pr(settings, target)
     if body_file is None and not (marks or unmarks):
@@ -524,9 +524,21 @@ def _take_ticks(settings, body_file, previous_file, actor, target, writer):
         click.echo(f"{actor} has no write access to {settings.github_repository}: "
                    "ticks not taken")
     else:
-        click.echo(f"{len(report.ticks)} boxes changed, {len(report.changed)} records "
-                   f"changed" + (f": {', '.join(report.changed)}" if report.changed else ""))
+        click.echo(f"{_plural(len(report.edited), 'box', 'boxes')} changed in the edit, "
+                   f"{_plural(len(report.ticks), 'box', 'boxes')} differed from the records; "
+                   + _changed_line(report.changed))
     return report.day
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    """`1 record`, `2 records`."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _changed_line(changed: list[str]) -> str:
+    """`1 record changed: 2601.19786`, `0 records changed`."""
+    return f"{_plural(len(changed), 'record')} changed" + (f": {', '.join(changed)}"
+                                                           if changed else "")
 
 
 def _refresh_pr(settings, target) -> None:
@@ -546,14 +558,22 @@ def _review_table(settings, target) -> None:
     from digest_cli.records.store import load_day
 
     rows = review_rows(settings, load_day(settings, target))
-    table = Table(title=f"{target}: reviewed {sum(r.reviewed for r in rows)} of {len(rows)}")
-    for name in ("#", "id", "title", "status", "edited", "reviewed", "record"):
-        table.add_column(name, no_wrap=name not in ("title", "record"),
-                         overflow="fold", ratio=2 if name == "title" else None)
-    for n, r in enumerate(rows, 1):  # Text(): a title's `[b]` is not rich markup
-        cells = [str(n), r.id, r.title, r.status + (" · replaced" if r.replacement else ""),
-                 "edited" if r.edited else "", "✓" if r.reviewed else "", r.path]
-        table.add_row(*(Text(cell) for cell in cells))
+    folder = settings.day_path(target)
+    try:
+        folder = folder.relative_to(settings.root)
+    except ValueError:
+        pass
+    table = Table(title=f"{target}: reviewed {sum(r.reviewed for r in rows)} of {len(rows)}",
+                  caption=f"records: {folder.as_posix()}/<id>.yaml")
+    # One line a paper at 80 columns: only the title column gives up width (its cells end
+    # in "…"); the others never wrap. Text(): a title's `[b]` is not rich markup.
+    for name in ("#", "id", "title", "status", "edited", "reviewed"):
+        table.add_column(name, no_wrap=name != "title")
+    for n, r in enumerate(rows, 1):
+        status = r.status + (" · replaced" if r.replacement else "")
+        table.add_row(Text(str(n)), Text(r.id), Text(r.title, no_wrap=True, overflow="ellipsis"),
+                      Text(status), Text("edited" if r.edited else ""),
+                      Text("✓" if r.reviewed else ""))
     Console(highlight=False).print(table)
 
 

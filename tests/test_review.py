@@ -19,7 +19,7 @@ from tests.clikit import one_error, run_cli
 from tests.conftest import SAMPLE_DAY
 from tests.fakes.github_server import FakeGitHub
 from tests.gitkit import IDENTITY, git
-from tests.test_workflows import BIN, load, pr_checkout, step  # noqa: F401 - a fixture
+from tests.test_workflows import BIN, load, pr_checkout, run_step, step  # noqa: F401 - a fixture
 
 RECORD = "data/2026-01-28/2601.19786.yaml"
 OTHER = "data/2026-01-28/2601.19781.yaml"
@@ -57,16 +57,54 @@ def test_ticks_set_and_clear_reviewed_and_need_write_access(sample_site, setting
     assert load_paper(sample_site / RECORD).reviewed is False
 
 
+def test_the_records_follow_every_box_not_only_the_ones_this_edit_changed(sample_site,
+                                                                         settings_for):
+    # Three quick ticks: the run of the middle edit was cancelled, so the last edit's old
+    # text already has the middle tick. It must still reach the record.
+    settings = settings_for(sample_site)
+    body = pr_body(load_day(settings, SAMPLE_DAY), settings)
+    first = tick(body, "2601.19786")
+    middle = tick(first, "2601.19781")
+    last = tick(middle, "2601.19767")
+    roles = {"editor": "write"}
+    apply_ticks(settings, first, body, "editor", Writer(), permission=roles.get)
+    report = apply_ticks(settings, last, middle, "editor", Writer(), permission=roles.get)
+    assert report.edited == {"2601.19767": True}
+    assert report.changed == ["2601.19781", "2601.19767"]
+    reviewed = {p.id.base for p in load_day(settings, SAMPLE_DAY).papers if p.reviewed}
+    assert reviewed == {"2601.19786", "2601.19781", "2601.19767"}
+    asked = []
+    report = apply_ticks(settings, last, middle, "editor", Writer(),
+                         permission=lambda who: asked.append(who) or "write")
+    assert report.changed == [] and asked == []  # the records match: nobody is asked
+
+
 def test_review_table_lists_status_and_marks(sample_site):
     result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY), "--mark", "2601.19786")
-    assert result.exit_code == 0 and "1 records changed: 2601.19786" in result.output
+    assert result.exit_code == 0 and "1 record changed: 2601.19786" in result.output
     result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
     assert result.exit_code == 0
     assert "reviewed 1 of 20" in result.output and "translated" in result.output
     assert "2601.19786" in result.output and "✓" in result.output
     result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY), "--unmark", "2601.19786")
-    assert "1 records changed" in result.output
+    assert "1 record changed" in result.output
     assert load_paper(sample_site / RECORD).reviewed is False
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY), "--mark", "2601.19786",
+                     "--mark", "2601.19781")
+    assert "2 records changed: 2601.19786, 2601.19781" in result.output
+
+
+def test_review_table_is_one_line_a_paper_at_80_columns(sample_site):
+    record = sample_site / RECORD
+    record.write_text(re.sub(r"(?m)^title: .*$", "title: " + "Supercalifragilistic" * 8,
+                             record.read_text()))
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY), env={"COLUMNS": "80"})
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if re.match(r"│ \d+ ", line)]
+    assert len(rows) == 20  # no title or path folded onto a second line
+    assert "2601.19786 │ Supercalifragilistic" in rows[0] and "…" in rows[0]
+    assert "records: data/2026-01-28/<id>.yaml" in result.output
 
 
 def test_marking_a_paper_the_day_does_not_show_is_one_line(sample_site):
@@ -136,7 +174,7 @@ def test_workflow_ticked_box_marks_the_record_and_refreshes_the_body(pr_checkout
     result = run_review_step(pr_checkout, "Take the ticks into the records",
                              **api_env(gh, NEW_TEXT=new, OLD_TEXT=body, ACTOR="editor"))
     assert result.returncode == 0, result.stderr
-    assert "1 records changed: 2601.19786" in result.stdout
+    assert "1 record changed: 2601.19786" in result.stdout
     result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
     assert result.returncode == 0, result.stderr
     assert reviewed_on_origin(pr_checkout, RECORD)
@@ -177,6 +215,75 @@ def test_workflow_ignores_ticks_of_a_user_without_write_access(pr_checkout,  # n
     assert result.returncode == 0 and "No record changed." in result.stdout
     git(pr_checkout, *IDENTITY, "fetch", "-q", "origin")
     assert git(pr_checkout, *IDENTITY, "rev-parse", "origin/digest/2026-01-28") == before
+
+
+def test_workflow_keeps_the_middle_of_three_quick_ticks(pr_checkout, github):  # noqa: F811
+    # The concurrency group keeps one pending run: the middle edit's run never ran.
+    gh, body = github
+    first = tick(body, "2601.19786")
+    middle = tick(first, "2601.19781")
+    last = tick(middle, "2601.19767")
+    for new, old in ((first, body), (last, middle)):
+        result = run_review_step(pr_checkout, "Take the ticks into the records",
+                                 **api_env(gh, NEW_TEXT=new, OLD_TEXT=old, ACTOR="editor"))
+        assert result.returncode == 0, result.stderr
+        result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+        assert result.returncode == 0, result.stderr
+    result = run_review_step(pr_checkout, "Refresh the pull request's task list",
+                             **api_env(gh, HEAD_REF="digest/2026-01-28"))
+    assert result.returncode == 0, result.stderr
+    for paper in ("2601.19786", "2601.19781", "2601.19767"):
+        assert reviewed_on_origin(pr_checkout, f"data/2026-01-28/{paper}.yaml"), paper
+    [pr] = gh.open_pulls("digest/2026-01-28")
+    assert "**Reviewed 3 of 20** papers" in pr["body"]
+    assert "- [x] **2601.19781**" in pr["body"]
+
+
+def push_meanwhile(work: Path, path: str, text: str) -> str:
+    """Another writer (the other workflow, an editor) pushes to the branch; its commit."""
+    other = work.parent / "other"
+    git(work.parent, *IDENTITY, "clone", "-q", "-b", "digest/2026-01-28",
+        str(work.parent / "origin.git"), str(other))
+    target = other / path
+    target.write_text(text(target.read_text()) if callable(text) else text, encoding="utf-8")
+    git(other, *IDENTITY, "commit", "-q", "-a", "-m", "Meanwhile")
+    git(other, *IDENTITY, "push", "-q", "origin", "HEAD:refs/heads/digest/2026-01-28")
+    return git(other, "rev-parse", "HEAD")
+
+
+def test_workflow_takes_a_push_made_meanwhile_before_pushing_the_marks(pr_checkout,  # noqa: F811
+                                                                       github):
+    gh, body = github
+    result = run_review_step(pr_checkout, "Take the ticks into the records",
+                             **api_env(gh, NEW_TEXT=tick(body, "2601.19786"), OLD_TEXT=body,
+                                       ACTOR="editor"))
+    assert result.returncode == 0, result.stderr
+    meanwhile = push_meanwhile(pr_checkout, OTHER, lambda text: text.replace(
+        "reviewed: false", "reviewed: true"))
+    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    assert result.returncode == 0, result.stderr
+    assert reviewed_on_origin(pr_checkout, RECORD) and reviewed_on_origin(pr_checkout, OTHER)
+    log = git(pr_checkout, "log", "--format=%H", "origin/digest/2026-01-28")
+    assert meanwhile in log.split()
+
+
+def test_sync_takes_a_push_made_meanwhile_before_pushing_the_posts(pr_checkout):  # noqa: F811
+    record = pr_checkout / RECORD
+    record.write_text(record.read_text(encoding="utf-8").replace(
+        "title: Rethinking", "title: Revisiting"), encoding="utf-8")
+    git(pr_checkout, *IDENTITY, "commit", "-q", "-a", "-m", "Fix the title")
+    git(pr_checkout, *IDENTITY, "push", "-q", "origin", "HEAD:refs/heads/digest/2026-01-28")
+    git(pr_checkout, "checkout", "-q", "--detach")  # as actions/checkout of the head sha
+    meanwhile = push_meanwhile(pr_checkout, OTHER, lambda text: text.replace(
+        "reviewed: false", "reviewed: true"))  # review.yml's marks
+    assert run_step(pr_checkout, "Check the records and render the posts").returncode == 0
+    result = run_step(pr_checkout, "Commit the re-rendered posts", SAME_REPO="true",
+                      HEAD_REF="digest/2026-01-28")
+    assert result.returncode == 0, result.stderr
+    git(pr_checkout, *IDENTITY, "fetch", "-q", "origin")
+    post = git(pr_checkout, "show", "origin/digest/2026-01-28:_posts/2026-01-28-arxiv.md")
+    assert "Revisiting" in post and reviewed_on_origin(pr_checkout, OTHER)
+    assert meanwhile in git(pr_checkout, "log", "--format=%H", "origin/digest/2026-01-28")
 
 
 def test_workflow_acts_only_on_body_edits_of_a_days_pull_request():
