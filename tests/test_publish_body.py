@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -71,6 +72,9 @@ def test_body_has_window_counts_a_task_per_paper_checklist_and_howto(day, settin
     assert "**Reviewed 0 of 20** papers" in body
     tasks = [t for t in task_items(body) if "2601." in t]
     assert len(tasks) == 20
+    # GitHub shows the body's task items as "N of M tasks": only the papers count
+    assert len(task_items(body)) == 20 and len(re.findall(r"(?m)^\s*- \[[ x]\]", body)) == 20
+    assert "- Titles, authors and links look right in the preview" in body
     assert 'type="checkbox" disabled/><strong>2601.19786</strong> · Rethinking Discrete ' \
         'Speech' in tasks[0]
     assert 'href="https://arxiv.org/abs/2601.19786v1">arXiv</a>' in tasks[0]
@@ -129,6 +133,27 @@ def test_hostile_titles_cannot_break_the_task(day, settings):
     assert 'href="http://e"' not in task and "A | B" in task and "next" in task
     assert "@\u200bteam" in task and "#\u200b12" in task  # no mention, no issue link
     assert parse_ticks(body) == {paper.id.base: False}
+
+
+# What GitHub's GFM autolinker takes for a link: a scheme or `www.` then a host character.
+_AUTOLINK = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[a-z0-9_-]")
+
+
+def test_bare_urls_and_mentions_in_untrusted_text_are_not_links(day, settings):
+    paper = day.papers[0]
+    paper.title = "See https://evil.example/x and HTTP://Evil.example or www.evil.com @team"
+    paper.title_zh = MachineText("访问 WWW.evil.com 或 ftp://evil.example", source="abstract")
+    paper.summary = MachineText("详见 https://evil.example/s，联系 @owner", source="abstract")
+    small = replace(day, papers=[paper],
+                    manifest=replace(day.manifest, papers=[paper.id.base]))
+    body = pr_body(small, settings)
+    # the task and the summary line under it, without the body's own links' targets
+    task = re.sub(r"\]\([^)\s]*\)", "]()", body.split("### Papers")[1].split("### ")[0])
+    assert "evil" in task and "一句话总结" in task
+    assert _AUTOLINK.search(task) is None, task
+    assert "https://\u200bevil.example/x" in task and "www.\u200bevil.com" in task
+    assert "@\u200bteam" in task and "@\u200bowner" in task
+    assert _AUTOLINK.search(md_cell("go to www.a.b or https://a.b")) is None
 
 
 def test_md_cell_is_one_line_and_bounded():

@@ -447,7 +447,7 @@ def test_llm_brief_off_asks_for_no_brief(tmp_path, llm_server):
 
 def test_the_checklist_asks_editors_to_check_the_brief_once_there_is_one(tmp_path, llm_server):
     s = setup(tmp_path, llm_server, 1)
-    item = "- [ ] 中文标题 and 一句话总结 read well and the topics fit"
+    item = "- 中文标题 and 一句话总结 read well and the topics fit"
     assert item not in pr_body(load_day(s, DAY), s)
     translate_day(s, DAY)
     assert item in pr_body(load_day(s, DAY), s)

@@ -27,6 +27,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~!$])")
 # GitHub turns `@name` and `#123` into mentions and links after rendering, so a backslash
 # does not stop them: a zero-width space after the sign does.
 _PINGS = re.compile(r"([@#])")
+# GitHub also links bare `https://host` and `www.host` (GFM autolinks): a zero-width space
+# after `://` and after `www.` leaves no valid host there, so the text stays text.
+_AUTOLINKS = re.compile(r"(://|www\.)", re.IGNORECASE)
 
 
 def pr_title(day: Day, settings: Settings) -> str:
@@ -37,11 +40,13 @@ def pr_title(day: Day, settings: Settings) -> str:
 
 
 def md_cell(text: str, limit: int = 160) -> str:
-    """`text` made safe inside a Markdown table cell: one line, specials escaped."""
+    """`text` made safe inside a Markdown table cell: one line, specials escaped, no
+    mention, issue reference or bare URL that GitHub would turn into a link."""
     text = " ".join(str(text).split())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
-    return _PINGS.sub("\\1\u200b", _MD_SPECIAL.sub(r"\\\1", text))
+    text = _PINGS.sub("\\1\u200b", _MD_SPECIAL.sub(r"\\\1", text))
+    return _AUTOLINKS.sub("\\1\u200b", text)
 
 
 def status_cell(paper: Paper) -> str:
@@ -185,16 +190,18 @@ def _shown(value: str | list[str]) -> str:
 
 
 def checklist(day: Day) -> list[str]:
+    """What to check for the whole day, as plain bullets: GitHub counts task items as the
+    body's progress ("N of M tasks"), and only the papers' items should count."""
     d = day.manifest.date.isoformat()
     return [
         "### Review checklist", "",
-        "- [ ] Every translation reads as fluent Chinese and keeps the glossary's terms",
-        "- [ ] Papers marked ❌ failed or ⏳ 待翻译 are fixed or accepted as they are",
-        "- [ ] 详细解读 marked 📄 abstract only make no claims beyond the abstract",
-        "- [ ] Titles, authors and links look right in the preview",
-        *(["- [ ] 中文标题 and 一句话总结 read well and the topics fit (edit `title_zh`, "
+        "- Every translation reads as fluent Chinese and keeps the glossary's terms",
+        "- Papers marked ❌ failed or ⏳ 待翻译 are fixed or accepted as they are",
+        "- 详细解读 marked 📄 abstract only make no claims beyond the abstract",
+        "- Titles, authors and links look right in the preview",
+        *(["- 中文标题 and 一句话总结 read well and the topics fit (edit `title_zh`, "
            "`summary`, `topics` in the records)"] if has_brief(day) else []),
-        f"- [ ] Edited records under `data/{d}/` (tick a paper above once checked: its "
+        f"- Edited records under `data/{d}/` (tick a paper above once checked: its "
         "record gets `reviewed: true`, so no later run rewrites it); the post is re-rendered "
         "on push",
     ]
