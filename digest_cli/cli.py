@@ -52,11 +52,12 @@ class DigestGroup(click.Group):
 
 
 def _scrubbed(ctx: click.Context, text: str) -> str:
-    """`text` without the secrets of the settings in effect: the last line of defence."""
+    """`text` without the secrets of the settings in effect, and without credentials in
+    URLs even when the settings failed to load: the last line of defence."""
     from digest_cli.errors import scrub
 
     loaded = getattr(ctx.obj, "loaded", None)
-    return scrub(text, loaded.secrets) if loaded is not None else text
+    return scrub(text, loaded.secrets if loaded is not None else [])
 
 
 class Context:
@@ -80,14 +81,19 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def writes(command: F) -> F:
-    """Hold the repository's lock while `command` runs: one writing run per repository."""
+    """A command that writes into the site: refused outside a site (`fetch` or `run` would
+    otherwise create data/ in any folder), and run holding the repository's lock, one
+    writing run per repository."""
 
     @functools.wraps(command)
     def locked(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        from digest_cli.confine import require_site
         from digest_cli.lock import repo_lock
 
         name = click.get_current_context().command_path
-        with repo_lock(ctx.settings().root, name):
+        settings = ctx.settings()
+        require_site(settings)
+        with repo_lock(settings.root, name):
             return command(ctx, *args, **kwargs)
 
     return locked  # type: ignore[return-value]
@@ -155,7 +161,9 @@ def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bo
 
     When arXiv announced nothing in the window it prints "arXiv made no announcement in
     this window", writes no post and exits 0. A failing stage is named, exit status 1;
-    running again finishes what was left.
+    running again finishes what was left. When papers needed texts and not one could be
+    translated, the day is still rendered (and published) with the English abstracts
+    marked 待翻译, and the exit status is 3.
     """
     from datetime import datetime, timezone
 
@@ -210,13 +218,11 @@ def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: b
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
-    from digest_cli.confine import require_site
     from digest_cli.posts.write import render_days, stale_posts
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
-    require_site(settings)
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
     days = [day] if day is not None else day_dates(settings)
@@ -252,13 +258,11 @@ def sync(ctx: Context, day: date | None) -> None:
     stays). The same paper changed in both, or an edit the records cannot hold (the
     front matter or header): stop, naming the paper and showing both versions.
     """
-    from digest_cli.confine import require_site
     from digest_cli.posts.sync import sync_day
     from digest_cli.records.store import day_dates
     from digest_cli.records.writer import Writer
 
     settings = ctx.settings()
-    require_site(settings)
     writer = Writer()
     for d in [day] if day is not None else day_dates(settings):
         report = sync_day(settings, d, writer)
@@ -384,6 +388,7 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
     Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
     default); see docs/llm.md for providers. Papers that still fail after retries and
     repair prompts are listed (and kept in their records' `failures`); the others go on.
+    Exit status 3 when papers needed texts and not one could be translated.
     """
     from digest_cli.errors import TranslateError
     from digest_cli.records.layout import latest_day

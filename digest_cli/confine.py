@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 # Folder and file settings resolved against the repository.
 PATH_SETTINGS = ("data_dir", "posts_dir", "cache_dir", "preview_dir", "glossary_file")
-_TAG = re.compile(r"[\w.+#-]+")  # one YAML flow item: no `,`, `[`, `]`, `:` or quotes
+# One YAML flow item: no `,`, `[`, `]`, `:` or quotes, and a word character first (a `#`
+# there starts a comment, a `-`, `.`, `+` an indicator or a number).
+_TAG = re.compile(r"\w[\w.+#-]*")
 _LAYOUT = re.compile(r"[\w.-]+")
 _LIQUID = re.compile(r"\{[{%]|[%}]\}|[<>]")  # text the post header shows as is
 
@@ -31,12 +33,26 @@ def _bad_char(text: str) -> str | None:
     return None
 
 
-def check_text(name: str, value: object) -> None:
+def shown_value(name: str, value: str, *, secret: bool = False) -> str:
+    """How an error may show a setting's bad value: a secret never, a URL or template
+    with its credentials masked (escaped first, so a tab or line break in a password
+    cannot end the mask early), any other value as its repr."""
+    from digest_cli.redact import mask_url
+
+    if secret:
+        return "(the value is secret, not shown)"
+    if name.endswith(("_url", "_template")):
+        return "'" + mask_url(repr(value)[1:-1]) + "'"
+    return repr(value)
+
+
+def check_text(name: str, value: object, *, secret: bool = False) -> None:
     """A text setting holds no line break or control character (it goes into files)."""
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, str) and (bad := _bad_char(item)):
-            raise SettingsError(f"setting {name!r}: {item!r} holds a line break or control "
-                                f"character ({bad}); settings are written on one line")
+            raise SettingsError(f"setting {name!r}: {shown_value(name, item, secret=secret)} "
+                                f"holds a line break or control character ({bad}); settings "
+                                "are written on one line")
 
 
 def check_front_matter(settings: Settings) -> None:
@@ -46,8 +62,8 @@ def check_front_matter(settings: Settings) -> None:
                             "(letters, digits, `_`, `-`, `.`)")
     for tag in settings.tags:
         if not _TAG.fullmatch(tag):
-            raise SettingsError(f"setting 'tags': {tag!r} is not a tag (letters, digits, "
-                                "`_`, `-`, `.`, `+`, `#`; no spaces, commas or brackets)")
+            raise SettingsError(f"setting 'tags': {tag!r} is not a tag (a letter, digit or `_`, "
+                                "then also `-`, `.`, `+`, `#`; no spaces, commas or brackets)")
     for name in ("zone_label", "zone_name"):
         if _LIQUID.search(getattr(settings, name)):
             raise SettingsError(f"setting {name!r}: {getattr(settings, name)!r} holds "
@@ -74,8 +90,10 @@ def check_paths(settings: Settings) -> None:
 
 
 def require_site(settings: Settings) -> None:
-    """Refuse to work in a folder that is not a site: `check` there would find "no
-    problems", and `render` nothing to do, which reads like success."""
+    """Refuse to work in a folder that is not a site (one holding the records folder, the
+    posts folder or Jekyll's _config.yml): `check` there would find "no problems" and
+    `render` nothing to do, which reads like success, and `fetch`, `run` or `import` would
+    create data/ in whatever folder they were started in."""
     root = settings.root
     markers = (settings.data_path, settings.posts_path, root / "_config.yml")
     if not any(path.exists() for path in markers):

@@ -100,11 +100,15 @@ class NoAnnouncement(DigestError):
     stage = "fetch"
 
 
+# `scheme://user:password@`: the credentials part of a URL, wherever a URL is shown.
+URL_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` without the given secrets and without credentials embedded in URLs
     (`https://user:token@host`): for every error message, log line or output that may show
     what a library said."""
-    text = re.sub(r"(\w+://)[^/@\s]+@", r"\1***@", text)
+    text = URL_USERINFO.sub(r"\1***@", text)
     # Stripped: a secret pasted with its line break is still the secret, the break is not.
     for secret in sorted({raw.strip() for raw in secrets if raw.strip()}, key=len,
                          reverse=True):

@@ -9,16 +9,15 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from digest_cli.errors import scrub
+from digest_cli.errors import URL_USERINFO, scrub
 
 MASK = "***"
-_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
 _QUERY_VALUE = re.compile(r"([?&][^=&#\s]+=)[^&#\s]+")
 
 
 def mask_url(url: str) -> str:
     """`url` with its user:password and every query value replaced by ***."""
-    return _QUERY_VALUE.sub(rf"\1{MASK}", _USERINFO.sub(rf"\1{MASK}@", url))
+    return _QUERY_VALUE.sub(rf"\1{MASK}", URL_USERINFO.sub(rf"\1{MASK}@", url))
 
 
 def url_secrets(url: str) -> list[str]:

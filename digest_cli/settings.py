@@ -9,6 +9,7 @@ read the environment themselves.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -27,9 +28,11 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
-def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None) -> Any:
-    """A dataclass field with its documentation (docs/settings.md is checked against it)."""
-    meta = {"doc": doc, "secret": secret, "env": env}
+def _setting(default: Any, doc: str, *, secret: bool = False, env: str | None = None,
+             at_least: float | None = None, above: float | None = None) -> Any:
+    """A dataclass field with its documentation (docs/settings.md is checked against it)
+    and, for a number, its lower bound: `at_least` (inclusive) or `above` (exclusive)."""
+    meta = {"doc": doc, "secret": secret, "env": env, "at_least": at_least, "above": above}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta,
                      repr=not secret)
@@ -48,9 +51,10 @@ class Settings:
     include_replacements: bool = _setting(False, "Show replacements (v2, v3, ...) of papers "
                                           "already published, marked as updated.")
     max_papers: int = _setting(0, "Show at most this many papers a day (0: no limit). Papers "
-                               "left out are named in the post header and the manifest.")
+                               "left out are named in the post header and the manifest.",
+                               at_least=0)
     lookback_days: int = _setting(14, "How many days of submissions to query: long enough for "
-                                  "a weekend plus a holiday plus moderation delays.")
+                                  "a weekend plus a holiday plus moderation delays.", at_least=1)
     holidays: list[date] = _setting([], "Extra dates (YYYY-MM-DD, US Eastern) on which arXiv "
                                     "makes no announcement; arXiv's 2025 and 2026 holidays are "
                                     "built in.")
@@ -80,15 +84,16 @@ class Settings:
                                   "`keep`) that goes into every prompt.")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
-    arxiv_page_size: int = _setting(200, "Results per API request.")
-    arxiv_delay: float = _setting(3.0, "Seconds between API requests (arXiv asks for 3).")
+    arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)
+    arxiv_delay: float = _setting(3.0, "Seconds between API requests (arXiv asks for 3).",
+                                  at_least=0)
     arxiv_timeout: float = _setting(30.0, "Seconds an API request may take in all (connecting, "
-                                  "waiting and reading the whole answer).")
+                                  "waiting and reading the whole answer).", above=0)
     arxiv_retries: int = _setting(5, "Retries of a failed API request (429, 503, timeouts, "
-                                  "empty pages).")
+                                  "empty pages).", at_least=0)
     arxiv_cache_ttl: float = _setting(3600.0, "Seconds a cached API answer is reused by an "
                                       "online fetch (0: always ask arXiv; `--offline` replays "
-                                      "the cache whatever its age).")
+                                      "the cache whatever its age).", at_least=0)
     # LLM
     llm_base_url: str = _setting("https://api.deepseek.com", "OpenAI-compatible API base URL.")
     llm_model: str = _setting("deepseek-chat", "Model for the abstract translation and the "
@@ -98,25 +103,30 @@ class Settings:
                                     "holding the API key (e.g. DEEPSEEK_API_KEY).")
     llm_api_key: str = _setting("", "The API key, read from `llm_api_key_env`; never logged.",
                                 secret=True)
-    llm_temperature: float = _setting(0.3, "Sampling temperature.")
-    llm_concurrency: int = _setting(8, "Most LLM requests in flight at once (lowered on 429).")
+    llm_temperature: float = _setting(0.3, "Sampling temperature.", at_least=0)
+    llm_concurrency: int = _setting(8, "Most LLM requests in flight at once (lowered on 429).",
+                                    at_least=1)
     llm_timeout: float = _setting(180.0, "Seconds an LLM request may take in all, "
-                                  "answer included.")
-    llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).")
-    llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.")
+                                  "answer included.", above=0)
+    llm_retries: int = _setting(4, "Retries of a failed LLM request (429, 5xx, timeouts).",
+                                at_least=0)
+    llm_repair_attempts: int = _setting(2, "Repair prompts sent after an invalid answer.",
+                                        at_least=0)
     llm_brief: bool = _setting(True, "Ask for each paper's Chinese title, one-sentence summary "
                                "and topics (one short extra request per paper; docs/llm.md).")
     llm_backoff: float = _setting(2.0, "Seconds before the first retry of a failed LLM "
                                   "request; doubled for each further retry (a 429's "
-                                  "Retry-After wins).")
+                                  "Retry-After wins).", at_least=0)
     price_input_per_mtok: float = _setting(0.27, "Price per million input tokens (for the "
-                                           "cost estimate).")
-    price_output_per_mtok: float = _setting(1.10, "Price per million output tokens.")
+                                           "cost estimate).", at_least=0)
+    price_output_per_mtok: float = _setting(1.10, "Price per million output tokens.", at_least=0)
     pdf_url_template: str = _setting("https://arxiv.org/pdf/{id}v{version}", "Where PDFs are "
                                      "downloaded from; `{id}` and `{version}` are filled in.")
-    fulltext_token_budget: int = _setting(12000, "Most tokens of full text sent for a 详细解读.")
-    pdf_timeout: float = _setting(60.0, "Seconds a PDF download may take in all.")
-    pdf_concurrency: int = _setting(4, "Most PDF downloads at once (arXiv asks for restraint).")
+    fulltext_token_budget: int = _setting(12000, "Most tokens of full text sent for a 详细解读.",
+                                          at_least=1)
+    pdf_timeout: float = _setting(60.0, "Seconds a PDF download may take in all.", above=0)
+    pdf_concurrency: int = _setting(4, "Most PDF downloads at once (arXiv asks for restraint).",
+                                    at_least=1)
     # Git and GitHub
     github_api_url: str = _setting("https://api.github.com", "GitHub REST API URL.",
                                    env="GITHUB_API_URL")
@@ -133,12 +143,12 @@ class Settings:
     git_author_email: str = _setting(
         "41898282+github-actions[bot]@users.noreply.github.com", "Commit author e-mail.")
     github_timeout: float = _setting(30.0, "Seconds a GitHub API request may take "
-                                    "in all.")
+                                    "in all.", above=0)
     github_retries: int = _setting(2, "Retries of a GitHub API request that failed with 5xx "
-                                   "or no answer.")
+                                   "or no answer.", at_least=0)
     github_retry_delay: float = _setting(1.0, "Seconds before the first GitHub API retry "
                                          "(doubled for each further retry; a Retry-After "
-                                         "wins).")
+                                         "wins).", at_least=0)
     github_step_summary: str = _setting("", "File the Markdown job summary is appended to "
                                         "(GitHub Actions sets it); empty: none is written.",
                                         env="GITHUB_STEP_SUMMARY")
@@ -248,9 +258,32 @@ def _check_values(settings: Settings) -> None:
             raise SettingsError(f"setting {name!r}: {getattr(settings, name)!r} is not a "
                                 f"template with only `{{date}}` in it ({exc!r})") from None
     for f in fields(settings):
-        check_text(f.name, getattr(settings, f.name))
+        check_text(f.name, getattr(settings, f.name), secret=f.metadata.get("secret", False))
+        _check_bound(f, getattr(settings, f.name))
     check_front_matter(settings)
     check_paths(settings)
+
+
+def bound_text(f: dataclasses.Field) -> str:
+    """A number setting's lower bound in words ("at least 1"), or "" when it has none."""
+    if f.metadata.get("above") is not None:
+        return f"more than {f.metadata['above']:g}"
+    if f.metadata.get("at_least") is not None:
+        return f"at least {f.metadata['at_least']:g}"
+    return ""
+
+
+def _check_bound(f: dataclasses.Field, value: Any) -> None:
+    """A number is finite and not below its bound: a timeout of -1 s, or of `nan`, would
+    make every request fail (and be retried), a concurrency of 0 would hang."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if not math.isfinite(value):
+        raise SettingsError(f"setting {f.name!r}: {value!r} is not a finite number")
+    above, at_least = f.metadata.get("above"), f.metadata.get("at_least")
+    if (above is not None and value <= above) or (at_least is not None and value < at_least):
+        raise SettingsError(f"setting {f.name!r}: {value!r} is out of range (it must be "
+                            f"{bound_text(f)})")
 
 
 def _from_pyproject(path: Path) -> dict[str, Any]:
@@ -346,7 +379,8 @@ def settings_reference() -> str:
         if isinstance(default, time):
             default = default.strftime("%H:%M")
         shown = "" if f.metadata.get("secret") else repr(default)
-        rows.append(f"| `{f.name}` | `{env_name(f)}` | `{shown}` | {f.metadata['doc']} |")
+        bound = f" ({bound_text(f).capitalize()}.)" if bound_text(f) else ""
+        rows.append(f"| `{f.name}` | `{env_name(f)}` | `{shown}` | {f.metadata['doc']}{bound} |")
     return "\n".join(rows) + "\n"
 
 

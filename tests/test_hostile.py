@@ -892,3 +892,134 @@ def test_a_trickling_github_api_ends_at_the_deadline():
                                          retries=0) as client:
         with pytest.raises(GitHubError, match="within 0.5 s"):
             client.find_pull("digest/2026-01-28")
+
+
+# -- settings errors never show a secret; tags; site feeds; sites; bounds (review of 11) --
+
+@pytest.mark.parametrize(("variable", "value", "secret"), [
+    ("DIGEST_LLM_API_KEY", "sk-SECRETKEY\tx", "SECRETKEY"),
+    ("GITHUB_TOKEN", "ghs-SECRETTOKEN\x07y", "SECRETTOKEN"),
+    ("DIGEST_LLM_BASE_URL", "https://user:PASSWORD@llm.example/v1\n", "PASSWORD"),
+    ("DIGEST_LLM_BASE_URL", "https://user:PASS\tWORD@llm.example/v1", "PASS"),
+    ("DIGEST_PDF_URL_TEMPLATE", "https://arxiv.org/pdf/{id}?key=QSECRET\r", "QSECRET"),
+])
+def test_a_refused_setting_never_shows_a_secret(site, variable, value, secret):
+    result = run_cli(site, "settings", env={variable: value})
+    line = one_error(result)
+    assert "line break or control character" in line
+    assert secret not in result.output
+    if "BASE_URL" in variable:
+        assert "https://***@llm.example/v1" in line  # the masked form says which value
+
+
+def test_credentials_in_a_url_are_masked_even_when_settings_fail_to_load(site):
+    (site / "pyproject.toml").write_text(
+        '[tool.digest]\narxiv_api_url = ["https://me:PYSECRET@arxiv.example/api"]\n',
+        encoding="utf-8")
+    result = run_cli(site, "settings")
+    line = one_error(result)
+    assert "setting 'arxiv_api_url'" in line and "https://***@arxiv.example" in line
+    assert "PYSECRET" not in result.output
+
+
+def test_a_tag_starting_with_a_hash_is_refused(rendered_site):
+    before = snapshot(rendered_site)
+    line = one_error(run_cli(rendered_site, "render", "--date", D, "--force",
+                             env={"DIGEST_TAGS": "arxiv,#x"}))
+    assert "'#x' is not a tag" in line
+    assert snapshot(rendered_site) == before
+
+
+_YAML_LOOKALIKES = ["1.0", "2026", "2026-01-28", "0x1F", "1e3", "1_000", "true", "False",
+                    "yes", "No", "on", "OFF", "y", "null", "NULL", "c#", "c++", "a-b", "语音"]
+
+
+def test_every_accepted_tag_list_reads_back_from_the_front_matter_as_written(tmp_path):
+    """Jekyll reads front matter as YAML 1.1 (PyYAML does too); also read as YAML 1.2."""
+    import yaml
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from ruamel.yaml import YAML
+
+    from digest_cli.errors import SettingsError
+    from digest_cli.posts.render import front_matter
+    from digest_cli.settings import load_settings
+
+    tag = st.one_of(st.sampled_from(_YAML_LOOKALIKES),
+                    st.from_regex(r"[\w.+#:,\[\]{}'\" -]{1,12}", fullmatch=True))
+
+    @_property
+    @given(st.lists(tag, min_size=1, max_size=5))
+    def check(tags):
+        try:
+            settings = load_settings(tmp_path, environ={}, overrides={"tags": tags})
+        except SettingsError:
+            return  # refused in one line: nothing is rendered
+        text = front_matter(SAMPLE_DAY, settings).split("---\n")[1]
+        assert yaml.safe_load(text)["tags"] == tags, text
+        assert YAML(typ="safe", pure=True).load(text)["tags"] == tags, text
+
+    check()
+    accepted = load_settings(tmp_path, environ={}, overrides={"tags": _YAML_LOOKALIKES})
+    assert accepted.tags == _YAML_LOOKALIKES  # the look-alikes are kept, quoted
+
+
+def test_topic_feeds_link_papers_from_their_arxiv_id(tmp_path):
+    from digest_cli.records.model import MachineText
+    from digest_cli.site.pages import generated_files, index_papers
+    from tests.conftest import make_paper
+
+    paper = make_paper(1, abs_url='javascript:alert(1)"><script>x</script>',
+                       topics=MachineText("asr", "m", "brief-v1", "t", "abstract", "h"))
+    files = generated_files(index_papers([(SAMPLE_DAY, "/2026/01/28/arxiv.html", [paper],
+                                           "")]), "+08:00")
+    feed = files["topics/asr/feed.xml"]
+    assert f"<id>https://arxiv.org/abs/{paper.id.versioned}</id>" in feed
+    assert "javascript" not in feed and "script" not in feed
+
+
+def _sample_post_outside(tmp_path_factory) -> Path:
+    post = tmp_path_factory.mktemp("posts") / f"{D}-arxiv.md"
+    shutil.copy(REPO / POST, post)
+    return post
+
+
+@pytest.mark.parametrize("args", [
+    ["fetch", "--offline", "--date", D], ["run", "--offline", "--no-llm", "--date", D],
+    ["import", "POST"], ["translate", "--date", D], ["render"], ["sync"],
+    ["publish", "--date", D], ["review", "--date", D], ["records", "reflow"],
+])
+def test_a_writing_command_outside_a_site_says_so_and_writes_nothing(tmp_path,
+                                                                   tmp_path_factory, args):
+    folder = tmp_path / "not-a-site"
+    folder.mkdir()
+    args = [str(_sample_post_outside(tmp_path_factory)) if a == "POST" else a for a in args]
+    line = one_error(run_cli(folder, *args))
+    assert f"{folder.resolve()} is not a digest site" in line
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("DIGEST_ARXIV_TIMEOUT", "-1", "'arxiv_timeout': -1.0 is out of range (it must be more "
+                                   "than 0)"),
+    ("DIGEST_LLM_TIMEOUT", "0", "'llm_timeout': 0.0 is out of range"),
+    ("DIGEST_PDF_TIMEOUT", "nan", "'pdf_timeout': nan is not a finite number"),
+    ("DIGEST_GITHUB_TIMEOUT", "inf", "'github_timeout': inf is not a finite number"),
+    ("DIGEST_LLM_CONCURRENCY", "0", "'llm_concurrency': 0 is out of range (it must be at "
+                                    "least 1)"),
+    ("DIGEST_ARXIV_RETRIES", "-1", "'arxiv_retries': -1 is out of range (it must be at "
+                                   "least 0)"),
+    ("DIGEST_MAX_PAPERS", "-5", "'max_papers': -5 is out of range"),
+    ("DIGEST_ARXIV_DELAY", "-0.5", "'arxiv_delay': -0.5 is out of range"),
+])
+def test_numeric_settings_below_their_bound_are_one_line_errors(site, variable, value, says):
+    line = one_error(run_cli(site, "fetch", "--offline", "--date", FETCH_DAY,
+                             env={variable: value}))
+    assert line.startswith("Error (settings): ") and says in line
+    assert list((site / "data").iterdir()) == []
+
+
+def test_url_credentials_are_matched_by_one_pattern():
+    """redact masks and errors scrubs with the same pattern: they cannot drift apart."""
+    sources = [p.read_text(encoding="utf-8") for p in (REPO / "digest_cli").rglob("*.py")]
+    assert sum(r"[^/@\s]+@" in text for text in sources) == 1

@@ -33,8 +33,8 @@ def test_no_key_exits_1_naming_the_variable(tmp_path):
     assert result.exit_code == 1 and "variable DEEPSEEK_API_KEY" in result.stderr
 
 
-def test_no_records_exits_1(tmp_path):
-    result = run(tmp_path)
+def test_no_records_exits_1(site):
+    result = run(site)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error (translate): no records under ")
 

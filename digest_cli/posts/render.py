@@ -75,8 +75,21 @@ def join_post(head: str, blocks: list[str]) -> str:
 
 def front_matter(day: date, settings: Settings) -> str:
     title = settings.title.format(date=day.isoformat()).replace("\\", "\\\\").replace('"', '\\"')
-    tags = ", ".join(settings.tags)
+    tags = ", ".join(_yaml_tag(tag) for tag in settings.tags)
     return f'---\nlayout: {settings.layout}\ntitle: "{title}"\ntags: [{tags}]\n---\n'
+
+
+# Plain words a YAML 1.1 reader (Jekyll's) takes for a boolean or null, not a string.
+_YAML_WORDS = {"y", "yes", "n", "no", "true", "false", "on", "off", "null"}
+
+
+def _yaml_tag(tag: str) -> str:
+    """A tag (checked by `confine`: a word character first, no quotes or flow marks) as a
+    YAML flow item that reads back as this very string: plain where it can be, else
+    double-quoted (a number, date, boolean or null would be read as one)."""
+    if tag[0].isdigit() or tag.lower() in _YAML_WORDS:
+        return f'"{tag}"'
+    return tag
 
 
 def _clock(moment: datetime, zone: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from digest_cli.posts.render import paper_anchor
+from digest_cli.records.links import abs_link
 from digest_cli.records.model import Paper
 from digest_cli.records.topics import BY_SLUG, TOPICS
 
@@ -31,7 +32,7 @@ class Entry:
     title: str
     title_zh: str
     summary: str
-    abs_url: str
+    abs_url: str  # records.links.abs_link: arXiv's link to this paper, whatever is stored
     topics: list[str]
 
 
@@ -75,7 +76,7 @@ def index_papers(days: list[tuple[date, str, list[Paper], str]]) -> SiteIndex:
             entry = Entry(day, link, one_line(paper.title),
                           one_line(paper.title_zh.text if paper.title_zh else ""),
                           one_line(paper.summary.text if paper.summary else ""),
-                          paper.abs_url, paper.topic_slugs)
+                          abs_link(paper), paper.topic_slugs)
             for slug in paper.topic_slugs:
                 counts[slug] = counts.get(slug, 0) + 1
                 index.topics.setdefault(slug, []).append(entry)
