@@ -12,7 +12,10 @@ import re
 
 from digest_cli.records.model import Paper
 
-_VERSION = r"(?:v[1-9]\d{0,3})?"
+# The part after the paper's base id: an optional version, and `.pdf` for a PDF. Compiled
+# once: a pattern built per paper would overflow `re`'s cache on a site of 10,000 records.
+_TAIL = {"abs": re.compile(r"(?:v[1-9]\d{0,3})?"),
+         "pdf": re.compile(r"(?:v[1-9]\d{0,3})?(?:\.pdf)?")}
 
 
 def _built(kind: str, paper: Paper) -> str:
@@ -20,10 +23,10 @@ def _built(kind: str, paper: Paper) -> str:
 
 
 def _shown(kind: str, stored: str, paper: Paper) -> str:
-    pattern = rf"https://arxiv\.org/{kind}/{re.escape(paper.id.base)}{_VERSION}"
-    if kind == "pdf":
-        pattern += r"(?:\.pdf)?"
-    return stored if re.fullmatch(pattern, stored or "") else _built(kind, paper)
+    prefix = f"https://arxiv.org/{kind}/{paper.id.base}"
+    ok = bool(stored) and stored.startswith(prefix) and \
+        _TAIL[kind].fullmatch(stored, len(prefix)) is not None
+    return stored if ok else _built(kind, paper)
 
 
 def abs_link(paper: Paper) -> str:
