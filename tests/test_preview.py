@@ -267,7 +267,24 @@ def test_served_preview_typesets_math_and_href_makes_no_link(browser, site, sett
         assert browser.evaluate("!!(MathJax.config.loader.load || []).includes('ui/safe')")
         scripts = browser.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
         base = server.url.rsplit("/", 1)[0]
-        assert scripts and all(s.startswith(base + "/assets/mathjax/") for s in scripts), scripts
+        assert any(s.endswith("/ui/safe.js") for s in scripts), scripts
+        assert all(s.startswith(base + "/assets/mathjax/") for s in scripts), scripts
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_written_preview_opened_as_a_file_typesets_math_offline(browser, site, settings_for):
+    """The page in _preview/, opened as a file (`--open`): MathJax from the repository's
+    vendored copy by its relative path, ui/safe loaded from beside it, no CDN."""
+    page = Path(run_cli(with_mathjax(math_site(site, settings_for)), "preview", "--date",
+                        DAY).output.strip())
+    browser.goto(page.resolve().as_uri())
+    browser.wait_for("window.MathJax && MathJax.startup && MathJax.startup.promise && "
+                     "MathJax.startup.promise.then(() => true)")
+    assert browser.evaluate("document.querySelectorAll('mjx-container').length") >= 2
+    assert browser.evaluate("document.querySelectorAll('[href^=\"javascript\"]').length") == 0
+    scripts = browser.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
+    vendored = (site / "assets" / "mathjax").resolve().as_uri() + "/"
+    assert any(s.endswith("/ui/safe.js") for s in scripts), scripts
+    assert all(s.startswith(vendored) for s in scripts), scripts
