@@ -36,9 +36,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = Path(os.environ.get("DIGEST_SEED", "/work/shared/seed/2026-01-28-arxiv.md"))
+# DIGEST_SEED, else ../shared's beside the checkout, else the copy committed for the tests.
+SEED = Path(os.environ.get("DIGEST_SEED")
+            or REPO.parent / "shared" / "seed" / "2026-01-28-arxiv.md")
 if not SEED.is_file():
-    SEED = REPO / "tests" / "data" / "2026-01-28-arxiv.md"
+    SEED = REPO / "tests" / "fixtures" / "seed" / "2026-01-28-arxiv.md"
 SEED_DAY = date(2026, 1, 28)
 TARGET = 3.0
 DIGEST = [sys.executable, "-m", "digest_cli"]

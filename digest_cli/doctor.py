@@ -112,6 +112,10 @@ def _run_check(check: Check, gh: GitHub,
     try:
         return check.run(gh, settings), False
     except GitHubError as exc:
+        if exc.status is None:  # no answer at all: every other check would say the same
+            return [problem("github api", f"no answer from the GitHub API at {gh.api_url}",
+                            "check the network, and GITHUB_API_URL if it is not "
+                            "https://api.github.com")], True
         said = f"GitHub answered {exc.status} {exc.github_message}".strip()
         if exc.status == 401:
             return [problem("token", f"the token is invalid or expired ({said})",
@@ -123,7 +127,8 @@ def _run_check(check: Check, gh: GitHub,
         if exc.status == 403:
             return [problem(check.name, f"the token may not read this ({said})",
                             gh.grant_hint(check.permission, check.scope, write=False))], False
-        return [problem(check.name, f"{exc}", "see GitHub's message; run again")], False
+        fix = "see GitHub's message; run again" if exc.github_message else "run again later"
+        return [problem(check.name, f"{exc}", fix)], False
 
 
 # -- the checks, in the order of GitHub's settings pages ---------------------------------
@@ -215,7 +220,28 @@ def check_daily_workflow(gh: GitHub, settings: Settings) -> list[Finding]:
                         f"{why.get(state, 'it does not run')}", "Actions > Daily digest > "
                         "Enable workflow (in a fork, first: Actions > I understand my "
                         "workflows, go ahead and enable them)")]
-    return [ok("daily workflow", "enabled; it runs every day at 02:20 UTC")]
+    when = schedule_text(settings.root)
+    return [ok("daily workflow", f"enabled; it runs {when}" if when else "enabled")]
+
+
+def schedule_text(root: Path) -> str:
+    """When the daily workflow's `schedule:` runs it, from its cron ("" if unknown)."""
+    from digest_cli.records.yamlio import load_yaml
+
+    try:
+        workflow = load_yaml(root / ".github" / "workflows" / DAILY_WORKFLOW)
+        crons = [str(entry["cron"]) for entry in workflow["on"]["schedule"]]
+    except (DigestError, OSError, KeyError, TypeError):
+        return ""
+    texts = []
+    for cron in crons:
+        fields = cron.split()
+        if len(fields) == 5 and fields[2:] == ["*", "*", "*"] and all(
+                f.isdigit() for f in fields[:2]):
+            texts.append(f"every day at {int(fields[1]):02d}:{int(fields[0]):02d} UTC")
+        else:
+            texts.append(f"on the cron schedule {cron!r} (UTC)")
+    return " and ".join(texts)
 
 
 def check_labels(gh: GitHub, settings: Settings) -> list[Finding]:

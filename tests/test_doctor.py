@@ -144,6 +144,35 @@ def test_401_a_bad_token_is_one_line_and_ends_the_checks(site, healthy):
     assert len(healthy.requests) == 1
 
 
+def test_an_unreachable_api_is_one_line_naming_the_url_and_ends_the_checks(site):
+    """Nothing listens on the port: no status, no GitHub message, no retry of every check."""
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: closed
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    result = run_cli(site, "doctor", env={"GITHUB_API_URL": url, "GITHUB_REPOSITORY":
+                                          "octo/digest", "GITHUB_TOKEN": GITHUB_TOKEN,
+                                          "DIGEST_GITHUB_RETRIES": "0"})
+    assert result.exit_code == 1
+    assert problems(result) == [f"PROBLEM  github api: no answer from the GitHub API at {url}. "
+                                "Fix: check the network, and GITHUB_API_URL if it is not "
+                                "https://api.github.com"]
+    assert "GitHub's message" not in result.output and GITHUB_TOKEN not in result.output
+
+
+def test_the_daily_workflow_line_tells_its_schedule_from_daily_yml(site, healthy):
+    assert lines(doctor(site, healthy))["daily workflow"].endswith(
+        "enabled; it runs every day at 02:20 UTC")
+    daily = site / ".github" / "workflows" / "daily.yml"
+    daily.write_text(daily.read_text(encoding="utf-8").replace('"20 2 * * *"', '"5 3 * * 1-5"'),
+                     encoding="utf-8")
+    assert lines(doctor(site, healthy))["daily workflow"].endswith(
+        "enabled; it runs on the cron schedule '5 3 * * 1-5' (UTC)")
+    daily.unlink()
+    assert lines(doctor(site, healthy))["daily workflow"].endswith("daily workflow: enabled")
+
+
 def test_404_an_unknown_repository_ends_the_checks(site, healthy):
     result = doctor(site, healthy, GITHUB_REPOSITORY="octo/nope")
     assert result.exit_code == 1

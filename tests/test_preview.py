@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from digest_cli.records.store import write_day
 from tests.clikit import one_error, run_cli
-from tests.conftest import SAMPLE_DAY
+from tests.conftest import REPO, SAMPLE_DAY
 
 DAY = str(SAMPLE_DAY)
 FOLDER = Path(f"data/{DAY}")
@@ -153,3 +154,137 @@ def test_served_page_reloads_through_the_version_endpoint(sample_site, settings_
     finally:
         stop.set()
         thread.join(5)
+
+
+# -- MathJax: the site's vendored copy, with ui/safe -----------------------------------
+
+HREF_TEX = r"$\href{javascript:alert(1)}{x}$"
+
+
+def with_mathjax(root: Path) -> Path:
+    """The site's vendored MathJax in the repository `root`, as in a site from the template."""
+    import shutil
+
+    shutil.copytree(REPO / "assets" / "mathjax", root / "assets" / "mathjax")
+    return root
+
+
+def math_site(site: Path, settings_for) -> Path:
+    from digest_cli.records.writer import Writer
+    from tests.conftest import make_day, make_paper
+
+    paper = make_paper(1)
+    paper.translation.text = f"损失为 $\\mathcal{{L}} = x^2$，链接 {HREF_TEX} 不应可点。"
+    write_day(settings_for(site), make_day([paper]), Writer())
+    return site
+
+
+def test_preview_loads_the_vendored_mathjax_with_ui_safe(site, settings_for):
+    page = Path(run_cli(with_mathjax(math_site(site, settings_for)), "preview", "--date",
+                        DAY).output.strip())
+    html = page.read_text(encoding="utf-8")
+    assert "loader: {load: ['ui/safe']}" in html
+    assert "[tex]/safe" not in html and "tex-mml-chtml" not in html
+    src = re.search(r'<script async src="([^"]+)" onerror="digestMathJaxFromCdn\(\)">', html)
+    assert src and not src.group(1).startswith(("http:", "https:", "//"))
+    # The relative path reaches the vendored file from where the page is written.
+    assert (page.parent / src.group(1)).resolve() == (site / "assets/mathjax/tex-chtml.js")
+
+
+def test_without_a_vendored_copy_the_preview_uses_the_pinned_cdn_file(site, settings_for):
+    from digest_cli.posts.preview import MATHJAX_CDN, MATHJAX_INTEGRITY
+
+    html = Path(run_cli(math_site(site, settings_for), "preview", "--date",
+                        DAY).output.strip()).read_text(encoding="utf-8")
+    assert "loader: {load: ['ui/safe']}" in html
+    assert (f'<script async src="{MATHJAX_CDN}" integrity="{MATHJAX_INTEGRITY}" '
+            'crossorigin="anonymous"></script>') in html
+
+
+def test_the_cdn_fallback_is_the_vendored_version_and_file():
+    """The fallback is pinned to the vendored copy: same version, same bytes (SRI)."""
+    import base64
+    import hashlib
+
+    from digest_cli.posts.preview import MATHJAX_CDN, MATHJAX_INTEGRITY, MATHJAX_VERSION
+
+    readme = (REPO / "assets" / "mathjax" / "README.md").read_text(encoding="utf-8")
+    assert f"MathJax {MATHJAX_VERSION}," in readme and f"@{MATHJAX_VERSION}/" in MATHJAX_CDN
+    digest = hashlib.sha384((REPO / "assets/mathjax/tex-chtml.js").read_bytes()).digest()
+    assert MATHJAX_INTEGRITY == "sha384-" + base64.b64encode(digest).decode()
+
+
+def test_the_preview_server_serves_the_vendored_mathjax_and_nothing_beside(sample_site,
+                                                                           settings_for):
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from digest_cli.posts.preview import PreviewServer
+
+    with_mathjax(sample_site)
+    server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
+    thread.start()
+    base = server.url.rsplit("/", 1)[0]
+    try:
+        page = urllib.request.urlopen(server.url, timeout=5).read().decode()
+        assert '<script async src="/assets/mathjax/tex-chtml.js"' in page
+        for name in ("tex-chtml.js", "ui/safe.js"):
+            got = urllib.request.urlopen(f"{base}/assets/mathjax/{name}", timeout=5).read()
+            assert got == (sample_site / "assets/mathjax" / name).read_bytes()
+        for escape in ("/assets/mathjax/../../data/", "/assets/mathjax/%2e%2e/%2e%2e/data/"):
+            try:
+                listing = urllib.request.urlopen(base + escape, timeout=5).read().decode()
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404
+            else:
+                assert "2601.19786.yaml" not in listing
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def test_served_preview_typesets_math_and_href_makes_no_link(browser, site, settings_for):
+    """In Chromium: the served page's MathJax (vendored, ui/safe) typesets the math, and
+    `\\href{javascript:...}` in a translation becomes no link."""
+    import threading
+
+    from digest_cli.posts.preview import PreviewServer
+
+    with_mathjax(math_site(site, settings_for))
+    server = PreviewServer(settings_for(site), SAMPLE_DAY, port=0, interval=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        browser.goto(server.url)
+        browser.wait_for("window.MathJax && MathJax.startup && MathJax.startup.promise && "
+                         "MathJax.startup.promise.then(() => true)")
+        assert browser.evaluate("document.querySelectorAll('mjx-container').length") >= 2
+        assert browser.evaluate("document.querySelectorAll('[href^=\"javascript\"]').length") == 0
+        assert browser.evaluate("!!(MathJax.config.loader.load || []).includes('ui/safe')")
+        scripts = browser.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
+        base = server.url.rsplit("/", 1)[0]
+        assert any(s.endswith("/ui/safe.js") for s in scripts), scripts
+        assert all(s.startswith(base + "/assets/mathjax/") for s in scripts), scripts
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def test_written_preview_opened_as_a_file_typesets_math_offline(browser, site, settings_for):
+    """The page in _preview/, opened as a file (`--open`): MathJax from the repository's
+    vendored copy by its relative path, ui/safe loaded from beside it, no CDN."""
+    page = Path(run_cli(with_mathjax(math_site(site, settings_for)), "preview", "--date",
+                        DAY).output.strip())
+    browser.goto(page.resolve().as_uri())
+    browser.wait_for("window.MathJax && MathJax.startup && MathJax.startup.promise && "
+                     "MathJax.startup.promise.then(() => true)")
+    assert browser.evaluate("document.querySelectorAll('mjx-container').length") >= 2
+    assert browser.evaluate("document.querySelectorAll('[href^=\"javascript\"]').length") == 0
+    scripts = browser.evaluate("[...document.scripts].map(s => s.src).filter(Boolean)")
+    vendored = (site / "assets" / "mathjax").resolve().as_uri() + "/"
+    assert any(s.endswith("/ui/safe.js") for s in scripts), scripts
+    assert all(s.startswith(vendored) for s in scripts), scripts

@@ -4,12 +4,16 @@ of every built page resolves to a file inside the site, anchors included."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from tests.site_kit import MATH_DAY, SAMPLE_DAY
+import pytest
+
+from tests.site_kit import JEKYLL, MATH_DAY, REPO, SAMPLE_DAY
 
 
 class Links(HTMLParser):
@@ -131,3 +135,28 @@ def test_the_repository_is_left_as_it_was(built_site):
     assert not (built_site.root / "topics").exists()
     assert not (built_site.root / "_data").exists()
     assert not (built_site.root / "_site.new").exists()
+
+
+# What Jekyll may publish from the repository's top level: the reader's site and nothing
+# of the tool (its code, tests, docs, lock files, records).
+PUBLISHED = {"assets", "archive", "search", "index.html", "feed.xml", "404.html"}
+
+
+def test_a_build_of_the_repository_publishes_only_the_site(tmp_path):
+    """Every file git tracks, built as Pages builds a checkout: no tool folder in _site."""
+    if JEKYLL is None:
+        pytest.skip("`jekyll` is not on PATH (apt-get install jekyll ruby-jekyll-feed)")
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    checkout = tmp_path / "checkout"
+    for name in filter(None, tracked):
+        if (REPO / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / name, checkout / name)
+    subprocess.run([JEKYLL, "build", "-q", "-s", str(checkout), "-d", str(tmp_path / "_site")],
+                   check=True, capture_output=True, timeout=300)
+    top = {p.name for p in (tmp_path / "_site").iterdir()}
+    assert not {"requirements", "tests", "digest_cli", "benchmarks", "docs", "data",
+                "pyproject.toml", "README.md", "glossary.yaml", ".ci", ".github"} & top
+    assert {name for name in top if not re.fullmatch(r"\d{4}", name)} <= PUBLISHED
+    assert "index.html" in top and "assets" in top

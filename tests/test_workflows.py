@@ -239,6 +239,9 @@ def test_ci_runs_ci_run_with_apt_and_pip_caches():
     assert setup["with"]["cache-dependency-path"] == "requirements/test.txt"
     apt = next(s for s in steps(wf, "test") if "actions/cache@" in s.get("uses", ""))
     assert apt["with"]["path"] == test["env"]["DIGEST_APT_CACHE"]
+    # The cache holds the packages .ci/system-packages lists: a new package, a new key.
+    assert "hashFiles('.ci/system-packages')" in apt["with"]["key"]
+    assert (REPO / ".ci" / "system-packages").is_file()
 
 
 def test_pages_reads_the_pages_site_and_builds_for_its_base_path():

@@ -9,6 +9,7 @@ line is text, not an (empty) list item; straight quotes become curly ones. The s
 stylesheet (assets/css/site.css) gives the same fonts. For editors, each paper also shows
 the English abstract (folded; one button opens them all), its status, reviewed mark and
 record path. `--serve` adds a script that reloads the page when a record changes.
+MathJax is the site's vendored copy with `ui/safe` (see mathjax_html).
 """
 
 from __future__ import annotations
@@ -81,9 +82,57 @@ _RELOAD = """<script>
 # A line that CommonMark reads as an ordered list item `1)` but kramdown as text.
 _PART_LINE = re.compile(r"^([ \t]*\d+)\)", re.M)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
-_MATHJAX = """<script>
-window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']]}};</script>
-<script async src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>"""
+# MathJax as the site loads it (_includes/mathjax.html): the same configuration, with the
+# `ui/safe` extension, so `\\href{javascript:...}` or `\\style` in a text makes no live link
+# or style. The script is the site's vendored copy (assets/mathjax/): by path from a page
+# written in the repository, from the server under --serve; no network needed. A page
+# opened away from the repository (the workflows' artifact: one downloaded file) cannot
+# reach that copy, so a failed load falls back to the same file of the same version on
+# jsDelivr, pinned by its hash (integrity) - the configuration, ui/safe included, applies
+# to either. Without a vendored copy the page uses the CDN.
+MATHJAX_VERSION = "3.2.2"  # the vendored copy's (assets/mathjax/README.md)
+MATHJAX_FILE = Path("assets") / "mathjax" / "tex-chtml.js"
+MATHJAX_SERVED = "/assets/mathjax/"  # where --serve serves the vendored folder
+MATHJAX_CDN = f"https://cdn.jsdelivr.net/npm/mathjax@{MATHJAX_VERSION}/es5/tex-chtml.js"
+# sha384 of the package's es5/tex-chtml.js (= assets/mathjax/tex-chtml.js, unchanged).
+MATHJAX_INTEGRITY = "sha384-AHAnt9ZhGeHIrydA1Kp1L7FN+2UosbF7RQg6C+9Is/a7kDpQ1684C2iH2VWil6r4"
+_MATHJAX_CONFIG = """<script>
+window.MathJax = {
+  loader: {load: ['ui/safe']},
+  tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
+        displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true},
+  options: {skipHtmlTags: ['script', 'noscript', 'style', 'textarea', 'pre', 'code']}
+};
+function digestMathJaxFromCdn() {
+  var s = document.createElement('script');
+  s.src = 'CDN'; s.integrity = 'INTEGRITY'; s.crossOrigin = 'anonymous';
+  s.async = true; document.head.appendChild(s);
+}
+</script>""".replace("CDN", MATHJAX_CDN).replace("INTEGRITY", MATHJAX_INTEGRITY)
+
+
+def mathjax_html(src: str | None) -> str:
+    """The MathJax configuration and script: `src` (the vendored copy) with the CDN as
+    its fallback, or the CDN alone."""
+    if src is None:
+        return (f'{_MATHJAX_CONFIG}\n<script async src="{MATHJAX_CDN}" '
+                f'integrity="{MATHJAX_INTEGRITY}" crossorigin="anonymous"></script>')
+    return (f'{_MATHJAX_CONFIG}\n<script async src="{html.escape(src)}" '
+            'onerror="digestMathJaxFromCdn()"></script>')
+
+
+def mathjax_src(settings: Settings, page: Path, live: bool) -> str | None:
+    """Where `page` finds the vendored MathJax: the server's path under --serve, else a
+    relative path; None when the repository has no copy."""
+    import os
+    from urllib.parse import quote
+
+    vendored = settings.root / MATHJAX_FILE
+    if not vendored.is_file():
+        return None
+    if live:
+        return MATHJAX_SERVED + MATHJAX_FILE.name
+    return quote(Path(os.path.relpath(vendored, page.parent)).as_posix())
 
 
 def _markdown() -> Callable[[str], str]:
@@ -133,8 +182,10 @@ def _curl_plain(text: str) -> str:
     return text.replace('"', "”").replace("'", "’")
 
 
-def render_preview(day: Day, settings: Settings, live: bool = False) -> str:
-    """The HTML page for a day; `live`: with the script that reloads it on a change."""
+def render_preview(day: Day, settings: Settings, live: bool = False,
+                   mathjax: str | None = None) -> str:
+    """The HTML page for a day; `live`: with the script that reloads it on a change;
+    `mathjax`: the URL of the vendored MathJax (see mathjax_src; None: the CDN)."""
     md = _markdown()
     m = day.manifest
     title = html.escape(settings.title.format(date=m.date.isoformat()))
@@ -145,7 +196,7 @@ def render_preview(day: Day, settings: Settings, live: bool = False) -> str:
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title><style>{_site_style(settings)}{_EDITOR_STYLE}</style>"
-        f"{_MATHJAX}{_TOGGLE}{_RELOAD if live else ''}</head><body>",
+        f"{mathjax_html(mathjax)}{_TOGGLE}{_RELOAD if live else ''}</head><body>",
         '<main class="page-content"><div class="post-content">',
         f'<h1 class="post-title">{title}</h1>',
         f"<p>时间窗口：{html.escape(window)}<br>"
@@ -248,7 +299,8 @@ def write_preview(settings: Settings, day_date: date, writer: Writer | None = No
     from digest_cli.records.writer import Writer
 
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
-    page = render_preview(load_day(settings, day_date), settings, live=live)
+    page = render_preview(load_day(settings, day_date), settings, live=live,
+                          mathjax=mathjax_src(settings, path, live))
     (writer or Writer()).write(path, page, durable=False)
     return path
 
@@ -278,7 +330,8 @@ class PreviewServer:
         self.page = write_preview(settings, day_date, live=True)
         self.renders = 1
         handler = functools.partial(_QuietHandler, directory=str(self.page.parent),
-                                    version=lambda: str(self.renders))
+                                    version=lambda: str(self.renders),
+                                    mathjax=settings.root / MATHJAX_FILE.parent)
         try:
             self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:  # the port is taken, or not ours to use
@@ -320,13 +373,23 @@ class PreviewServer:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the preview folder, and `/__version`: the page's render count, which the
-    page polls to reload itself."""
+    """Serves the preview folder, the site's vendored MathJax under /assets/mathjax/, and
+    `/__version`: the page's render count, which the page polls to reload itself."""
 
     def __init__(self, *args: Any, version: Callable[[], str] = lambda: "0",
-                 **kwargs: Any) -> None:
-        self.version = version
+                 mathjax: Path | None = None, **kwargs: Any) -> None:
+        self.version, self.mathjax = version, mathjax
         super().__init__(*args, **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        """/assets/mathjax/... from the vendored folder (the stdlib's checks apply)."""
+        if self.mathjax is None or not path.startswith(MATHJAX_SERVED):
+            return super().translate_path(path)
+        folder, self.directory = self.directory, str(self.mathjax)
+        try:
+            return super().translate_path(path[len(MATHJAX_SERVED) - 1:])
+        finally:
+            self.directory = folder
 
     def do_GET(self) -> None:
         if self.path.split("?")[0] != "/__version":
