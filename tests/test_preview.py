@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from digest_cli.records.store import write_day
 from tests.clikit import one_error, run_cli
@@ -11,6 +15,20 @@ from tests.conftest import REPO, SAMPLE_DAY
 
 DAY = str(SAMPLE_DAY)
 FOLDER = Path(f"data/{DAY}")
+
+
+@contextmanager
+def served(server: Any) -> Iterator[tuple[Any, threading.Event]]:
+    """A PreviewServer serving (and watching the records) in a thread while the block runs;
+    the event stops it, and the block may wait on it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield server, stop
+    finally:
+        stop.set()
+        thread.join(5)
 
 
 def test_preview_writes_a_page_with_the_analysis_rendered(sample_site):
@@ -38,16 +56,12 @@ def test_preview_escapes_html_in_text(site, settings_for):
 
 
 def test_preview_server_rerenders_when_a_record_changes(sample_site, settings_for):
-    import threading
     import urllib.request
 
     from digest_cli.posts.preview import PreviewServer
 
-    server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    preview = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
+    with served(preview) as (server, stop):
         page = urllib.request.urlopen(server.url, timeout=5).read().decode()
         assert "离散语音表征标记" in page
         record = sample_site / "data" / str(SAMPLE_DAY) / "2601.19786.yaml"
@@ -61,9 +75,6 @@ def test_preview_server_rerenders_when_a_record_changes(sample_site, settings_fo
         record.write_text("title: [broken\n")  # mid-edit: the last good page stays
         stop.wait(0.3)
         assert "已改的译文" in urllib.request.urlopen(server.url, timeout=5).read().decode()
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def test_the_preview_server_ignores_a_record_that_vanished(sample_site, settings_for):
@@ -131,17 +142,13 @@ def test_preview_shows_english_status_reviewed_mark_and_record_path(site, settin
 
 
 def test_served_page_reloads_through_the_version_endpoint(sample_site, settings_for):
-    import threading
     import urllib.request
 
     from digest_cli.posts.preview import PreviewServer
 
-    server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
-    thread.start()
-    base = server.url.rsplit("/", 1)[0]
-    try:
+    preview = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
+    with served(preview) as (server, stop):
+        base = server.url.rsplit("/", 1)[0]
         assert "fetch('/__version'" in urllib.request.urlopen(server.url, timeout=5).read().decode()
         assert urllib.request.urlopen(base + "/__version", timeout=5).read() == b"1"
         record = sample_site / FOLDER / "2601.19786.yaml"
@@ -151,9 +158,6 @@ def test_served_page_reloads_through_the_version_endpoint(sample_site, settings_
                 break
             stop.wait(0.05)
         assert urllib.request.urlopen(base + "/__version", timeout=5).read() == b"2"
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 # -- MathJax: the site's vendored copy, with ui/safe -----------------------------------
@@ -216,19 +220,15 @@ def test_the_cdn_fallback_is_the_vendored_version_and_file():
 
 def test_the_preview_server_serves_the_vendored_mathjax_and_nothing_beside(sample_site,
                                                                            settings_for):
-    import threading
     import urllib.error
     import urllib.request
 
     from digest_cli.posts.preview import PreviewServer
 
     with_mathjax(sample_site)
-    server = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
-    thread.start()
-    base = server.url.rsplit("/", 1)[0]
-    try:
+    preview = PreviewServer(settings_for(sample_site), SAMPLE_DAY, port=0, interval=0.05)
+    with served(preview) as (server, stop):
+        base = server.url.rsplit("/", 1)[0]
         page = urllib.request.urlopen(server.url, timeout=5).read().decode()
         assert '<script async src="/assets/mathjax/tex-chtml.js"' in page
         for name in ("tex-chtml.js", "ui/safe.js"):
@@ -241,24 +241,17 @@ def test_the_preview_server_serves_the_vendored_mathjax_and_nothing_beside(sampl
                 assert exc.code == 404
             else:
                 assert "2601.19786.yaml" not in listing
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def test_served_preview_typesets_math_and_href_makes_no_link(browser, site, settings_for):
     """In Chromium: the served page's MathJax (vendored, ui/safe) typesets the math, and
     `\\href{javascript:...}` in a translation becomes no link."""
-    import threading
 
     from digest_cli.posts.preview import PreviewServer
 
     with_mathjax(math_site(site, settings_for))
-    server = PreviewServer(settings_for(site), SAMPLE_DAY, port=0, interval=0.05)
-    stop = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    preview = PreviewServer(settings_for(site), SAMPLE_DAY, port=0, interval=0.05)
+    with served(preview) as (server, stop):
         browser.goto(server.url)
         browser.wait_for("window.MathJax && MathJax.startup && MathJax.startup.promise && "
                          "MathJax.startup.promise.then(() => true)")
@@ -269,9 +262,6 @@ def test_served_preview_typesets_math_and_href_makes_no_link(browser, site, sett
         base = server.url.rsplit("/", 1)[0]
         assert any(s.endswith("/ui/safe.js") for s in scripts), scripts
         assert all(s.startswith(base + "/assets/mathjax/") for s in scripts), scripts
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def test_written_preview_opened_as_a_file_typesets_math_offline(browser, site, settings_for):
