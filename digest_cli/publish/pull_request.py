@@ -4,7 +4,6 @@ checklist ticks kept; the Actions job summary."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,7 +59,6 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
         pr = gh.find_pull(branch)
         if pr is None:
             pr, created = _create(gh, settings, branch, base, title, body)
-        body = keep_ticks(pr.body, body)
         if pr.title != title or _lines(pr.body) != _lines(body):
             pr = gh.update_pull(pr.number, title=title, body=body)
             updated = not created
@@ -71,9 +69,6 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
         labels = gh.add_labels(pr.number, missing) if missing else pr.labels
     log.info("pull request #%s %s", pr.number, pr.url)
     return PullRequestResult(pr.number, pr.url, labels, created, updated)
-
-
-_TICKED = re.compile(r"^(\s*[-*] )\[[xX]\]( .*)$")
 
 
 def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None) -> int | None:
@@ -88,7 +83,6 @@ def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None
         pr = gh.find_pull(branch)
         if pr is None:
             return None
-        body = keep_ticks(pr.body, body)
         if _lines(pr.body) != _lines(body):
             gh.update_pull(pr.number, body=body)
         sync_overflow_comments(gh, pr.number, day.manifest.date.isoformat(), overflow)
@@ -115,18 +109,6 @@ def sync_overflow_comments(gh: GitHub, number: int, day: str, texts: list[str]) 
         done = f"{marker}\n_Every paper of {day} now fits in the pull request's body._\n"
         if _lines(str(extra.get("body") or "")) != _lines(done):
             gh.update_comment(int(extra["id"]), done)
-
-
-def keep_ticks(old: str, new: str) -> str:
-    """`new` with the checklist items that editors ticked in `old` still ticked: a re-run
-    rewrites the body, not the review's progress. A paper's box follows its record
-    (`reviewed`), not the old body."""
-    from digest_cli.publish.body import TASK
-
-    ticked = {_TICKED.sub(r"\1[ ]\2", line) for line in _lines(old)
-              if _TICKED.match(line) and not TASK.match(line)}
-    return "\n".join(line.replace("[ ]", "[x]", 1) if line in ticked else line
-                     for line in new.split("\n"))
 
 
 def _lines(text: str) -> list[str]:
