@@ -161,8 +161,8 @@ def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bo
 
     When arXiv announced nothing in the window it prints "arXiv made no announcement in
     this window", writes no post and exits 0. A failing stage is named, exit status 1;
-    running again finishes what was left. When papers needed texts and not one could be
-    translated, the day is still rendered (and published) with the English abstracts
+    running again finishes what was left. When papers needed a translation or 详细解读
+    and not one could be made, the day is still rendered (and published) with the English abstracts
     marked 待翻译, and the exit status is 3.
     """
     from datetime import datetime, timezone
@@ -388,7 +388,8 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
     Needs an API key in the variable named by `llm_api_key_env` (DIGEST_LLM_API_KEY by
     default); see docs/llm.md for providers. Papers that still fail after retries and
     repair prompts are listed (and kept in their records' `failures`); the others go on.
-    Exit status 3 when papers needed texts and not one could be translated.
+    Exit status 3 when papers needed a translation or 详细解读 and not one could be made
+    (a failed brief alone does not count: the post is whole without it).
     """
     from digest_cli.errors import TranslateError
     from digest_cli.records.layout import latest_day
