@@ -70,9 +70,10 @@ def check_front_matter(settings: Settings) -> None:
                                 "Liquid or HTML markup; it is shown in every post")
 
 
-def inside(root: Path, path: Path, what: str) -> Path:
-    """`path` itself, after checking that it resolves (symlinks followed) inside `root`."""
-    top = root.resolve()
+def inside(root: Path, path: Path, what: str, real_root: Path | None = None) -> Path:
+    """`path` itself, after checking that it resolves (symlinks followed) inside `root`
+    (`real_root`: `root` already resolved)."""
+    top = real_root or root.resolve()
     if not path.resolve().is_relative_to(top):
         raise SettingsError(f"{what}: {path} resolves to {path.resolve()}, outside the "
                             f"repository {top}; it must stay inside it")

@@ -9,6 +9,7 @@ read the environment themselves.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import sys
@@ -157,25 +158,40 @@ class Settings:
                                  "GitHub Actions runs the command (`--annotations` / "
                                  "`--no-annotations` override it).", env="GITHUB_ACTIONS")
 
-    # Derived paths
+    # Derived paths, checked on every use: a symlink can appear at any time
+    @functools.cached_property
+    def _real_root(self) -> Path:
+        return self.root.resolve()  # the repository itself does not move during a command
+
+    def _inside(self, path: Path, what: str) -> Path:
+        return inside(self.root, path, what, self._real_root)
+
+    def _child(self, folder: Path, name: str, what: str) -> Path:
+        """`folder / name`, `folder` just checked: a plain name that is no symlink stays
+        inside it, so only a symlink (or an odd name) is resolved again."""
+        path = folder / name
+        if "/" in name or "\\" in name or name in ("", ".", "..") or os.path.islink(path):
+            return self._inside(path, what)
+        return path
+
     @property
     def data_path(self) -> Path:
-        return inside(self.root, self.root / self.data_dir, "setting 'data_dir'")
+        return self._inside(self.root / self.data_dir, "setting 'data_dir'")
 
     @property
     def posts_path(self) -> Path:
-        return inside(self.root, self.root / self.posts_dir, "setting 'posts_dir'")
+        return self._inside(self.root / self.posts_dir, "setting 'posts_dir'")
 
     @property
     def cache_path(self) -> Path:
         return self.root / self.cache_dir
 
     def post_path(self, day: date) -> Path:
-        path = self.posts_path / self.post_filename.format(date=day.isoformat())
-        return inside(self.root, path, f"the post of {day}")
+        return self._child(self.posts_path, self.post_filename.format(date=day.isoformat()),
+                           f"the post of {day}")
 
     def day_path(self, day: date) -> Path:
-        return inside(self.root, self.data_path / day.isoformat(), f"the folder of {day}")
+        return self._child(self.data_path, day.isoformat(), f"the folder of {day}")
 
     @property
     def analysis_model(self) -> str:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from digest_cli.posts.markup import _escape_block, escape_block
+from digest_cli.posts.markup import _escape_block, _escape_inline, escape_block, escape_inline
 
 ALPHABET = list("ab 中文，。：（）-=*_+.1>#[]()!&<|{}%$\\`~^:") + ["\n", "\n\n", "  \n", "- ",
                                                                 "1. ", "**", "$$", "{{", "{%"]
@@ -18,6 +18,14 @@ def test_the_shortcut_never_differs_from_the_full_escape(seed):
     for _ in range(500):
         text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
         assert escape_block(text) == _escape_block(text), repr(text)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_inline_shortcut_never_differs_from_the_full_escape(seed):
+    rng = random.Random(seed)
+    for _ in range(500):
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 20)))
+        assert escape_inline(text) == _escape_inline(text), repr(text)
 
 
 def test_plain_chinese_takes_the_shortcut_unchanged():

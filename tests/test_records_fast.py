@@ -20,13 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest_cli.errors import RecordError
-from digest_cli.posts.check import _ERROR_TEXT, _ODD_CASE, check_days, has_error_text
+from digest_cli.posts.check import _ERROR_TEXT, check_days, has_error_text
 from digest_cli.posts.write import PostEdited, render_days, stale_posts
 from digest_cli.records import cache as cache_module
 from digest_cli.records.cache import ParseCache, map_days, parse_cache
 from digest_cli.records.store import dump_yaml, load_day, paper_from_dict, write_day
 from digest_cli.records.writer import Writer
 from digest_cli.records.yamlio import _fast_loader, loads, parse_text, ruamel_loads
+from digest_cli.translate.validate import ODD_CASE
 from tests.conftest import make_day, make_paper
 
 # -- YAML 1.2 ---------------------------------------------------------------------------
@@ -161,18 +162,58 @@ def test_a_fresh_clone_with_the_cache_restored_is_warm(site, settings_for, tmp_p
 
 def test_a_shard_made_by_other_readers_is_not_used(site, settings_for):
     """A new ruamel.yaml or PyYAML may read the same bytes differently."""
+    import marshal
+
+    settings, folder = _one_day(site, settings_for)
+    path = folder / "2601.19001.yaml"
+    digest = cache_module.content_hash(path.read_bytes())
+    shard = settings.cache_path / "records" / f"{folder.name}.marshal"
+    shard.parent.mkdir(parents=True)
+    current = cache_module.reader_version(ParseCache.VERSION)
+    for version, title in ((current[:1] + ("0.0.1",) + current[2:], "Paper number 1"),
+                           (current, "planted")):
+        shard.write_bytes(marshal.dumps((version, {path.name: (digest, {"title": "planted"})})))
+        assert parse_cache(settings).load(path)["title"] == title
+
+
+def test_a_cache_never_unpickles(site, settings_for, tmp_path):
+    """A cache restored by actions/cache is data: a tampered one must not run code, so
+    the pickles of older versions are never loaded."""
     import pickle
 
     settings, folder = _one_day(site, settings_for)
     path = folder / "2601.19001.yaml"
     digest = cache_module.content_hash(path.read_bytes())
-    shard = settings.cache_path / "records" / f"{folder.name}.pickle"
-    shard.parent.mkdir(parents=True)
-    current = cache_module.reader_version(ParseCache.VERSION)
-    for version, title in ((current[:1] + ("0.0.1",) + current[2:], "Paper number 1"),
-                           (current, "planted")):
-        shard.write_bytes(pickle.dumps((version, {path.name: (digest, {"title": "planted"})})))
-        assert parse_cache(settings).load(path)["title"] == title
+    records = settings.cache_path / "records"
+    records.mkdir(parents=True)
+    witness = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (witness.touch, ())
+
+    entries = {path.name: (digest, {"title": "planted", "x": Payload()})}
+    for name in (f"{folder.name}.pickle", f"{folder.name}.marshal"):
+        (records / name).write_bytes(pickle.dumps(
+            (cache_module.reader_version(2), entries)))
+    assert parse_cache(settings).load(path)["title"] == "Paper number 1"
+    assert not witness.exists()
+
+
+def test_an_entry_marshal_cannot_hold_is_not_cached(site, settings_for):
+    """An unquoted date an editor wrote is a datetime, which marshal does not hold: that
+    record is parsed again next time, the others come from the cache."""
+    settings, folder = _one_day(site, settings_for)
+    path = folder / "2601.19001.yaml"
+    path.write_text(re.sub(r"(?m)^published:.*$", "published: 2026-01-27T10:00:00Z",
+                           path.read_text()))
+    cache = parse_cache(settings)
+    day = load_day(settings, date.fromisoformat(folder.name), cache)
+    assert day.papers[0].published is not None
+    cache.save()
+    again = parse_cache(settings)
+    assert not again.fresh(path)
+    assert all(again.fresh(p) for p in folder.glob("*.yaml") if p != path)
 
 
 def test_a_damaged_cache_is_rebuilt(site, settings_for):
@@ -181,7 +222,7 @@ def test_a_damaged_cache_is_rebuilt(site, settings_for):
     load_day(settings, date.fromisoformat(folder.name), cache)
     cache.save()
     for shard in (settings.cache_path / "records").iterdir():
-        shard.write_bytes(b"not a pickle")
+        shard.write_bytes(b"not marshal data")
     again = parse_cache(settings)
     assert load_day(settings, date.fromisoformat(folder.name), again).papers[0].title == \
         "Paper number 1"
@@ -276,6 +317,18 @@ def test_a_pooled_check_finds_what_a_serial_one_finds(pooled, monkeypatch):
     assert len(pooled_problems) == 2
 
 
+def test_a_pooled_check_leaves_every_record_in_the_cache(pooled):
+    """The workers save the shards they fill; the parent, which read the manifests before
+    they forked, must not write its manifest-only copies over them afterwards."""
+    render_days(pooled, DAYS, Writer())
+    shutil.rmtree(pooled.cache_path)
+    assert check_days(pooled) == []
+    cache = parse_cache(pooled)
+    for day in DAYS:
+        for path in pooled.day_path(day).glob("*.yaml"):
+            assert cache.fresh(path), path
+
+
 # -- check's shortcut for error text ----------------------------------------------------
 
 def test_the_odd_case_letters_are_all_there_are():
@@ -283,7 +336,7 @@ def test_the_odd_case_letters_are_all_there_are():
     ascii_letter = re.compile("[a-z]", re.IGNORECASE)
     odd = {chr(cp) for cp in range(128, sys.maxunicode + 1)
            if ascii_letter.match(chr(cp))}
-    assert odd == set(_ODD_CASE.pattern[1:-1])
+    assert odd == set(ODD_CASE.pattern[1:-1])
 
 
 @pytest.mark.parametrize("text", [

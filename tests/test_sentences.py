@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from digest_cli.posts.render import render_day
 from digest_cli.records.model import MachineText, content_hash, text_hash
-from digest_cli.records.sentences import join_lines, joiner, split_lines, split_sentences
+from digest_cli.records.sentences import (
+    _content_column,
+    _slow_content_column,
+    join_lines,
+    joiner,
+    split_lines,
+    split_sentences,
+)
 from digest_cli.records.store import load_day, load_paper, load_yaml, write_day, write_paper
 from digest_cli.records.writer import Writer
 from tests.conftest import REPO, SAMPLE_DAY, make_day, make_paper
@@ -88,6 +95,14 @@ def test_pieces_of_a_paragraph_join_back_exactly(paragraph):
 def test_sentence_ends(text, expected):
     assert split_sentences(text) == expected
     assert join_lines("\n".join(expected)) == text
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([" ", "  ", "\t", "-", "- ", "*", "_", "=", "x", "中", "\u3000",
+                                 "\x0b", "1", ")", "#", ">", "`"]), max_size=10).map("".join)
+       .filter(str.strip))  # (a blank line never ends a sentence: its column is not used)
+def test_the_list_item_shortcut_finds_the_same_column(line):
+    assert _content_column(line) == _slow_content_column(line, line.lstrip(" "))
 
 
 def test_list_items_continue_at_their_text_column():

@@ -20,9 +20,7 @@ from digest_cli.records.store import load_day, load_paper, load_yaml, paper_path
 from digest_cli.records.topics import BY_SLUG, TOPICS
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
-from digest_cli.translate.day import translate_day
-from digest_cli.translate.prompts import load_prompt
-from digest_cli.translate.validate import (
+from digest_cli.translate.brief_rules import (
     brief_problems,
     normalise_brief,
     split_brief,
@@ -30,6 +28,8 @@ from digest_cli.translate.validate import (
     title_zh_problems,
     topics_problems,
 )
+from digest_cli.translate.day import translate_day
+from digest_cli.translate.prompts import load_prompt
 from tests.fakes.llm_server import (
     BRIEF_FAULTS,
     bad_brief_responder,

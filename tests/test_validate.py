@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
@@ -118,6 +123,16 @@ def test_translation_problems_name_what_is_wrong(text, problem):
         translation_problems(text, ABSTRACT)
 
 
+@pytest.mark.parametrize("words, placeholder", [
+    ("本文的待定系数由实验给出，N/A 表示不适用。", False),  # words, not placeholders
+    ("（待翻译）", True), ("TODO", True), ("Lorem \u0131psum", True), ("todos", False),
+])
+def test_a_translation_is_a_placeholder_only_for_the_translation_rules(words, placeholder):
+    """The brief's stricter placeholder rule (待定, N/A) once shadowed the translation's."""
+    found = translation_problems(TRANSLATION + words, ABSTRACT)
+    assert ("contains a placeholder (such as 待翻译) instead of the answer" in found) == placeholder
+
+
 def test_a_summary_instead_of_a_translation_is_too_short():
     abstract = ABSTRACT + " We describe the model and the data in detail." * 30
     assert "much shorter than the abstract; translate all of it" in translation_problems(
@@ -127,6 +142,20 @@ def test_a_summary_instead_of_a_translation_is_too_short():
 def test_numbers_match_across_full_width_forms_and_spaces():
     text = TRANSLATION.replace("27.84%", "２７．８４％").replace("1.5%", "1.5 %")
     assert translation_problems(text, ABSTRACT) == []
+
+
+@hyp_settings(max_examples=500, deadline=None)
+@given(st.text(st.one_of(
+    st.characters(min_codepoint=0x33F0, max_codepoint=0x4E10),  # every range's edges
+    st.characters(min_codepoint=0x9FF0, max_codepoint=0xA010),
+    st.characters(min_codepoint=0xF8F0, max_codepoint=0xFB10),
+    st.characters(min_codepoint=0x2FF0, max_codepoint=0x3010),
+    st.characters(codec="utf-8"), st.sampled_from("aZ。，"))))
+def test_cjk_ratio_counts_what_the_pattern_names(text):
+    """Counted in UTF-8 bytes, for speed: the same counts as the characters' pattern."""
+    cjk = sum(map(len, re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text)))
+    latin = sum(map(len, re.findall(r"[A-Za-z]+", text)))
+    assert cjk_ratio(text) == (cjk / (cjk + latin) if cjk + latin else 0.0)
 
 
 def test_cjk_ratio():

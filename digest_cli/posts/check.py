@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
-from digest_cli.records.model import Day, Paper
+from digest_cli.records.model import ArxivId, Day, Paper
 from digest_cli.records.store import day_dates, load_day, paper_path
 
 if TYPE_CHECKING:
@@ -24,13 +24,10 @@ _ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Trace
                          r"Error code: \d{3}|"
                          r"\b(TODO|TBD|PLACEHOLDER|lorem ipsum)\b|待补充", re.IGNORECASE)
 # Searching a long text with that pattern is slow (case-blind alternatives at every
-# character), so it runs only where one of its literal parts occurs. Case-blind, these
-# four non-ASCII letters match ASCII ones (İ ı: i, ſ: s, K: k): a text with one goes
-# to the pattern too.
+# character), so it runs only where one of its literal parts occurs (`has_any`).
 _ERROR_CJK = ("解读失败", "翻译失败", "待补充")
 _ERROR_ASCII = ("traceback (most recent", "error code: ", "todo", "tbd", "placeholder",
                 "lorem ipsum")
-_ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 _CATEGORY = re.compile(r"[a-z\-]+(\.[A-Za-z\-]+)?")
 
 
@@ -73,7 +70,8 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
     """All problems of the given days (default: every day under data/).
 
     Days are checked on every core when there are many (a fresh checkout parses every
-    record), with one parse cache for the whole run.
+    record), with one parse cache for the whole run. A paper shown on two days is found
+    afterwards, from the papers each day's check returns and the other days' manifests.
     """
     from functools import partial
 
@@ -81,72 +79,100 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
     from digest_cli.records.store import parse_cache
 
     cache = parse_cache(settings)  # one cache for all days: read once
-    days = days if days is not None else day_dates(settings)
-    shown_on = _shown_on(settings, cache)
-    found = list(map_days(partial(day_problems, settings, shown_on=shown_on), days, cache))
+    every_day = day_dates(settings)
+    days = days if days is not None else every_day
+    checked = dict(zip(days, map_days(partial(_check_day, settings), days, cache),
+                       strict=True))
+    shown_on = _shown_on(settings, cache, every_day, checked)
     cache.save()
-    return [problem for problems in found for problem in problems]
-
-
-def day_problems(settings: Settings, day: date, cache: ParseCache,
-                 shown_on: dict[str, list[date]] | None = None) -> list[Problem]:
-    """The problems of one day's records and post; `shown_on` (by `_shown_on`) names the
-    papers that earlier days show too."""
-    from digest_cli.posts.write import post_status
-
-    try:
-        loaded = load_day(settings, day, cache)
-    except DigestError as exc:
-        return [Problem(exc.path or settings.day_path(day), exc.message, exc.line,
-                        exc.paper_id)]
-    problems = _shown_twice(settings, loaded, shown_on or {})
-    folder = settings.day_path(day)
-    for paper in loaded.papers:
-        problems += paper_problems(paper, paper_path(folder, paper.id))
-    why = post_status(settings, loaded)
-    if why:
-        problems.append(Problem(settings.post_path(day), f"post {why}: run `digest sync "
-                                f"--date {day}` or `digest render --date {day}`", 1))
+    problems: list[Problem] = []
+    for day, report in checked.items():
+        problems += _shown_twice(settings, day, report.papers, shown_on) + report.problems
     return problems
 
 
-def _shown_on(settings: Settings, cache: ParseCache) -> dict[str, list[date]]:
-    """The days whose manifest shows each paper (base id), read from every manifest."""
-    from digest_cli.records.model import ArxivId
+@dataclass
+class _DayCheck:
+    """One day's problems, and what the check across days needs from it."""
+
+    problems: list[Problem]
+    shown: list[str] | None  # base ids the manifest lists (None: it could not be read)
+    papers: list[tuple[ArxivId, bool]]  # loaded papers: id, shown as a new version
+
+
+def _check_day(settings: Settings, day: date, cache: ParseCache) -> _DayCheck:
+    try:
+        loaded = load_day(settings, day, cache)
+    except DigestError as exc:
+        problem = Problem(exc.path or settings.day_path(day), exc.message, exc.line,
+                          exc.paper_id)
+        return _DayCheck([problem], _manifest_ids(settings, day, cache), [])
+    return _DayCheck(day_problems(settings, loaded),
+                     [ArxivId.parse(str(pid)).base for pid in loaded.manifest.papers],
+                     [(paper.id, paper.replacement) for paper in loaded.papers])
+
+
+def day_problems(settings: Settings, day: Day) -> list[Problem]:
+    """The problems of one day's records and post (not those across days)."""
+    from digest_cli.posts.write import post_status
+
+    problems: list[Problem] = []
+    folder = settings.day_path(day.manifest.date)
+    for paper in day.papers:
+        problems += paper_problems(paper, paper_path(folder, paper.id))
+    why = post_status(settings, day)
+    if why:
+        problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
+                                f"`digest sync --date {day.manifest.date}` or `digest render "
+                                f"--date {day.manifest.date}`", 1))
+    return problems
+
+
+def _manifest_ids(settings: Settings, day: date, cache: ParseCache) -> list[str] | None:
+    """The base ids a day's manifest lists; None when it cannot be read (reported with
+    the day itself, when the day is checked)."""
     from digest_cli.records.store import MANIFEST, manifest_from_dict
 
+    path = settings.day_path(day) / MANIFEST
+    try:
+        papers = manifest_from_dict(cache.load(path), path).papers
+    except DigestError:
+        return None
+    return [ArxivId.parse(str(pid)).base for pid in papers]
+
+
+def _shown_on(settings: Settings, cache: ParseCache, days: list[date],
+              checked: dict[date, _DayCheck]) -> dict[str, list[date]]:
+    """The days whose manifest shows each paper (base id), oldest first: from the checked
+    days' reports, and the manifests of the others."""
     shown: dict[str, list[date]] = {}
-    for day in day_dates(settings):
-        path = settings.day_path(day) / MANIFEST
-        try:
-            papers = manifest_from_dict(cache.load(path), path).papers
-        except DigestError:
-            continue  # reported with the day itself
-        for pid in papers:
-            shown.setdefault(ArxivId.parse(str(pid)).base, []).append(day)
+    for day in days:
+        ids = checked[day].shown if day in checked else _manifest_ids(settings, day, cache)
+        for base in ids or []:
+            shown.setdefault(base, []).append(day)
     return shown
 
 
-def _shown_twice(settings: Settings, day: Day, shown_on: dict[str, list[date]]
-                 ) -> list[Problem]:
+def _shown_twice(settings: Settings, day: date, papers: list[tuple[ArxivId, bool]],
+                 shown_on: dict[str, list[date]]) -> list[Problem]:
     """A paper an earlier day shows too, unless this day shows it as a new version (each
     pair is reported once: on the later day, the copy)."""
     found = []
-    folder = settings.day_path(day.manifest.date)
-    for paper in day.papers:
-        others = [d for d in shown_on.get(paper.id.base, []) if d < day.manifest.date]
-        if others and not paper.replacement:
-            path, other = paper_path(folder, paper.id), paper_path(settings.day_path(others[0]),
-                                                                   paper.id)
+    for pid, replacement in papers:
+        others = [d for d in shown_on.get(pid.base, []) if d < day]
+        if others and not replacement:
+            path = paper_path(settings.day_path(day), pid)
+            other = paper_path(settings.day_path(others[0]), pid)
             found.append(Problem(path, f"also shown on {others[0]} ({other}): a paper belongs "
                                        "to one day; take it out of one manifest",
-                                 paper_id=paper.id.base))
+                                 paper_id=pid.base))
     return found
 
 
 def paper_problems(paper: Paper, path: Path) -> list[Problem]:
     """Schema-level and quality problems of one record."""
-    from digest_cli.translate.validate import BRIEF_RULES, analysis_problems, translation_problems
+    from digest_cli.translate.brief_rules import BRIEF_RULES
+    from digest_cli.translate.validate import analysis_problems, translation_problems
 
     found = [(field, msg, _old_style_link(paper, field)) for field, msg in _link_problems(paper)]
     if not paper.title.strip():
@@ -174,11 +200,9 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
 
 def has_error_text(text: str) -> bool:
     """True when `text` holds error text or a placeholder (`_ERROR_TEXT`)."""
-    if any(word in text for word in _ERROR_CJK) or _ODD_CASE.search(text):
-        return _ERROR_TEXT.search(text) is not None
-    lower = text.lower()
-    return any(word in lower for word in _ERROR_ASCII) and \
-        _ERROR_TEXT.search(text) is not None
+    from digest_cli.translate.validate import has_any
+
+    return has_any(text, _ERROR_CJK, _ERROR_ASCII) and _ERROR_TEXT.search(text) is not None
 
 
 def _old_style_link(paper: Paper, field: str) -> bool:

@@ -6,6 +6,7 @@ nothing here does I/O.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -33,6 +34,10 @@ class ArxivId:
     @classmethod
     def parse(cls, text: str) -> ArxivId:
         """Parse `2601.19786v1`, `hep-th/9901001`, or an abs/pdf URL; ValueError otherwise."""
+        return _parsed_id(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> ArxivId:
         text = text.strip()
         url = _ABS_URL.match(text)
         if url:
@@ -55,6 +60,11 @@ class ArxivId:
 
     def __str__(self) -> str:
         return self.versioned
+
+
+@functools.lru_cache(maxsize=1 << 15)  # a check reads each id three times; ids are immutable
+def _parsed_id(text: str) -> ArxivId:
+    return ArxivId._parse(text)
 
 
 def text_hash(text: str) -> str:

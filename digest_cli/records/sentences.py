@@ -56,6 +56,7 @@ _BLOCK_START = re.compile(
 _NO_CONTINUATION = re.compile(r"#|<|\||\$\$|```|~~~|>|\d+\)\s*$|[-=*_](?:\s*[-=*_]){2,}\s*$")
 _LIST_ITEM = re.compile(r"^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)(?=\S)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_RULE_CHARS = re.compile(r"[-=*_\s]*")  # all a thematic break (`- - -`) may hold
 # First characters of a line that may indent it or start a block ("" too: a blank line).
 _MAYBE_SPECIAL = frozenset(" \t#<|$`~>0123456789-=*_+:[{^!") | {""}
 
@@ -75,6 +76,13 @@ def _content_column(line: str) -> int | None:
     if line[:1] not in _MAYBE_SPECIAL:  # plain text at the margin: most lines
         return 0
     stripped = line.lstrip(" ")
+    if stripped[:2] == "- " and stripped[2:3].strip() and \
+            (stripped[2] not in "-=*_" or not _RULE_CHARS.fullmatch(stripped)):
+        return len(line) - len(stripped) + 2  # `- text`, the usual list item, at once
+    return _slow_content_column(line, stripped)
+
+
+def _slow_content_column(line: str, stripped: str) -> int | None:
     if not stripped.strip() or "\t" in line[: len(line) - len(stripped) + 1]:
         return None
     if _NO_CONTINUATION.match(stripped):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from digest_cli.errors import RecordError
-from digest_cli.records.cache import ParseCache, parse_cache
+from digest_cli.records.cache import MissingRecord, ParseCache, parse_cache
 from digest_cli.records.model import (
     EDITABLE_FIELDS,
     ArxivId,
@@ -84,10 +84,11 @@ def load_day(settings: Settings, day: date, cache: ParseCache = _NO_CACHE) -> Da
 
 def _listed_paper(folder: Path, paper_id: str, cache: ParseCache) -> Paper:
     path = paper_path(folder, paper_id)
-    if not path.is_file():  # an editor deleted the record, or a copy missed it
+    try:
+        return paper_from_dict(cache.load(path), path)
+    except MissingRecord:  # an editor deleted the record, or a copy missed it
         raise RecordError(f"file not found, but {MANIFEST} lists {paper_id} (restore the "
-                          f"record, or take the id out of {MANIFEST})", path=path)
-    return paper_from_dict(cache.load(path), path)
+                          f"record, or take the id out of {MANIFEST})", path=path) from None
 
 
 def load_paper(path: Path) -> Paper:

@@ -52,13 +52,26 @@ def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
         raise
 
 
-def remove_stale_temps(path: Path) -> None:
+def remove_stale_temps(path: Path, temps: list[str] | None = None) -> None:
     """Delete temp files that a killed write of `path` left behind (`.NAME.pPID.XXXX.tmp`);
-    never one whose process is alive (another run, or this one, may be writing it)."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        owner = _TEMP_PID.search(stale.name)
+    never one whose process is alive (another run, or this one, may be writing it).
+    `temps`: the folder's temp file names (`temp_names`), when the caller has them."""
+    prefix = f".{path.name}."
+    for name in temps if temps is not None else temp_names(path.parent):
+        if not name.startswith(prefix):
+            continue
+        owner = _TEMP_PID.search(name)
         if owner is None or not pid_alive(int(owner.group(1))):
-            stale.unlink(missing_ok=True)
+            (path.parent / name).unlink(missing_ok=True)
+
+
+def temp_names(folder: Path) -> list[str]:
+    """The names in `folder` that may be temp files of `write_atomic` (`.*.tmp`)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if e.name[:1] == "." and e.name.endswith(".tmp")]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def pid_alive(pid: int) -> bool:
@@ -78,6 +91,8 @@ class Writer:
     def __init__(self) -> None:
         self.changed: list[Path] = []
         self.unchanged: list[Path] = []
+        # Each folder's temp files, listed once: a render writes 500 posts to one folder.
+        self._temps: dict[Path, list[str]] = {}
 
     def write(self, path: Path, data: str, durable: bool = True) -> bool:
         """Write `data` to `path` unless it already holds exactly that; True if it changed.
@@ -85,7 +100,11 @@ class Writer:
         `durable=False` for derived files (posts, previews) that the records can re-make.
         """
         raw = data.encode("utf-8")
-        remove_stale_temps(path)
+        temps = self._temps.get(path.parent)
+        if temps is None:
+            temps = self._temps[path.parent] = temp_names(path.parent)
+        if temps:
+            remove_stale_temps(path, temps)
         if path.is_file() and path.read_bytes() == raw:
             self.unchanged.append(path)
             return False

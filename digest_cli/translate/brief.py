@@ -15,7 +15,7 @@ from typing import Literal
 
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.topics import TOPICS
-from digest_cli.translate.validate import split_brief
+from digest_cli.translate.brief_rules import split_brief
 
 KIND: Literal["brief"] = "brief"  # the prompt, the cache folder and the usage row
 BriefField = Literal["title_zh", "summary", "topics"]

@@ -40,7 +40,7 @@ from digest_cli.records.store import (
     write_paper,
 )
 from digest_cli.records.writer import Writer, write_atomic
-from digest_cli.translate import brief, fulltext, validate
+from digest_cli.translate import brief, brief_rules, fulltext, validate
 from digest_cli.translate.llm import LLM, CallFailed
 from digest_cli.translate.prompts import Prompt, fill, load_prompt
 
@@ -255,7 +255,7 @@ def problems_of(kind: str, text: str, paper: Paper) -> list[str]:
     if kind == "translation":
         return validate.translation_problems(text, paper.abstract)
     if kind == brief.KIND:
-        return validate.brief_problems(text)
+        return brief_rules.brief_problems(text)
     return validate.analysis_problems(text)
 
 
@@ -263,7 +263,7 @@ def normalise(kind: str, text: str) -> str:
     if kind == "translation":
         return validate.normalise_translation(text)
     if kind == brief.KIND:
-        return validate.normalise_brief(text)
+        return brief_rules.normalise_brief(text)
     return validate.normalise_analysis(text)
 
 

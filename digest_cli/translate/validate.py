@@ -14,16 +14,13 @@ a blank line, `2)  `, ..., three parts in order.
 
 from __future__ import annotations
 
-import json
 import re
 
 from digest_cli.records.model import clean_text
-from digest_cli.records.topics import MAX_TOPICS, TOPICS, parse_topics
 
 # -- shared pieces ----------------------------------------------------------------------
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # runs: counted by length,
-_LATIN = re.compile(r"[A-Za-z]+")  # twice as fast as one match per character
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # runs: counted by length
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
@@ -42,14 +39,35 @@ _PREAMBLES = [
 # they would read as "no translation yet" on import, or reach readers.
 _PLACEHOLDER = re.compile(r"待翻译|待补充|待填写|\b(TODO|TBD|PLACEHOLDER)\b|lorem ipsum",
                           re.IGNORECASE)
+# Searching a long text case-blind is slow, so `_PLACEHOLDER` runs only where one of its
+# words occurs; case-blind, these non-ASCII letters match ASCII ones (İ ı: i, ſ: s, K: k).
+_PLACEHOLDER_CJK = ("待翻译", "待补充", "待填写")
+_PLACEHOLDER_ASCII = ("todo", "tbd", "placeholder", "lorem ipsum")
+ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 MIN_CJK_RATIO = 0.35  # the seed's most English-laden translation has 0.67
 MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
 
 
 def cjk_ratio(text: str) -> float:
-    """Share of CJK characters among CJK characters and Latin letters (1.0 for no letters)."""
-    cjk, latin = sum(map(len, _CJK.findall(text))), sum(map(len, _LATIN.findall(text)))
+    """Share of CJK characters (`_CJK`) among them and Latin letters (0.0 for neither)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    latin = len(raw.translate(None, _NOT_LATIN))
+    # Counted in UTF-8, as bytes.translate and bytes.count run in C at memory speed: every
+    # character U+4000..U+9FFF starts with a byte E4..E9 (a byte never found elsewhere);
+    # E4 B7 is U+4DC0..U+4DFF, outside the ranges; U+3400..U+3FFF are E3 90..BF, and
+    # U+F900..U+FAFF are EF A4..AB.
+    cjk = len(raw.translate(None, _NOT_E4_E9)) - raw.count(b"\xe4\xb7")
+    if b"\xe3" in raw:
+        cjk += len(_CJK_E3.findall(raw))
+    if b"\xef" in raw:
+        cjk += len(_CJK_EF.findall(raw))
     return cjk / (cjk + latin) if cjk + latin else 0.0
+
+
+_NOT_LATIN = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
+_NOT_E4_E9 = bytes(b for b in range(256) if not 0xE4 <= b <= 0xE9)
+_CJK_E3 = re.compile(rb"\xe3[\x90-\xbf]")
+_CJK_EF = re.compile(rb"\xef[\xa4-\xab]")
 
 
 def strip_fences(text: str) -> str:
@@ -67,16 +85,34 @@ def strip_preamble(text: str) -> str:
     return text
 
 
+def _has_fence(text: str) -> bool:
+    return ("```" in text or "~~~" in text) and \
+        any(_FENCE.match(line) for line in text.split("\n"))
+
+
+def _has_heading(text: str) -> bool:
+    return "#" in text and any(_HEADING.match(line) for line in text.split("\n"))
+
+
+def has_any(text: str, words: tuple[str, ...], ascii_words: tuple[str, ...]) -> bool:
+    """True when `text` may match a case-blind pattern made of `words` (as written) and
+    `ascii_words` (lower case): the cheap test before a slow search."""
+    if any(word in text for word in words) or ODD_CASE.search(text):
+        return True
+    lower = text.lower()
+    return any(word in lower for word in ascii_words)
+
+
 def _common_problems(text: str) -> list[str]:
     """Faults that break any stored text."""
     problems = []
-    if any(_FENCE.match(line) for line in text.split("\n")):
+    if _has_fence(text):
         problems.append("contains a code fence (```); answer with plain Markdown")
-    if _HTML_TAG.search(text):
+    if "<" in text and _HTML_TAG.search(text):
         problems.append("contains HTML tags; answer with plain Markdown only")
     if "$" in text and len(_DOLLAR.findall(text)) % 2:
         problems.append("unbalanced `$` (every inline formula needs an opening and a closing $)")
-    if _PLACEHOLDER.search(text):
+    if has_any(text, _PLACEHOLDER_CJK, _PLACEHOLDER_ASCII) and _PLACEHOLDER.search(text):
         problems.append("contains a placeholder (such as 待翻译) instead of the answer")
     if strip_preamble(text) != text.lstrip():
         problems.append("starts with a preamble (such as 以下是翻译); give only the answer")
@@ -114,7 +150,7 @@ def translation_problems(text: str, abstract: str) -> list[str]:
     if not text.strip():
         return ["the answer is empty"]
     problems = _common_problems(text)
-    if any(_HEADING.match(line) for line in text.split("\n")):
+    if _has_heading(text):
         problems.append("contains Markdown headings; give one plain paragraph")
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     wanted = max(1, len([p for p in re.split(r"\n\s*\n", abstract.strip()) if p.strip()]))
@@ -139,6 +175,7 @@ PARTS = ("1", "2", "3")
 _MARKER = re.compile(
     r"^(?P<hash>#{1,6}\s*)?(?:\*\*)?(?P<num>[1-9])\s*(?P<sep>[)）.、:：])\s*"
     r"(?P<title>.*?)\s*(?:\*\*)?\s*[:：]?\s*$")
+_MARKER_FIRST = frozenset("#*123456789")  # what `_MARKER` can start with
 _GOOD_MARKER = re.compile(r"^([1-9])\)  $")
 _BULLET = re.compile(r"^\s*[-*+]\s")
 _TITLE_CHARS = 20  # longer "titles" on a part line are sentences
@@ -146,6 +183,8 @@ _TITLE_CHARS = 20  # longer "titles" on a part line are sentences
 
 def _marker(line: str) -> tuple[str, str] | None:
     """(part number, title) when `line` starts a part; plain `1. x` lines are list items."""
+    if line[:1] not in _MARKER_FIRST:  # most lines: no need for the pattern
+        return None
     match = _MARKER.match(line)
     if not match:
         return None
@@ -215,7 +254,7 @@ def analysis_problems(text: str) -> list[str]:
     if not text.strip():
         return ["the answer is empty"]
     problems = _common_problems(text)
-    if any(_HEADING.match(line) for line in text.split("\n")):
+    if _has_heading(text):
         problems.append("contains Markdown headings (#); use the `1)  ` lines and bullets")
     preamble, parts = _split_parts(text)
     numbers = tuple(number for number, _, _ in parts)
@@ -241,179 +280,4 @@ def _layout_problems(text: str, parts: list[tuple[str, str, list[str]]]) -> list
             problems.append(f"part {number}) is empty")
         elif not any(_BULLET.match(line) for line in body):
             problems.append(f"part {number}) has no `- **小标题**：` bullets")
-    return problems
-
-
-# -- the brief: Chinese title, one-sentence summary, topics ------------------------------
-
-# The answer is three labelled lines; `BRIEF_LABELS` maps each record field to its label.
-BRIEF_LABELS = {"title_zh": "标题", "summary": "总结", "topics": "主题"}
-_LABEL_WORDS = {
-    "title_zh": "中文标题|标题|题目|title_zh|title",
-    "summary": "一句话总结|总结|概要|summary",
-    "topics": "主题|话题|topics?",
-}
-_LABEL_LINE = re.compile(
-    r"^\s*(?:[-*+]\s+)?(?:\*\*)?(?P<label>" + "|".join(_LABEL_WORDS.values())
-    + r")(?:\*\*)?\s*[:：]\s*(?:\*\*)?\s*(?P<value>.*)$", re.IGNORECASE)
-TITLE_MAX, SUMMARY_MIN, SUMMARY_MAX = 80, 10, 120  # characters; the prompt asks for less
-_QUOTES = "\"'“”‘’《》「」『』*` "
-_SENTENCE_END = re.compile(r"[。！？!?]")
-_PLACEHOLDER = re.compile(r"待翻译|待补充|待定|TODO|TBD|N/A|^(无|略|[.…。\s]*)$", re.IGNORECASE)
-_LINK = re.compile(r"https?://|www\.|\]\(|\w+\.(com|org|net|io|cn)\b", re.IGNORECASE)
-_MARKUP_CHARS = re.compile(r"[<>|`*\[\]]")
-_LIQUID = re.compile(r"\{\{|\{%|%\}")
-
-
-def _field_of(label: str) -> str:
-    return next(name for name, words in _LABEL_WORDS.items()
-                if re.fullmatch(words, label, re.IGNORECASE))
-
-
-def parse_brief(text: str) -> dict[str, list[str]]:
-    """Each labelled field's lines (a value that runs onto more lines keeps them all);
-    text before the first label is left out. A label given again is kept apart under
-    its field name plus `#`, so validation can name it."""
-    found: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.split("\n"):
-        match = _LABEL_LINE.match(line)
-        if match:
-            name = _field_of(match.group("label"))
-            while name in found:
-                name += "#"
-            current = found[name] = [match.group("value")]
-        elif current is not None and line.strip():
-            current.append(line)
-    return found
-
-
-def _topic_slugs(value: str) -> str:
-    """`语音识别、Speaker`, `asr（语音识别）, #tts` -> `asr, speaker`, `asr, tts`: names and
-    slugs alike, glosses in brackets dropped; unknown words kept, so validation names them."""
-    names = {t.zh: t.slug for t in TOPICS} | {t.en.lower(): t.slug for t in TOPICS}
-    value = re.sub(r"[(（][^()（）]*[)）]", "", value)
-    parts = [p.strip(_QUOTES + "#").lower() for p in re.split(r"[,，、;；/]", value)]
-    return ", ".join(names.get(p, p) for p in parts if p)
-
-
-def _strip_value(value: str) -> str:
-    return value.strip().strip(_QUOTES).strip()
-
-
-def _json_lines(text: str) -> str:
-    """A JSON object answer (`{"标题": …, "主题": ["asr"]}`) as `key：value` lines; any
-    other text as it is."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text
-    if not isinstance(data, dict):
-        return text
-    return "\n".join(f"{key}：{', '.join(map(str, v)) if isinstance(v, list) else v}"
-                     for key, v in data.items())
-
-
-def normalise_brief(text: str) -> str:
-    """The answer as three `标签：值` lines, as far as rewriting can get it there: fences,
-    a preamble, a JSON object, bold labels, bullets, quotes around values and a title's
-    final 。 go; topic names become slugs. Anything it cannot place is kept for validation
-    to name."""
-    found = parse_brief(_json_lines(strip_fences(clean_text(text)).strip()))
-    if not found:
-        return strip_fences(clean_text(text)).strip()
-    lines = []
-    for name, values in found.items():
-        label = BRIEF_LABELS[name.rstrip("#")]
-        value = "\n".join(_strip_value(v) for v in values if v.strip())
-        if name == "title_zh":
-            value = _strip_value(value.rstrip("。."))
-        elif name == "summary" and value and not _SENTENCE_END.match(value[-1]):
-            value += "。"
-        elif name == "topics":
-            value = _topic_slugs(value.replace("\n", ","))
-        lines.append(f"{label}：{value}")
-    return "\n".join(lines)
-
-
-def split_brief(text: str) -> dict[str, str]:
-    """A normalised, valid answer as {field: text}."""
-    return {name: "\n".join(lines).strip() for name, lines in parse_brief(text).items()
-            if name in BRIEF_LABELS}
-
-
-def _line_problems(what: str, text: str) -> list[str]:
-    """Faults shared by the title and the summary: they are one line of plain text."""
-    problems = []
-    if "\n" in text:
-        problems.append(f"the {what} must be one line")
-    if _PLACEHOLDER.search(text):
-        problems.append(f"the {what} is a placeholder, not a real answer")
-    if _HTML_TAG.search(text) or _MARKUP_CHARS.search(text) or _LIQUID.search(text):
-        problems.append(f"the {what} contains markup (<>, |, `, *, [], {{{{ }}}}); "
-                        "plain text only")
-    if _LINK.search(text):
-        problems.append(f"the {what} contains a link or web address")
-    if len(_DOLLAR.findall(text)) % 2:
-        problems.append(f"the {what} has an unbalanced `$`")
-    return problems
-
-
-def title_zh_problems(text: str) -> list[str]:
-    """Why `text` is not an acceptable Chinese title (empty list: it is)."""
-    text = text.strip()
-    if not text:
-        return ["the Chinese title (标题：) is empty"]
-    problems = _line_problems("Chinese title", text)
-    if sum(map(len, _CJK.findall(text))) < 2 or cjk_ratio(text) < MIN_CJK_RATIO:
-        problems.append("the Chinese title is not in Chinese")
-    if len(text) > TITLE_MAX:
-        problems.append(f"the Chinese title has {len(text)} characters; keep it under "
-                        f"{TITLE_MAX}")
-    return problems
-
-
-def summary_problems(text: str) -> list[str]:
-    """Why `text` is not an acceptable one-sentence Chinese summary (empty list: it is)."""
-    text = text.strip()
-    if not text:
-        return ["the summary (总结：) is empty"]
-    problems = _line_problems("summary", text)
-    if cjk_ratio(text) < 0.5:
-        problems.append("the summary is not in Chinese")
-    if not SUMMARY_MIN <= len(text) <= SUMMARY_MAX:
-        problems.append(f"the summary has {len(text)} characters; write one sentence of "
-                        f"{SUMMARY_MIN}-{SUMMARY_MAX}")
-    if len(_SENTENCE_END.findall(text.rstrip("。！？!?"))) > 0:
-        problems.append("the summary has more than one sentence; write exactly one")
-    return problems
-
-
-def topics_problems(text: str) -> list[str]:
-    """Why `text` is not an acceptable topics line: 1-3 known slugs (empty list: it is)."""
-    try:
-        slugs = parse_topics(text)
-    except ValueError as exc:
-        return [str(exc)]
-    if not slugs:
-        return [f"give 1-{MAX_TOPICS} topics from the list (主题：)"]
-    return []
-
-
-BRIEF_RULES = {"title_zh": title_zh_problems, "summary": summary_problems,
-               "topics": topics_problems}
-
-
-def brief_problems(text: str) -> list[str]:
-    """Why a normalised brief answer cannot be stored (empty list: it can)."""
-    if not text.strip():
-        return ["the answer is empty"]
-    found = parse_brief(text)
-    problems = [f"gives {BRIEF_LABELS[name.rstrip('#')]}： twice; give each line once"
-                for name in found if name.endswith("#")]
-    for name, rules in BRIEF_RULES.items():
-        if name not in found:
-            problems.append(f"has no `{BRIEF_LABELS[name]}：` line")
-        else:
-            problems += rules("\n".join(found[name]).strip())
     return problems
