@@ -9,7 +9,7 @@ import pytest
 from digest_cli.posts.markup import _escape_block, _escape_inline, escape_block, escape_inline
 
 ALPHABET = list("ab 中文，。：（）-=*_+.1>#[]()!&<|{}%$\\`~^:") + ["\n", "\n\n", "  \n", "- ",
-                                                                "1. ", "**", "$$", "{{", "{%"]
+                                                                "1. ", "**", "$$", "{{", "{%", "'", '"']
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -26,6 +26,20 @@ def test_the_inline_shortcut_never_differs_from_the_full_escape(seed):
     for _ in range(500):
         text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 20)))
         assert escape_inline(text) == _escape_inline(text), repr(text)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_line_shortcut_never_differs_from_escaping_every_line(seed):
+    rng = random.Random(seed)
+    for _ in range(500):
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 60)))
+        assert _escape_block(text) == _escape_block(text, line_shortcut=False), repr(text)
+
+
+def test_a_plain_line_inside_display_math_is_still_escaped():
+    text = "前文`x`。\n$$\nf'(x) * g_1\n$$\n后文。"
+    assert "f&#39;(x) &#42; g&#95;1" in _escape_block(text)
+    assert _escape_block(text) == _escape_block(text, line_shortcut=False)
 
 
 def test_plain_chinese_takes_the_shortcut_unchanged():

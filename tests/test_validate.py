@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
 from digest_cli.translate.validate import (
+    _marker,
+    _split_parts,
     analysis_problems,
     cjk_ratio,
     normalise_analysis,
@@ -156,6 +158,28 @@ def test_cjk_ratio_counts_what_the_pattern_names(text):
     cjk = sum(map(len, re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text)))
     latin = sum(map(len, re.findall(r"[A-Za-z]+", text)))
     assert cjk_ratio(text) == (cjk / (cjk + latin) if cjk + latin else 0.0)
+
+
+def _parts_line_by_line(text):
+    """`_split_parts` as it was written first: every line through `_marker`."""
+    preamble, parts = [], []
+    for line in text.split("\n"):
+        found = _marker(line)
+        if found:
+            parts.append((found[0], found[1], []))
+        elif parts:
+            parts[-1][2].append(line)
+        else:
+            preamble.append(line)
+    return preamble, parts
+
+
+@hyp_settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(["1)  ", "2)  ", "3) 结果", "## 1) 背景", "**2. 方法**", "\n",
+                                 "\n", "- **要点**：内容。", "  - 子项", "text", "4）", "#", "*",
+                                 "1", " "]), max_size=14).map("".join))
+def test_parts_are_split_as_line_by_line(text):
+    assert _split_parts(text) == _parts_line_by_line(text)
 
 
 def test_cjk_ratio():

@@ -39,13 +39,14 @@ _ESCAPED_DOLLAR = re.compile(r"\\(?=\$)")  # `\$` must reach MathJax with its ba
 # The list items and block quotes a line may open with (`- `, `1. `, `> `): a definition
 # inside them is still a definition.
 _IN = r"^((?:[ \t]*(?:[-+*]|\d+\.)[ \t]+|[ \t]*>[ \t]?)*[ \t]*)"
+# Each with the characters it needs: a line holding none of them is not searched.
 _LINE_TRIGGERS = [
-    re.compile(_IN + r"(#)"),  # a heading
-    re.compile(r"^(\s{0,3})([-=*_])(?=(?:\s*\2){2,}\s*$)"),  # hr or setext underline
-    re.compile(_IN + r"(\[)(?=[^\]]*\]:)"),  # link or footnote definition
-    re.compile(_IN + r"(\*)(?=\[)"),  # abbreviation definition
-    re.compile(_IN + r"(\^)(?=\s*$)"),  # end-of-block marker
-    re.compile(_IN + r"(:)(?=\s)"),  # definition list
+    (re.compile(_IN + r"(#)"), "#"),  # a heading
+    (re.compile(r"^(\s{0,3})([-=*_])(?=(?:\s*\2){2,}\s*$)"), "-=*_"),  # hr, setext line
+    (re.compile(_IN + r"(\[)(?=[^\]]*\]:)"), "["),  # link or footnote definition
+    (re.compile(_IN + r"(\*)(?=\[)"), "["),  # abbreviation definition
+    (re.compile(_IN + r"(\^)(?=\s*$)"), "^"),  # end-of-block marker
+    (re.compile(_IN + r"(:)(?=\s)"), ":"),  # definition list
 ]
 # A fence opens a code block that runs to the next fence, in whatever paper that is.
 _FENCE = re.compile(_IN + r"([`~])(?=\2\2+[ \t]*\S*[ \t]*$)")
@@ -109,14 +110,20 @@ def escape_block(text: str) -> str:
     return _escape_block(text)
 
 
-def _escape_block(text: str) -> str:
+def _escape_block(text: str, line_shortcut: bool = True) -> str:
     masked = "\n".join(_CODE_SPAN.sub(lambda m: _MASK * len(m.group(0)), line)
-                       for line in text.split("\n"))
+                       if "`" in line else line for line in text.split("\n"))
     math = [m.span() for m in _MATH.finditer(masked)]
     lines, offset = [], 0
     for line in text.split("\n"):
-        lines.append(_escape_line(line, offset, math))
-        offset += len(line) + 1
+        end = offset + len(line)
+        if line_shortcut and not _MAYBE_ACTIVE.search(line) and \
+                not _MAYBE_RULE.match(line) and not any(lo < end and hi > offset
+                                                        for lo, hi in math):
+            lines.append(line)  # as for a whole text: nothing here to escape
+        else:
+            lines.append(_escape_line(line, offset, math))
+        offset = end + 1
     return _liquid("\n".join(lines))
 
 
@@ -132,8 +139,9 @@ def _escape_line(line: str, offset: int, math: list[tuple[int, int]]) -> str:
     line = "".join(pieces)
     if fence:  # the prefix before the fence has nothing to escape: same position
         line = line[:fence.start(2)] + _ref(fence.group(2)) + line[fence.start(2) + 1:]
-    for pattern in _LINE_TRIGGERS:  # after: these add references that must stay as they are
-        line = pattern.sub(lambda m: m.group(1) + _ref(m.group(2)), line, count=1)
+    for pattern, needs in _LINE_TRIGGERS:  # after: these add references that must stay
+        if any(char in line for char in needs):
+            line = pattern.sub(lambda m: m.group(1) + _ref(m.group(2)), line, count=1)
     return line
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import read_post
-from digest_cli.posts.render import join_post, render_parts
+from digest_cli.posts.render import join_post, render_day, render_parts
 from digest_cli.records.cache import map_days
 from digest_cli.records.model import Day, Manifest, text_hash
 from digest_cli.records.store import load_day, parse_cache, write_manifest
@@ -158,9 +158,10 @@ def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
 def post_status(settings: Settings, day: Day) -> str | None:
     """Why the day's post is not what its records render to (None: it is)."""
     path = settings.post_path(day.manifest.date)
-    expected, _ = rendered_blocks(day, settings)
-    if not path.is_file():
+    expected = render_day(day, settings)
+    try:
+        if path.read_bytes() == expected.encode("utf-8"):
+            return None
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return "missing"
-    if path.read_bytes() != expected.encode("utf-8"):
-        return "differs from its records"
-    return None
+    return "differs from its records"

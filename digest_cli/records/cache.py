@@ -137,11 +137,11 @@ class ParseCache:
             data = _marshalled((reader_version(self.VERSION), self.shards[day]))
             try:
                 write_atomic(self.folder / f"{day}.{SUFFIX}", data, durable=False)
-                (self.folder / f"{day}.pickle").unlink(missing_ok=True)  # version 2's
             except OSError:  # a full disk: only a shortcut is lost (and no error is masked)
                 return
         self.dirty.clear()
-        (self.folder.parent / "records.pickle").unlink(missing_ok=True)  # version 1's file
+        for old in (*self.folder.glob("*.pickle"), self.folder.parent / "records.pickle"):
+            old.unlink(missing_ok=True)  # versions 2 (a pickle a day) and 1 (one pickle)
 
 
 SUFFIX = "marshal"

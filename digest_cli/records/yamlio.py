@@ -45,15 +45,20 @@ def load_yaml(path: Path, typ: str = "safe") -> Any:
 
 def parse_text(text: str, path: Path, typ: str = "safe") -> Any:
     """`loads` (or a round-trip load) of `text`; a syntax error names `path` and the line."""
-    from ruamel.yaml import YAMLError
-
     try:
         return loads(text) if typ == "safe" else yaml_object(typ).load(text)
-    except (YAMLError, ValueError) as exc:  # ValueError: e.g. a date like 2026-13-01
+    except (_yaml_error(), ValueError) as exc:  # ValueError: e.g. a date like 2026-13-01
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RecordError(f"malformed YAML: {problem}", path=path, line=line) from None
+
+
+@functools.cache
+def _yaml_error() -> type[Exception]:
+    from ruamel.yaml import YAMLError  # imported once, when a file fails to parse
+
+    return YAMLError
 
 
 def yaml_object(typ: str = "rt"):
@@ -198,12 +203,21 @@ class _Builder:
         self._once(node)
         out: dict = {}
         for key_node, value_node in node.value:
-            if key_node.tag not in (_STR, _NULL, _BOOL, _INT, _RUAMEL):
+            if key_node.tag is _STR and not flow:  # nearly every key: a plain word
+                key = key_node.value
+            elif key_node.tag in (_STR, _NULL, _BOOL, _INT, _RUAMEL):
+                key = self.build(key_node, flow)
+            else:
                 raise _Unsure("a key that is not a scalar")
-            key = self.build(key_node, flow)
             if key in out:
                 raise _Unsure("a duplicate key")  # ruamel refuses it, naming the line
-            out[key] = self.build(value_node, flow)
+            tag = value_node.tag
+            if tag is _STR and not flow:  # and most values a string, or nothing
+                out[key] = value_node.value
+            elif tag is _NULL:
+                out[key] = None
+            else:
+                out[key] = self.build(value_node, flow)
         return out
 
     def _once(self, node) -> None:

@@ -99,8 +99,10 @@ def has_any(text: str, words: tuple[str, ...], ascii_words: tuple[str, ...]) -> 
     `ascii_words` (lower case): the cheap test before a slow search."""
     if any(word in text for word in words) or ODD_CASE.search(text):
         return True
-    lower = text.lower()
-    return any(word in lower for word in ascii_words)
+    # Case-blind, an ASCII word matches only ASCII letters (the odd ones are ruled out
+    # above): look in the text's ASCII characters, lower-cased, which is much shorter.
+    letters = text.encode("ascii", "ignore").lower().decode("ascii")
+    return any(word in letters for word in ascii_words)
 
 
 def _common_problems(text: str) -> list[str]:
@@ -128,10 +130,11 @@ def _math(text: str) -> set[str]:
 
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_ANY_FULL_WIDTH = re.compile("[０-９．]")
 
 
 def _numbers(text: str) -> set[str]:
-    if any(chr(ch) in text for ch in _FULL_WIDTH):  # translate() is slow on long text
+    if _ANY_FULL_WIDTH.search(text):  # translate() is slow on long text
         text = text.translate(_FULL_WIDTH)
     return set(_KEPT_NUMBER.findall(text.replace(",", "")))
 
@@ -193,19 +196,40 @@ def _marker(line: str) -> tuple[str, str] | None:
     return match.group("num"), match.group("title").strip("*：: ").strip()
 
 
-def _split_parts(text: str) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
+_MAYBE_MARKER = re.compile(r"^[#*1-9]", re.M)  # the lines `_marker` may take
+
+
+def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
+    """Each part line: where it starts and ends in `text`, the line, (number, title)."""
+    found = []
+    for match in _MAYBE_MARKER.finditer(text):  # a few lines, not every line of the text
+        start = match.start()
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        part = _marker(text[start:end])
+        if part:
+            found.append((start, end, text[start:end], part))
+    return found
+
+
+def _split_parts(text: str, markers: list | None = None
+                 ) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
     """Lines before the first marker, and (number, title, lines) for each part."""
-    preamble: list[str] = []
-    parts: list[tuple[str, str, list[str]]] = []
-    for line in text.split("\n"):
-        found = _marker(line)
-        if found:
-            parts.append((found[0], found[1], []))
-        elif parts:
-            parts[-1][2].append(line)
-        else:
-            preamble.append(line)
-    return preamble, parts
+    markers = _markers(text) if markers is None else markers
+    if not markers:
+        return text.split("\n"), []
+    parts = []
+    for n, (_, end, _, (number, title)) in enumerate(markers):
+        stop = markers[n + 1][0] if n + 1 < len(markers) else len(text) + 1
+        parts.append((number, title, _lines(text, end + 1, stop)))
+    return _lines(text, 0, markers[0][0]), parts
+
+
+def _lines(text: str, start: int, stop: int) -> list[str]:
+    """The lines from `start` up to the line starting at `stop` (past the end: all)."""
+    if stop > len(text):
+        return text[start:].split("\n") if start <= len(text) else []
+    return text[start:stop - 1].split("\n") if stop > start else []
 
 
 def _part_body(title: str, lines: list[str]) -> list[str]:
@@ -256,22 +280,23 @@ def analysis_problems(text: str) -> list[str]:
     problems = _common_problems(text)
     if _has_heading(text):
         problems.append("contains Markdown headings (#); use the `1)  ` lines and bullets")
-    preamble, parts = _split_parts(text)
+    markers = _markers(text)
+    preamble, parts = _split_parts(text, markers)
     numbers = tuple(number for number, _, _ in parts)
     if numbers != PARTS:
         problems.append(f"needs exactly the parts 1), 2), 3) in order, found "
                         f"{', '.join(n + ')' for n in numbers) or 'none'}")
     if any(line.strip() for line in preamble):
         problems.append("has text before part 1)")
-    problems += _layout_problems(text, parts)
+    problems += _layout_problems([line for _, _, line, _ in markers], parts)
     if text.count("**") % 2:
         problems.append("unbalanced `**` (bold needs an opening and a closing **)")
     return problems
 
 
-def _layout_problems(text: str, parts: list[tuple[str, str, list[str]]]) -> list[str]:
+def _layout_problems(markers: list[str], parts: list[tuple[str, str, list[str]]]
+                     ) -> list[str]:
     problems = []
-    markers = [line for line in text.split("\n") if _marker(line)]
     if any(not _GOOD_MARKER.match(line) for line in markers):
         problems.append("part lines must be exactly `1)  `, `2)  `, `3)  ` with nothing after")
     for number, _, lines in parts:
