@@ -123,8 +123,8 @@ def highlighted(paper: Paper, keywords: list[str]) -> bool:
 def contents(papers: list[Paper], keywords: list[str]) -> str:
     """The contents list: highlighted papers first, each with its number in the post."""
     numbered = list(enumerate(papers, start=1))
-    marked = [item for item in numbered if highlighted(item[1], keywords)]
-    rest = [item for item in numbered if not highlighted(item[1], keywords)]
+    marked = [item for item in numbered if keywords and highlighted(item[1], keywords)]
+    rest = [item for item in numbered if item not in marked]
     lines = [f"## 目录\n{{: #{CONTENTS_ID}}}\n"]
     lines += [_contents_line(n, paper, True) for n, paper in marked]
     lines += [_contents_line(n, paper, False) for n, paper in rest]
