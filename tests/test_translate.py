@@ -238,6 +238,37 @@ def test_an_unreachable_endpoint_stops_the_run(tmp_path, llm_server):
 
 # -- content faults ---------------------------------------------------------------------
 
+def test_a_paper_that_fails_stops_the_others_before_the_client_closes(tmp_path, llm_server):
+    """A record that cannot be written (a full disk) ends the run: the other papers are
+    stopped and have ended before the LLM client closes, so none sends a request on a
+    closed client (which printed a traceback beside the one-line error)."""
+    from digest_cli.translate.day import TranslateReport, _Run
+
+    settings = setup(tmp_path, llm_server, n=2)
+    llm = LLM(settings)
+    run = _Run(settings, DAY, llm, TranslateReport(DAY), force=False, now=None,
+               on_progress=None)
+    order = []
+
+    async def paper(paper, fields, rank):
+        if rank == 0:
+            await asyncio.sleep(0)
+            raise OSError(27, "File too large")
+        try:
+            await asyncio.sleep(30)
+        finally:
+            order.append("the other paper ended")
+
+    async def aclose(close=llm.aclose):
+        order.append("the client closed")
+        await close()
+
+    run.paper, llm.aclose = paper, aclose
+    with pytest.raises(OSError, match="File too large"):
+        asyncio.run(run.all([(p, []) for p in day(settings).papers]))
+    assert order == ["the other paper ended", "the client closed"]
+
+
 def test_an_english_answer_is_repaired(tmp_path, llm_server):
     def translation(req):
         return good_translation(req) if is_repair(req) else ENGLISH_TEXT

@@ -290,9 +290,17 @@ class _Run:
         """Every paper at once; the LLM limiter and the PDF semaphore pace them."""
         self.total = len(todo)
         self.pdf_slots = asyncio.Semaphore(max(1, self.settings.pdf_concurrency))
+        tasks = [asyncio.create_task(self.paper(paper, fields, rank))
+                 for rank, (paper, fields) in enumerate(todo)]
         try:
-            await asyncio.gather(*(self.paper(paper, fields, rank)
-                                   for rank, (paper, fields) in enumerate(todo)))
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # One paper failed (a full disk, say): stop the others and let them end before
+            # the client closes under them, or each would fail again and print a traceback.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         finally:
             await self.llm.aclose()
 
