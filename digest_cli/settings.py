@@ -158,15 +158,11 @@ class Settings:
                                  "GitHub Actions runs the command (`--annotations` / "
                                  "`--no-annotations` override it).", env="GITHUB_ACTIONS")
 
-    # Derived paths, checked on use: a symlink can appear at any time (the repository
-    # and its data and posts folders are resolved once a command: they do not move)
+    # Derived paths, checked on every use: a symlink can appear at any time (a preview
+    # runs for hours). Only the repository root is resolved once: it does not move.
     @functools.cached_property
     def _real_root(self) -> Path:
         return self.root.resolve()
-
-    @functools.cached_property
-    def _folders(self) -> tuple[Path, Path]:
-        return self.data_path, self.posts_path
 
     def _inside(self, path: Path, what: str) -> Path:
         return inside(self.root, path, what, self._real_root)
@@ -192,11 +188,11 @@ class Settings:
         return self.root / self.cache_dir
 
     def post_path(self, day: date) -> Path:
-        return self._child(self._folders[1], self.post_filename.format(date=day.isoformat()),
+        return self._child(self.posts_path, self.post_filename.format(date=day.isoformat()),
                            f"the post of {day}")
 
     def day_path(self, day: date) -> Path:
-        return self._child(self._folders[0], day.isoformat(), f"the folder of {day}")
+        return self._child(self.data_path, day.isoformat(), f"the folder of {day}")
 
     @property
     def analysis_model(self) -> str:

@@ -646,6 +646,37 @@ def test_a_symlinked_folder_pointing_outside_writes_nothing_there(rendered_site,
     assert {p: p.read_bytes() for p in outside.iterdir()} == before
 
 
+@pytest.mark.parametrize("folder", ["_posts", "data"])
+def test_a_folder_that_becomes_a_symlink_during_a_command_is_refused(
+        rendered_site, tmp_path_factory, folder):
+    """A preview keeps its settings for hours: each day folder and post is checked again
+    on every use, the data and posts folders included."""
+    import shutil
+    from datetime import date
+
+    from digest_cli.errors import SettingsError
+    from digest_cli.settings import load_settings
+
+    settings = load_settings(rendered_site, environ={})
+    day = date.fromisoformat(D)
+    settings.day_path(day), settings.post_path(day)  # used once, as a preview does
+    outside = tmp_path_factory.mktemp("outside") / "target"
+    shutil.move(rendered_site / folder, outside)
+    (rendered_site / folder).symlink_to(outside, target_is_directory=True)
+    with pytest.raises(SettingsError, match="outside the repository"):
+        settings.day_path(day) if folder == "data" else settings.post_path(day)
+
+
+def test_a_file_named_like_a_temp_file_but_not_one_is_kept(rendered_site):
+    """Only `.NAME.<something>.tmp` is a write's temp file; `.NAME.tmp` is someone's."""
+    posts = rendered_site / "_posts"
+    theirs = posts / f".{D}-arxiv.md.tmp"
+    theirs.write_text("an editor's backup", encoding="utf-8")
+    set_field(rendered_site, PID, "title", "Changed, so the post is written")
+    assert run_cli(rendered_site, "render", "--date", D).exit_code == 0
+    assert theirs.read_text(encoding="utf-8") == "an editor's backup"
+
+
 def test_written_files_have_the_usual_permissions(rendered_site):
     mask = os.umask(0o022)
     os.umask(mask)

@@ -176,6 +176,23 @@ def test_a_shard_made_by_other_readers_is_not_used(site, settings_for):
         assert parse_cache(settings).load(path)["title"] == title
 
 
+@pytest.mark.parametrize("entry", [5, (), ("x",), [b"", {}], (b"digest", {}, "extra")])
+def test_a_cache_entry_of_another_shape_is_a_miss(site, settings_for, entry):
+    """A restored cache is not trusted to hold what we wrote: a damaged entry is parsed
+    again, never a crash."""
+    import marshal
+
+    settings, folder = _one_day(site, settings_for)
+    path = folder / "2601.19001.yaml"
+    shard = settings.cache_path / "records" / f"{folder.name}.marshal"
+    shard.parent.mkdir(parents=True)
+    version = cache_module.reader_version(ParseCache.VERSION)
+    shard.write_bytes(marshal.dumps((version, {path.name: entry})))
+    cache = parse_cache(settings)
+    assert not cache.fresh(path)
+    assert cache.load(path)["title"] == "Paper number 1"
+
+
 def test_a_cache_never_unpickles(site, settings_for, tmp_path):
     """A cache restored by actions/cache is data: a tampered one must not run code, so
     the pickles of older versions are never loaded."""

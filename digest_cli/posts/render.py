@@ -124,7 +124,8 @@ def contents(papers: list[Paper], keywords: list[str]) -> str:
     """The contents list: highlighted papers first, each with its number in the post."""
     numbered = list(enumerate(papers, start=1))
     marked = [item for item in numbered if keywords and highlighted(item[1], keywords)]
-    rest = [item for item in numbered if item not in marked]
+    first = {number for number, _ in marked}
+    rest = [item for item in numbered if item[0] not in first]
     lines = [f"## 目录\n{{: #{CONTENTS_ID}}}\n"]
     lines += [_contents_line(n, paper, True) for n, paper in marked]
     lines += [_contents_line(n, paper, False) for n, paper in rest]

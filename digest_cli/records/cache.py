@@ -17,13 +17,14 @@ import os
 import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from digest_cli.errors import RecordError
 from digest_cli.records.writer import write_atomic
 from digest_cli.records.yamlio import parse_text
 
 T = TypeVar("T")
+SUFFIX = "marshal"  # of a shard's file name
 
 
 class MissingRecord(RecordError):
@@ -66,9 +67,10 @@ class ParseCache:
 
     One file per day folder under the git-ignored cache folder, loaded when a file of
     that day is first asked for, so reading one day does not load ten thousand records.
-    Shards are `marshal` data, which is three times faster than pickle for plain values
-    and, unlike pickle, cannot run code from a tampered cache; an entry that holds
-    anything else (a date an editor left unquoted) is simply not cached.
+    Shards are `marshal` data: three times faster than pickle for plain values, and
+    loading one runs no code (a pickle runs whatever a tampered cache holds); an entry of
+    another shape is a miss. An entry that holds anything but plain values (a date an
+    editor left unquoted) is not cached.
     A missing, unreadable or older-version shard is rebuilt; an entry is used only when
     the file's bytes hash to its key, and a shard only when it was made by the same
     readers (a new ruamel.yaml or PyYAML could read a file differently).
@@ -81,6 +83,7 @@ class ParseCache:
         self.folder = folder
         self.shards: dict[str, dict[str, tuple[bytes, Any]]] = {}
         self.dirty: set[str] = set()
+        self.migrated = False
 
     def _shard(self, day: str) -> dict[str, tuple[bytes, Any]]:
         shard = self.shards.get(day)
@@ -104,7 +107,7 @@ class ParseCache:
         digest, text = read_record(path)
         shard = self._shard(path.parent.name)
         hit = shard.get(path.name)
-        if hit is not None and hit[0] == digest:
+        if _matches(hit, digest):
             return hit[1]  # the *_from_dict readers copy what they keep
         data = parse_text(text, path)
         self.put(path, (digest, data))
@@ -121,8 +124,7 @@ class ParseCache:
             digest, _ = read_record(path)
         except RecordError:
             return False
-        hit = self._shard(path.parent.name).get(path.name)
-        return hit is not None and hit[0] == digest
+        return _matches(self._shard(path.parent.name).get(path.name), digest)
 
     def forget(self) -> None:
         """Drop the shards in memory unsaved (read again from disk when next asked for)."""
@@ -140,11 +142,18 @@ class ParseCache:
             except OSError:  # a full disk: only a shortcut is lost (and no error is masked)
                 return
         self.dirty.clear()
-        for old in (*self.folder.glob("*.pickle"), self.folder.parent / "records.pickle"):
-            old.unlink(missing_ok=True)  # versions 2 (a pickle a day) and 1 (one pickle)
+        if not self.migrated:  # versions 2 (a pickle a day) and 1 (one pickle): once a run
+            self.migrated = True
+            try:
+                for old in (*self.folder.glob("*.pickle"), self.folder.parent / "records.pickle"):
+                    old.unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only cache: they are ignored anyway
 
 
-SUFFIX = "marshal"
+def _matches(hit: Any, digest: bytes) -> TypeGuard[tuple[bytes, Any]]:
+    """True when a shard's entry is (content hash, data) for these bytes."""
+    return type(hit) is tuple and len(hit) == 2 and hit[0] == digest
 
 
 def _marshalled(shard: tuple[tuple, dict[str, tuple[bytes, Any]]]) -> bytes:

@@ -83,6 +83,7 @@ def _content_column(line: str) -> int | None:
 
 
 def _slow_content_column(line: str, stripped: str) -> int | None:
+    """The full rule (also the reference the tests compare the shortcut with)."""
     if not stripped.strip() or "\t" in line[: len(line) - len(stripped) + 1]:
         return None
     if _NO_CONTINUATION.match(stripped):

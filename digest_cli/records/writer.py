@@ -58,8 +58,8 @@ def remove_stale_temps(path: Path, temps: list[str] | None = None) -> None:
     `temps`: the folder's temp file names (`temp_names`), when the caller has them."""
     prefix = f".{path.name}."
     for name in temps if temps is not None else temp_names(path.parent):
-        if not name.startswith(prefix):
-            continue
+        if not name.startswith(prefix) or len(name) < len(prefix) + len(".tmp"):
+            continue  # another file's, or `.NAME.tmp`, which no write of ours makes
         owner = _TEMP_PID.search(name)
         if owner is None or not pid_alive(int(owner.group(1))):
             (path.parent / name).unlink(missing_ok=True)
@@ -70,7 +70,7 @@ def temp_names(folder: Path) -> list[str]:
     try:
         with os.scandir(folder) as entries:
             return [e.name for e in entries if e.name[:1] == "." and e.name.endswith(".tmp")]
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # no folder yet, or one we may not list: nothing to clean up
         return []
 
 

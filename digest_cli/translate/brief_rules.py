@@ -10,9 +10,9 @@ import re
 from digest_cli.records.model import clean_text
 from digest_cli.records.topics import MAX_TOPICS, TOPICS, parse_topics
 from digest_cli.translate.validate import (
-    _CJK,
-    _DOLLAR,
-    _HTML_TAG,
+    CJK,
+    DOLLAR,
+    HTML_TAG,
     MIN_CJK_RATIO,
     cjk_ratio,
     strip_fences,
@@ -124,12 +124,12 @@ def _line_problems(what: str, text: str) -> list[str]:
         problems.append(f"the {what} must be one line")
     if _BRIEF_PLACEHOLDER.search(text):
         problems.append(f"the {what} is a placeholder, not a real answer")
-    if _HTML_TAG.search(text) or _MARKUP_CHARS.search(text) or _LIQUID.search(text):
+    if HTML_TAG.search(text) or _MARKUP_CHARS.search(text) or _LIQUID.search(text):
         problems.append(f"the {what} contains markup (<>, |, `, *, [], {{{{ }}}}); "
                         "plain text only")
     if _LINK.search(text):
         problems.append(f"the {what} contains a link or web address")
-    if len(_DOLLAR.findall(text)) % 2:
+    if len(DOLLAR.findall(text)) % 2:
         problems.append(f"the {what} has an unbalanced `$`")
     return problems
 
@@ -140,7 +140,7 @@ def title_zh_problems(text: str) -> list[str]:
     if not text:
         return ["the Chinese title (标题：) is empty"]
     problems = _line_problems("Chinese title", text)
-    if sum(map(len, _CJK.findall(text))) < 2 or cjk_ratio(text) < MIN_CJK_RATIO:
+    if sum(map(len, CJK.findall(text))) < 2 or cjk_ratio(text) < MIN_CJK_RATIO:
         problems.append("the Chinese title is not in Chinese")
     if len(text) > TITLE_MAX:
         problems.append(f"the Chinese title has {len(text)} characters; keep it under "

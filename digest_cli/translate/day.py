@@ -295,8 +295,7 @@ class _Run:
         try:
             await asyncio.gather(*tasks)
         except BaseException:
-            # One paper failed (a full disk, say): stop the others and let them end before
-            # the client closes under them, or each would fail again and print a traceback.
+            # One failed (a full disk): stop the others before the client closes under them.
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

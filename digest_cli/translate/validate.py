@@ -20,12 +20,12 @@ from digest_cli.records.model import clean_text
 
 # -- shared pieces ----------------------------------------------------------------------
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # runs: counted by length
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # runs: counted by length
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
 _MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
-_DOLLAR = re.compile(r"(?<!\\)\$")
+DOLLAR = re.compile(r"(?<!\\)\$")
 # Numbers a translation must keep: decimals (27.84) and percentages (15%).
 # (One \d+ then either ending: the same matches as `\d+\.\d+|\d+(?=...)`, twice as fast.)
 _KEPT_NUMBER = re.compile(r"\d+(?:\.\d+|(?=\s*[%％]))")
@@ -49,7 +49,7 @@ MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
 
 
 def cjk_ratio(text: str) -> float:
-    """Share of CJK characters (`_CJK`) among them and Latin letters (0.0 for neither)."""
+    """Share of CJK characters (`CJK`) among them and Latin letters (0.0 for neither)."""
     raw = text.encode("utf-8", "surrogatepass")
     latin = len(raw.translate(None, _NOT_LATIN))
     # Counted in UTF-8, as bytes.translate and bytes.count run in C at memory speed: every
@@ -110,9 +110,9 @@ def _common_problems(text: str) -> list[str]:
     problems = []
     if _has_fence(text):
         problems.append("contains a code fence (```); answer with plain Markdown")
-    if "<" in text and _HTML_TAG.search(text):
+    if "<" in text and HTML_TAG.search(text):
         problems.append("contains HTML tags; answer with plain Markdown only")
-    if "$" in text and len(_DOLLAR.findall(text)) % 2:
+    if "$" in text and len(DOLLAR.findall(text)) % 2:
         problems.append("unbalanced `$` (every inline formula needs an opening and a closing $)")
     if has_any(text, _PLACEHOLDER_CJK, _PLACEHOLDER_ASCII) and _PLACEHOLDER.search(text):
         problems.append("contains a placeholder (such as 待翻译) instead of the answer")
