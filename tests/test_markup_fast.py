@@ -12,27 +12,27 @@ ALPHABET = list("ab 中文，。：（）-=*_+.1>#[]()!&<|{}%$\\`~^:") + ["\n", 
                                                                 "1. ", "**", "$$", "{{", "{%", "'", '"']
 
 
+def _random_texts(seed: int, longest: int, count: int = 500):
+    rng = random.Random(seed)
+    for _ in range(count):
+        yield "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, longest)))
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_the_shortcut_never_differs_from_the_full_escape(seed):
-    rng = random.Random(seed)
-    for _ in range(500):
-        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
+    for text in _random_texts(seed, 40):
         assert escape_block(text) == _escape_block(text), repr(text)
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_the_inline_shortcut_never_differs_from_the_full_escape(seed):
-    rng = random.Random(seed)
-    for _ in range(500):
-        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 20)))
+    for text in _random_texts(seed, 20):
         assert escape_inline(text) == _escape_inline(text), repr(text)
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_the_line_shortcut_never_differs_from_escaping_every_line(seed):
-    rng = random.Random(seed)
-    for _ in range(500):
-        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 60)))
+    for text in _random_texts(seed, 60):
         assert _escape_block(text) == _escape_block(text, line_shortcut=False), repr(text)
 
 
