@@ -80,12 +80,16 @@ def inside(root: Path, path: Path, what: str, real_root: Path | None = None) -> 
     return path
 
 
+def plain_name(name: str) -> bool:
+    """True for a file name that stays in its folder: no separator, not `.` or `..`."""
+    return "/" not in name and "\\" not in name and name not in (".", "..") and bool(name.strip())
+
+
 def check_paths(settings: Settings) -> None:
     """Every folder and file setting, and the post file name, stays inside the root."""
     for name in PATH_SETTINGS:
         inside(settings.root, settings.root / getattr(settings, name), f"setting {name!r}")
-    name = settings.post_filename.format(date="2026-01-28")
-    if "/" in name or "\\" in name or name in (".", "..") or not name.strip():
+    if not plain_name(settings.post_filename.format(date="2026-01-28")):
         raise SettingsError(f"setting 'post_filename': {settings.post_filename!r} must be a "
                             "file name (no folders), such as '{date}-arxiv.md'")
 

@@ -19,7 +19,13 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, cast
 
-from digest_cli.confine import check_front_matter, check_paths, check_text, inside
+from digest_cli.confine import (
+    check_front_matter,
+    check_paths,
+    check_text,
+    inside,
+    plain_name,
+)
 from digest_cli.errors import SettingsError
 from digest_cli.redact import mask_url, url_secrets
 
@@ -171,7 +177,7 @@ class Settings:
         """`folder / name`, `folder` just checked: a plain name that is no symlink stays
         inside it, so only a symlink (or an odd name) is resolved again."""
         path = folder / name
-        if "/" in name or "\\" in name or name in ("", ".", "..") or os.path.islink(path):
+        if not plain_name(name) or os.path.islink(path):
             return self._inside(path, what)
         return path
 

@@ -107,8 +107,7 @@ def _check_day(settings: Settings, day: date, cache: ParseCache) -> _DayCheck:
         problem = Problem(exc.path or settings.day_path(day), exc.message, exc.line,
                           exc.paper_id)
         return _DayCheck([problem], _manifest_ids(settings, day, cache), [])
-    return _DayCheck(day_problems(settings, loaded),
-                     [ArxivId.parse(str(pid)).base for pid in loaded.manifest.papers],
+    return _DayCheck(day_problems(settings, loaded), [p.id.base for p in loaded.papers],
                      [(paper.id, paper.replacement) for paper in loaded.papers])
 
 

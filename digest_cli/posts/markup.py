@@ -103,9 +103,14 @@ _MAYBE_ACTIVE = re.compile(r"[&<>|{}!\[\]$\\`~#^:]")
 _MAYBE_RULE = re.compile(r"^\s{0,3}([-=*_])(?:\s*\1){2,}\s*$", re.M)
 
 
+def _maybe_active(text: str) -> bool:
+    """False when no rule below would change `text` (a whole text, or one of its lines)."""
+    return bool(_MAYBE_ACTIVE.search(text) or _MAYBE_RULE.search(text))
+
+
 def escape_block(text: str) -> str:
     """Markdown written by an LLM or an editor: formatting kept, structure-breaking bits not."""
-    if not _MAYBE_ACTIVE.search(text) and not _MAYBE_RULE.search(text):
+    if not _maybe_active(text):
         return text
     return _escape_block(text)
 
@@ -119,9 +124,8 @@ def _escape_block(text: str, line_shortcut: bool = True) -> str:
     lines, offset = [], 0
     for line in text.split("\n"):
         end = offset + len(line)
-        if line_shortcut and not _MAYBE_ACTIVE.search(line) and \
-                not _MAYBE_RULE.match(line) and not any(lo < end and hi > offset
-                                                        for lo, hi in math):
+        if line_shortcut and not _maybe_active(line) and \
+                not any(lo < end and hi > offset for lo, hi in math):
             lines.append(line)  # as for a whole text: nothing here to escape
         else:
             lines.append(_escape_line(line, offset, math))

@@ -52,12 +52,12 @@ def write_atomic(path: Path, data: str | bytes, durable: bool = True) -> None:
         raise
 
 
-def remove_stale_temps(path: Path, temps: list[str] | None = None) -> None:
+def remove_stale_temps(path: Path, temps: list[str]) -> None:
     """Delete temp files that a killed write of `path` left behind (`.NAME.pPID.XXXX.tmp`);
     never one whose process is alive (another run, or this one, may be writing it).
-    `temps`: the folder's temp file names (`temp_names`), when the caller has them."""
+    `temps`: the names `temp_names` found in its folder."""
     prefix = f".{path.name}."
-    for name in temps if temps is not None else temp_names(path.parent):
+    for name in temps:
         if not name.startswith(prefix) or len(name) < len(prefix) + len(".tmp"):
             continue  # another file's, or `.NAME.tmp`, which no write of ours makes
         owner = _TEMP_PID.search(name)

@@ -178,7 +178,6 @@ PARTS = ("1", "2", "3")
 _MARKER = re.compile(
     r"^(?P<hash>#{1,6}\s*)?(?:\*\*)?(?P<num>[1-9])\s*(?P<sep>[)）.、:：])\s*"
     r"(?P<title>.*?)\s*(?:\*\*)?\s*[:：]?\s*$")
-_MARKER_FIRST = frozenset("#*123456789")  # what `_MARKER` can start with
 _GOOD_MARKER = re.compile(r"^([1-9])\)  $")
 _BULLET = re.compile(r"^\s*[-*+]\s")
 _TITLE_CHARS = 20  # longer "titles" on a part line are sentences
@@ -186,8 +185,6 @@ _TITLE_CHARS = 20  # longer "titles" on a part line are sentences
 
 def _marker(line: str) -> tuple[str, str] | None:
     """(part number, title) when `line` starts a part; plain `1. x` lines are list items."""
-    if line[:1] not in _MARKER_FIRST:  # most lines: no need for the pattern
-        return None
     match = _MARKER.match(line)
     if not match:
         return None
@@ -206,9 +203,10 @@ def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
         start = match.start()
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
-        part = _marker(text[start:end])
+        line = text[start:end]
+        part = _marker(line)
         if part:
-            found.append((start, end, text[start:end], part))
+            found.append((start, end, line, part))
     return found
 
 
