@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DAILY_WORKFLOW = "daily.yml"
+LLM_PROBE_BYTES = 1 << 20  # a one-token answer is a few hundred bytes
 PAGES_SOURCE = "Settings > Pages > Build and deployment > Source: GitHub Actions"
 _REMOTE = re.compile(r"github\.com[:/]([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
 
@@ -284,7 +285,7 @@ CHECKS = [
 
 def check_llm(settings: Settings) -> Finding:
     """One one-token chat completion to the configured endpoint (`--llm`)."""
-    import httpx
+    from digest_cli.bounded import HTTPError, request  # heavy: only for `--llm`
 
     if not settings.llm_api_key:
         return problem("llm", f"{settings.llm_api_key_env} is not set here",
@@ -292,10 +293,11 @@ def check_llm(settings: Settings) -> Finding:
     url = settings.llm_base_url.rstrip("/") + "/chat/completions"
     body = {"model": settings.llm_model, "max_tokens": 1,
             "messages": [{"role": "user", "content": "Say 1."}]}
-    try:
-        answer = httpx.post(url, json=body, timeout=settings.llm_timeout,
-                            headers={"Authorization": f"Bearer {settings.llm_api_key}"})
-    except httpx.HTTPError as exc:
+    try:  # a total deadline: a hanging endpoint must not hang the doctor
+        answer = request("POST", url, json=body, deadline=settings.llm_timeout,
+                         max_bytes=LLM_PROBE_BYTES,
+                         headers={"Authorization": f"Bearer {settings.llm_api_key.strip()}"})
+    except HTTPError as exc:
         return problem("llm", f"cannot reach {url} ({type(exc).__name__})",
                        "check `llm_base_url`")
     if answer.status_code in (401, 403):

@@ -1,7 +1,8 @@
 """The arXiv client against a fake arXiv that misbehaves like the real one.
 
-Faults are served over real HTTP on 127.0.0.1 to the real `arxiv`/`requests` stack. Waits
-go through an injected clock, so a Retry-After of 2 s is asserted without being slept.
+Faults are served over real HTTP on 127.0.0.1 to the real client and its HTTP session
+(digest_cli.bounded). Waits go through an injected clock, so a Retry-After of 2 s is
+asserted without being slept.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import math
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import arxiv
+import httpx2
 import pytest
-import requests
 
+from digest_cli.bounded import Session
 from digest_cli.errors import FetchError
-from digest_cli.fetch.client import ArxivClient
+from digest_cli.fetch.client import MAX_PAGE_BYTES, ArxivClient, Search
 from digest_cli.fetch.day import NothingNew, fetch_day, paper_from_result
 from digest_cli.records.store import load_day
 from digest_cli.retry import retry_after
@@ -45,11 +46,11 @@ class FakeClock:
         self.now += seconds
 
 
-class TimedSession(requests.Session):
+class TimedSession(Session):
     """A real session that notes the (fake) time each request is sent at."""
 
     def __init__(self, clock: FakeClock) -> None:
-        super().__init__()
+        super().__init__(deadline=5.0, max_bytes=MAX_PAGE_BYTES)
         self.fake_clock, self.sent = clock, []
 
     def get(self, url, **kw):
@@ -82,7 +83,7 @@ def add_papers(server, count: int, start: int = 1) -> list[str]:
 
 
 def search(client: ArxivClient) -> list[str]:
-    return [r.get_short_id() for r in client.search("cat:cs.SD")]
+    return [r.short_id for r in client.search("cat:cs.SD")]
 
 
 # -- paging --------------------------------------------------------------------------------
@@ -180,13 +181,12 @@ def test_a_retry_after_of_an_hour_fails_at_once(arxiv_server, settings, fake_clo
 
 
 def test_retry_after_as_an_http_date_counts_from_the_servers_date():
-    resp = requests.Response()
-    resp.headers.update({"Retry-After": "Tue, 10 Mar 2026 01:00:30 GMT",
-                         "Date": "Tue, 10 Mar 2026 01:00:00 GMT"})
-    assert retry_after(resp.headers) == 30.0
+    headers = httpx2.Headers({"Retry-After": "Tue, 10 Mar 2026 01:00:30 GMT",
+                              "Date": "Tue, 10 Mar 2026 01:00:00 GMT"})
+    assert retry_after(headers) == 30.0
     assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
-    resp.headers["Retry-After"] = "soon"
-    assert retry_after(resp.headers) is None
+    headers["Retry-After"] = "soon"
+    assert retry_after(headers) is None
 
 
 def test_an_empty_later_page_is_retried(arxiv_server, site, settings_for):
@@ -331,7 +331,8 @@ def test_every_own_fixture_is_used():
 
 
 def first_page(client: ArxivClient, size: int) -> list:
-    return list(client.results(arxiv.Search(query="all:testing", max_results=size)))
+    return list(client.results(Search(query="all:testing", max_results=size,
+                                      sort_by="relevance")))
 
 
 def test_contract_current_format(arxiv_server, settings):

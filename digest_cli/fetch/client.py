@@ -1,16 +1,19 @@
-"""The arXiv API client: the `arxiv` package's `Client`, made to survive arXiv.
+"""The arXiv API client: what to ask (`Search`), how to ask (`ArxivClient`: paging,
+pace, retries, cache), what came back (`feed.Entry`), after the `arxiv` package's shape.
 
-The package pages through a search (`Client.results`) and parses each Atom page; this
-subclass keeps both and replaces only its page fetch, `Client._parse_feed`, because in
-arxiv 4.0.2 that fetch has no timeout, does not retry a timeout, retries an HTTP 400 as if
-it could succeed, ignores Retry-After, and parses a truncated page leniently (so the papers
-after the cut would vanish without an error). Here each page is:
+The package itself is not used: its `Client` fetches through a `requests` session of its
+own with no timeout and no public way to give it one or another transport, retries an
+HTTP 400 as if it could succeed, ignores Retry-After, and parses a truncated page
+leniently (tests/test_fakes.py pinned each of these against the fake arXiv). So the Atom
+pages are read here with the project's HTTP session (digest_cli.bounded) and parsed
+strictly with lxml (digest_cli.fetch.feed). Each page is:
 
 * served from the cache folder when a fresh copy is there (`--offline`: whatever its age);
 * otherwise requested at least `arxiv_delay` seconds after the previous answer, with a
-  timeout, and retried on 429/5xx (waiting as long as Retry-After asks), timeouts, broken
-  connections, malformed XML and an unexpectedly empty later page; never on another 4xx;
-* checked strictly, parsed by the package, and only then written to the cache.
+  total deadline and a size cap, and retried on 429/5xx (waiting as long as Retry-After
+  asks), timeouts, broken connections, malformed XML and an unexpectedly empty later
+  page; never on another 4xx;
+* checked strictly and parsed, and only then written to the cache.
 
 Every request is counted in `client.stats`.
 """
@@ -21,22 +24,17 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
-
-import arxiv
-import httpx
-import requests
-from arxiv import _feed
-from lxml import etree
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from digest_cli import __version__
-from digest_cli.bounded import MB, Reply, TooLarge, request
+from digest_cli.bounded import MB, HTTPError, Reply, Session, TimedOut, TooLarge
 from digest_cli.errors import FetchError
+from digest_cli.fetch.feed import Entry, Page, Rejected, error_summary, parse_page
 from digest_cli.records.writer import write_atomic
 from digest_cli.retry import Backoff, Transient, retry, retry_after
 
@@ -45,14 +43,39 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"digest/{__version__} (arxiv.py/{arxiv.__version__})"
+USER_AGENT = f"digest/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A Retry-After longer than this fails the run at once: a scheduled job that sleeps for
 # an hour helps nobody, and the next run picks the papers up.
 MAX_WAIT = 300.0
 MAX_PAGE_BYTES = 64 * MB  # a page of 200 results is about 1 MB
-_ATOM = "{http://www.w3.org/2005/Atom}"
-_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+@dataclass(frozen=True)
+class Search:
+    """What to ask: a query (arXiv's syntax) and/or ids, and the order of the results.
+    `max_results` None: every result, page after page (the API has no 100-result cap)."""
+
+    query: str = ""
+    id_list: tuple[str, ...] = ()
+    sort_by: str = "submittedDate"  # or relevance, lastUpdatedDate
+    sort_order: str = "descending"
+    max_results: int | None = None
+
+    def params(self, start: int, size: int) -> dict[str, str]:
+        """The query string of one page (in the order the `arxiv` package used, so the
+        cache keys of earlier runs still match)."""
+        return {"search_query": self.query, "id_list": ",".join(self.id_list),
+                "sortBy": self.sort_by, "sortOrder": self.sort_order,
+                "start": str(start), "max_results": str(size)}
+
+
+class Getter(Protocol):
+    """What the client needs of an HTTP session (tests pass one that notes the time)."""
+
+    def get(self, url: str, **kw: object) -> Reply: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -63,10 +86,6 @@ class RequestStats:
     retries: int = 0
     cache_hits: int = 0
     waited: float = 0.0  # seconds slept for the rate limit and the backoff
-
-
-class _Rejected(Exception):
-    """arXiv answered that the query itself is wrong: retrying cannot help."""
 
 
 class ResponseCache:
@@ -94,27 +113,21 @@ class ResponseCache:
         os.utime(path, (self.now, self.now))
 
 
-class BoundedSession:
-    """What `_try` asks of a session, with a total deadline per request (the `timeout`)
-    and a size cap: a server trickling one byte a second cannot hang a fetch."""
-
-    def get(self, url: str, *, timeout: float, headers: dict[str, str]) -> Reply:
-        return request("GET", url, deadline=timeout, max_bytes=MAX_PAGE_BYTES,
-                       headers=headers)
-
-
-class ArxivClient(arxiv.Client):
-    """`arxiv.Client` with a timeout, honest retries, a response cache and a request count."""
+class ArxivClient:
+    """Pages through a search with a timeout, honest retries, a response cache and a
+    request count; one HTTP session for the run (closed when a search ends)."""
 
     def __init__(self, settings: Settings, *, now: datetime, offline: bool = False,
-                 session: requests.Session | None = None,
+                 session: Getter | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(page_size=settings.arxiv_page_size,
-                         delay_seconds=settings.arxiv_delay, num_retries=settings.arxiv_retries)
-        self.query_url_format = settings.arxiv_api_url + "?{}"
-        self._session = session if session is not None else BoundedSession()
+        self.page_size = settings.arxiv_page_size
+        self.delay_seconds = settings.arxiv_delay  # arXiv asks for one request every 3 s
+        self.num_retries = settings.arxiv_retries
+        self.api_url = settings.arxiv_api_url
         self.timeout = settings.arxiv_timeout
+        self._session: Getter = session if session is not None else Session(
+            deadline=self.timeout, max_bytes=MAX_PAGE_BYTES, headers={"User-Agent": USER_AGENT})
         self.cache = ResponseCache(settings.cache_path / "arxiv", settings.arxiv_cache_ttl, now)
         self.offline = offline
         self.stats = RequestStats()
@@ -123,39 +136,65 @@ class ArxivClient(arxiv.Client):
         self.backoff = Backoff(settings.arxiv_delay, cap=MAX_WAIT)
         self._last_answer: float | None = None
 
-    def search(self, query: str) -> list[arxiv.Result]:
+    def search(self, query: str) -> list[Entry]:
         """Every result of `query`, newest submission first, all pages (no 100-result cap)."""
-        search = arxiv.Search(query=query, max_results=None,
-                              sort_by=arxiv.SortCriterion.SubmittedDate,
-                              sort_order=arxiv.SortOrder.Descending)
-        return list(self.results(search))
+        try:
+            return list(self.results(Search(query=query)))
+        finally:
+            self.close()
 
-    # -- the page fetch the package calls for each page ----------------------------------
+    def results(self, search: Search) -> Iterator[Entry]:
+        """The results of `search`, a page at a time, until the first page's total (or
+        `search.max_results`) is reached; an empty first page is no result, not a fault.
+        The total is the first page's, as the `arxiv` package did: papers announced while
+        paging push others to a later page, which the next day's fetch finds."""
+        offset, wanted = 0, search.max_results
+        page = self._page(search, offset, first_page=True)
+        total = page.total
+        while page.entries:
+            for entry in page.entries:
+                if wanted is not None and offset >= wanted:
+                    return
+                offset += 1
+                yield entry
+            if offset >= total:
+                return
+            page = self._page(search, offset, first_page=False)
 
-    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0):
+    def close(self) -> None:
+        """Close the HTTP session (a later search opens it again)."""
+        self._session.close()
+
+    def url(self, search: Search, start: int) -> str:
+        return f"{self.api_url}?{urlencode(search.params(start, self.page_size))}"
+
+    # -- one page ------------------------------------------------------------------------
+
+    def _page(self, search: Search, start: int, first_page: bool) -> Page:
+        url = self.url(search, start)
         cached = self.cache.get(url, any_age=self.offline)
         if cached is not None:
-            feed = self._cached_feed(url, cached, first_page)
-            if feed is not None:
-                return feed
+            page = self._cached_page(url, cached, first_page)
+            if page is not None:
+                return page
         if self.offline:
             raise FetchError(f"no cached answer for {url} in {self.cache.folder} (run "
                              "`digest fetch` once without --offline)", url=url)
-        body, feed = self._fetch(url, first_page)
+        body, page = self._fetch(url, first_page)
         self.cache.put(url, body)
-        return feed
+        return page
 
-    def _cached_feed(self, url: str, body: bytes, first_page: bool):
+    def _cached_page(self, url: str, body: bytes, first_page: bool) -> Page | None:
         try:
-            feed = check_page(body, first_page)
-        except (Transient, _Rejected) as exc:
+            page = parse_page(body, first_page)
+        except (Transient, Rejected) as exc:
             log.warning("ignoring a bad cached answer %s: %s", self.cache.path(url), exc)
             return None
         self.stats.cache_hits += 1
         log.debug("from the cache: %s", url)
-        return feed
+        return page
 
-    def _fetch(self, url: str, first_page: bool):
+    def _fetch(self, url: str, first_page: bool) -> tuple[bytes, Page]:
         """Request `url` until it gives a good page or the retries run out."""
         def before_retry(attempt: int, wait: float, exc: Transient) -> None:
             if exc.retry_after is not None and exc.retry_after > MAX_WAIT:
@@ -172,35 +211,29 @@ class ArxivClient(arxiv.Client):
         except Transient as exc:
             raise _gave_up(url, exc, exc.retries) from None
 
-    def _try(self, url: str, first_page: bool):
+    def _try(self, url: str, first_page: bool) -> tuple[bytes, Page]:
         self._wait_turn()
         self.stats.requests += 1
         log.info("GET %s", url)
         try:
-            resp = self._session.get(url, timeout=self.timeout,
-                                     headers={"User-Agent": USER_AGENT})
-        except (requests.Timeout, httpx.TimeoutException):
-            raise Transient(f"no answer within {self.timeout:g} s") from None
+            resp = self._session.get(url)
         except TooLarge as exc:
             raise FetchError(f"arXiv API: {exc}", url=url) from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                httpx.TransportError) as exc:
-            raise Transient(f"connection broken ({type(exc).__name__})") from None
-        except (requests.RequestException, httpx.HTTPError) as exc:
-            raise FetchError(f"cannot request {url}: {exc}", url=url) from None
+        except HTTPError as exc:  # timeouts, resets, refused connections: worth a retry
+            raise Transient(_failure(exc, self.timeout)) from None
         finally:
             self._last_answer = self._clock()
         return resp.content, self._check(url, resp, first_page)
 
-    def _check(self, url: str, resp: requests.Response | Reply, first_page: bool):
+    def _check(self, url: str, resp: Reply, first_page: bool) -> Page:
         status = resp.status_code
         if status in RETRY_STATUSES:
             raise Transient(f"HTTP {status}", status, retry_after(resp.headers))
         try:
             if status != 200:
-                raise _Rejected(f"HTTP {status}" + _error_summary(resp.content))
-            return check_page(resp.content, first_page)
-        except _Rejected as exc:
+                raise Rejected(f"HTTP {status}" + error_summary(resp.content))
+            return parse_page(resp.content, first_page)
+        except Rejected as exc:
             raise FetchError(f"arXiv rejected the query ({exc}); query: {query_of(url)!r}; "
                              f"URL: {url}", url=url, status=status) from None
 
@@ -218,63 +251,10 @@ class ArxivClient(arxiv.Client):
         self._sleep(seconds)
 
 
-def check_page(body: bytes, first_page: bool = True):
-    """Parse one API page with the package's parser, after a strict well-formedness check.
-
-    The package parses leniently (lxml `recover=True`): a page cut short would lose its
-    last papers silently. Raises `Transient` for a malformed or unexpectedly empty page,
-    `_Rejected` for arXiv's error entries.
-    """
-    try:
-        root = etree.fromstring(body, parser=_STRICT)
-    except etree.XMLSyntaxError as exc:
-        raise Transient(f"malformed XML ({exc})") from None
-    if root is None or root.tag != _ATOM + "feed":
-        raise Transient("not an Atom feed")
-    for entry_id in root.iterfind(f"{_ATOM}entry/{_ATOM}id"):
-        if "/api/errors" in (entry_id.text or ""):
-            raise _Rejected("error" + _error_summary(body))
-    feed = _feed.ParsedFeed(header=_feed.parse(_without_entries(root)).header,
-                            results=_entries(root))
-    if not feed.results and not first_page:
-        raise Transient("empty page")
-    return feed
-
-
-def _entries(root) -> list[arxiv.Result]:
-    """The page's results; an entry the package cannot read (a malformed date) is skipped
-    with a warning naming its id, instead of failing the whole fetch."""
-    results = []
-    for entry in root.iterfind(f"{_ATOM}entry"):
-        try:
-            result = _feed._build_result(entry)
-        except (ValueError, TypeError, OverflowError) as exc:
-            entry_id = (entry.findtext(f"{_ATOM}id") or "(no id)").strip()
-            log.warning("skipping the malformed API entry %s: %s", entry_id, exc)
-            continue
-        if result is not None:
-            results.append(result)
-    return results
-
-
-def _without_entries(root) -> bytes:
-    """The feed's header alone (the package reads the page counts from it)."""
-    from copy import deepcopy
-
-    head = deepcopy(root)
-    for entry in head.findall(f"{_ATOM}entry"):
-        head.remove(entry)
-    return etree.tostring(head)
-
-
-def _error_summary(body: bytes) -> str:
-    """`: <message>` from arXiv's Atom error entry, or '' when the body has none."""
-    try:
-        root = etree.fromstring(body, parser=_STRICT)
-    except etree.XMLSyntaxError:
-        return ""
-    summary = root.findtext(f"{_ATOM}entry/{_ATOM}summary") if root is not None else None
-    return f": {summary.strip()}" if summary else ""
+def _failure(exc: HTTPError, timeout: float) -> str:
+    if isinstance(exc, TimedOut):
+        return f"no answer within {timeout:g} s"
+    return f"connection broken ({type(exc).__name__})"
 
 
 def query_of(url: str) -> str:

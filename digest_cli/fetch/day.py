@@ -47,9 +47,8 @@ from digest_cli.records.model import (
 )
 
 if TYPE_CHECKING:
-    import arxiv
-
     from digest_cli.fetch.client import RequestStats
+    from digest_cli.fetch.feed import Entry
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -153,18 +152,17 @@ def _require_closed(settings: Settings, day: date, now: datetime) -> None:
 
 # -- results -> papers -------------------------------------------------------------------
 
-def paper_from_result(result: arxiv.Result) -> Paper:
-    """An `arxiv.Result` as an (untranslated) record; ValueError if its id is not arXiv's."""
-    pid = ArxivId.parse(result.get_short_id())
+def paper_from_result(result: Entry) -> Paper:
+    """An API entry as an (untranslated) record; ValueError if its id is not arXiv's."""
+    pid = ArxivId.parse(result.short_id)
     pid = pid if pid.version else ArxivId(pid.base, 1)
     primary = result.primary_category or (result.categories[0] if result.categories else "")
-    alternate = [link.href for link in result.links if link.rel == "alternate"]
     paper = Paper(
         id=pid,
         title=_one_line(result.title),
-        authors=[_one_line(author.name) for author in result.authors],
+        authors=[_one_line(name) for name in result.authors],
         categories=[primary] + [c for c in dict.fromkeys(result.categories) if c != primary],
-        abs_url=_https(alternate[0] if alternate else result.entry_id),
+        abs_url=_https(result.abs_url or result.entry_id),
         pdf_url=_https(result.pdf_url or f"https://arxiv.org/pdf/{pid.versioned}"),
         abstract=_paragraphs(result.summary),
         published=result.published,
@@ -196,7 +194,7 @@ def _https(url: str) -> str:
     return re.sub(r"^http://(?:export\.)?arxiv\.org/", "https://arxiv.org/", url.strip())
 
 
-def unique_papers(results: Iterable[arxiv.Result]) -> tuple[list[Paper], int]:
+def unique_papers(results: Iterable[Entry]) -> tuple[list[Paper], int]:
     """Papers by base id, keeping the newest version: pages can overlap when arXiv adds
     papers between two requests. Returns the papers and the number of duplicates dropped."""
     by_stem: dict[str, Paper] = {}

@@ -22,8 +22,7 @@ from digest_cli.errors import PublishError, scrub
 from digest_cli.retry import Backoff, Transient, retry, retry_after
 
 if TYPE_CHECKING:
-    import httpx
-
+    from digest_cli.bounded import Reply, Session
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +96,7 @@ class GitHub:
         self.retries, self._sleep = retries, sleep
         self.backoff = Backoff(retry_delay)
         self.timeout = timeout  # the whole request, not each read (digest_cli.bounded)
+        self._session: Session | None = None  # one HTTP client for the run, made when used
         self._headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
@@ -112,7 +112,9 @@ class GitHub:
                    retry_delay=settings.github_retry_delay)
 
     def close(self) -> None:
-        """Nothing held open: each request has its own connection and deadline."""
+        """Close the HTTP connections (a later request opens them again)."""
+        if self._session is not None:
+            self._session.close()
 
     def __enter__(self) -> GitHub:
         return self
@@ -246,17 +248,16 @@ class GitHub:
             response = exc.answer  # the last 5xx: its message says what went wrong
         return self._decode(response, what)
 
-    def _send(self, method: str, path: str, **kw: Any) -> Any:
+    def _send(self, method: str, path: str, **kw: Any) -> Reply:
         """One request; `Transient` for a 5xx or no answer."""
-        import httpx
+        from digest_cli.bounded import HTTPError, Session  # heavy: only when a request is made
 
-        from digest_cli.bounded import request
-
-        try:  # a total deadline and a size cap: the client's timeout is per read
-            response = request(method, self.api_url + path, deadline=self.timeout,
-                               max_bytes=MAX_ANSWER_BYTES, headers=self._headers,
-                               follow_redirects=False, **kw)
-        except httpx.HTTPError as exc:
+        if self._session is None:  # a total deadline and a size cap per request
+            self._session = Session(deadline=self.timeout, max_bytes=MAX_ANSWER_BYTES,
+                                    follow_redirects=False, headers=self._headers)
+        try:
+            response = self._session.request(method, self.api_url + path, **kw)
+        except HTTPError as exc:
             raise Transient(f"{type(exc).__name__}: {scrub(str(exc), [self._token])}"
                             ) from None
         if response.status_code in _RETRY_STATUSES:
@@ -264,7 +265,7 @@ class GitHub:
                             retry_after(response.headers), answer=response)
         return response
 
-    def _decode(self, response: httpx.Response, what: str) -> Any:
+    def _decode(self, response: Reply, what: str) -> Any:
         if response.status_code >= 400:
             raise api_error(response, what, self.repository, token=self._token)
         try:
@@ -274,7 +275,7 @@ class GitHub:
                               "but a body that is not JSON; check GITHUB_API_URL") from None
 
 
-def _body(response: httpx.Response) -> tuple[str, list]:
+def _body(response: Reply) -> tuple[str, list]:
     try:
         data = response.json()
     except ValueError:
@@ -286,7 +287,7 @@ def _body(response: httpx.Response) -> tuple[str, list]:
     return " ".join(str(data.get("message") or "").split())[:200], errors
 
 
-def api_error(response: httpx.Response, what: str, repository: str,
+def api_error(response: Reply, what: str, repository: str,
               token: str = "") -> GitHubError:
     """The one-line error for a 4xx/5xx answer: what happened and what to change."""
     status = response.status_code
@@ -348,7 +349,7 @@ def _label_denied(message: str, errors: list) -> bool:
             or any(isinstance(e, dict) and e.get("field") == "label" for e in errors))
 
 
-def _rate_limited(response: httpx.Response, message: str) -> bool:
+def _rate_limited(response: Reply, message: str) -> bool:
     return (response.headers.get("x-ratelimit-remaining") == "0"
             or "rate limit" in message.lower())
 

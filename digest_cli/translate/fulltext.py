@@ -100,14 +100,12 @@ def _cached_text(settings: Settings, pid: ArxivId) -> str | None:
 
 def _download(settings: Settings, pid: ArxivId) -> bytes | None:
     url = pdf_url(settings, pid)
-    import httpx
-
-    from digest_cli.bounded import request
+    from digest_cli.bounded import HTTPError, request
 
     try:  # a total deadline and a size cap: a trickling or endless answer is given up
         reply = request("GET", url, deadline=settings.pdf_timeout, max_bytes=MAX_PDF_BYTES,
                         headers={"User-Agent": f"digest/{__version__}"})
-    except (httpx.HTTPError, OSError, ValueError) as exc:
+    except (HTTPError, OSError, ValueError) as exc:
         log.warning("[%s] PDF download failed (%s): %s", pid, url, exc)
         return None
     if reply.status_code != 200:

@@ -178,18 +178,17 @@ class LLM:
     def _client(self) -> Any:
         if self._sdk is None:
             import openai  # heavy: only when a request is made
-            import openai._base_client
 
             from digest_cli.bounded import capped_transport
 
-            # The SDK's own HTTP package (httpx; httpx2 in newer releases), capped in size.
-            base = openai._base_client
-            http = getattr(base, "httpx2", None) or base.httpx  # type: ignore[attr-defined]
+            # The SDK's public way to take a transport: its own client class (httpx2,
+            # the project's HTTP library too) with the SDK's defaults, capped in size.
             self._sdk = openai.AsyncOpenAI(
                 base_url=self.settings.llm_base_url,
                 api_key=self.settings.llm_api_key.strip(),  # a pasted line break breaks headers
                 timeout=self.settings.llm_timeout, max_retries=0,
-                http_client=http.AsyncClient(transport=capped_transport(MAX_ANSWER_BYTES, http)))
+                http_client=openai.DefaultAsyncHttpxClient(
+                    transport=capped_transport(MAX_ANSWER_BYTES)))
         return self._sdk
 
     async def aclose(self) -> None:
