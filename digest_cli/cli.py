@@ -396,7 +396,7 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
     from digest_cli.translate.day import translate_day
 
     if not log.isEnabledFor(logging.DEBUG):  # a line per HTTP request would drown the rest
-        for name in ("httpx", "httpx2", "openai"):
+        for name in ("httpx2", "openai"):
             logging.getLogger(name).setLevel(logging.WARNING)
     settings = ctx.settings()
     target = day or latest_day(settings)
@@ -650,7 +650,7 @@ def doctor(ctx: Context, repository: str, llm: bool) -> None:
     """
     from digest_cli.doctor import run_doctor
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per check, no request log
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per check, no request log
     findings = run_doctor(ctx.settings(), repository=repository, llm=llm)
     for finding in findings:
         click.echo(finding.line())

@@ -228,7 +228,7 @@ import json, os, signal, sys
 import digest_cli.cli, digest_cli.run, digest_cli.fetch.day, digest_cli.translate.day
 import digest_cli.posts.sync, digest_cli.publish.day, digest_cli.publish.branches
 import digest_cli.publish.github, digest_cli.posts.check
-import arxiv, git, httpx, openai, pypdf, ruamel.yaml
+import git, httpx2, lxml, openai, pypdf, ruamel.yaml
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
 print("ready", flush=True)
 for line in sys.stdin:

@@ -247,16 +247,22 @@ def old_rule_day(server, day: date, cap: int = OLD_RULE_CAP) -> tuple[list[str],
     """What the old blog posted for `day`: the papers the API shows now whose submission
     (`published`) lies in the 24 hours before 08:50 Beijing time, newest first, capped.
     Returns (kept, dropped by the cap)."""
-    import arxiv
+    from digest_cli.bounded import request
+    from digest_cli.fetch.client import Search
+    from digest_cli.fetch.feed import parse_page
 
     start, end = (moment.astimezone(UTC) for moment in window_for(day))
-    query = (f"(cat:cs.SD OR cat:eess.AS) AND submittedDate:"
-             f"[{start:%Y%m%d%H%M} TO {end:%Y%m%d%H%M}]")
-    client = arxiv.Client(page_size=100, delay_seconds=0, num_retries=0)
-    client.query_url_format = server.query_url_format
-    search = arxiv.Search(query, max_results=None, sort_by=arxiv.SortCriterion.SubmittedDate)
-    ids = [r.get_short_id().split("v")[0] for r in client.results(search)
-           if start < r.published <= end]
+    search = Search(query=(f"(cat:cs.SD OR cat:eess.AS) AND submittedDate:"
+                           f"[{start:%Y%m%d%H%M} TO {end:%Y%m%d%H%M}]"))
+    entries: list = []
+    while True:  # every page, newest submission first
+        reply = request("GET", server.query_url, params=search.params(len(entries), 100),
+                        deadline=30, max_bytes=64 << 20)
+        page = parse_page(reply.content)
+        entries += page.entries
+        if not page.entries or len(entries) >= page.total:
+            break
+    ids = [e.short_id.split("v")[0] for e in entries if start < e.published <= end]
     return ids[:cap], ids[cap:]
 
 

