@@ -14,7 +14,6 @@ import json
 import re
 import socket
 import threading
-import time
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 

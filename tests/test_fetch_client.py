@@ -96,6 +96,7 @@ def test_every_result_is_fetched_in_pages_with_no_100_cap(arxiv_server, settings
     assert report.shown == 250 and load_day(settings, DAY).manifest.papers == ids[::-1]
     assert report.requests == math.ceil(250 / 100) == 3
     assert [r.query["start"] for r in arxiv_server.query_requests] == ["0", "100", "200"]
+    assert arxiv_server.connections == 1  # one HTTP client for the run, its connection kept
 
 
 def test_delay_between_requests_is_kept(arxiv_server, site, settings_for, fake_clock):

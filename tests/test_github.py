@@ -121,6 +121,15 @@ def test_retries_run_out(github_server):
     assert len(github_server.requests) == 2
 
 
+def test_one_client_keeps_one_connection_for_all_its_requests(github_server):
+    github_server.add_branch("b")
+    with client(github_server) as gh:
+        pr = gh.create_pull("b", "main", "t", "x")
+        gh.add_labels(pr.number, ["digest"])
+        assert gh.find_pull("b") is not None
+    assert len(github_server.requests) == 3 and github_server.connections == 1
+
+
 def test_an_unreachable_api(github_server):
     url = github_server.url
     github_server.stop()

@@ -69,7 +69,7 @@ def parse_page(body: bytes, first_page: bool = True) -> Page:
         root = etree.fromstring(body, parser=_STRICT)
     except etree.XMLSyntaxError as exc:
         raise Transient(f"malformed XML ({exc})") from None
-    if root is None or root.tag != "{%s}feed" % _NS["atom"]:
+    if root is None or root.tag != f"{{{_NS['atom']}}}feed":
         raise Transient("not an Atom feed")
     if any("/api/errors" in (text or "") for text in _texts(root, "atom:entry/atom:id")):
         raise Rejected("error" + error_summary(body))

@@ -39,7 +39,7 @@ class GitHubError(PublishError):
     """The GitHub API refused or failed; `status` and `github_message` say how."""
 
     def __init__(self, message: str, *, status: int | None = None,
-                 github_message: str = "", errors: list | None = None) -> None:
+                 github_message: str = "", errors: list[Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.github_message = github_message
@@ -69,7 +69,7 @@ class PullRequest:
     labels: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_json(cls, data: dict) -> PullRequest:
+    def from_json(cls, data: dict[str, Any]) -> PullRequest:
         return cls(number=int(data["number"]), url=str(data.get("html_url") or ""),
                    title=str(data.get("title") or ""), body=str(data.get("body") or ""),
                    head=str(data.get("head", {}).get("ref") or ""),
@@ -170,21 +170,23 @@ class GitHub:
             return "none"
         return str(data.get("role_name") or data.get("permission") or "none")
 
-    def comments(self, number: int) -> list[dict]:
+    def comments(self, number: int) -> list[dict[str, Any]]:
         """The comments on issue/PR `number` (the first 100: a day's PR has a few)."""
         data = self._request("GET", f"/repos/{self.repository}/issues/{number}/comments",
                              f"list the comments of #{number}", params={"per_page": 100})
         return [c for c in data if isinstance(c, dict)] if isinstance(data, list) else []
 
-    def create_comment(self, number: int, body: str) -> dict:
+    def create_comment(self, number: int, body: str) -> dict[str, Any]:
         """Comment on issue/PR `number`."""
-        return self._request("POST", f"/repos/{self.repository}/issues/{number}/comments",
-                             f"comment on #{number}", json={"body": body})
+        path = f"/repos/{self.repository}/issues/{number}/comments"
+        return _object(self._request("POST", path, f"comment on #{number}",
+                                     json={"body": body}))
 
-    def update_comment(self, comment_id: int, body: str) -> dict:
+    def update_comment(self, comment_id: int, body: str) -> dict[str, Any]:
         """Replace the text of a comment."""
-        return self._request("PATCH", f"/repos/{self.repository}/issues/comments/{comment_id}",
-                             f"update comment {comment_id}", json={"body": body})
+        path = f"/repos/{self.repository}/issues/comments/{comment_id}"
+        return _object(self._request("PATCH", path, f"update comment {comment_id}",
+                                     json={"body": body}))
 
     # -- labels and set-up (`digest doctor`) -----------------------------------------
     def repo_get(self, path: str, what: str) -> Any:
@@ -275,7 +277,12 @@ class GitHub:
                               "but a body that is not JSON; check GITHUB_API_URL") from None
 
 
-def _body(response: Reply) -> tuple[str, list]:
+def _object(data: Any) -> dict[str, Any]:
+    """A JSON answer that should be an object (a comment): {} when it is not."""
+    return data if isinstance(data, dict) else {}
+
+
+def _body(response: Reply) -> tuple[str, list[Any]]:
     try:
         data = response.json()
     except ValueError:
@@ -343,7 +350,7 @@ def grant_hint(token: str, permission: str, scope: str | None, write: bool = Tru
             }.get(token_kind(token), f"{workflow}; or {pat}")
 
 
-def _label_denied(message: str, errors: list) -> bool:
+def _label_denied(message: str, errors: list[Any]) -> bool:
     """GitHub refused to create a missing label: the token lacks `issues: write`."""
     return ("permission to create labels" in message.lower()
             or any(isinstance(e, dict) and e.get("field") == "label" for e in errors))

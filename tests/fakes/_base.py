@@ -226,6 +226,7 @@ class FakeServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._conns: set[socket.socket] = set()
+        self.connections = 0  # TCP connections accepted: a client that reuses one opens few
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> FakeServer:
@@ -293,6 +294,7 @@ class FakeServer:
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._lock:
             (self._conns.add if add else self._conns.discard)(conn)
+            self.connections += add
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep; return True if interrupted because the server is stopping."""
