@@ -28,6 +28,7 @@ import httpx2
 MB = 1 << 20
 HTTPError = httpx2.HTTPError  # the base of every failure below, for callers' `except`
 TimedOut = httpx2.TimeoutException  # a phase's timeout, or DeadlineExceeded
+TransportError = httpx2.TransportError  # no (whole) answer: worth asking again
 
 
 class DeadlineExceeded(httpx2.TimeoutException):

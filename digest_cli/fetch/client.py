@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from digest_cli import __version__
-from digest_cli.bounded import MB, HTTPError, Reply, Session, TimedOut, TooLarge
+from digest_cli.bounded import (
+    MB,
+    HTTPError,
+    Reply,
+    Session,
+    TimedOut,
+    TooLarge,
+    TransportError,
+)
 from digest_cli.errors import FetchError
 from digest_cli.fetch.feed import Entry, Page, Rejected, error_summary, parse_page
 from digest_cli.records.writer import write_atomic
@@ -219,8 +227,12 @@ class ArxivClient:
             resp = self._session.get(url)
         except TooLarge as exc:
             raise FetchError(f"arXiv API: {exc}", url=url) from None
-        except HTTPError as exc:  # timeouts, resets, refused connections: worth a retry
-            raise Transient(_failure(exc, self.timeout)) from None
+        except TimedOut:
+            raise Transient(f"no answer within {self.timeout:g} s") from None
+        except TransportError as exc:  # resets, refused connections: worth a retry
+            raise Transient(f"connection broken ({type(exc).__name__})") from None
+        except HTTPError as exc:  # too many redirects, an undecodable body
+            raise FetchError(f"cannot request {url}: {exc}", url=url) from None
         finally:
             self._last_answer = self._clock()
         return resp.content, self._check(url, resp, first_page)
@@ -249,12 +261,6 @@ class ArxivClient:
     def _pause(self, seconds: float) -> None:
         self.stats.waited += seconds
         self._sleep(seconds)
-
-
-def _failure(exc: HTTPError, timeout: float) -> str:
-    if isinstance(exc, TimedOut):
-        return f"no answer within {timeout:g} s"
-    return f"connection broken ({type(exc).__name__})"
 
 
 def query_of(url: str) -> str:
