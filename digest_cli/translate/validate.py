@@ -14,7 +14,9 @@ a blank line, `2)  `, ..., three parts in order.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from digest_cli.records.model import clean_text
 
@@ -24,6 +26,7 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # runs: counted
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+_NAMED_TAG = re.compile(r"</?(?P<name>[A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?/?>")
 _MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
 DOLLAR = re.compile(r"(?<!\\)\$")
 # Numbers a translation must keep: decimals (27.84) and percentages (15%).
@@ -43,6 +46,20 @@ _PLACEHOLDER = re.compile(r"待翻译|待补充|待填写|\b(TODO|TBD|PLACEHOLDE
 # words occurs; case-blind, these non-ASCII letters match ASCII ones (İ ı: i, ſ: s, K: k).
 _PLACEHOLDER_CJK = ("待翻译", "待补充", "待填写")
 _PLACEHOLDER_ASCII = ("todo", "tbd", "placeholder", "lorem ipsum")
+# A refusal or an API's error message stored as the answer (the old blog has both).
+NOT_AN_ANSWER = re.compile(
+    r"^\s*很?抱歉[，,]?\s*(?:我|作为|由于|目前)|我(?:目前)?无法(?:完成|提供|访问|处理|翻译|解读|获取)"
+    r"|作为(?:一个)?(?:AI|人工智能)(?:语言)?(?:模型|助手)[，,]\s*我|^\s*(?:I'?m sorry|I apologi[sz]e"
+    r"|Sorry,)|\bAs an AI (?:language model|assistant)\b"
+    r"|\b(?:API(?:Connection|Timeout|Status)?Error|RateLimitError|AuthenticationError"
+    r"|InternalServerError|BadRequestError|ServiceUnavailableError)\b|\"error\"\s*:\s*\{"
+    r"|\bRate limit (?:reached|exceeded)|\bRequest timed out\b|\b(?:429 Too Many Requests"
+    r"|50[0234] (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out))\b",
+    re.IGNORECASE | re.MULTILINE)
+_NOT_AN_ANSWER_CJK = ("抱歉", "无法", "作为")
+_NOT_AN_ANSWER_ASCII = ("sorry", "apologi", "as an ai", "error", "rate limit", "timed out",
+                        "too many requests", "bad gateway", "service unavailable",
+                        "gateway time")
 ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 MIN_CJK_RATIO = 0.35  # the seed's most English-laden translation has 0.67
 MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
@@ -105,21 +122,60 @@ def has_any(text: str, words: tuple[str, ...], ascii_words: tuple[str, ...]) -> 
     return any(word in letters for word in ascii_words)
 
 
+def is_not_an_answer(text: str) -> bool:
+    """True when `text` holds a refusal or an API error message (`NOT_AN_ANSWER`)."""
+    return has_any(text, _NOT_AN_ANSWER_CJK, _NOT_AN_ANSWER_ASCII) and \
+        NOT_AN_ANSWER.search(text) is not None
+
+
 def _common_problems(text: str) -> list[str]:
     """Faults that break any stored text."""
     problems = []
     if _has_fence(text):
         problems.append("contains a code fence (```); answer with plain Markdown")
-    if "<" in text and HTML_TAG.search(text):
-        problems.append("contains HTML tags; answer with plain Markdown only")
+    if "<" in text:
+        problems += _tag_problems(text)
     if "$" in text and len(DOLLAR.findall(text)) % 2:
         problems.append("unbalanced `$` (every inline formula needs an opening and a closing $)")
     if has_any(text, _PLACEHOLDER_CJK, _PLACEHOLDER_ASCII) and _PLACEHOLDER.search(text):
         problems.append("contains a placeholder (such as 待翻译) instead of the answer")
+    if is_not_an_answer(text):
+        problems.append("is a refusal or an error message, not an answer")
     if strip_preamble(text) != text.lstrip():
         problems.append("starts with a preamble (such as 以下是翻译); give only the answer")
     if cjk_ratio(text) < MIN_CJK_RATIO:
         problems.append("not written in Chinese")
+    return problems
+
+
+# The HTML elements a page knows: any other `<Name>` is a model's token (`<Speech>`,
+# `<PAUSE>`, `<UNK>`) that a page passing HTML through hides as an unknown tag.
+_HTML_ELEMENTS = frozenset(
+    "a abbr address article aside audio b bdi bdo blockquote body br button canvas caption "
+    "cite code col colgroup data dd del details dfn dialog div dl dt em embed fieldset "
+    "figcaption figure font footer form h1 h2 h3 h4 h5 h6 head header hr html i iframe img "
+    "input ins kbd label legend li link main map mark math meta meter nav noscript object ol "
+    "optgroup option output p param picture pre progress q rp rt ruby s samp script section "
+    "select small source span strike strong style sub summary sup svg table tbody td template "
+    "textarea tfoot th thead time title tr track tt u ul var video wbr".split())
+# Code spans (`<think>` written as code is shown as written) and formulas ($a<b>c$).
+_CODE_OR_MATH = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)|(?<!\\)\$[^$\n]+?(?<!\\)\$")
+
+
+def _tag_problems(text: str) -> list[str]:
+    """HTML tags outside code spans and formulas: known elements, and unknown `<Token>`s
+    (named, as the page would hide them)."""
+    plain = _CODE_OR_MATH.sub(" ", text) if ("`" in text or "$" in text) else text
+    tags = [(m.group(0), m.group("name")) for m in _NAMED_TAG.finditer(plain)]
+    if not tags:
+        return []
+    tokens = sorted({tag for tag, name in tags if name.lower() not in _HTML_ELEMENTS})
+    problems = []
+    if len(tokens) < len(tags):
+        problems.append("contains HTML tags; answer with plain Markdown only")
+    if tokens:
+        problems.append(f"raw token {', '.join(tokens[:3])}: a page hides it as an unknown "
+                        "HTML tag; write it as code (`<Token>`)")
     return problems
 
 
@@ -193,12 +249,26 @@ def _marker(line: str) -> tuple[str, str] | None:
     return match.group("num"), match.group("title").strip("*：: ").strip()
 
 
+# The old blog's part lines, and list-style ones models write: `1. **研究背景与既有方法的问题**`,
+# a bare `1.`, `**2. 方法**`. Elsewhere `1. x` is a list item, so these are parts only in a
+# text with no other part line, and only in order (1, 2, 3).
+_OLD_MARKER = re.compile(r"^(?:(?P<num>[1-9])\.(?:\s*\*\*(?P<title>[^*\n]+)\*\*\s*[:：]?)?"
+                         r"|\*\*(?P<num2>[1-9])\.\s*(?P<title2>[^*\n]*)\*\*\s*[:：]?)\s*$")
 _MAYBE_MARKER = re.compile(r"^[#*1-9]", re.M)  # the lines `_marker` may take
+
+
+def _old_marker(line: str) -> tuple[str, str] | None:
+    """(part number, title) of an old-style part line (`_OLD_MARKER`)."""
+    match = _OLD_MARKER.match(line)
+    if not match:
+        return None
+    number = match.group("num") or match.group("num2")
+    return number, (match.group("title") or match.group("title2") or "").strip("*：: ").strip()
 
 
 def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
     """Each part line: where it starts and ends in `text`, the line, (number, title)."""
-    found = []
+    found, old = [], []
     for match in _MAYBE_MARKER.finditer(text):  # a few lines, not every line of the text
         start = match.start()
         end = text.find("\n", start)
@@ -207,7 +277,9 @@ def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
         part = _marker(line)
         if part:
             found.append((start, end, line, part))
-    return found
+        elif not found and (part := _old_marker(line)) and part[0] == str(len(old) + 1):
+            old.append((start, end, line, part))
+    return found or old
 
 
 def _split_parts(text: str, markers: list | None = None
@@ -287,7 +359,11 @@ def analysis_problems(text: str) -> list[str]:
     if any(line.strip() for line in preamble):
         problems.append("has text before part 1)")
     problems += _layout_problems([line for _, _, line, _ in markers], parts)
-    if text.count("**") % 2:
+    problems += _content_problems(parts)
+    copied = copied_instructions(text, [line for _, _, line, _ in markers])
+    if copied:
+        problems.append(f"a heading copies the prompt's instruction {copied[0]}: take it out")
+    if "**" in text and unbalanced_bold(text):
         problems.append("unbalanced `**` (bold needs an opening and a closing **)")
     return problems
 
@@ -299,8 +375,133 @@ def _layout_problems(markers: list[str], parts: list[tuple[str, str, list[str]]]
         problems.append("part lines must be exactly `1)  `, `2)  `, `3)  ` with nothing after")
     for number, _, lines in parts:
         body = [line for line in lines if line.strip()]
-        if not body:
-            problems.append(f"part {number}) is empty")
-        elif not any(_BULLET.match(line) for line in body):
+        if body and not any(_LABELLED.match(line) for line in body):
             problems.append(f"part {number}) has no `- **小标题**：` bullets")
     return problems
+
+
+# -- real content, not a hollow answer -------------------------------------------------
+
+MIN_PART_CHARS = 20  # characters of text a part needs; the seed's shortest part has 98
+# Words a model writes instead of the text (`- 内容`), and the prompt's own placeholders.
+PLACEHOLDER_WORDS = frozenset(
+    "待定 待补充 待填写 内容 正文 文本 暂无 无 略 省略 同上 此处 小标题 …… … ... "
+    "todo tbd n/a na none null xxx placeholder".split())
+_LABELLED = re.compile(r"^\s*[-*+]\s+\*\*[^*\n]+\*\*\s*[:：]")
+_ITEM_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_LABEL = re.compile(r"^\*\*[^*\n]*\*\*\s*[:：]?")
+_NOT_COUNTED = re.compile(r"[\s*]+")
+
+
+def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
+    """A part whose bullets hold placeholders, or too little text to say anything."""
+    problems = []
+    for number, title, lines in parts:
+        texts = [_item_text(line) for line in lines if line.strip()]
+        title_text = re.split("[:：]", title, maxsplit=1)[1:] if title else []
+        texts += [t.strip() for t in title_text]  # `1） 背景：...` holds text on its line
+        hollow = sorted({t.strip(" *：:。.，,；;") for t in texts
+                         if t.strip(" *：:。.，,；;").lower() in PLACEHOLDER_WORDS})
+        size = sum(len(_NOT_COUNTED.sub("", t)) for t in texts
+                   if t.strip(" *：:。.，,；;").lower() not in PLACEHOLDER_WORDS)
+        if hollow:
+            problems.append(f"part {number}) holds a placeholder ({hollow[0]}) instead of text")
+        elif not size:
+            problems.append(f"part {number}) is empty")
+        elif size < MIN_PART_CHARS:
+            problems.append(f"part {number}) has too little text ({size} characters, at least "
+                            f"{MIN_PART_CHARS}): say what the paper does")
+    return problems
+
+
+def _item_text(line: str) -> str:
+    """A part line's text without its bullet and `**小标题**：` label."""
+    text = _ITEM_START.sub("", line, count=1).strip()
+    return _LABEL.sub("", text, count=1).strip()
+
+
+# -- bold by Markdown's rules -----------------------------------------------------------
+
+# A `**...**` pair on one line as Markdown (kramdown, which builds the site) reads it:
+# the opening `**` before a non-space, the closing one after a non-space.
+_PAIR = re.compile(r"\*\*(?=[^\s*])(?:[^\n]*?[^\s*])?\*\*")
+_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+
+
+def unbalanced_bold(text: str) -> bool:
+    """True when Markdown shows some `**` of `text` as asterisks where bold was meant.
+
+    Most texts pair every `**` on its line: no parse needed. Otherwise mistune parses the
+    text (code spans, bold across a line break) and each `**` left as text counts, except
+    one glued to a Latin word inside a sentence: a name written with asterisks (the music
+    format `**kern`). At the start of an item it is a broken `**小标题**` label."""
+    lines = [_CODE.sub("", line) if "`" in line else line for line in text.split("\n")]
+    if all("**" not in _PAIR.sub("", line) for line in lines if "**" in line):
+        return False
+    return any(_broken(raw, first) for raw, first in _text_runs(text))
+
+
+def _broken(raw: str, first: bool) -> bool:
+    rest = _PAIR.sub(lambda m: " " * len(m.group(0)), raw)
+    for match in re.finditer(r"\*\*", rest):
+        at_start = first and not raw[:match.start()].strip()
+        if at_start or not re.match(r"[A-Za-z]", rest[match.end():match.end() + 1]):
+            return True
+    return False
+
+
+def _text_runs(text: str) -> list[tuple[str, bool]]:
+    """Each run of plain text mistune finds (code spans and bold taken out), and whether it
+    opens its paragraph or list item."""
+    import mistune
+
+    global _PARSE
+    if _PARSE is None:
+        _PARSE = mistune.create_markdown(renderer=None)
+    runs: list[tuple[str, bool]] = []
+
+    def walk(tokens: list, block: bool) -> None:
+        for n, token in enumerate(tokens):
+            if token.get("type") == "text":
+                runs.append((token.get("raw", ""), block and n == 0))
+            if "children" in token:
+                walk(token["children"], token.get("type") in ("paragraph", "block_text"))
+
+    walk(_PARSE(text), False)  # type: ignore[arg-type]
+    return runs
+
+
+_PARSE: Any = None
+
+
+# -- a prompt's instruction copied into a heading -----------------------------------------
+
+def copied_instructions(text: str, markers: list[str]) -> list[str]:
+    """The prompt instructions (`_instructions`) found in the headings of `text`: its part
+    lines, `#` headings and `**bold**` labels."""
+    if "字" not in text and "**" not in text:
+        return []
+    headings = markers + [line for line in text.split("\n") if _HEADING.match(line)]
+    headings += re.findall(r"\*\*[^*\n]+\*\*", text)
+    pattern = _instructions()
+    return [m.group(0) for heading in headings for m in pattern.finditer(heading)]
+
+
+@functools.cache
+def _instructions() -> re.Pattern[str]:
+    """What the prompts tell a model and an answer must not repeat, read from the prompt
+    files: their length limits (`不超过 60 个字`; the old blog's prompts wrote `（≤200字）`),
+    as a heading's note in brackets, and the placeholder label of the format they show
+    (`- **小标题**：`)."""
+    from digest_cli.translate.prompts import load_prompt
+
+    texts = [load_prompt(name).system for name in ("analysis", "translation", "brief")]
+    limits = {"≤", "<=", "＜＝"} | {m.group(1) for t in texts for m in re.finditer(
+        r"(不超过|不少于|不多于|少于|至多|最多|至少)\s*\d+\s*个?字", t)}
+    labels = {m.group(1) for t in texts for m in re.finditer(r"`- \*\*([^*`]+)\*\*[:：]`", t)}
+    limit = "|".join(sorted(map(re.escape, limits), key=len, reverse=True))
+    label = "|".join(sorted(map(re.escape, labels), key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"[（(]\s*(?:(?:{limit})\s*\d+\s*个?字(?:以内|左右)?|\d+\s*个?字"
+                      rf"(?:以内|左右)|\d+\s*[-~～至]\s*\d+\s*个?字)\s*[）)]"
+                      rf"|\*\*(?:{label})\*\*")
+
