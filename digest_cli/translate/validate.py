@@ -46,20 +46,22 @@ _PLACEHOLDER = re.compile(r"待翻译|待补充|待填写|\b(TODO|TBD|PLACEHOLDE
 # words occurs; case-blind, these non-ASCII letters match ASCII ones (İ ı: i, ſ: s, K: k).
 _PLACEHOLDER_CJK = ("待翻译", "待补充", "待填写")
 _PLACEHOLDER_ASCII = ("todo", "tbd", "placeholder", "lorem ipsum")
-# A refusal or an API's error message stored as the answer (the old blog has both).
+# A refusal or an API's error message stored as the answer (the old blog has both): at the
+# start of the text, or anywhere (an error's class name, an HTTP status line, a JSON error).
+_REFUSAL = re.compile(r"\s*(?:很?抱歉|对不起)[，,]?\s*(?:我|作为|由于|目前)"
+                      r"|\s*(?:I'?m sorry|I apologi[sz]e|Sorry,)", re.IGNORECASE)
 NOT_AN_ANSWER = re.compile(
-    r"^\s*很?抱歉[，,]?\s*(?:我|作为|由于|目前)|我(?:目前)?无法(?:完成|提供|访问|处理|翻译|解读|获取)"
-    r"|作为(?:一个)?(?:AI|人工智能)(?:语言)?(?:模型|助手)[，,]\s*我|^\s*(?:I'?m sorry|I apologi[sz]e"
-    r"|Sorry,)|\bAs an AI (?:language model|assistant)\b"
-    r"|\b(?:API(?:Connection|Timeout|Status)?Error|RateLimitError|AuthenticationError"
-    r"|InternalServerError|BadRequestError|ServiceUnavailableError)\b|\"error\"\s*:\s*\{"
-    r"|\bRate limit (?:reached|exceeded)|\bRequest timed out\b|\b(?:429 Too Many Requests"
-    r"|50[0234] (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out))\b",
-    re.IGNORECASE | re.MULTILINE)
-_NOT_AN_ANSWER_CJK = ("抱歉", "无法", "作为")
-_NOT_AN_ANSWER_ASCII = ("sorry", "apologi", "as an ai", "error", "rate limit", "timed out",
-                        "too many requests", "bad gateway", "service unavailable",
-                        "gateway time")
+    r"我(?:目前)?无法(?:完成|提供|访问|处理|翻译|解读|获取)"
+    r"|作为(?:一个)?(?:AI|人工智能)(?:语言)?(?:模型|助手)[，,]\s*我|As an AI (?:language model|assistant)"
+    r"|(?:API(?:Connection|Timeout|Status)?|RateLimit|Authentication|InternalServer|BadRequest"
+    r"|ServiceUnavailable)Error\b|\"error\"\s*:\s*\{|[Rr]ate limit (?:reached|exceeded)"
+    r"|Request timed out|429 Too Many Requests"
+    r"|50[0234] (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)")
+# `NOT_AN_ANSWER` is searched only where one of these occurs: most texts hold none.
+_NOT_AN_ANSWER_WORDS = ("我无法", "我目前无法", "作为AI", "作为一个AI", "作为人工智能",
+                        "作为一个人工智能", "As an AI", "Error", "ate limit", "timed out",
+                        "Too Many", "Bad Gateway", "Service Unavailable", "Gateway Time",
+                        '"error"')
 ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
 MIN_CJK_RATIO = 0.35  # the seed's most English-laden translation has 0.67
 MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
@@ -124,7 +126,9 @@ def has_any(text: str, words: tuple[str, ...], ascii_words: tuple[str, ...]) -> 
 
 def is_not_an_answer(text: str) -> bool:
     """True when `text` holds a refusal or an API error message (`NOT_AN_ANSWER`)."""
-    return has_any(text, _NOT_AN_ANSWER_CJK, _NOT_AN_ANSWER_ASCII) and \
+    if _REFUSAL.match(text, 0, 40):
+        return True
+    return any(word in text for word in _NOT_AN_ANSWER_WORDS) and \
         NOT_AN_ANSWER.search(text) is not None
 
 
@@ -388,24 +392,24 @@ PLACEHOLDER_WORDS = frozenset(
     "待定 待补充 待填写 内容 正文 文本 暂无 无 略 省略 同上 此处 小标题 …… … ... "
     "todo tbd n/a na none null xxx placeholder".split())
 _LABELLED = re.compile(r"^\s*[-*+]\s+\*\*[^*\n]+\*\*\s*[:：]")
-_ITEM_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_LABEL = re.compile(r"^\*\*[^*\n]*\*\*\s*[:：]?")
-_NOT_COUNTED = re.compile(r"[\s*]+")
+# A line's bullet (or list number) and `**小标题**：` label, before its text.
+_ITEM_MARKUP = re.compile(r"[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?(?:\*\*[^*\n]*\*\*[ \t]*[:：]?)?[ \t]*")
+_ENDINGS = tuple({form for word in PLACEHOLDER_WORDS
+                  for form in (word, word.upper(), word.title())})
+_TRAILING = " \t。.，,；;：:"
+_LABEL = re.compile(r"\*\*[^*]*\*\*[:：]?")
 
 
 def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
     """A part whose bullets hold placeholders, or too little text to say anything."""
     problems = []
     for number, title, lines in parts:
-        texts = [_item_text(line) for line in lines if line.strip()]
-        title_text = re.split("[:：]", title, maxsplit=1)[1:] if title else []
-        texts += [t.strip() for t in title_text]  # `1） 背景：...` holds text on its line
-        hollow = sorted({t.strip(" *：:。.，,；;") for t in texts
-                         if t.strip(" *：:。.，,；;").lower() in PLACEHOLDER_WORDS})
-        size = sum(len(_NOT_COUNTED.sub("", t)) for t in texts
-                   if t.strip(" *：:。.，,；;").lower() not in PLACEHOLDER_WORDS)
+        if re.search("[:：]", title):  # `1） 背景：...`: text on the part's own line
+            lines = [re.split("[:：]", title, maxsplit=1)[1], *lines]
+        hollow = next((word for line in lines if (word := _placeholder(line))), None)
+        size = _text_size(lines)
         if hollow:
-            problems.append(f"part {number}) holds a placeholder ({hollow[0]}) instead of text")
+            problems.append(f"part {number}) holds a placeholder ({hollow}) instead of text")
         elif not size:
             problems.append(f"part {number}) is empty")
         elif size < MIN_PART_CHARS:
@@ -414,10 +418,20 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
     return problems
 
 
-def _item_text(line: str) -> str:
-    """A part line's text without its bullet and `**小标题**：` label."""
-    text = _ITEM_START.sub("", line, count=1).strip()
-    return _LABEL.sub("", text, count=1).strip()
+def _placeholder(line: str) -> str | None:
+    """The placeholder a line holds as its only text (`- 内容`, `- **结果**：待定`), if any."""
+    tail = line.rstrip(_TRAILING)
+    if not tail.endswith(_ENDINGS) or len(tail) > 40:  # most lines: one C call
+        return None
+    match = _ITEM_MARKUP.match(tail)
+    word = tail[match.end():] if match else tail
+    return word if word.lower() in PLACEHOLDER_WORDS else None
+
+
+def _text_size(lines: list[str]) -> int:
+    """Characters of text in `lines`: spaces, `**小标题**：` labels, bullets and `*` aside."""
+    text = _LABEL.sub("", "".join("".join(lines).split()))
+    return len(text) - text.count("-") - text.count("*") - text.count("+")
 
 
 # -- bold by Markdown's rules -----------------------------------------------------------
@@ -435,8 +449,8 @@ def unbalanced_bold(text: str) -> bool:
     text (code spans, bold across a line break) and each `**` left as text counts, except
     one glued to a Latin word inside a sentence: a name written with asterisks (the music
     format `**kern`). At the start of an item it is a broken `**小标题**` label."""
-    lines = [_CODE.sub("", line) if "`" in line else line for line in text.split("\n")]
-    if all("**" not in _PAIR.sub("", line) for line in lines if "**" in line):
+    plain = _CODE.sub("", text) if "`" in text else text
+    if "**" not in _PAIR.sub("", plain):
         return False
     return any(_broken(raw, first) for raw, first in _text_runs(text))
 
@@ -479,29 +493,31 @@ _PARSE: Any = None
 def copied_instructions(text: str, markers: list[str]) -> list[str]:
     """The prompt instructions (`_instructions`) found in the headings of `text`: its part
     lines, `#` headings and `**bold**` labels."""
-    if "字" not in text and "**" not in text:
+    limits, labels = _instructions()
+    if "字" not in text and not any(label in text for label in labels):
+        return []  # most texts
+    pattern = re.compile(limits.pattern + "|" + "|".join(
+        re.escape(f"**{label}**") for label in labels)) if labels else limits
+    if not pattern.search(text):
         return []
     headings = markers + [line for line in text.split("\n") if _HEADING.match(line)]
     headings += re.findall(r"\*\*[^*\n]+\*\*", text)
-    pattern = _instructions()
     return [m.group(0) for heading in headings for m in pattern.finditer(heading)]
 
 
 @functools.cache
-def _instructions() -> re.Pattern[str]:
+def _instructions() -> tuple[re.Pattern[str], tuple[str, ...]]:
     """What the prompts tell a model and an answer must not repeat, read from the prompt
-    files: their length limits (`不超过 60 个字`; the old blog's prompts wrote `（≤200字）`),
-    as a heading's note in brackets, and the placeholder label of the format they show
+    files: their length limits (`不超过 60 个字`; the old blog's prompts wrote `（≤200字）`)
+    as a note in brackets, and the placeholder label of the format they show
     (`- **小标题**：`)."""
     from digest_cli.translate.prompts import load_prompt
 
     texts = [load_prompt(name).system for name in ("analysis", "translation", "brief")]
     limits = {"≤", "<=", "＜＝"} | {m.group(1) for t in texts for m in re.finditer(
         r"(不超过|不少于|不多于|少于|至多|最多|至少)\s*\d+\s*个?字", t)}
-    labels = {m.group(1) for t in texts for m in re.finditer(r"`- \*\*([^*`]+)\*\*[:：]`", t)}
+    labels = tuple(sorted({m.group(1) for t in texts
+                           for m in re.finditer(r"`- \*\*([^*`]+)\*\*[:：]`", t)}))
     limit = "|".join(sorted(map(re.escape, limits), key=len, reverse=True))
-    label = "|".join(sorted(map(re.escape, labels), key=len, reverse=True)) or "(?!)"
     return re.compile(rf"[（(]\s*(?:(?:{limit})\s*\d+\s*个?字(?:以内|左右)?|\d+\s*个?字"
-                      rf"(?:以内|左右)|\d+\s*[-~～至]\s*\d+\s*个?字)\s*[）)]"
-                      rf"|\*\*(?:{label})\*\*")
-
+                      rf"(?:以内|左右)|\d+\s*[-~～至]\s*\d+\s*个?字)\s*[）)]"), labels
