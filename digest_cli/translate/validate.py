@@ -58,6 +58,7 @@ NOT_AN_ANSWER = re.compile(
     r"|Request timed out|429 Too Many Requests"
     r"|50[0234] (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)")
 # `NOT_AN_ANSWER` is searched only where one of these occurs: most texts hold none.
+NOT_AN_ANSWER_MESSAGE = "is a refusal or an error message, not an answer"
 _NOT_AN_ANSWER_WORDS = ("我无法", "我目前无法", "作为AI", "作为一个AI", "作为人工智能",
                         "作为一个人工智能", "As an AI", "Error", "ate limit", "timed out",
                         "Too Many", "Bad Gateway", "Service Unavailable", "Gateway Time",
@@ -144,7 +145,7 @@ def _common_problems(text: str) -> list[str]:
     if has_any(text, _PLACEHOLDER_CJK, _PLACEHOLDER_ASCII) and _PLACEHOLDER.search(text):
         problems.append("contains a placeholder (such as 待翻译) instead of the answer")
     if is_not_an_answer(text):
-        problems.append("is a refusal or an error message, not an answer")
+        problems.append(NOT_AN_ANSWER_MESSAGE)
     if strip_preamble(text) != text.lstrip():
         problems.append("starts with a preamble (such as 以下是翻译); give only the answer")
     if cjk_ratio(text) < MIN_CJK_RATIO:
