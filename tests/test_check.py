@@ -221,3 +221,23 @@ def test_check_on_the_old_blog_corpus_flags_every_fault_and_few_clean_papers(sit
     assert share("instruction", lambda line: "copies the prompt's instruction （≤" in line) == 1
     assert share("token", lambda line: "raw token <" in line) == 1
     assert share("instruction", error) <= 0.02 and share("token", error) <= 0.02  # notes
+
+
+def test_check_says_of_each_old_blog_variant_what_it_is(site, tmp_path):
+    """One paper per variant (tests/fixtures/oldblog/variants): the clean ones pass with at
+    most notes; the copied limit and raw tokens are notes that name them; the refusal, the
+    API error, the old error text and the LLM's headings are errors."""
+    from tests.fixtures.oldblog.corpus import write_variants
+
+    variants = write_variants(tmp_path)
+    assert run_cli(site, "import", str(tmp_path / "2025-10-20-arxiv.md")).exit_code == 0
+    assert run_cli(site, "render", "--all").exit_code == 0
+    output = run_cli(site, "check", "--all", "--no-annotations").output
+    for pid, (variant, label) in variants.items():
+        lines = [line for line in output.splitlines() if f"[{pid}]" in line]
+        errors = [line for line in lines if ": warning: " not in line]
+        assert bool(errors) == (label in ("error", "headings")), (variant, lines)
+        if label == "instruction":
+            assert any("copies the prompt's instruction （≤200字）" in x for x in lines)
+        if label == "token":
+            assert any("raw token <PAUSE>, <Speech>" in x for x in lines), (variant, lines)
