@@ -6,7 +6,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from digest_cli.posts.importer import import_post
+from digest_cli.posts.importer import IMPORTED_ERROR, import_post
 from digest_cli.records.store import load_day, write_day
 from digest_cli.records.writer import Writer
 from tests.clikit import one_error, run_cli
@@ -106,3 +106,6 @@ def test_the_old_blogs_posts_import_text_for_text(site, settings_for, tmp_path):
     day = load_day(settings, date(2025, 10, 20)).papers
     assert "\n\n2.\n- **" in day[1].analysis.text  # the bare numbering, a line of its own
     assert day[4].categories[-3:] == ["I.2.7", "H.5.5", "68T10"]
+    api_error = day[9]  # an API's error message as the 详细解读: a failure, not text
+    assert api_error.analysis is None and api_error.failures[0].reason.startswith(
+        f'{IMPORTED_ERROR}: {{"error": {{"message": "Rate limit reached')

@@ -52,7 +52,8 @@ _REFUSAL = re.compile(r"\s*(?:很?抱歉|对不起)[，,]?\s*(?:我|作为|由�
                       r"|\s*(?:I'?m sorry|I apologi[sz]e|Sorry,)", re.IGNORECASE)
 NOT_AN_ANSWER = re.compile(
     r"我(?:目前)?无法(?:完成|提供|访问|处理|翻译|解读|获取)"
-    r"|作为(?:一个)?(?:AI|人工智能)(?:语言)?(?:模型|助手)[，,]\s*我|As an AI (?:language model|assistant)"
+    r"|作为(?:一个)?(?:AI|人工智能)(?:语言)?(?:模型|助手)[，,]\s*我"
+    r"|As an AI (?:language model|assistant)"
     r"|(?:API(?:Connection|Timeout|Status)?|RateLimit|Authentication|InternalServer|BadRequest"
     r"|ServiceUnavailable)Error\b|\"error\"\s*:\s*\{|[Rr]ate limit (?:reached|exceeded)"
     r"|Request timed out|429 Too Many Requests"
@@ -273,7 +274,8 @@ def _old_marker(line: str) -> tuple[str, str] | None:
 
 def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
     """Each part line: where it starts and ends in `text`, the line, (number, title)."""
-    found, old = [], []
+    found: list[tuple[int, int, str, tuple[str, str]]] = []
+    old: list[tuple[int, int, str, tuple[str, str]]] = []
     for match in _MAYBE_MARKER.finditer(text):  # a few lines, not every line of the text
         start = match.start()
         end = text.find("\n", start)
@@ -394,7 +396,8 @@ PLACEHOLDER_WORDS = frozenset(
     "todo tbd n/a na none null xxx placeholder".split())
 _LABELLED = re.compile(r"^\s*[-*+]\s+\*\*[^*\n]+\*\*\s*[:：]")
 # A line's bullet (or list number) and `**小标题**：` label, before its text.
-_ITEM_MARKUP = re.compile(r"[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?(?:\*\*[^*\n]*\*\*[ \t]*[:：]?)?[ \t]*")
+_ITEM_MARKUP = re.compile(r"[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?"
+                          r"(?:\*\*[^*\n]*\*\*[ \t]*[:：]?)?[ \t]*")
 _ENDINGS = tuple({form for word in PLACEHOLDER_WORDS
                   for form in (word, word.upper(), word.title())})
 _TRAILING = " \t。.，,；;：:"
@@ -468,11 +471,6 @@ def _broken(raw: str, first: bool) -> bool:
 def _text_runs(text: str) -> list[tuple[str, bool]]:
     """Each run of plain text mistune finds (code spans and bold taken out), and whether it
     opens its paragraph or list item."""
-    import mistune
-
-    global _PARSE
-    if _PARSE is None:
-        _PARSE = mistune.create_markdown(renderer=None)
     runs: list[tuple[str, bool]] = []
 
     def walk(tokens: list, block: bool) -> None:
@@ -482,11 +480,17 @@ def _text_runs(text: str) -> list[tuple[str, bool]]:
             if "children" in token:
                 walk(token["children"], token.get("type") in ("paragraph", "block_text"))
 
-    walk(_PARSE(text), False)  # type: ignore[arg-type]
+    walk(_markdown()(text), False)
     return runs
 
 
-_PARSE: Any = None
+@functools.cache
+def _markdown() -> Any:
+    """mistune's parser, giving the syntax tree (imported when first needed: most texts
+    never need it)."""
+    import mistune
+
+    return mistune.create_markdown(renderer=None)
 
 
 # -- a prompt's instruction copied into a heading -----------------------------------------
