@@ -223,12 +223,8 @@ def paper_problems(paper: Paper, path: Path, keys: Iterable[str] = ()) -> list[P
     """Schema-level and quality problems of one record (`keys`: its file's top-level keys,
     checked against the schema)."""
     from digest_cli.translate.brief_rules import BRIEF_RULES
-    from digest_cli.translate.validate import (
-        NOT_AN_ANSWER_MESSAGE,
-        analysis_problems,
-        is_not_an_answer,
-        translation_problems,
-    )
+    from digest_cli.translate.text_faults import NOT_AN_ANSWER_MESSAGE, is_not_an_answer
+    from digest_cli.translate.validate import analysis_problems, translation_problems
 
     found = [(field, msg, _old_style_link(paper, field)) for field, msg in _link_problems(paper)]
     if not paper.title.strip():

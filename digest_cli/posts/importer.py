@@ -38,7 +38,7 @@ from digest_cli.records.model import (
     Paper,
     content_hash,
 )
-from digest_cli.translate.validate import is_not_an_answer
+from digest_cli.translate.text_faults import is_not_an_answer
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
