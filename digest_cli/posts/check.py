@@ -238,9 +238,9 @@ def paper_problems(paper: Paper, path: Path, keys: Iterable[str] = ()) -> list[P
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose
         messages = list(rules(text.text))
-        if (has_error_text(text.text) or is_not_an_answer(text.text)) and \
-                NOT_AN_ANSWER_MESSAGE not in messages:
-            messages.append("contains error text or a placeholder")
+        if NOT_AN_ANSWER_MESSAGE not in messages and (has_error_text(text.text) or (
+                field not in ("translation", "analysis") and is_not_an_answer(text.text))):
+            messages.append("contains error text or a placeholder")  # (those two: above)
         generated = text.source in ("full_text", "abstract")
         found += [(field, f"{field}: {msg}", not generated and bool(_FORMAT_NOTES.match(msg)))
                   for msg in messages]

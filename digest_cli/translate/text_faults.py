@@ -19,28 +19,29 @@ _NAMED_TAG = re.compile(r"</?(?P<name>[A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?/?>")
 # start of the text, or anywhere (an error's class name, an HTTP status line, a JSON error).
 _REFUSAL = re.compile(r"\s*(?:很?抱歉|对不起)[，,]?\s*(?:我|作为|由于|目前)"
                       r"|\s*(?:I'?m sorry|I apologi[sz]e|Sorry,)", re.IGNORECASE)
-NOT_AN_ANSWER = re.compile(
-    r"我(?:目前)?无法(?:完成|提供|访问|处理|翻译|解读|获取)"
-    r"|作为(?:一个)?(?:AI|人工智能)(?:语言)?(?:模型|助手)[，,]\s*我"
-    r"|As an AI (?:language model|assistant)"
+_CJK_REFUSAL = re.compile(r"我(?:目前)?无法(?:完成|提供|访问|处理|翻译|解读|获取)")
+_AS_AN_AI = re.compile(r"作为(?:一个)?(?:AI|人工智能)(?:语言)?(?:模型|助手)[，,]\s*我")
+_API_ERROR = re.compile(
+    r"As an AI (?:language model|assistant)"
     r"|(?:API(?:Connection|Timeout|Status)?|RateLimit|Authentication|InternalServer|BadRequest"
     r"|ServiceUnavailable)Error\b|\"error\"\s*:\s*\{|[Rr]ate limit (?:reached|exceeded)"
     r"|Request timed out|429 Too Many Requests"
     r"|50[0234] (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)")
 NOT_AN_ANSWER_MESSAGE = "is a refusal or an error message, not an answer"
-# `NOT_AN_ANSWER` is searched only where one of these occurs: most texts hold none.
-_NOT_AN_ANSWER_WORDS = ("我无法", "我目前无法", "作为AI", "作为一个AI", "作为人工智能",
-                        "作为一个人工智能", "As an AI", "Error", "ate limit", "timed out",
-                        "Too Many", "Bad Gateway", "Service Unavailable", "Gateway Time",
-                        '"error"')
 
 
 def is_not_an_answer(text: str) -> bool:
-    """True when `text` holds a refusal or an API error message (`NOT_AN_ANSWER`)."""
+    """True when `text` is a refusal or holds an API's error message. Each pattern is
+    searched only where a word of it occurs (most texts hold none)."""
     if _REFUSAL.match(text, 0, 40):
         return True
-    return any(word in text for word in _NOT_AN_ANSWER_WORDS) and \
-        NOT_AN_ANSWER.search(text) is not None
+    if "无法" in text and _CJK_REFUSAL.search(text):
+        return True
+    if "作为" in text and _AS_AN_AI.search(text):
+        return True
+    return ("rror" in text or "ate limit" in text or "timed out" in text or "As an AI" in text
+            or "Too Many" in text or "Gateway" in text or "Unavailable" in text) and \
+        _API_ERROR.search(text) is not None
 
 
 # The HTML elements a page knows: any other `<Name>` is a model's token (`<Speech>`,

@@ -348,6 +348,7 @@ _ITEM_MARKUP = re.compile(r"[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?"
 _ENDINGS = tuple({form for word in PLACEHOLDER_WORDS
                   for form in (word, word.upper(), word.title())})
 _TRAILING = " \t。.，,；;：:"
+_HOLLOW_LINE = 48  # longer lines hold more than a bullet, a label and a placeholder
 _LABEL = re.compile(r"\*\*[^*]*\*\*[:：]?")
 
 
@@ -357,7 +358,8 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
     for number, title, lines in parts:
         if re.search("[:：]", title):  # `1） 背景：...`: text on the part's own line
             lines = [re.split("[:：]", title, maxsplit=1)[1], *lines]
-        hollow = next((word for line in lines if (word := _placeholder(line))), None)
+        hollow = next((word for line in lines  # a placeholder's line is short
+                       if len(line) <= _HOLLOW_LINE and (word := _placeholder(line))), None)
         size = _text_size(lines)
         if hollow:
             problems.append(f"part {number}) holds a placeholder ({hollow}) instead of text")
@@ -372,7 +374,7 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
 def _placeholder(line: str) -> str | None:
     """The placeholder a line holds as its only text (`- 内容`, `- **结果**：待定`), if any."""
     tail = line.rstrip(_TRAILING)
-    if not tail.endswith(_ENDINGS) or len(tail) > 40:  # most lines: one C call
+    if not tail.endswith(_ENDINGS):  # most lines: one C call
         return None
     match = _ITEM_MARKUP.match(tail)
     word = tail[match.end():] if match else tail
