@@ -241,3 +241,17 @@ def test_check_says_of_each_old_blog_variant_what_it_is(site, tmp_path):
             assert any("copies the prompt's instruction （≤200字）" in x for x in lines)
         if label == "token":
             assert any("raw token <PAUSE>, <Speech>" in x for x in lines), (variant, lines)
+
+
+@pytest.mark.parametrize("name, known", [
+    ("cs.SD", True), ("eess.AS", True), ("math.OC", True), ("cond-mat.mes-hall", True),
+    ("hep-th", True), ("chao-dyn", True), ("physics.optics", True), ("q-bio.NC", True),
+    ("I.2.7", True), ("H.5.5", True), ("F.2.m", True), ("I.2", True),  # ACM classes
+    ("68T10", True), ("68Txx", True), ("68-04", True), ("94A12", True),  # MSC classes
+    ("cs.XX", False), ("cs.sd", False), ("speech", False), ("I.2.777", False), ("L.1", False),
+    ("68T1", False), ("cs.SD; cs.CL", False),
+])
+def test_categories_are_arxivs_or_the_acm_and_msc_classes_it_lists(name, known):
+    from digest_cli.posts.check import is_category
+
+    assert is_category(name) == known
