@@ -220,6 +220,15 @@ def test_a_hollow_part_is_refused(text, problem):
     assert any(problem in p for p in analysis_problems(text)), analysis_problems(text)
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("- 内容", "the 详细解读 holds a placeholder (内容) instead of text"),
+    ("待定。", "the 详细解读 holds a placeholder (待定) instead of text"),
+    ("本文提出新方法。", "the 详细解读 has too little text (8 characters, at least 20)"),
+])
+def test_a_hollow_answer_without_parts_is_refused_too(text, problem):
+    assert any(p.startswith(problem) for p in analysis_problems(text)), analysis_problems(text)
+
+
 def test_a_placeholder_word_inside_a_sentence_is_text():
     text = GOOD.replace("噪声环境下的语音识别。", "噪声环境下的语音识别，内容待定的片段被丢弃。")
     assert analysis_problems(text) == []

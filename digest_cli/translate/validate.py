@@ -313,7 +313,7 @@ def analysis_problems(text: str) -> list[str]:
     if any(line.strip() for line in preamble):
         problems.append("has text before part 1)")
     problems += _layout_problems([line for _, _, line, _ in markers], parts)
-    problems += _content_problems(parts)
+    problems += _content_problems(parts or [("", "", preamble)])  # no parts: the whole text
     copied = copied_instructions(text, [line for _, _, line, _ in markers])
     if copied:
         problems.append(f"a heading copies the prompt's instruction {copied[0]}: take it out")
@@ -361,12 +361,13 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
         hollow = next((word for line in lines  # a placeholder's line is short
                        if len(line) <= _HOLLOW_LINE and (word := _placeholder(line))), None)
         size = _text_size(lines)
+        what = f"part {number})" if number else "the 详细解读"
         if hollow:
-            problems.append(f"part {number}) holds a placeholder ({hollow}) instead of text")
+            problems.append(f"{what} holds a placeholder ({hollow}) instead of text")
         elif not size:
-            problems.append(f"part {number}) is empty")
+            problems.append(f"{what} is empty")
         elif size < MIN_PART_CHARS:
-            problems.append(f"part {number}) has too little text ({size} characters, at least "
+            problems.append(f"{what} has too little text ({size} characters, at least "
                             f"{MIN_PART_CHARS}): say what the paper does")
     return problems
 
