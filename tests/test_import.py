@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
-from digest_cli.posts.importer import import_post
+from digest_cli.posts.importer import IMPORTED_ERROR, import_post
 from digest_cli.records.store import load_day, write_day
 from digest_cli.records.writer import Writer
 from tests.clikit import one_error, run_cli
@@ -61,3 +62,50 @@ def test_import_names_papers_that_another_day_holds(sample_site, tmp_path, caplo
     with caplog.at_level(logging.WARNING, logger="digest_cli.posts.importer"):
         assert run_cli(sample_site, "import", str(post)).exit_code == 0
     assert "20 papers are also in the records of 2026-01-28" in caplog.text
+
+
+# -- the old blog's posts --------------------------------------------------------------
+
+OLDBLOG = Path(__file__).parent / "fixtures" / "oldblog"
+VARIANTS_POST = OLDBLOG / "variants" / "2025-10-20-arxiv.md"
+
+
+def test_the_variants_post_is_the_corpus_generators(tmp_path):
+    """The committed post (one paper per old-blog variant) is what `write_variants`
+    writes: regenerate it with the function after changing the corpus."""
+    from tests.fixtures.oldblog.corpus import write_variants
+
+    write_variants(tmp_path)
+    assert (tmp_path / VARIANTS_POST.name).read_text("utf-8") == \
+        VARIANTS_POST.read_text("utf-8")
+
+
+def test_the_old_blogs_posts_import_text_for_text(site, settings_for, tmp_path):
+    """Each variant's texts reach the records and come back as the post wrote them: a bare
+    `2.` part line once swallowed the next line when the record was read back."""
+    from digest_cli.posts.importer import parse_post
+    from tests.fixtures.oldblog.corpus import write_corpus
+
+    settings = settings_for(site)
+    write_corpus(tmp_path)
+    posts = [VARIANTS_POST, *sorted(tmp_path.glob("*.md"))]
+    assert run_cli(site, "import", *map(str, posts)).exit_code == 0
+    compared = 0
+    for post in posts:
+        manifest, parsed = parse_post(post, settings)
+        stored = {p.id.base: p for p in load_day(settings, manifest.date).papers}
+        for item in parsed:
+            paper = stored[item.paper.id.base]
+            assert paper.categories == item.paper.categories  # ACM and MSC classes kept
+            for name in ("translation", "analysis"):
+                text = getattr(item.paper, name)
+                if text is not None:
+                    assert getattr(paper, name).text == text.text, (paper.id, name)
+                    compared += 1
+    assert compared > 500
+    day = load_day(settings, date(2025, 10, 20)).papers
+    assert "\n\n2.\n- **" in day[1].analysis.text  # the bare numbering, a line of its own
+    assert day[4].categories[-3:] == ["I.2.7", "H.5.5", "68T10"]
+    api_error = day[9]  # an API's error message as the 详细解读: a failure, not text
+    assert api_error.analysis is None and api_error.failures[0].reason.startswith(
+        f'{IMPORTED_ERROR}: {{"error": {{"message": "Rate limit reached')

@@ -566,3 +566,19 @@ def test_an_llm_that_never_answers_stops_the_run_instead_of_timing_out_every_pap
             translate_day(settings, DAY)
         assert llm.calls <= 8  # a few requests and their retries, not 6 x 2 x 2
     assert "llm_timeout" in str(err.value)
+
+
+def test_a_hollow_analysis_is_repaired_not_stored(tmp_path, llm_server):
+    """Issue 20: `1)  \\n- 内容` three times passed validation and was published."""
+    hollow = "1)  \n- 内容\n\n2)  \n- 内容\n\n3)  \n- 内容"
+
+    def analysis(req):
+        return good_analysis(req) if is_repair(req) else hollow
+    s = setup(tmp_path, llm_server, 1, responder=by_model(analysis=analysis))
+    translate_day(s, DAY)
+    repair = [r for r in llm_server.chat_requests if is_repair(r)]
+    assert len(repair) == 1
+    assert "part 1) holds a placeholder (内容) instead of text" in \
+        repair[0]["messages"][-1]["content"]
+    text = day(s).papers[0].analysis.text
+    assert "- 内容" not in text and analysis_problems(text) == []

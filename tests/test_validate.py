@@ -13,6 +13,7 @@ from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
 from digest_cli.translate.validate import (
     _marker,
+    _old_marker,
     _split_parts,
     analysis_problems,
     cjk_ratio,
@@ -22,9 +23,11 @@ from digest_cli.translate.validate import (
 )
 from tests.conftest import REPO, SAMPLE_DAY
 
-GOOD = ("1)  \n- **研究背景**：语音识别在噪声下退化。  \n- **既有方法的问题**：\n  - 依赖标注。\n\n"
-        "2)  \n- **方法**：提出加权融合。\n  1.  **源分离**：先分离。\n  2.  **嵌入**：再编码。\n\n"
-        "3)  \n- **任务**：语音识别。\n- **效果**：WER 相对降低 27.84%。")
+METHOD = ("- **方法**：提出基于自监督特征的加权融合框架。\n  1.  **源分离**：先分离出目标说话人。\n"
+          "  2.  **嵌入**：再编码为说话人嵌入。")
+GOOD = ("1)  \n- **研究背景**：语音识别在噪声环境下性能明显退化。  \n- **既有方法的问题**：\n"
+        "  - 依赖大量人工标注的数据。\n\n2)  \n" + METHOD + "\n\n"
+        "3)  \n- **任务**：噪声环境下的语音识别。\n- **效果**：WER 相对降低 27.84%，优于全部基线。")
 ABSTRACT = ("We cut the word error rate by 27.84% and the EER to 1.5 % with a loss "
             "$\\mathcal{L}_{ctc}$ on 960 hours of LibriSpeech.")
 TRANSLATION = ("我们将词错误率降低了 27.84%，将 EER 降至 1.5%，所用损失为 $\\mathcal{L}_{ctc}$，"
@@ -51,15 +54,15 @@ def test_good_analysis_has_no_problems_and_keeps_nested_numbered_items():
 
 
 def test_headings_fences_and_preamble_are_normalised_into_the_layout():
-    raw = ("以下是详细解读：\n\n```markdown\n## 1) 背景\n\n音乐检索依赖感知相似性。\n\n"
-           "## 2) 方法：提出加权模型\n- **核心**：加权\n### 细节\n- **步骤**：分离\n\n"
-           "**3) 结果**\n- **效果**：准确率 90.4%\n```")
+    raw = ("以下是详细解读：\n\n```markdown\n## 1) 背景\n\n音乐检索依赖人对音乐的感知相似性来排序。\n\n"
+           "## 2) 方法：提出加权模型\n- **核心**：加权融合多层特征\n### 细节\n- **步骤**：先分离伴奏与人声音轨\n\n"
+           "**3) 结果**\n- **效果**：检索准确率达到 90.4%，优于全部三个基线\n```")
     assert analysis_problems(raw)  # as answered, it breaks the layout
     fixed = normalise_analysis(raw)
     assert analysis_problems(fixed) == []
-    assert fixed == ("1)  \n- **背景**：音乐检索依赖感知相似性。\n\n"
-                     "2)  \n- **方法**：提出加权模型\n- **核心**：加权\n**细节**\n- **步骤**：分离\n\n"
-                     "3)  \n- **效果**：准确率 90.4%")
+    assert fixed == ("1)  \n- **背景**：音乐检索依赖人对音乐的感知相似性来排序。\n\n"
+                     "2)  \n- **方法**：提出加权模型\n- **核心**：加权融合多层特征\n**细节**\n"
+                     "- **步骤**：先分离伴奏与人声音轨\n\n3)  \n- **效果**：检索准确率达到 90.4%，优于全部三个基线")
 
 
 @pytest.mark.parametrize("marker", ["1）", "**1)**", "### 1.", "# 1、", "1) "])
@@ -84,8 +87,7 @@ def test_a_plain_numbered_list_item_is_not_a_part_marker():
     (GOOD + "\n</details><script>alert(1)</script>", "contains HTML tags"),
     (GOOD.replace("2)  \n", "2)  方法\n"), "part lines must be exactly"),
     ("前言。\n\n" + GOOD, "has text before part 1)"),
-    (GOOD.replace("- **方法**：提出加权融合。\n  1.  **源分离**：先分离。\n  2.  **嵌入**：再编码。", ""),
-     "part 2) is empty"),
+    (GOOD.replace(METHOD, ""), "part 2) is empty"),
     ("1)  \nThis is English.\n\n2)  \n- **Method**: new.\n\n3)  \n- **Result**: good.",
      "not written in Chinese"),
     ("", "the answer is empty"),
@@ -161,10 +163,15 @@ def test_cjk_ratio_counts_what_the_pattern_names(text):
 
 
 def _parts_line_by_line(text):
-    """`_split_parts` as it was written first: every line through `_marker`."""
+    """`_split_parts` as it was written first: every line through `_marker` (or, in a text
+    with no such line, through `_old_marker`, in order)."""
     preamble, parts = [], []
-    for line in text.split("\n"):
-        found = _marker(line)
+    lines = text.split("\n")
+    strong = any(_marker(line) for line in lines)
+    for line in lines:
+        found = _marker(line) if strong else _old_marker(line)
+        if found and not strong and found[0] != str(len(parts) + 1):
+            found = None
         if found:
             parts.append((found[0], found[1], []))
         elif parts:
@@ -175,7 +182,7 @@ def _parts_line_by_line(text):
 
 
 @hyp_settings(max_examples=1000, deadline=None)
-@given(st.lists(st.sampled_from(["1)  ", "2)  ", "3) 结果", "## 1) 背景", "**2. 方法**", "\n",
+@given(st.lists(st.sampled_from(["1)  ", "2)  ", "3) 结果", "## 1) 背景", "**2. 方法**", "\n", "1.", "3. **实验**",
                                  "\n", "- **要点**：内容。", "  - 子项", "text", "4）", "#", "*",
                                  "1", " "]), max_size=14).map("".join))
 def test_parts_are_split_as_line_by_line(text):
@@ -186,3 +193,120 @@ def test_cjk_ratio():
     assert cjk_ratio("中文") == 1.0
     assert cjk_ratio("abcd") == 0.0
     assert cjk_ratio("中文ab") == 0.5
+
+
+# -- issue 20: hollow parts, the old numbering, Markdown's bold, copied instructions -------
+
+HOLLOW = "1)  \n- 内容\n\n2)  \n- 内容\n\n3)  \n- 内容"
+
+
+@pytest.mark.parametrize("text, problem", [
+    (HOLLOW, "part 1) holds a placeholder (内容) instead of text"),
+    (GOOD.replace("WER 相对降低 27.84%，优于全部基线。", "待定"),
+     "part 3) holds a placeholder (待定) instead of text"),
+    (GOOD.replace("- **任务**：噪声环境下的语音识别。\n- **效果**：WER 相对降低 27.84%，优于全部基线。",
+                  "- **效果**：N/A"), "part 3) holds a placeholder (N/A)"),
+    (GOOD.replace("- **任务**：噪声环境下的语音识别。\n- **效果**：WER 相对降低 27.84%，优于全部基线。",
+                  "- **效果**：……"), "part 3) holds a placeholder (……)"),
+    (GOOD.replace("- **任务**：噪声环境下的语音识别。\n- **效果**：WER 相对降低 27.84%，优于全部基线。",
+                  "- **效果**：更好。"), "part 3) has too little text (3 characters, at least 20)"),
+    (GOOD.replace("\n\n2)  \n" + METHOD, "\n\n2)  \n- **方法**：\n  - TODO"),
+     "part 2) holds a placeholder (TODO)"),
+    (GOOD.replace("- **任务**：噪声环境下的语音识别。\n- **效果**：WER 相对降低 27.84%，优于全部基线。",
+                  "- **任务**：\n- **效果**："), "part 3) is empty"),
+])
+def test_a_hollow_part_is_refused(text, problem):
+    """Issue 20: `1)  \\n- 内容` three times passed validation and was published."""
+    assert any(problem in p for p in analysis_problems(text)), analysis_problems(text)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("- 内容", "the 详细解读 holds a placeholder (内容) instead of text"),
+    ("待定。", "the 详细解读 holds a placeholder (待定) instead of text"),
+    ("本文提出新方法。", "the 详细解读 has too little text (8 characters, at least 20)"),
+])
+def test_a_hollow_answer_without_parts_is_refused_too(text, problem):
+    assert any(p.startswith(problem) for p in analysis_problems(text)), analysis_problems(text)
+
+
+def test_a_placeholder_word_inside_a_sentence_is_text():
+    text = GOOD.replace("噪声环境下的语音识别。", "噪声环境下的语音识别，内容待定的片段被丢弃。")
+    assert analysis_problems(text) == []
+
+
+@pytest.mark.parametrize("old, new", [
+    ("1)  \n", "1. **研究背景与既有方法的问题**\n"), ("2)  \n", "2. **提出的方法**\n"),
+    ("3)  \n", "3.\n"), ("2)  \n", "**2. 方法**\n"),
+])
+def test_the_old_blogs_numbering_is_read_as_parts(old, new):
+    old_style = GOOD
+    for n in "123":  # every part numbered the old way (a text mixing them has `1)` lines)
+        old_style = old_style.replace(f"{n})  \n", new.replace(old[0], n) if n == old[0] else
+                                      f"{n}. **部分{n}**\n")
+    assert analysis_problems(old_style) == [
+        "part lines must be exactly `1)  `, `2)  `, `3)  ` with nothing after"]
+    assert normalise_analysis(old_style) == GOOD  # a model's answer is rewritten into it
+
+
+def test_old_numbers_count_as_parts_only_in_order_and_without_other_part_lines():
+    items = "1. **甲**\n- **研究背景**：噪声环境下语音识别退化得非常明显。\n\n3. **丙**\n- **任务**：一项实验。"
+    assert "found 1)" in " ".join(analysis_problems(items))  # `3.` out of order: a list item
+    assert normalise_analysis(GOOD.replace("  1.  **源分离**", "1. **源分离**")) == \
+        GOOD.replace("  1.  **源分离**", "1. **源分离**")  # inside a `1)` text: a list item
+
+
+@pytest.mark.parametrize("text, unbalanced", [
+    (GOOD.replace("**效果**", "**效果"), True),  # a broken label
+    (GOOD.replace("WER", "** WER**"), True),  # shown as asterisks: no bold opens before a space
+    (GOOD.replace("噪声环境下的语音识别。", "将乐谱转为 **kern 格式。"), False),  # a format's name
+    (GOOD.replace("噪声环境下的语音识别。", "用 `**` 表示强调。"), False),  # in a code span
+    (GOOD.replace("噪声环境下的语音识别。", "提出新颖的**“口音ABX”**任务。"), False),  # CJK quotes
+    (GOOD.replace("噪声环境下的语音识别。", "**跨行的\n  加粗**文本。"), False),  # across a line break
+])
+def test_bold_is_balanced_by_markdowns_rules_not_by_counting(text, unbalanced):
+    found = "unbalanced `**` (bold needs an opening and a closing **)" in analysis_problems(text)
+    assert found == unbalanced, analysis_problems(text)
+
+
+@pytest.mark.parametrize("heading, copied", [
+    ("1. **研究背景与既有方法的问题（≤200字）**", "（≤200字）"),
+    ("1)  研究背景（不超过 60 个字）", "（不超过 60 个字）"),
+    ("## 1) 背景（200字以内）", "（200字以内）"),
+    ("- **小标题**：语音识别在噪声环境下性能明显退化，依赖标注。", "**小标题**"),
+])
+def test_a_prompts_instruction_copied_into_a_heading_is_named(heading, copied):
+    text = GOOD.replace("1)  \n- **研究背景**：语音识别在噪声环境下性能明显退化。",
+                        "1)  \n" + heading if heading.startswith("- ") else heading + "\n- **研究背景**：x。")
+    assert f"a heading copies the prompt's instruction {copied}: take it out" in \
+        analysis_problems(text), analysis_problems(text)
+
+
+def test_a_length_in_the_text_is_no_instruction():
+    assert analysis_problems(GOOD.replace("噪声环境下的语音识别。", "每段音频（约200字的转写）都经人工校对。")) == []
+
+
+@pytest.mark.parametrize("text, tags, tokens", [
+    ("模型先输出 `<think>` 段落。", False, False),  # a code span: shown as written
+    ("损失为 $p(y<x>z)$。", False, False),  # a formula
+    ("模型输出 <Speech> 与 <PAUSE> 标记。", False, True),
+    ("第一行<br>第二行。", True, False),
+])
+def test_tags_outside_code_are_named_raw_tokens_apart(text, tags, tokens):
+    found = translation_problems(TRANSLATION + text, ABSTRACT)
+    assert ("contains HTML tags; answer with plain Markdown only" in found) == tags
+    assert any(p.startswith("raw token <PAUSE>, <Speech>") for p in found) == tokens
+
+
+@pytest.mark.parametrize("text, refused", [
+    ("抱歉，我无法访问这篇论文的全文，因此无法完成翻译。", True),
+    ("很抱歉，作为AI语言模型，我不能提供该内容。", True),
+    ("I'm sorry, but I can't help with that.", True),
+    ("openai.APITimeoutError: Request timed out.", True),
+    ('{"error": {"message": "Rate limit reached for gpt-4o-mini", "type": "requests"}}', True),
+    ("Error 502 Bad Gateway", True),
+    ("本文研究在无法获取标注时的语音识别：作为人工智能的一个分支，它依赖大量数据。", False),
+    (TRANSLATION, False),
+])
+def test_a_refusal_or_an_api_error_is_not_an_answer(text, refused):
+    assert ("is a refusal or an error message, not an answer" in
+            translation_problems(text, "")) == refused

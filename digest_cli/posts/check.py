@@ -4,19 +4,22 @@ to its render. Problems carry file and line so GitHub can show them on the PR's 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
+from digest_cli.records.cache import ParseCache
 from digest_cli.records.model import ArxivId, Day, Paper
 from digest_cli.records.store import day_dates, load_day, paper_path
 
 if TYPE_CHECKING:
-    from digest_cli.records.cache import ParseCache
     from digest_cli.settings import Settings
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
@@ -28,14 +31,41 @@ _ERROR_TEXT = re.compile(r"(全文解读|详细解读|解读|翻译)失败|Trace
 _ERROR_CJK = ("解读失败", "翻译失败", "待补充")
 _ERROR_ASCII = ("traceback (most recent", "error code: ", "todo", "tbd", "placeholder",
                 "lorem ipsum")
-_CATEGORY = re.compile(r"[a-z\-]+(\.[A-Za-z\-]+)?")
+# arXiv's taxonomy (arxiv.org/category_taxonomy), the archives of old ids (`hep-th`,
+# `chao-dyn`, ...), and the other classes arXiv lists among a paper's categories: ACM's
+# (`I.2.7`, `H.5.5`, `F.2.m`) and the MSC's (`68T10`, `68Txx`, `68-04`).
+_ARXIV = {
+    "cs": "AI AR CC CE CG CL CR CV CY DB DC DL DM DS ET FL GL GR GT HC IR IT LG LO MA MM MS "
+          "NA NE NI OH OS PF PL RO SC SD SE SI SY",
+    "econ": "EM GN TH", "eess": "AS IV SP SY",
+    "math": "AC AG AP AT CA CO CT CV DG DS FA GM GN GR GT HO IT KT LO MG MP NA NT OA OC PR "
+            "QA RA RT SG SP ST",
+    "astro-ph": "CO EP GA HE IM SR",
+    "cond-mat": "dis-nn mes-hall mtrl-sci other quant-gas soft stat-mech str-el supr-con",
+    "nlin": "AO CD CG PS SI",
+    "physics": "acc-ph ao-ph app-ph atm-clus atom-ph bio-ph chem-ph class-ph comp-ph data-an "
+               "ed-ph flu-dyn gen-ph geo-ph hist-ph ins-det med-ph optics plasm-ph pop-ph "
+               "soc-ph space-ph",
+    "q-bio": "BM CB GN MN NC OT PE QM SC TO", "q-fin": "CP EC GN MF PM PR RM ST TR",
+    "stat": "AP CO ME ML OT TH",
+}
+ARXIV_CATEGORIES = frozenset(
+    [f"{archive}.{sub}" for archive, subs in _ARXIV.items() for sub in subs.split()]
+    + "astro-ph cond-mat gr-qc hep-ex hep-lat hep-ph hep-th math-ph nucl-ex nucl-th quant-ph "
+      "q-bio acc-phys adap-org alg-geom ao-sci atom-ph bayes-an chao-dyn chem-ph cmp-lg "
+      "comp-gas dg-ga funct-an mtrl-th patt-sol plasm-ph q-alg solv-int supr-con".split())
+_OTHER_CLASS = re.compile(r"[A-K]\.(?:\d{1,2}(?:\.(?:\d{1,2}|m))?|m)"  # ACM 1998
+                          r"|\d\d(?:[A-Z](?:\d\d|xx)|-(?:\d\d|XX)|XX)")  # MSC 2000-2020
 
 
 # The rules for the layout this tool's own answers follow, and comparisons with an abstract
 # the old blog never stored: for a text the tool did not generate they are notes, not errors.
+# Every layout rule is one (the parts, their lines and bullets, bold, HTML, a prompt's note
+# copied into a heading); an LLM's own `#` headings, error text and hollow parts are not.
 _FORMAT_NOTES = re.compile(r"^(has \d+ paragraphs|much shorter than|drops numbers|drops formulas"
-                           r"|has text before part|part lines must be|part \d\) is empty"
-                           r"|part \d\) has no|starts with a preamble)")
+                           r"|has text before part|part lines must be|needs exactly the parts"
+                           r"|part \d\) has no `|starts with a preamble|unbalanced `\*\*`"
+                           r"|contains HTML tags|raw token|a heading copies the prompt)")
 # An old-style link to the right paper (http, no version): a format note in imported records.
 _OLD_LINK = r"^https?://(?:export\.)?arxiv\.org/{kind}/{id}(?:v\d+)?(?:\.pdf)?$"
 
@@ -101,24 +131,45 @@ class _DayCheck:
 
 
 def _check_day(settings: Settings, day: date, cache: ParseCache) -> _DayCheck:
+    recording = _Recording(cache)
     try:
-        loaded = load_day(settings, day, cache)
+        loaded = load_day(settings, day, recording)
     except DigestError as exc:
         problem = Problem(exc.path or settings.day_path(day), exc.message, exc.line,
                           exc.paper_id)
         return _DayCheck([problem], _manifest_ids(settings, day, cache), [])
-    return _DayCheck(day_problems(settings, loaded), [p.id.base for p in loaded.papers],
+    return _DayCheck(day_problems(settings, loaded, recording.keys),
+                     [p.id.base for p in loaded.papers],
                      [(paper.id, paper.replacement) for paper in loaded.papers])
 
 
-def day_problems(settings: Settings, day: Day) -> list[Problem]:
-    """The problems of one day's records and post (not those across days)."""
+class _Recording(ParseCache):
+    """The day's parse cache, noting each file's top-level keys as it is loaded: the keys
+    are checked against the schema with no second read."""
+
+    def __init__(self, inner: ParseCache) -> None:
+        super().__init__(None)
+        self.inner = inner
+        self.keys: dict[Path, list[str]] = {}
+
+    def load(self, path: Path) -> Any:
+        data = self.inner.load(path)
+        if isinstance(data, dict):
+            self.keys[path] = [str(key) for key in data]
+        return data
+
+
+def day_problems(settings: Settings, day: Day,
+                 keys: dict[Path, list[str]] | None = None) -> list[Problem]:
+    """The problems of one day's records and post (not those across days); `keys`: each
+    record file's top-level keys, when known."""
     from digest_cli.posts.write import post_status
 
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:
-        problems += paper_problems(paper, paper_path(folder, paper.id))
+        path = paper_path(folder, paper.id)
+        problems += paper_problems(paper, path, (keys or {}).get(path, ()))
     why = post_status(settings, day)
     if why:
         problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
@@ -168,9 +219,11 @@ def _shown_twice(settings: Settings, day: date, papers: list[tuple[ArxivId, bool
     return found
 
 
-def paper_problems(paper: Paper, path: Path) -> list[Problem]:
-    """Schema-level and quality problems of one record."""
+def paper_problems(paper: Paper, path: Path, keys: Iterable[str] = ()) -> list[Problem]:
+    """Schema-level and quality problems of one record (`keys`: its file's top-level keys,
+    checked against the schema)."""
     from digest_cli.translate.brief_rules import BRIEF_RULES
+    from digest_cli.translate.text_faults import NOT_AN_ANSWER_MESSAGE, is_not_an_answer
     from digest_cli.translate.validate import analysis_problems, translation_problems
 
     found = [(field, msg, _old_style_link(paper, field)) for field, msg in _link_problems(paper)]
@@ -185,16 +238,51 @@ def paper_problems(paper: Paper, path: Path) -> list[Problem]:
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose
         messages = list(rules(text.text))
-        if has_error_text(text.text):
-            messages.append("contains error text or a placeholder")
+        if NOT_AN_ANSWER_MESSAGE not in messages and (has_error_text(text.text) or (
+                field not in ("translation", "analysis") and is_not_an_answer(text.text))):
+            messages.append("contains error text or a placeholder")  # (those two: above)
         generated = text.source in ("full_text", "abstract")
         found += [(field, f"{field}: {msg}", not generated and bool(_FORMAT_NOTES.match(msg)))
                   for msg in messages]
+    found += _key_problems(keys)
     if not found:
         return []
     lines = _field_lines(path)  # read only for a record with problems: most have none
     return [Problem(path, msg, lines.get(field), paper.id.base, warning=note)
             for field, msg, note in found]
+
+
+def _key_problems(keys: Iterable[str]) -> list[tuple[str, str, bool]]:
+    """Keys the schema does not know. One close to a known key is a misspelling, an error
+    in any record (the field it meant reads as missing: `Translation:` shows 【待翻译】; the
+    old blog's import never writes one); another is an editor's own (`note:`), kept and
+    not read: a note."""
+    known = record_keys()
+    found = []
+    for key in keys:
+        if key in known:
+            continue
+        near = [k for k in known if k.lower() == key.lower()] or \
+            difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+        if near:
+            found.append((key, f"unknown key {key!r}: did you mean {near[0]!r}? (as it is, "
+                               f"{near[0]} reads as missing)", False))
+        else:
+            found.append((key, f"unknown key {key!r}: kept, but not read by digest", True))
+    return found
+
+
+@functools.cache
+def record_keys() -> frozenset[str]:
+    """The top-level keys of a record: those the schema (`store.paper_to_dict`) writes for
+    a paper with every field set."""
+    from digest_cli.records.model import MachineText
+    from digest_cli.records.store import paper_to_dict
+
+    text = MachineText("")
+    paper = Paper(ArxivId("2601.00001", 1), "", [], [], "", "", title_zh=text, summary=text,
+                  topics=text, arxiv_hashes={"title": ""}, arxiv_original={"title": "x"})
+    return frozenset(paper_to_dict(paper))
 
 
 def has_error_text(text: str) -> bool:
@@ -223,9 +311,14 @@ def _link_problems(paper: Paper) -> list[tuple[str, str]]:
                                     f"{getattr(paper, field)!r}"))
     if not paper.categories:
         problems.append(("categories", "no categories"))
-    elif not all(_CATEGORY.fullmatch(c) for c in paper.categories):
-        problems.append(("categories", f"not arXiv categories: {paper.categories}"))
+    elif unknown := [c for c in paper.categories if not is_category(c)]:
+        problems.append(("categories", f"not arXiv categories: {unknown}"))
     return problems
+
+
+def is_category(name: str) -> bool:
+    """True for an arXiv category, or an ACM or MSC class arXiv lists with them."""
+    return name in ARXIV_CATEGORIES or _OTHER_CLASS.fullmatch(name) is not None
 
 
 def _field_lines(path: Path) -> dict[str, int]:

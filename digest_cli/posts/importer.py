@@ -38,6 +38,7 @@ from digest_cli.records.model import (
     Paper,
     content_hash,
 )
+from digest_cli.translate.text_faults import is_not_an_answer
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -283,7 +284,7 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
     source = "import"
     if text.startswith(ABSTRACT_ONLY_NOTE):
         text, source = text[len(ABSTRACT_ONLY_NOTE):].lstrip("\n"), "abstract"
-    if _ERROR_TEXT.search(text):
+    if _ERROR_TEXT.search(text) or is_not_an_answer(text):  # a refusal, an API's error
         first = text.strip().splitlines()[0][:200]
         paper.failures.append(Failure("analysis", f"{IMPORTED_ERROR}: {first}"))
         return

@@ -52,8 +52,9 @@ _PROTECTED = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$|(`+).+?\1|\[[^\]\n]*\]\([^)\n
 _BLOCK_START = re.compile(
     r"[-+*](?:\s|$)|\d+[.)](?:\s|$)|#|>|\||<|\$\$|```|~~~|:|\[|\{|\^|!\[|={3,}|_{3,}|-{3,}"
 )
-# A line whose unit takes no continuation (a heading, a part line, HTML, a table row ...).
-_NO_CONTINUATION = re.compile(r"#|<|\||\$\$|```|~~~|>|\d+\)\s*$|[-=*_](?:\s*[-=*_]){2,}\s*$")
+# A line whose unit takes no continuation (a heading, a part line, HTML, a table row ...);
+# the old blog's bare `2.` part line too, which ends like a sentence.
+_NO_CONTINUATION = re.compile(r"#|<|\||\$\$|```|~~~|>|\d+[.)]\s*$|[-=*_](?:\s*[-=*_]){2,}\s*$")
 _LIST_ITEM = re.compile(r"^([ \t]*(?:[-+*]|\d+[.)])[ \t]+)(?=\S)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _RULE_CHARS = re.compile(r"[-=*_\s]*")  # all a thematic break (`- - -`) may hold

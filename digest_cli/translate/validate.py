@@ -17,6 +17,13 @@ from __future__ import annotations
 import re
 
 from digest_cli.records.model import clean_text
+from digest_cli.translate.text_faults import (
+    NOT_AN_ANSWER_MESSAGE,
+    copied_instructions,
+    is_not_an_answer,
+    tag_problems,
+    unbalanced_bold,
+)
 
 # -- shared pieces ----------------------------------------------------------------------
 
@@ -110,12 +117,14 @@ def _common_problems(text: str) -> list[str]:
     problems = []
     if _has_fence(text):
         problems.append("contains a code fence (```); answer with plain Markdown")
-    if "<" in text and HTML_TAG.search(text):
-        problems.append("contains HTML tags; answer with plain Markdown only")
+    if "<" in text:
+        problems += tag_problems(text)
     if "$" in text and len(DOLLAR.findall(text)) % 2:
         problems.append("unbalanced `$` (every inline formula needs an opening and a closing $)")
     if has_any(text, _PLACEHOLDER_CJK, _PLACEHOLDER_ASCII) and _PLACEHOLDER.search(text):
         problems.append("contains a placeholder (such as 待翻译) instead of the answer")
+    if is_not_an_answer(text):
+        problems.append(NOT_AN_ANSWER_MESSAGE)
     if strip_preamble(text) != text.lstrip():
         problems.append("starts with a preamble (such as 以下是翻译); give only the answer")
     if cjk_ratio(text) < MIN_CJK_RATIO:
@@ -193,12 +202,27 @@ def _marker(line: str) -> tuple[str, str] | None:
     return match.group("num"), match.group("title").strip("*：: ").strip()
 
 
+# The old blog's part lines, and list-style ones models write: `1. **研究背景与既有方法的问题**`,
+# a bare `1.`, `**2. 方法**`. Elsewhere `1. x` is a list item, so these are parts only in a
+# text with no other part line, and only in order (1, 2, 3).
+_OLD_MARKER = re.compile(r"^(?:(?P<num>[1-9])\.(?:\s*\*\*(?P<title>[^*\n]+)\*\*\s*[:：]?)?"
+                         r"|\*\*(?P<num2>[1-9])\.\s*(?P<title2>[^*\n]*)\*\*\s*[:：]?)\s*$")
 _MAYBE_MARKER = re.compile(r"^[#*1-9]", re.M)  # the lines `_marker` may take
+
+
+def _old_marker(line: str) -> tuple[str, str] | None:
+    """(part number, title) of an old-style part line (`_OLD_MARKER`)."""
+    match = _OLD_MARKER.match(line)
+    if not match:
+        return None
+    number = match.group("num") or match.group("num2")
+    return number, (match.group("title") or match.group("title2") or "").strip("*：: ").strip()
 
 
 def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
     """Each part line: where it starts and ends in `text`, the line, (number, title)."""
-    found = []
+    found: list[tuple[int, int, str, tuple[str, str]]] = []
+    old: list[tuple[int, int, str, tuple[str, str]]] = []
     for match in _MAYBE_MARKER.finditer(text):  # a few lines, not every line of the text
         start = match.start()
         end = text.find("\n", start)
@@ -207,7 +231,9 @@ def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
         part = _marker(line)
         if part:
             found.append((start, end, line, part))
-    return found
+        elif not found and (part := _old_marker(line)) and part[0] == str(len(old) + 1):
+            old.append((start, end, line, part))
+    return found or old
 
 
 def _split_parts(text: str, markers: list | None = None
@@ -287,7 +313,11 @@ def analysis_problems(text: str) -> list[str]:
     if any(line.strip() for line in preamble):
         problems.append("has text before part 1)")
     problems += _layout_problems([line for _, _, line, _ in markers], parts)
-    if text.count("**") % 2:
+    problems += _content_problems(parts or [("", "", preamble)])  # no parts: the whole text
+    copied = copied_instructions(text, [line for _, _, line, _ in markers])
+    if copied:
+        problems.append(f"a heading copies the prompt's instruction {copied[0]}: take it out")
+    if "**" in text and unbalanced_bold(text):
         problems.append("unbalanced `**` (bold needs an opening and a closing **)")
     return problems
 
@@ -299,8 +329,60 @@ def _layout_problems(markers: list[str], parts: list[tuple[str, str, list[str]]]
         problems.append("part lines must be exactly `1)  `, `2)  `, `3)  ` with nothing after")
     for number, _, lines in parts:
         body = [line for line in lines if line.strip()]
-        if not body:
-            problems.append(f"part {number}) is empty")
-        elif not any(_BULLET.match(line) for line in body):
+        if body and not any(_LABELLED.match(line) for line in body):
             problems.append(f"part {number}) has no `- **小标题**：` bullets")
     return problems
+
+
+# -- real content, not a hollow answer -------------------------------------------------
+
+MIN_PART_CHARS = 20  # characters of text a part needs; the seed's shortest part has 98
+# Words a model writes instead of the text (`- 内容`), and the prompt's own placeholders.
+PLACEHOLDER_WORDS = frozenset(
+    "待定 待补充 待填写 内容 正文 文本 暂无 无 略 省略 同上 此处 小标题 …… … ... "
+    "todo tbd n/a na none null xxx placeholder".split())
+_LABELLED = re.compile(r"^\s*[-*+]\s+\*\*[^*\n]+\*\*\s*[:：]")
+# A line's bullet (or list number) and `**小标题**：` label, before its text.
+_ITEM_MARKUP = re.compile(r"[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?"
+                          r"(?:\*\*[^*\n]*\*\*[ \t]*[:：]?)?[ \t]*")
+_ENDINGS = tuple({form for word in PLACEHOLDER_WORDS
+                  for form in (word, word.upper(), word.title())})
+_TRAILING = " \t。.，,；;：:"
+_HOLLOW_LINE = 48  # longer lines hold more than a bullet, a label and a placeholder
+_LABEL = re.compile(r"\*\*[^*]*\*\*[:：]?")
+
+
+def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
+    """A part whose bullets hold placeholders, or too little text to say anything."""
+    problems = []
+    for number, title, lines in parts:
+        if re.search("[:：]", title):  # `1） 背景：...`: text on the part's own line
+            lines = [re.split("[:：]", title, maxsplit=1)[1], *lines]
+        hollow = next((word for line in lines  # a placeholder's line is short
+                       if len(line) <= _HOLLOW_LINE and (word := _placeholder(line))), None)
+        size = _text_size(lines)
+        what = f"part {number})" if number else "the 详细解读"
+        if hollow:
+            problems.append(f"{what} holds a placeholder ({hollow}) instead of text")
+        elif not size:
+            problems.append(f"{what} is empty")
+        elif size < MIN_PART_CHARS:
+            problems.append(f"{what} has too little text ({size} characters, at least "
+                            f"{MIN_PART_CHARS}): say what the paper does")
+    return problems
+
+
+def _placeholder(line: str) -> str | None:
+    """The placeholder a line holds as its only text (`- 内容`, `- **结果**：待定`), if any."""
+    tail = line.rstrip(_TRAILING)
+    if not tail.endswith(_ENDINGS):  # most lines: one C call
+        return None
+    match = _ITEM_MARKUP.match(tail)
+    word = tail[match.end():] if match else tail
+    return word if word.lower() in PLACEHOLDER_WORDS else None
+
+
+def _text_size(lines: list[str]) -> int:
+    """Characters of text in `lines`: spaces, `**小标题**：` labels, bullets and `*` aside."""
+    text = _LABEL.sub("", "".join("".join(lines).split()))
+    return len(text) - text.count("-") - text.count("*") - text.count("+")
