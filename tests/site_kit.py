@@ -8,6 +8,7 @@ Registered in tests/conftest.py (`pytest_plugins`). Skips, with the reason, only
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -182,15 +183,12 @@ def _devtools_port(profile: Path, proc: subprocess.Popen) -> int:
     raise RuntimeError("chromium did not open its DevTools port in 30 s")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """A headless Chromium with a fresh profile and no network but loopback."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("websocket", reason="websocket-client is not installed ([test] extra)")
+@contextlib.contextmanager
+def chromium(binary: str):
+    """A headless Chromium with a fresh profile and no network but loopback: its page."""
     with tempfile.TemporaryDirectory(prefix="digest-chromium-") as profile:
         proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+            [binary, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update",
              "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
              f"--user-data-dir={profile}", "--remote-debugging-port=0",
@@ -212,3 +210,13 @@ def browser():
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium with a fresh profile and no network but loopback."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("websocket", reason="websocket-client is not installed ([test] extra)")
+    with chromium(CHROMIUM) as page:
+        yield page

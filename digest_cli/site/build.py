@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import DigestError
-from digest_cli.site.pages import generated_files, index_papers, post_url
+from digest_cli.site.pages import generated_files, index_papers, post_url, staged_post
 
 # How a command is run: `subprocess.run`, or a stand-in in tests.
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -105,8 +105,9 @@ def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
     shutil.copytree(root, source, ignore=ignore, symlinks=False)
 
 
-def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
-    """(day, post URL, papers, post text) of every day that has both records and a post."""
+def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str, Path]]:
+    """(day, post URL, papers, post text, post file) of every day that has both records
+    and a post."""
     from digest_cli.records.store import day_dates, load_day, parse_cache
 
     permalink = _permalink(settings.root / "_config.yml")
@@ -117,7 +118,7 @@ def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
         if post.is_file():
             days.append((day, post_url(day, post.stem, permalink),
                          load_day(settings, day, cache).papers,
-                         post.read_text(encoding="utf-8", errors="replace")))
+                         post.read_text(encoding="utf-8", errors="replace"), post))
     cache.save()
     return days
 
@@ -136,9 +137,13 @@ def _permalink(config: Path) -> str:
 def write_generated(settings: Settings, source: Path) -> int:
     """Topic pages, topic feeds and day counts into the staging source; the day count."""
     days = site_days(settings)
+    root = settings.root.resolve()
+    for _, _, papers, post, path in days:  # each paper linked to its page
+        staged = source / path.resolve().relative_to(root)
+        staged.write_text(staged_post(post, papers), encoding="utf-8")
     offset = datetime(2026, 1, 1, tzinfo=ZoneInfo(settings.timezone)).strftime("%z")
     zone = offset[:3] + ":" + offset[3:]
-    for name, content in generated_files(index_papers(days), zone).items():
+    for name, content in generated_files(index_papers([d[:4] for d in days]), zone).items():
         path = source / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
