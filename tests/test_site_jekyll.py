@@ -41,7 +41,8 @@ from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive", "search"]
+SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive", "search",
+              "404.html"]
 CASES = load_yaml(REPO / "tests" / "hostile" / "cases.yaml")
 SAMPLE_DAY = date(2026, 1, 28)
 TRANSLATED_DAY = date(2026, 1, 26)  # every case as title, authors, translation, 详细解读

@@ -9,6 +9,7 @@ folder is replaced only when all of that succeeded.
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 import os
 import shutil
@@ -67,11 +68,30 @@ def normal_base_path(value: str | None) -> str:
     return "/" + value if value else ""
 
 
+def site_address(site_url: str) -> tuple[str, str]:
+    """The `site_url` setting split into Jekyll's `url` (scheme and host) and the base
+    path: ('https://owner.github.io', '/repo'); ('', '') when unset."""
+    from urllib.parse import urlsplit
+
+    value = site_url.strip().rstrip("/")
+    if not value:
+        return "", ""
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or parts.query or parts.fragment \
+            or any(c in value for c in ' "\'<>\\{}'):
+        raise SiteError(f"setting 'site_url': {site_url!r} is not an address such as "
+                        "https://OWNER.github.io/REPO")
+    return f"{parts.scheme}://{parts.netloc}", normal_base_path(parts.path)
+
+
 def build_site(settings: Settings, out: Path, base_path: str = "", jekyll: str | None = None,
                run: Runner = subprocess.run) -> BuildReport:
-    """Build the site of `settings.root` into `out` (replaced at the end)."""
+    """Build the site of `settings.root` into `out` (replaced at the end). The base path is
+    `base_path`, else the path of the `site_url` setting."""
     started = time.monotonic()
-    base_path = normal_base_path(base_path)
+    url, url_path = site_address(settings.site_url)
+    base_path = normal_base_path(base_path) or url_path
     jekyll = jekyll or shutil.which("jekyll")
     if jekyll is None:
         raise SiteError("`jekyll` is not installed (Debian: apt-get install jekyll "
@@ -82,7 +102,7 @@ def build_site(settings: Settings, out: Path, base_path: str = "", jekyll: str |
         copy_sources(settings.root.resolve(), source,
                      skip={out, out.with_name(out.name + ".new"), out.with_name(out.name + ".old")})
         days = write_generated(settings, source)
-        run_jekyll(jekyll, source, built, base_path, run)
+        run_jekyll(jekyll, source, built, base_path, run, url=url)
         run_pagefind(built, run)
         replace_folder(built, out)
     pages = sum(1 for _ in out.rglob("*.html"))
@@ -162,13 +182,19 @@ def _run(run: Runner, args: list[str], what: str, timeout: float, **kwargs: Any)
     return output
 
 
-def run_jekyll(jekyll: str, source: Path, dest: Path, base_path: str, run: Runner) -> None:
-    """`jekyll build` of the staging source; fails on a Liquid error too."""
+def run_jekyll(jekyll: str, source: Path, dest: Path, base_path: str, run: Runner,
+               url: str = "") -> None:
+    """`jekyll build` of the staging source; fails on a Liquid error too. `url` (the
+    site's scheme and host) makes canonical links and feed ids absolute."""
     env = dict(os.environ, JEKYLL_ENV="production", JEKYLL_NO_BUNDLER_REQUIRE="1",
                LC_ALL="C.UTF-8", LANG="C.UTF-8")
-    output = _run(run, [jekyll, "build", "--source", str(source), "--destination", str(dest),
-                        "--baseurl", base_path], "jekyll build", JEKYLL_TIMEOUT,
-                  cwd=source, env=env)
+    args = [jekyll, "build", "--source", str(source), "--destination", str(dest),
+            "--baseurl", base_path]
+    if url:  # an extra config file beside the staging source, never published
+        extra = source.parent / "_config.url.yml"
+        extra.write_text(f"url: {json.dumps(url)}\n", encoding="utf-8")
+        args += ["--config", f"{source / '_config.yml'},{extra}"]
+    output = _run(run, args, "jekyll build", JEKYLL_TIMEOUT, cwd=source, env=env)
     if "Liquid Exception" in output or "Liquid Warning" in output:
         raise SiteError(f"jekyll build reported a Liquid problem:\n{output.strip()[-2000:]}")
     log.info("jekyll: %s", output.strip().splitlines()[-1] if output.strip() else "done")

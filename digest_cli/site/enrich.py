@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 # A URL runs over ASCII URL characters; Chinese text and punctuation end it.
-_URL = re.compile(r"(?<![\w(<\[\"'=/])https://[A-Za-z0-9\-._~:/?#@!$*+,;=%]+")
+# (`&#95;` is how an escaped one-line text, the arXiv comments, writes `_`.)
+_URL = re.compile(r"(?<![\w(<\[\"'=/])https://(?:[A-Za-z0-9\-._~:/?#@!$*+,;=%()]|&#95;)+")
 _TRAILING = ".,;:!?*"  # sentence punctuation after a URL is not part of it
 _BRACED = r"\{([^{}\n]{1,300})\}"
 _COMMANDS = [
@@ -44,7 +45,7 @@ def safe_https(url: str) -> bool:
 
 
 def _link(match: re.Match) -> str:
-    url = match.group(0)
+    url = match.group(0).replace("&#95;", "_")
     tail = ""
     while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
         tail, url = url[-1] + tail, url[:-1]

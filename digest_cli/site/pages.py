@@ -26,6 +26,7 @@ from digest_cli.site.enrich import enrich
 from digest_cli.records.topics import BY_SLUG, TOPICS
 
 FEED_ENTRIES = 50  # the newest papers of a topic in its feed
+HOME_TITLES = 3  # papers named under each day on the home page
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Entry:
     summary: str
     abs_url: str  # records.links.abs_link: arXiv's link to this paper, whatever is stored
     topics: list[str]
+    page: str = ""  # the paper's own page, without the base path
 
 
 @dataclass
@@ -49,6 +51,7 @@ class SiteIndex:
     days: dict[date, dict] = field(default_factory=dict)
     topics: dict[str, list[Entry]] = field(default_factory=dict)
     papers: list[tuple[date, str, Paper]] = field(default_factory=list)  # day, link on it
+    unsorted: int = 0  # papers without topics yet (no brief)
 
 
 def paper_path(pid: ArxivId) -> str:
@@ -88,14 +91,19 @@ def index_papers(days: list[tuple[date, str, list[Paper], str]]) -> SiteIndex:
             entry = Entry(day, link, one_line(paper.title),
                           one_line(paper.title_zh.text if paper.title_zh else ""),
                           one_line(paper.summary.text if paper.summary else ""),
-                          abs_link(paper), paper.topic_slugs)
+                          abs_link(paper), paper.topic_slugs, paper_path(paper.id))
             for slug in paper.topic_slugs:
                 counts[slug] = counts.get(slug, 0) + 1
                 index.topics.setdefault(slug, []).append(entry)
             index.papers.append((day, link, paper))
+            index.unsorted += not paper.topic_slugs
         index.days[day] = {"count": len(papers), "topics": [
             {"slug": s, "name": BY_SLUG[s].zh, "count": n}
-            for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]}
+            for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
+            # the home page's first titles: Chinese when there is one, else English
+            "papers": [{"title": one_line(p.title_zh.text if p.title_zh else "") or
+                        one_line(p.title), "en": not (p.title_zh and p.title_zh.text.strip()),
+                        "url": paper_path(p.id)} for p in papers[:HOME_TITLES]]}
     return index
 
 
@@ -104,13 +112,15 @@ def text(value: str) -> str:
     return html.escape(value).replace("{", "&#123;").replace("}", "&#125;")
 
 
-def _front(title: str, permalink: str, layout: str = "default") -> str:
+def _front(title: str, permalink: str, layout: str = "default", about: str = "") -> str:
+    about = about or f"{title}：按主题浏览的 arXiv 论文中文译文与详细解读。"
     return (f"---\nlayout: {layout}\ntitle: {json.dumps(title, ensure_ascii=False)}\n"
+            f"description: {json.dumps(about, ensure_ascii=False)}\n"
             f"permalink: {permalink}\n---\n")
 
 
 def _entry_html(entry: Entry) -> str:
-    link = "{{ site.baseurl }}" + text(entry.url)
+    link = "{{ site.baseurl }}" + text(entry.page)
     if entry.title_zh:
         head = (f'<a href="{link}">{text(entry.title_zh)}</a>'
                 f'<br><span class="en-title" lang="en">{text(entry.title)}</span>')
@@ -133,7 +143,9 @@ def topic_page(slug: str, entries: list[Entry]) -> str:
             if day is not None:
                 lines.append("</ul>")
             day = entry.day
-            lines.append(f'<h2 class="day-heading"><time datetime="{day}">{day}</time></h2>')
+            day_url = "{{ site.baseurl }}" + text(entry.url.split("#")[0])
+            lines.append(f'<h2 class="day-heading"><a href="{day_url}"><time datetime="{day}">'
+                         f"{day}</time></a></h2>")
             lines.append('<ul class="paper-list">')
         lines.append(_entry_html(entry))
     if day is not None:
@@ -145,7 +157,10 @@ def topic_page(slug: str, entries: list[Entry]) -> str:
 
 def topics_page(index: SiteIndex) -> str:
     """The list of topics, with how many papers each has."""
+    total = len(index.papers)
     lines = [_front("主题", "/topics/"), '<h1 class="page-title">主题</h1>',
+             f'<p class="page-intro">共 {total} 篇论文；尚未归类（还没有一句话总结和主题）：'
+             f'<span class="unsorted">{index.unsorted}</span> 篇。</p>',
              '<ul class="topic-list">']
     for topic in TOPICS:
         n = len(index.topics.get(topic.slug, []))
@@ -170,7 +185,7 @@ def topic_feed(slug: str, entries: list[Entry], zone: str) -> str:
     for entry in entries[:FEED_ENTRIES]:
         title = entry.title_zh or entry.title
         lines += ["<entry>", f"<title>{text(title)}</title>",
-                  f'<link rel="alternate" href="{base}{text(entry.url)}"/>',
+                  f'<link rel="alternate" href="{base}{text(entry.page)}"/>',
                   f"<id>{text(entry.abs_url)}</id>",
                   f"<updated>{entry.day}T00:00:00{zone}</updated>",
                   f"<summary>{text(entry.summary or entry.title)}</summary>", "</entry>"]
