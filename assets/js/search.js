@@ -59,6 +59,7 @@
   var status = document.getElementById('search-status');
   var list = document.getElementById('search-results');
   var pagefind = null;
+  var known = { topic: {}, month: {} };  // filter values the index has
   var serial = 0;
 
   function el(tag, className, text) {
@@ -78,7 +79,14 @@
       var options = [].slice.call(select.options, 1).reverse();
       options.forEach(function (o) { select.appendChild(o); });
     }
-    if (chosen) { select.value = chosen; }
+    if (chosen) {
+      if (!(chosen in (values || {}))) {  // keep a linked value the index lacks: it finds none
+        var missing = el('option', '', chosen);
+        missing.value = chosen;
+        select.appendChild(missing);
+      }
+      select.value = chosen;
+    }
   }
 
   function show(results, data) {
@@ -116,7 +124,9 @@
       return;
     }
     status.textContent = '搜索中…';
-    var search = await pagefind.search(query ? prepare(query) : null, { filters: filters });
+    var none = Object.keys(filters).some(function (k) { return !(filters[k] in known[k]); });
+    var search = none ? { results: [] }  // a month or topic without papers (a linked URL)
+      : await pagefind.search(query ? prepare(query) : null, { filters: filters });
     var data = await Promise.all(search.results.slice(0, 30).map(function (r) { return r.data(); }));
     if (mine !== serial) { return; }
     show(search.results, data);
@@ -131,6 +141,7 @@
     await pagefind.init();
     var params = new URLSearchParams(location.search);
     var filters = await pagefind.filters();
+    known = { topic: filters.topic || {}, month: filters.month || {} };
     fillSelect(topic, filters.topic, params.get('topic'));
     fillSelect(month, filters.month, params.get('month'));
     input.value = params.get('q') || '';
