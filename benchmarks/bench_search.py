@@ -56,39 +56,67 @@ TOP = 3
 
 # (English, Chinese, topic slug): the terms real titles in cs.SD / eess.AS are made of.
 TASKS = [
-    ("Speech Enhancement", "语音增强", "enhancement"), ("Speaker Verification", "说话人验证", "speaker"),
-    ("Speaker Diarization", "说话人日志", "speaker"), ("Speech Separation", "语音分离", "enhancement"),
-    ("Text-to-Speech Synthesis", "语音合成", "tts"), ("Neural Vocoding", "声码器", "tts"),
-    ("Automatic Speech Recognition", "自动语音识别", "asr"), ("Keyword Spotting", "关键词检测", "asr"),
-    ("Audio Captioning", "音频描述生成", "audio-understanding"),
-    ("Sound Event Detection", "声音事件检测", "audio-understanding"),
-    ("Music Generation", "音乐生成", "music"), ("Music Transcription", "音乐转录", "music"),
-    ("Audio Deepfake Detection", "音频深度伪造检测", "spoofing"),
-    ("Speech Emotion Recognition", "语音情感识别", "other"),
-    ("Audio Codec Modeling", "音频编解码", "codec"), ("Speech Tokenization", "语音离散化", "codec"),
-    ("Sound Field Reconstruction", "声场重建", "other"), ("Binaural Rendering", "双耳渲染", "other"),
-    ("Voice Conversion", "语音转换", "tts"), ("Singing Voice Synthesis", "歌声合成", "music"),
-    ("Spoken Language Understanding", "口语理解", "asr"), ("Dysarthric Speech Assessment", "构音障碍语音评估", "other"),
+    ('Speech Enhancement', '语音增强', 'enhancement'),
+    ('Speaker Verification', '说话人验证', 'speaker'),
+    ('Speaker Diarization', '说话人日志', 'speaker'),
+    ('Speech Separation', '语音分离', 'enhancement'),
+    ('Text-to-Speech Synthesis', '语音合成', 'tts'),
+    ('Neural Vocoding', '声码器', 'tts'),
+    ('Automatic Speech Recognition', '自动语音识别', 'asr'),
+    ('Keyword Spotting', '关键词检测', 'asr'),
+    ('Audio Captioning', '音频描述生成', 'audio-understanding'),
+    ('Sound Event Detection', '声音事件检测', 'audio-understanding'),
+    ('Music Generation', '音乐生成', 'music'),
+    ('Music Transcription', '音乐转录', 'music'),
+    ('Audio Deepfake Detection', '音频深度伪造检测', 'spoofing'),
+    ('Speech Emotion Recognition', '语音情感识别', 'other'),
+    ('Audio Codec Modeling', '音频编解码', 'codec'),
+    ('Speech Tokenization', '语音离散化', 'codec'),
+    ('Sound Field Reconstruction', '声场重建', 'other'),
+    ('Binaural Rendering', '双耳渲染', 'other'),
+    ('Voice Conversion', '语音转换', 'tts'),
+    ('Singing Voice Synthesis', '歌声合成', 'music'),
+    ('Spoken Language Understanding', '口语理解', 'asr'),
+    ('Dysarthric Speech Assessment', '构音障碍语音评估', 'other'),
 ]
 METHODS = [
-    ("Diffusion Models", "扩散模型"), ("Flow Matching", "流匹配"), ("State Space Models", "状态空间模型"),
-    ("Contrastive Pretraining", "对比预训练"), ("Large Language Models", "大语言模型"),
-    ("Masked Autoencoders", "掩码自编码器"), ("Self-Supervised Representations", "自监督表示"),
-    ("Residual Vector Quantization", "残差向量量化"), ("Conformer Encoders", "Conformer 编码器"),
-    ("Knowledge Distillation", "知识蒸馏"), ("Graph Neural Networks", "图神经网络"),
-    ("Hyperbolic Embeddings", "双曲嵌入"), ("Physics-Informed Networks", "物理信息神经网络"),
-    ("Mixture of Experts", "混合专家"), ("Reinforcement Learning", "强化学习"),
-    ("Prompt Tuning", "提示微调"), ("Variational Inference", "变分推断"), ("Gated Attention", "门控注意力"),
+    ('Diffusion Models', '扩散模型'),
+    ('Flow Matching', '流匹配'),
+    ('State Space Models', '状态空间模型'),
+    ('Contrastive Pretraining', '对比预训练'),
+    ('Large Language Models', '大语言模型'),
+    ('Masked Autoencoders', '掩码自编码器'),
+    ('Self-Supervised Representations', '自监督表示'),
+    ('Residual Vector Quantization', '残差向量量化'),
+    ('Conformer Encoders', 'Conformer 编码器'),
+    ('Knowledge Distillation', '知识蒸馏'),
+    ('Graph Neural Networks', '图神经网络'),
+    ('Hyperbolic Embeddings', '双曲嵌入'),
+    ('Physics-Informed Networks', '物理信息神经网络'),
+    ('Mixture of Experts', '混合专家'),
+    ('Reinforcement Learning', '强化学习'),
+    ('Prompt Tuning', '提示微调'),
+    ('Variational Inference', '变分推断'),
+    ('Gated Attention', '门控注意力'),
 ]
 SETTINGS = [
-    ("in Noisy Environments", "噪声环境下的"), ("for Low-Resource Languages", "面向低资源语言的"),
-    ("with Limited Data", "小样本"), ("in Real Time", "实时"), ("on Edge Devices", "端侧"),
-    ("across Languages", "跨语种"), ("for Children's Speech", "儿童语音"), ("in Reverberant Rooms", "混响环境下的"),
-    ("at Scale", "大规模"), ("for Streaming Input", "流式"), ("with Visual Cues", "视觉辅助的"),
-    ("for Long-Form Audio", "长音频"),
+    ('in Noisy Environments', '噪声环境下的'),
+    ('for Low-Resource Languages', '面向低资源语言的'),
+    ('with Limited Data', '小样本'),
+    ('in Real Time', '实时'),
+    ('on Edge Devices', '端侧'),
+    ('across Languages', '跨语种'),
+    ("for Children's Speech", '儿童语音'),
+    ('in Reverberant Rooms', '混响环境下的'),
+    ('at Scale', '大规模'),
+    ('for Streaming Input', '流式'),
+    ('with Visual Cues', '视觉辅助的'),
+    ('for Long-Form Audio', '长音频'),
 ]
-NAMES = ["Lumen", "EchoNet", "TokVoc", "Sonora", "MambaSE", "Harmonia", "VoxFlow", "DiarX",
-         "Resona", "Auralis", "PhonoLM", "BirdSet", "CodecLM", "Timbre", "WaveQ", "Prosodia"]
+NAMES = [
+    'Lumen', 'EchoNet', 'TokVoc', 'Sonora', 'MambaSE', 'Harmonia', 'VoxFlow', 'DiarX',
+    'Resona', 'Auralis', 'PhonoLM', 'BirdSet', 'CodecLM', 'Timbre', 'WaveQ', 'Prosodia',
+]
 
 
 def bilingual_title(rng: random.Random) -> tuple[str, str, list[str]]:
@@ -125,8 +153,8 @@ def archive(settings, papers_wanted: int, seed: int) -> list[tuple[str, str, str
         title, title_zh, topics = bilingual_title(rng)
         paper.title = title
         paper.title_zh = MachineText(title_zh, source="full_text")
-        paper.summary = MachineText(f"提出{title_zh.split('：')[-1]}，在公开数据集上取得更好的结果。",
-                                    source="full_text")
+        claim = f"提出{title_zh.split('：')[-1]}，在公开数据集上取得更好的结果。"
+        paper.summary = MachineText(claim, source="full_text")
         paper.topics = MachineText(", ".join(topics), source="full_text")
         opening = f"本文研究{title_zh}。"
         paper.translation = MachineText(opening + (source.translation.text if source.translation
@@ -142,6 +170,13 @@ def archive(settings, papers_wanted: int, seed: int) -> list[tuple[str, str, str
         write_day(settings, make_day(papers, day), Writer())
     render_days(settings, [d for d, _ in days], Writer(), force=True)
     return made
+
+
+def zh_split(title: str) -> list[str]:
+    """The terms of a Chinese title as `bilingual_title` joins them."""
+    for joint in ("：", "基于", "当", "遇上"):
+        title = title.replace(joint, "的")
+    return [p for p in title.split("的") if p.strip()]
 
 
 def _words(title: str) -> list[str]:
@@ -163,8 +198,6 @@ def queries(made: list[tuple[str, str, str]], seed: int) -> list[tuple[str, str,
     it (any such window, chosen at random)."""
     rng = random.Random(seed + 1)
     titles = [t for _, t, _ in made]
-    zh_split = (lambda t: [p for p in t.replace("：", "的").replace("基于", "的")
-                           .replace("当", "的").replace("遇上", "的").split("的") if p.strip()])
     zh_titles = [" ".join(zh_split(t)) for _, _, t in made]
     out = []
     for pid, title, title_zh in made:
@@ -184,6 +217,7 @@ def queries(made: list[tuple[str, str, str]], seed: int) -> list[tuple[str, str,
 
 RUN = """(async (items, prepared) => {
   const pf = await import(BUNDLE + 'pagefind.js');
+  if (RANKING) { await pf.options({ ranking: RANKING }); }
   const out = [];
   for (const q of items) {
     const s = await pf.search(prepared ? window.digestSearchQuery(q) : q);
@@ -194,7 +228,8 @@ RUN = """(async (items, prepared) => {
 })(ITEMS, PREPARED)"""
 
 
-def measure(url: str, base: str, items: list[tuple[str, str, str]]) -> dict[str, dict]:
+def measure(url: str, base: str, items: list[tuple[str, str, str]],
+            ranking: str | None = None) -> dict[str, dict]:
     from tests.site_kit import CHROMIUM, chromium
 
     if CHROMIUM is None:
@@ -208,13 +243,14 @@ def measure(url: str, base: str, items: list[tuple[str, str, str]]) -> dict[str,
             for at in range(0, len(items), 100):
                 chunk = items[at:at + 100]
                 script = (RUN.replace("BUNDLE", json.dumps(base + "/pagefind/"))
-                          .replace("TOP", str(TOP))
-                          .replace("ITEMS", json.dumps([q for _, q, _ in chunk], ensure_ascii=False))
+                          .replace("TOP", str(TOP)).replace("RANKING", ranking or "null")
+                          .replace("ITEMS", json.dumps([q for _, q, _ in chunk],
+                                                       ensure_ascii=False))
                           .replace("PREPARED", "true" if prepared else "false"))
                 found += browser.evaluate(script)
             per_kind: dict[str, list[int]] = {}
             misses = []
-            for (kind, query, wanted), top in zip(items, found):
+            for (kind, query, wanted), top in zip(items, found, strict=True):
                 hit = wanted in top
                 per_kind.setdefault(kind, []).append(hit)
                 if not hit and prepared:
@@ -228,6 +264,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--papers", type=int, default=300)
     parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--ranking", metavar="JSON", help="Pagefind ranking options to try "
+                        "instead of the search page's, e.g. '{\"pageLength\": 0.2}'")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         root = Path(tmp)
@@ -245,7 +283,8 @@ def main() -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             items = queries(made, args.seed)
-            results = measure(f"http://127.0.0.1:{server.server_address[1]}/repo", "/repo", items)
+            results = measure(f"http://127.0.0.1:{server.server_address[1]}/repo", "/repo", items,
+                              args.ranking)
         finally:
             server.shutdown()
             server.server_close()

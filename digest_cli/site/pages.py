@@ -22,8 +22,8 @@ from digest_cli.posts.markup import escape_block, escape_inline
 from digest_cli.posts.render import analysis_text, paper_anchor
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import ArxivId, Paper
-from digest_cli.site.enrich import enrich
 from digest_cli.records.topics import BY_SLUG, TOPICS
+from digest_cli.site.enrich import enrich
 
 FEED_ENTRIES = 50  # the newest papers of a topic in its feed
 HOME_TITLES = 3  # papers named under each day on the home page
@@ -245,7 +245,7 @@ def zh_tokens(*texts: str) -> str:
     seen: dict[str, None] = {}
     for value in texts:
         for run in _CJK.findall(value or ""):
-            for a, b in zip(run, run[1:]):
+            for a, b in zip(run, run[1:], strict=False):
                 seen.setdefault(f"zh{ord(a):04x}{ord(b):04x}", None)
     return " ".join(seen)
 
