@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 
 import pytest
@@ -223,3 +224,67 @@ def test_the_contents_titles_are_not_broken_mid_word(built_site):
     css = (built_site.site / "assets" / "css" / "site.css").read_text(encoding="utf-8")
     assert "break-all" not in css
     assert ".post-content h2 + ul:not(.toc) a" in css
+
+
+# -- Hostile text on the pages the site build makes ----------------------------------
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    """The hostile days of tests/hostile/cases.yaml built by `digest site build`: paper
+    pages and the staged, enriched day posts (plain `jekyll build` makes neither)."""
+    from digest_cli.posts.write import render_days
+    from digest_cli.records.store import write_day
+    from digest_cli.records.writer import Writer
+    from digest_cli.settings import load_settings
+    from digest_cli.site.build import build_site
+    from tests.site_kit import JEKYLL, REPO, SITE_FILES
+    from tests.test_site_jekyll import ABSTRACT_DAY, TRANSLATED_DAY, hostile_day
+
+    if JEKYLL is None:
+        pytest.skip("`jekyll` is not on PATH (apt-get install jekyll ruby-jekyll-feed)")
+    root = tmp_path_factory.mktemp("hostile-site")
+    for name in SITE_FILES:  # the site without the sample days
+        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, root / name)
+    settings = load_settings(root, environ={})
+    days = [hostile_day(TRANSLATED_DAY, True), hostile_day(ABSTRACT_DAY, False)]
+    for day in days:
+        write_day(settings, day, Writer())
+    render_days(settings, [d.manifest.date for d in days], Writer(), force=True)
+    report = build_site(settings, root / "_site", "/h")
+    return report.out, days
+
+
+def test_hostile_text_runs_nothing_on_paper_and_day_pages(hostile_site):
+    from tests.test_site_jekyll import ALLOWED_SCHEMES, BAD_TAGS, parse_html
+
+    site, days = hostile_site
+    pages = [site / "papers" / p.id.file_stem / "index.html" for d in days for p in d.papers]
+    pages += [site / f"{d.manifest.date:%Y/%m/%d}" / "arxiv.html" for d in days]
+    for path in pages:
+        page = parse_html(path)
+        assert len(page.find("script")) == len(page.find("head")[0].find("script")) <= 1, path
+        main = page.find("main")[0]
+        for node in page.iter():
+            for name, value in node.attrs.items():
+                assert not name.lower().startswith("on"), (path, node.tag, name)
+                if name in ("href", "src", "action", "formaction", "data"):
+                    scheme = re.sub(r"[\x00-\x20]", "", value or "").lower()
+                    assert not scheme.startswith(("javascript:", "vbscript:", "data:")), value
+        for node in main.iter():
+            assert node.tag not in BAD_TAGS, (path, node.tag)
+            assert "style" not in node.attrs, (path, node.tag)
+            if node.tag == "a":
+                href = node.attrs.get("href") or ""
+                assert href.startswith((*ALLOWED_SCHEMES, "/h/", "#")), (path, href)
+
+
+def test_hostile_titles_show_literally_on_paper_pages(hostile_site):
+    from tests.test_site_jekyll import CASES, norm, parse_html, shown
+
+    site, days = hostile_site
+    for n, case in enumerate(CASES):
+        for day in days:
+            paper = day.papers[n]
+            page = parse_html(site / "papers" / paper.id.file_stem / "index.html")
+            assert norm(page.find("h1")[0].text()) == shown(case, False), case["name"]
+            assert shown(case, True) in norm(page.find("main")[0].text()), case["name"]
