@@ -288,3 +288,15 @@ def test_hostile_titles_show_literally_on_paper_pages(hostile_site):
             page = parse_html(site / "papers" / paper.id.file_stem / "index.html")
             assert norm(page.find("h1")[0].text()) == shown(case, False), case["name"]
             assert shown(case, True) in norm(page.find("main")[0].text()), case["name"]
+
+
+def test_topic_names_link_to_their_topic_pages(built_site):
+    """In the contents (〔编解码与离散化、语音识别〕), the metadata and on paper pages."""
+    html = built(built_site, built_site.post_path(MATH_DAY)[len(built_site.base_path):])
+    toc = html[html.index('id="contents"'):html.index('class="toc"') + 2000]
+    toc = toc[:toc.index("</ul>")]
+    topics = re.findall(r'href="([^"]*/topics/[^"]*)"', toc)
+    assert topics.count(f"{built_site.base_path}/topics/codec/") == 2  # papers 1 and 3
+    assert f"{built_site.base_path}/topics/music/" in topics
+    header = html[html.index('class="post-meta"'):html.index("</p>", html.index('class="post-meta"'))]
+    assert "<a " not in header  # the post's tags are labels, not links

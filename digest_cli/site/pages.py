@@ -312,6 +312,28 @@ def paper_pages(index: SiteIndex) -> dict[str, str]:
     return files
 
 
+_BY_ZH = {topic.zh: topic.slug for topic in TOPICS}
+_CONTENTS_TOPICS = re.compile(r"〔([^〔〕\n]+)〕$", re.M)
+
+
+def _contents_topic_links(body: str) -> str:
+    """The contents' topic names (`〔语音识别、音乐〕`, written by `posts.render.contents`)
+    as links to their topic pages; a name that is not a topic stays text."""
+    start = body.find("\n## 目录\n")
+    end = body.find("{: .toc", start)
+    if start < 0 or end < 0:
+        return body
+
+    def links(match: re.Match) -> str:
+        names = match.group(1).split("、")
+        if not all(name in _BY_ZH for name in names):
+            return match.group(0)
+        return "〔" + "、".join(f"[{name}]({{{{ site.baseurl }}}}/topics/{_BY_ZH[name]}/)"
+                               for name in names) + "〕"
+
+    return body[:start] + _CONTENTS_TOPICS.sub(links, body[start:end]) + body[end:]
+
+
 def staged_post(post: str, papers: list[Paper]) -> str:
     """The copy of a day post the site is built from: each paper's arXiv line followed by a
     link to its page (found by its abs link, which both formats write), text enriched. The
@@ -319,6 +341,7 @@ def staged_post(post: str, papers: list[Paper]) -> str:
     end = post.find("\n---\n", 4)
     head, body = (post[:end + 5], post[end + 5:]) if post.startswith("---\n") and end > 0 \
         else ("", post)
+    body = _contents_topic_links(body)
     for paper in papers:
         link = abs_link(paper)
         line = f"- **arXiv**: [{link}]({link})\n"
