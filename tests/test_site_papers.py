@@ -175,6 +175,9 @@ def test_a_day_without_open_math_is_light(built_site):
     assert not re.search(r"<script[^>]*\bsrc=[^>]*tex-chtml", html)
     weight = len(gzip.compress(html.encode("utf-8"))) + len(gzip.compress(css))
     assert weight < PAGE_BUDGET, weight
+    # a real 20-paper day (the shipped one, about 32 KB gzipped) is under it too
+    full = built(built_site, built_site.post_path(SAMPLE_DAY)[len(built_site.base_path):])
+    assert len(gzip.compress(full.encode("utf-8"))) + len(gzip.compress(css)) < PAGE_BUDGET
 
 
 def test_a_paper_with_math_only_in_its_analysis_keeps_the_tex(built_site):
