@@ -83,6 +83,10 @@ def test_search_by_arxiv_id_puts_its_paper_first(browser, built_site, query):
     assert links[:1] == [paper(built_site, wanted)]
 
 
+def test_a_part_of_an_id_still_finds_by_prefix(browser, built_site):
+    assert paper(built_site, "2601.19109") in search(browser, built_site, "2601.1910")
+
+
 @pytest.mark.parametrize("query", [ZH_TERM, f'"{ZH_TERM}"'])
 def test_a_chinese_term_matches_as_a_term(browser, built_site, query):
     """声码器 finds the papers that have it (ours and one of the sample day), not the one

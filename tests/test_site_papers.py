@@ -217,6 +217,8 @@ def test_before_briefs_the_site_reads_well(built_site):
     home = Page((built_site.site / "index.html").read_text(encoding="utf-8"))
     english = [a for a in home.find("a", lang="en") if "/papers/" in a["href"]]
     assert len(english) == 3  # the sample day's first three
+    chinese = [a for a in home.find("a") if "/papers/2601.2000" in a.get("href", "")]
+    assert len(chinese) == 3 and not any("lang" in a for a in chinese)  # the math day's
     topics = (built_site.site / "topics" / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<span class="unsorted">20</span>', topics)
     toc = built(built_site, built_site.post_path(SAMPLE_DAY)[len(built_site.base_path):])

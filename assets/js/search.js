@@ -127,6 +127,10 @@
     var none = Object.keys(filters).some(function (k) { return !(filters[k] in known[k]); });
     var search = none ? { results: [] }  // a month or topic without papers (a linked URL)
       : await pagefind.search(query ? prepare(query) : null, { filters: filters });
+    if (!none && query && idToken(query) && !search.results.length) {
+      // an id-shaped query no paper has (a part of an id): Pagefind's prefix match
+      search = await pagefind.search(query, { filters: filters });
+    }
     var data = await Promise.all(search.results.slice(0, 30).map(function (r) { return r.data(); }));
     if (mine !== serial) { return; }
     show(search.results, data);
