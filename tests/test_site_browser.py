@@ -68,6 +68,8 @@ def test_search_finds_a_paper_by_a_chinese_word(browser, built_site):
     # titled by the paper's Chinese title, one result per paper
     assert browser.evaluate("document.querySelector('.search-result-link').textContent") \
         == "第 2 篇：音频离散化"
+    assert browser.evaluate("document.querySelector('.search-result-en').textContent") \
+        .startswith(EN_WORD)
 
 
 def test_search_finds_a_paper_by_an_english_word(browser, built_site):

@@ -98,6 +98,11 @@
       var head = el('p', 'search-result-title');
       head.appendChild(link);
       item.appendChild(head);
+      if (page.meta.en) {
+        var en = el('p', 'search-result-en', page.meta.en);
+        en.lang = 'en';
+        item.appendChild(en);
+      }
       var line = [page.meta.id, page.meta.date].filter(Boolean).join(' · ');
       if (line) { item.appendChild(el('p', 'search-result-meta', line)); }
       if (page.meta.summary) { item.appendChild(el('p', 'search-result-summary', page.meta.summary)); }
