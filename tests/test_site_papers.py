@@ -122,6 +122,8 @@ def test_each_paper_has_its_page(built_site):
     chips = [a["href"] for a in page.find("a") if a.get("class") == "tag"]
     assert chips == [f"{built_site.base_path}/topics/music/"]
     assert page.find("time", datetime=MATH_DAY.isoformat())
+    # the arXiv comments' code URL is a link
+    assert {"href": "https://example.org/code"} in page.find("a")
 
 
 def test_a_paper_page_has_canonical_and_open_graph_tags(built_site):

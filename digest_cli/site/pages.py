@@ -208,7 +208,6 @@ def generated_files(index: SiteIndex, zone: str) -> dict[str, str]:
 # -- A page per paper ------------------------------------------------------------------
 
 DESCRIPTION_CHARS = 160
-_MONTH_FILTER = "month"
 
 
 def _yaml(value: object) -> str:
@@ -258,13 +257,16 @@ def _topic_chips(paper: Paper) -> str:
 
 def paper_page(paper: Paper, day: date, day_link: str) -> str:
     """The Markdown page of one paper: front matter for the layout (`_layouts/paper.html`
-    shows the titles, authors and links), the translation beside the abstract, the
-    详细解读. Text is escaped as in a post, then enriched (links, text commands)."""
+    shows the titles, authors and links), then its body."""
+    return _paper_front(paper, day, day_link) + _paper_body(paper)
+
+
+def _paper_front(paper: Paper, day: date, day_link: str) -> str:
     title_zh = one_line(paper.title_zh.text if paper.title_zh else "")
     title = one_line(paper.title)
-    summary = one_line(paper.summary.text if paper.summary else "")
-    translation = paper.translation.text.strip("\n") if paper.translation else ""
-    analysis = paper.analysis.text if paper.analysis else ""
+    texts = (one_line(paper.summary.text if paper.summary else ""),
+             paper.translation.text if paper.translation else "",
+             paper.analysis.text if paper.analysis else "")
     front = ["---", "layout: paper", f"title: {_yaml(title_zh or title)}",
              f"title_en: {_yaml(title if title_zh else '')}",
              f"description: {_yaml(description(paper))}",
@@ -276,18 +278,26 @@ def paper_page(paper: Paper, day: date, day_link: str) -> str:
              f"categories: {_yaml(', '.join(paper.categories))}",
              f"search_tokens: {_yaml(search_tokens(paper))}",
              f"title_tokens: {_yaml(zh_tokens(title_zh))}",
-             f"text_tokens: {_yaml(zh_tokens(summary, translation, analysis))}", "---", ""]
-    comment = one_line(paper.comment)
+             f"text_tokens: {_yaml(zh_tokens(*texts))}", "---", ""]
+    return "\n".join(front) + "\n"
+
+
+def _paper_body(paper: Paper) -> str:
+    """The comments, topics and summary, the translation beside the abstract, the
+    详细解读: text escaped as in a post, then enriched (links, text commands)."""
     lines = []
-    if comment:
-        lines += [f'<p class="paper-comment" lang="en"><strong>Comments</strong>: '
-                  f"{text(comment)}</p>", ""]
+    comment = one_line(paper.comment)
+    if comment:  # Markdown, so its code and demo URLs become links
+        lines += [f"**Comments**: {enrich(escape_block(comment))}",
+                  '{: .paper-comment lang="en"}', ""]
     if paper.topic_slugs:
         lines += [f'<p class="paper-topics"><span class="label">主题</span>'
                   f"{_topic_chips(paper)}</p>", ""]
+    summary = one_line(paper.summary.text if paper.summary else "")
     if summary:
         lines += [f'<p class="summary"><strong>一句话总结</strong>：{escape_inline(summary)}</p>',
                   ""]
+    translation = paper.translation.text.strip("\n") if paper.translation else ""
     lines += ['<div class="paper-text">', ""]
     if translation.strip():
         lines += ['<div class="paper-zh" markdown="1">', "", "### 中文译文", "",
@@ -299,7 +309,7 @@ def paper_page(paper: Paper, day: date, day_link: str) -> str:
         lines += ['<details class="analysis">', "<summary>详细解读</summary>", "",
                   '<div markdown="1">', "", enrich(analysis_text(paper)), "", "</div>", "",
                   "</details>", ""]
-    return "\n".join(front + lines)
+    return "\n".join(lines)
 
 
 def paper_pages(index: SiteIndex) -> dict[str, str]:
