@@ -85,6 +85,18 @@ def test_search_by_arxiv_id_puts_its_paper_first(browser, built_site, query):
     assert links[:1] == [paper(built_site, wanted)]
 
 
+def test_every_matching_paper_can_be_shown(browser, built_site):
+    """24 papers have 我们 (20 of the sample day, 4 of ours): 30 at a time, then more."""
+    having = [p for p in built_site.site.glob("papers/*/index.html")
+              if "我们" in p.read_text(encoding="utf-8").split('paper-body"')[1]]
+    links = search(browser, built_site, "我们")
+    assert len(links) == min(len(having), 30)
+    assert browser.evaluate("document.getElementById('search-more').hidden") == \
+        (len(having) <= 30)
+    assert browser.evaluate("document.getElementById('search-status').textContent") == \
+        f"找到 {len(having)} 篇论文"
+
+
 def test_a_part_of_an_id_still_finds_by_prefix(browser, built_site):
     assert paper(built_site, "2601.19109") in search(browser, built_site, "2601.1910")
 

@@ -89,8 +89,12 @@
     }
   }
 
-  function show(results, data) {
-    list.textContent = '';
+  var PAGE = 30;  // results shown at a time; 显示更多 shows the next ones
+  var more = document.getElementById('search-more');
+  var current = [];
+
+  function show(data, append) {
+    if (!append) { list.textContent = ''; }
     data.forEach(function (page) {
       var item = el('li', 'search-result');
       var link = el('a', 'search-result-link', page.meta.title || page.url);
@@ -136,12 +140,20 @@
       // an id-shaped query no paper has (a part of an id): Pagefind's prefix match
       search = await pagefind.search(query, { filters: filters });
     }
-    var data = await Promise.all(search.results.slice(0, 30).map(function (r) { return r.data(); }));
+    var data = await Promise.all(search.results.slice(0, PAGE).map(function (r) { return r.data(); }));
     if (mine !== serial) { return; }
-    show(search.results, data);
-    var total = search.results.length;
-    status.textContent = total ? ('找到 ' + total + ' 篇论文' + (total > 30 ? '，显示前 30 篇' : ''))
-      : '没有找到 “' + query + '”';
+    current = search.results;
+    show(data, false);
+    var total = current.length;
+    status.textContent = total ? ('找到 ' + total + ' 篇论文') : '没有找到 “' + query + '”';
+    more.hidden = total <= PAGE;
+  }
+
+  async function showMore() {
+    var from = list.children.length;
+    var data = await Promise.all(current.slice(from, from + PAGE).map(function (r) { return r.data(); }));
+    show(data, true);
+    more.hidden = list.children.length >= current.length;
   }
 
   async function start() {
@@ -155,6 +167,7 @@
     fillSelect(month, filters.month, params.get('month'));
     input.value = params.get('q') || '';
     form.addEventListener('submit', function (e) { e.preventDefault(); run(true); });
+    more.addEventListener('click', showMore);
     topic.addEventListener('change', function () { run(true); });
     month.addEventListener('change', function () { run(true); });
     await run(false);
