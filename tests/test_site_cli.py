@@ -64,6 +64,7 @@ def test_the_server_serves_only_under_the_base_path(built_site):
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(root + "/index.html", timeout=10)
     assert error.value.code == 404
+    assert "找不到页面" in error.value.read().decode("utf-8")  # the site's 404.html
 
 
 def test_topic_pages_link_a_classic_post_without_an_anchor(site, settings_for):
