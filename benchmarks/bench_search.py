@@ -279,6 +279,11 @@ def main() -> None:
         report = build_site(settings, root / "_site", "/repo")
         print(f"archive: {len(made)} papers on {report.days} days; built in "
               f"{time.monotonic() - started:.1f} s")
+        index = report.out / "pagefind"
+        sizes = {part: sum(p.stat().st_size for p in (index / part).rglob("*") if p.is_file())
+                 for part in ("index", "fragment", "filter")}
+        print("search index: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sizes.items())
+              + " (fetched in pieces as a reader searches)")
         server = make_server(report.out, "/repo")
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
