@@ -206,7 +206,8 @@ def _devtools_port(profile: Path, proc: subprocess.Popen) -> int:
 @contextlib.contextmanager
 def chromium(binary: str):
     """A headless Chromium with a fresh profile and no network but loopback: its page."""
-    with tempfile.TemporaryDirectory(prefix="digest-chromium-") as profile:
+    # Chromium may still be writing its profile as it exits: cleanup errors are not ours
+    with tempfile.TemporaryDirectory(prefix="digest-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [binary, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update",

@@ -89,7 +89,7 @@
     }
   }
 
-  var PAGE = 30;  // results shown at a time; 显示更多 shows the next ones
+  var PAGE = 10;  // results shown at a time (each fetches its fragment); 显示更多: the next
   var more = document.getElementById('search-more');
   var current = [];
 
