@@ -211,8 +211,14 @@ def test_math_in_a_closed_analysis_loads_mathjax_only_when_opened(browser, built
 def test_the_floating_contents_button_covers_no_text_at_390_px(browser, built_site):
     browser.width(390)
     browser.goto(f"{built_site.url}{built_site.post_path(MATH_DAY)[len(built_site.base_path):]}")
+    if browser.evaluate("CSS.supports('animation-timeline: scroll()')"):
+        # at the top, over the contents, it is not shown at all
+        assert browser.evaluate("getComputedStyle(document.querySelector('.to-contents'))"
+                                ".visibility") == "hidden"
     browser.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     browser.wait_for("Math.ceil(scrollY + innerHeight) >= document.documentElement.scrollHeight")
+    browser.wait_for("getComputedStyle(document.querySelector('.to-contents')).visibility"
+                     " === 'visible'")
     covered = browser.evaluate("""(() => {
       const b = document.querySelector('.to-contents').getBoundingClientRect();
       const hits = [];
