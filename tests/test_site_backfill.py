@@ -73,3 +73,41 @@ def test_all_with_a_date_is_a_usage_error(tmp_path):
     imported_archive(tmp_path)
     result = run_cli(tmp_path, "translate", "--all", "--date", "2026-01-28")
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_the_site_reads_well_before_and_after_the_backfill(tmp_path, llm_server):
+    """Done when (issue 21): an imported archive's site shows contents, topics and home
+    page content before the briefs (English titles, all unsorted) and after (Chinese
+    titles, topic counts)."""
+    import re
+
+    from digest_cli.posts.write import render_days
+    from digest_cli.site.build import build_site
+    from tests.site_kit import JEKYLL, SITE_FILES
+
+    if JEKYLL is None:
+        import pytest
+
+        pytest.skip("`jekyll` is not on PATH (apt-get install jekyll ruby-jekyll-feed)")
+    for name in SITE_FILES:
+        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, tmp_path / name)
+    settings = imported_archive(tmp_path)
+    days = [EARLIER, SAMPLE_DAY]
+
+    def build() -> tuple[str, str]:
+        render_days(settings, days, Writer(), force=True)
+        out = build_site(settings, tmp_path / "_site").out
+        return ((out / "index.html").read_text(encoding="utf-8"),
+                (out / "topics" / "index.html").read_text(encoding="utf-8"))
+
+    home, topics = build()
+    assert home.count('lang="en">') >= 5  # English titles (one day has an editor's title)
+    assert '<span class="unsorted">40</span>' in topics
+    llm_server.responder = by_model(brief=lambda req: (
+        "标题：面向语音与音频的自监督表示学习\n总结：本文提出一种新方法，在公开基准上降低了错误率。"
+        "\n主题：asr, music"))
+    assert run_cli(tmp_path, "translate", "--all", env=env_for(llm_server)).exit_code == 0
+    home, topics = build()
+    assert home.count("面向语音与音频的自监督表示学习") >= 5 and 'lang="en">' not in home
+    assert '<span class="unsorted">0</span>' in topics
+    assert re.search(r"语音识别</a> <span lang=\"en\">[^<]*</span> <span class=\"count\">40 篇", topics)
