@@ -2,8 +2,10 @@
 
     python benchmarks/bench_search.py [--papers 300] [--seed 21]
 
-Builds a site (real Jekyll and Pagefind) from a synthetic-but-realistic archive, then runs a
-query set in headless Chromium through the search page's own pre-step
+Builds two sites (real Jekyll and Pagefind): the shipped day as it is, queried with
+phrases of its real Chinese texts that only one paper has (`zh-text`: 3-6 characters of a
+translation or 详细解读, five per paper); and a synthetic-but-realistic archive. Each query
+set runs in headless Chromium through the search page's own pre-step
 (`window.digestSearchQuery`, assets/js/search.js) and Pagefind, and prints the share of
 queries whose paper is among the first 3 results, per kind of query and overall; the same
 queries given to Pagefind as typed (no pre-step) are printed beside them for comparison.
@@ -29,6 +31,7 @@ import argparse
 import dataclasses
 import json
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -260,6 +263,68 @@ def measure(url: str, base: str, items: list[tuple[str, str, str]],
     return results
 
 
+_CJK_RUN = re.compile("[\u4e00-\u9fff]{3,}")
+
+
+def real_queries(settings, seed: int, per_paper: int = 5) -> list[tuple[str, str, str]]:
+    """Phrases of the shipped day's real Chinese texts (translation and 详细解读): for each
+    paper, up to `per_paper` runs of 3-6 Chinese characters that occur in no other
+    paper's text of the day, chosen at random."""
+    rng = random.Random(seed + 2)
+    texts = {p.id.base: "\n".join(t.text for t in (p.translation, p.analysis) if t)
+             for p in load_day(settings, SAMPLE).papers}
+    out = []
+    for pid, text in texts.items():
+        phrases = {run[i:i + n] for run in _CJK_RUN.findall(text) for n in (3, 4, 5, 6)
+                   for i in range(len(run) - n + 1)}
+        own = sorted(w for w in phrases if sum(w in t for t in texts.values()) == 1)
+        out += [("zh-text", w, pid) for w in rng.sample(own, min(per_paper, len(own)))]
+    return out
+
+
+def site_root(tmp: str) -> tuple[Path, object]:
+    """A site repository with the site's files and the shipped day."""
+    root = Path(tmp)
+    for name in SITE_FILES:
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    settings = load_settings(root, environ={})
+    shutil.copytree(REPO / "data" / SAMPLE.isoformat(), settings.day_path(SAMPLE))
+    return root, settings
+
+
+def served(root: Path, settings, items, ranking: str | None, label: str) -> dict[str, dict]:
+    """Build the site of `root`, serve it, run `items`; print the build and index size."""
+    started = time.monotonic()
+    report = build_site(settings, root / "_site", "/repo")
+    print(f"{label}: {report.days} days; built in {time.monotonic() - started:.1f} s")
+    index = report.out / "pagefind"
+    sizes = {part: sum(p.stat().st_size for p in (index / part).rglob("*") if p.is_file())
+             for part in ("index", "fragment", "filter")}
+    print("  search index: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sizes.items())
+          + " (fetched in pieces as a reader searches)")
+    server = make_server(report.out, "/repo")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return measure(f"http://127.0.0.1:{server.server_address[1]}/repo", "/repo", items,
+                       ranking)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def report_lines(results: dict[str, dict]) -> None:
+    for name, result in results.items():
+        kinds = result["kinds"]
+        hits = sum(h for h, _ in kinds.values())
+        total = sum(n for _, n in kinds.values())
+        parts = ", ".join(f"{k} {h / n:.1%} ({h}/{n})" for k, (h, n) in kinds.items())
+        print(f"  {name:9}: wanted paper in the first {TOP}: {hits / total:.1%} of {total} "
+              f"queries ({parts})")
+    for kind, query, wanted, top in results["pre-step"]["misses"][:10]:
+        print(f"    miss [{kind}] {query!r}: wanted {wanted}, got {top}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--papers", type=int, default=300)
@@ -268,40 +333,18 @@ def main() -> None:
                         "instead of the search page's, e.g. '{\"pageLength\": 0.2}'")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        root = Path(tmp)
-        for name in SITE_FILES:
-            source = REPO / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
-        settings = load_settings(root, environ={})
-        shutil.copytree(REPO / "data" / SAMPLE.isoformat(), settings.day_path(SAMPLE))
+        root, settings = site_root(tmp)
+        items = real_queries(settings, args.seed)
+        from digest_cli.posts.write import render_days
+
+        render_days(settings, [SAMPLE], Writer(), force=True)
+        report_lines(served(root, settings, items, args.ranking,
+                            "the shipped day as it is (20 real papers)"))
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        root, settings = site_root(tmp)
         made = archive(settings, args.papers, args.seed)
-        started = time.monotonic()
-        report = build_site(settings, root / "_site", "/repo")
-        print(f"archive: {len(made)} papers on {report.days} days; built in "
-              f"{time.monotonic() - started:.1f} s")
-        index = report.out / "pagefind"
-        sizes = {part: sum(p.stat().st_size for p in (index / part).rglob("*") if p.is_file())
-                 for part in ("index", "fragment", "filter")}
-        print("search index: " + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in sizes.items())
-              + " (fetched in pieces as a reader searches)")
-        server = make_server(report.out, "/repo")
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            items = queries(made, args.seed)
-            results = measure(f"http://127.0.0.1:{server.server_address[1]}/repo", "/repo", items,
-                              args.ranking)
-        finally:
-            server.shutdown()
-            server.server_close()
-    for name, result in results.items():
-        kinds = result["kinds"]
-        hits = sum(h for h, _ in kinds.values())
-        total = sum(n for _, n in kinds.values())
-        parts = ", ".join(f"{k} {h / n:.1%} ({h}/{n})" for k, (h, n) in kinds.items())
-        print(f"{name:9}: wanted paper in the first {TOP}: {hits / total:.1%} of {total} "
-              f"queries ({parts})")
-    for kind, query, wanted, top in results["pre-step"]["misses"][:10]:
-        print(f"  miss [{kind}] {query!r}: wanted {wanted}, got {top}")
+        report_lines(served(root, settings, queries(made, args.seed), args.ranking,
+                            f"synthetic archive of {len(made)} papers"))
 
 
 if __name__ == "__main__":
