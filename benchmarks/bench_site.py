@@ -34,7 +34,7 @@ from digest_cli.site.build import build_site  # noqa: E402
 SAMPLE = date(2026, 1, 28)
 WITH_MATH = date(2026, 1, 29)
 SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive",
-              "search", "pyproject.toml"]
+              "search", "404.html", "pyproject.toml"]
 # The fonts MathJax's CHTML output fetches for ordinary TeX (main, math italic, size).
 MATH_FONTS = ["MathJax_Main-Regular.woff", "MathJax_Math-Italic.woff", "MathJax_Zero.woff",
               "MathJax_Size1-Regular.woff", "MathJax_Calligraphic-Regular.woff"]
@@ -56,12 +56,16 @@ def make_site(root: Path) -> None:
     render_days(settings, [SAMPLE, WITH_MATH], Writer(), force=True)
 
 
-def weight(site: Path, page: Path, base: str) -> dict[str, tuple[int, int]]:
-    """Bytes (raw, gzipped) of the page, its stylesheets, its scripts and MathJax's fonts."""
+def weight(site: Path, page: Path, base: str, math_shown: bool = False
+           ) -> dict[str, tuple[int, int]]:
+    """Bytes (raw, gzipped) of the page, its stylesheets, its scripts, and MathJax with its
+    fonts once math is shown (the inline loader fetches it only then)."""
     html = page.read_text(encoding="utf-8")
     parts = {"HTML": [page]}
     links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
     scripts = re.findall(r'<script[^>]* src="([^"]+)"', html)
+    if math_shown:
+        scripts += re.findall(r"var src = '([^']+tex-chtml\.js)'", html)
     parts["CSS"] = [site / link[len(base):].lstrip("/") for link in links]
     parts["scripts"] = [site / src[len(base):].lstrip("/") for src in scripts]
     if any("mathjax" in src for src in scripts):
@@ -81,10 +85,11 @@ def main() -> None:
         report = build_site(load_settings(root, environ={}), root / "_site", "/repo")
         seconds = time.monotonic() - started
         print(f"digest site build, 2 days, {report.pages} pages: {seconds:.1f} s")
-        for day, label in ((SAMPLE, "20-paper day, no math"),
-                           (WITH_MATH, "20-paper day with math")):
+        for day, label, shown in ((SAMPLE, "20-paper day, no math", False),
+                                  (WITH_MATH, "20-paper day with math, none shown yet", False),
+                                  (WITH_MATH, "20-paper day with math, shown", True)):
             page = report.out / f"{day:%Y/%m/%d}" / "arxiv.html"
-            parts = weight(report.out, page, "/repo")
+            parts = weight(report.out, page, "/repo", shown)
             total = tuple(sum(v[i] for v in parts.values()) for i in (0, 1))
             print(f"\n{label}: total {total[0] / 1024:.0f} KiB, gzipped {total[1] / 1024:.0f} KiB")
             for name, (raw, packed) in parts.items():

@@ -377,10 +377,24 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
 @click.option("--force", is_flag=True, help="Redo machine-written texts too, asking the LLM "
               "anew (edited, imported, human and reviewed texts are never rewritten).")
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
+@click.option("--all", "all_days", is_flag=True, help="Every day under data/ (e.g. to give "
+              "an imported archive its briefs); prints the plan first.")
+@click.option("--from", "since", type=_Date(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              callback=lambda ctx, param, value: value.date() if value else None,
+              help="The days from this one on (with --to: a range); prints the plan first.")
+@click.option("--to", "until", type=_Date(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              callback=lambda ctx, param, value: value.date() if value else None,
+              help="The days up to this one (with --from: a range).")
+@click.option("--dry-run", is_flag=True, help="With --all or --from/--to: print the plan "
+              "(papers, requests, estimated tokens and cost per day) and stop.")
 @pass_ctx
 @writes
-def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
+def translate(ctx: Context, day: date | None, force: bool, only: str | None, all_days: bool,
+              since: date | None, until: date | None, dry_run: bool) -> None:
     """Fill in each record's Chinese translation, 详细解读 and brief where missing.
+
+    With --all or --from/--to, every day of the range in turn, after printing what it
+    will ask (resumable: a re-run skips what is done and reuses cached answers).
 
     The brief is a Chinese title, a one-sentence summary and 1-3 topics, from one short
     extra request per paper (`llm_brief`).
@@ -399,6 +413,11 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
         for name in ("httpx2", "openai"):
             logging.getLogger(name).setLevel(logging.WARNING)
     settings = ctx.settings()
+    if all_days or since or until:
+        if day is not None or only is not None:
+            raise click.UsageError("give --date/--only or --all/--from/--to, not both")
+        _translate_days(settings, force, since, until, dry_run)
+        return
     target = day or latest_day(settings)
     if target is None:
         raise TranslateError(f"no records under {settings.data_path} (run `digest fetch`)")
@@ -412,6 +431,34 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
 
 
 NOTHING_TRANSLATED = 3  # exit status: papers needed texts and none could be had
+
+
+def _translate_days(settings: Any, force: bool, since: date | None, until: date | None,
+                    dry_run: bool) -> None:
+    """`translate --all` / `--from --to`: the plan, then each day that has work."""
+    from digest_cli.records.store import day_dates
+    from digest_cli.translate.day import translate_day
+    from digest_cli.translate.plan import plan_day, plan_lines
+
+    days = [d for d in day_dates(settings)
+            if (since is None or d >= since) and (until is None or d <= until)]
+    plans = [plan_day(settings, d, force) for d in days]
+    for line in plan_lines(plans, settings):
+        click.echo(line)
+    if dry_run:
+        return
+    nothing = []
+    for plan in plans:
+        if not plan.calls:
+            continue
+        with _progress_printer() as on_progress:
+            report = translate_day(settings, plan.day, force=force, on_progress=on_progress)
+        for line in report.summary_lines():
+            click.echo(line)
+        if report.nothing_translated:
+            nothing.append(report)
+    if nothing and len(nothing) == sum(1 for p in plans if p.calls):
+        _nothing_translated(nothing[-1])
 
 
 def _nothing_translated(report: Any) -> None:

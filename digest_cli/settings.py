@@ -87,6 +87,9 @@ class Settings:
     highlight: list[str] = _setting([], "Editors' keywords: papers whose title, Chinese title "
                                     "or summary contains one (any case) are marked and listed "
                                     "first in the contents.")
+    site_url: str = _setting("", "The site's public address (https://OWNER.github.io/REPO): "
+                             "canonical URLs, Open Graph and absolute feed ids. The Pages "
+                             "workflow passes the URL `configure-pages` gives.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
     # arXiv API

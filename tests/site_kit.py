@@ -8,6 +8,8 @@ Registered in tests/conftest.py (`pytest_plugins`). Skips, with the reason, only
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -31,7 +33,7 @@ from tests.conftest import REPO, SAMPLE_DAY, make_day, make_paper
 BASE_PATH = "/digest-site"
 MATH_DAY = date(2026, 1, 29)  # after the sample day: prev/next links both ways
 SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive",
-              "search", "pyproject.toml"]
+              "search", "404.html", "pyproject.toml"]
 JEKYLL = shutil.which("jekyll")
 CHROMIUM = next((p for p in (os.environ.get("DIGEST_CHROMIUM"), "/usr/bin/chromium",
                              shutil.which("chromium"), shutil.which("chromium-browser"))
@@ -42,6 +44,11 @@ EN_WORD = "Zebrafinch"
 INLINE_TEX = r"$\mathcal{L} = \sum_{i=1}^{N} \alpha_i x_i^2$"
 DISPLAY_TEX = r"$$\hat{y} = \arg\max_{k} p(k \mid x)$$"
 HREF_TEX = r"$\href{javascript:alert(1)}{x} + \style{position:fixed;top:0}{y}$"  # ui/safe drops both
+SITE_URL = "https://example.github.io/digest-site"  # the `site_url` setting of the built site
+# A Chinese term and a paper that has its characters but not the term (search as a term).
+ZH_TERM = "声码器"
+CODE_URL = "https://github.com/example/audio_tokens"  # a bare URL in a translation
+ANALYSIS_TEX = r"$\mathbf{W} x + b$"  # paper 4: math only inside its closed 详细解读
 
 
 def math_papers() -> list[Paper]:
@@ -63,6 +70,16 @@ def math_papers() -> list[Paper]:
     hostile = f"公式里的链接 {HREF_TEX} 不应可点。"
     papers[2].translation = MachineText(hostile, "m", "translate-v1", None, "full_text",
                                         text_hash(hostile))
+    first = (f"我们提出一种神经{ZH_TERM}，代码见 {CODE_URL}。该方法 \\textbf{{显著}} 优于基线 "
+             "\\cite{smith2020,lee2021}。")
+    papers[0].translation = MachineText(first, "m", "translate-v1", None, "full_text",
+                                        text_hash(first))
+    other = "我们改进了声学模型与滤波器，降低了延迟。"  # 声 and 器, not 声码器
+    papers[3].translation = MachineText(other, "m", "translate-v1", None, "full_text",
+                                        text_hash(other))
+    analysis = f"1)  \n- **方法**：以 {ANALYSIS_TEX} 为核心。\n\n2)  \n- **结果**：好。"
+    papers[3].analysis = MachineText(analysis, "m", "analysis-v1", None, "full_text",
+                                     text_hash(analysis))
     return papers
 
 
@@ -92,6 +109,9 @@ class BuiltSite:
     def post_path(self, day: date) -> str:
         return f"{self.base_path}/{day:%Y/%m/%d}/arxiv.html"
 
+    def paper_path(self, pid: str) -> str:
+        return f"{self.base_path}/papers/{pid}/"
+
 
 @pytest.fixture(scope="session")
 def built_site():
@@ -104,7 +124,8 @@ def built_site():
     with tempfile.TemporaryDirectory(prefix="digest-built-") as tmp:
         root = Path(tmp)
         write_site(root)
-        report = build_site(load_settings(root, environ={}), root / "_site", BASE_PATH)
+        settings = dataclasses.replace(load_settings(root, environ={}), site_url=SITE_URL)
+        report = build_site(settings, root / "_site", BASE_PATH)
         server = make_server(report.out, BASE_PATH)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -182,15 +203,13 @@ def _devtools_port(profile: Path, proc: subprocess.Popen) -> int:
     raise RuntimeError("chromium did not open its DevTools port in 30 s")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """A headless Chromium with a fresh profile and no network but loopback."""
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("websocket", reason="websocket-client is not installed ([test] extra)")
-    with tempfile.TemporaryDirectory(prefix="digest-chromium-") as profile:
+@contextlib.contextmanager
+def chromium(binary: str):
+    """A headless Chromium with a fresh profile and no network but loopback: its page."""
+    # Chromium may still be writing its profile as it exits: cleanup errors are not ours
+    with tempfile.TemporaryDirectory(prefix="digest-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+            [binary, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update",
              "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
              f"--user-data-dir={profile}", "--remote-debugging-port=0",
@@ -212,3 +231,13 @@ def browser():
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium with a fresh profile and no network but loopback."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    pytest.importorskip("websocket", reason="websocket-client is not installed ([test] extra)")
+    with chromium(CHROMIUM) as page:
+        yield page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from datetime import date
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -63,6 +64,7 @@ def test_the_server_serves_only_under_the_base_path(built_site):
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(root + "/index.html", timeout=10)
     assert error.value.code == 404
+    assert "找不到页面" in error.value.read().decode("utf-8")  # the site's 404.html
 
 
 def test_topic_pages_link_a_classic_post_without_an_anchor(site, settings_for):
@@ -80,3 +82,55 @@ def test_topic_pages_link_a_classic_post_without_an_anchor(site, settings_for):
         post = render_day(day, settings_for(site, post_format=post_format))
         index = index_papers([(SAMPLE_DAY, url, day.papers, post)])
         assert [e.url for e in index.topics["asr"]] == [link]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("", ("", "")), ("https://owner.github.io/repo", ("https://owner.github.io", "/repo")),
+    ("https://owner.github.io/repo/", ("https://owner.github.io", "/repo")),
+    ("https://digest.example.org", ("https://digest.example.org", ""))])
+def test_site_url_gives_the_url_and_the_base_path(value, expected):
+    from digest_cli.site.build import site_address
+
+    assert site_address(value) == expected
+
+
+@pytest.mark.parametrize("bad", ["owner.github.io/repo", "javascript:alert(1)",
+                                 "https://x.org/a b", "https://x.org/?q=1", 'https://x.org/"'])
+def test_a_bad_site_url_is_refused(bad):
+    from digest_cli.site.build import site_address
+
+    with pytest.raises(SiteError):
+        site_address(bad)
+
+
+def test_site_url_reaches_jekyll_as_url_and_base_path(site, settings_for, tmp_path):
+    """Without --base-path, the path of `site_url` is the base path; its scheme and host
+    go to Jekyll as `url` in a config file beside (not in) the staged site."""
+    import dataclasses
+    import subprocess
+
+    from digest_cli.site.build import build_site
+
+    seen = []
+
+    def run(args, **kwargs):
+        seen.append(args)
+        if "build" in args:
+            dest = Path(args[args.index("--destination") + 1])
+            dest.mkdir(parents=True)
+            (dest / "index.html").write_text("<html></html>")
+            config = args[args.index("--config") + 1].split(",")[1]
+            seen.append(Path(config).read_text())
+        else:
+            site_dir = Path(args[args.index("--site") + 1])
+            (site_dir / "pagefind").mkdir()
+            (site_dir / "pagefind" / "pagefind-ui.js").write_text("")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    (site / "_config.yml").write_text("title: t\n")
+    settings = dataclasses.replace(settings_for(site), site_url="https://owner.github.io/repo")
+    report = build_site(settings, tmp_path / "out", jekyll="jekyll", run=run)
+    jekyll_args = seen[0]
+    assert jekyll_args[jekyll_args.index("--baseurl") + 1] == "/repo"
+    assert seen[1] == 'url: "https://owner.github.io"\n'
+    assert report.base_path == "/repo"

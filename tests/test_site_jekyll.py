@@ -41,7 +41,8 @@ from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
-SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive", "search"]
+SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive", "search",
+              "404.html"]
 CASES = load_yaml(REPO / "tests" / "hostile" / "cases.yaml")
 SAMPLE_DAY = date(2026, 1, 28)
 TRANSLATED_DAY = date(2026, 1, 26)  # every case as title, authors, translation, 详细解读
@@ -338,8 +339,10 @@ def test_feed_is_valid_atom_with_every_post(build):
 @needs_jekyll
 def test_layout_loads_mathjax_for_dollar_math(build):
     scripts = parse_html(build.post(TRANSLATED_DAY)).find("script")  # its cases have TeX
-    assert [s.attrs.get("src") for s in scripts if s.attrs.get("src")] == [MATHJAX_SRC]
+    # no <script src>: the inline loader fetches MathJax when math is about to be shown
+    assert [s.attrs.get("src") for s in scripts if s.attrs.get("src")] == []
     config = "".join(s.text() for s in scripts if not s.attrs.get("src"))
+    assert f"var src = '{MATHJAX_SRC}'" in config
     assert "inlineMath: [['$', '$']" in config and "displayMath: [['$$', '$$']" in config
     # MathJax 3's safe extension is ui/safe: no javascript: from \href in post text.
     assert "load: ['ui/safe']" in config and "[tex]/safe" not in config
@@ -420,8 +423,8 @@ def test_hostile_day_keeps_every_paper(build, day):
 def test_hostile_text_runs_nothing(build, day):
     page = parse_html(build.post(day))
     head = page.find("head")[0]
-    layout_scripts = parse_html(build.post(TRANSLATED_DAY)).find("script")  # MathJax's two
-    assert len(page.find("script")) == len(head.find("script")) == len(layout_scripts) == 2
+    layout_scripts = parse_html(build.post(TRANSLATED_DAY)).find("script")  # the MathJax loader
+    assert len(page.find("script")) == len(head.find("script")) == len(layout_scripts) == 1
     content = post_content(page)
     made = {f"#{paper_anchor(p.id)}" for p in build.days[day].papers}
     made |= {"#contents"} | {topic_url(slug).replace("{{ site.baseurl }}", "") for slug in BY_SLUG}

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.site_kit import JEKYLL, MATH_DAY, REPO, SAMPLE_DAY
+from tests.site_kit import JEKYLL, MATH_DAY, REPO, SAMPLE_DAY, SITE_URL
 
 
 class Links(HTMLParser):
@@ -90,16 +90,18 @@ def test_links_carry_the_base_path(built_site):
     assert internal and all(x.startswith(built_site.base_path + "/") for x in internal)
 
 
-def test_topic_pages_and_feeds_link_papers_by_anchor(built_site):
+def test_topic_pages_and_feeds_link_papers_to_their_pages(built_site):
     page = parse(built_site.site / "topics" / "codec" / "index.html")
     day = f"{built_site.base_path}/{MATH_DAY:%Y/%m/%d}/arxiv.html"
-    assert f"{day}#arxiv-2601-20001" in page.links and f"{day}#arxiv-2601-20003" in page.links
+    assert built_site.paper_path("2601.20001") in page.links
+    assert built_site.paper_path("2601.20003") in page.links
+    assert day in page.links  # the day heading
     assert not any("20002" in link for link in page.links)  # `music`, not codec
     feed = ET.parse(built_site.site / "topics" / "codec" / "feed.xml").getroot()
     ns = {"a": "http://www.w3.org/2005/Atom"}
     hrefs = [e.get("href") for e in feed.findall("a:entry/a:link", ns)]
-    assert hrefs and all(h.startswith(f"{built_site.base_path}/") and "#arxiv-" in h
-                         for h in hrefs)
+    assert hrefs and all(h.startswith(f"{SITE_URL}/papers/") for h in hrefs), hrefs
+    assert feed.find("a:id", ns).text == f"{SITE_URL}/topics/codec/"  # absolute ids
 
 
 def test_home_page_shows_counts_and_topics(built_site):

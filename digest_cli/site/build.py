@@ -9,6 +9,7 @@ folder is replaced only when all of that succeeded.
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 import os
 import shutil
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import DigestError
-from digest_cli.site.pages import generated_files, index_papers, post_url
+from digest_cli.site.pages import generated_files, index_papers, post_url, staged_post
 
 # How a command is run: `subprocess.run`, or a stand-in in tests.
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -67,11 +68,30 @@ def normal_base_path(value: str | None) -> str:
     return "/" + value if value else ""
 
 
+def site_address(site_url: str) -> tuple[str, str]:
+    """The `site_url` setting split into Jekyll's `url` (scheme and host) and the base
+    path: ('https://owner.github.io', '/repo'); ('', '') when unset."""
+    from urllib.parse import urlsplit
+
+    value = site_url.strip().rstrip("/")
+    if not value:
+        return "", ""
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or parts.query or parts.fragment \
+            or any(c in value for c in ' "\'<>\\{}'):
+        raise SiteError(f"setting 'site_url': {site_url!r} is not an address such as "
+                        "https://OWNER.github.io/REPO")
+    return f"{parts.scheme}://{parts.netloc}", normal_base_path(parts.path)
+
+
 def build_site(settings: Settings, out: Path, base_path: str = "", jekyll: str | None = None,
                run: Runner = subprocess.run) -> BuildReport:
-    """Build the site of `settings.root` into `out` (replaced at the end)."""
+    """Build the site of `settings.root` into `out` (replaced at the end). The base path is
+    `base_path`, else the path of the `site_url` setting."""
     started = time.monotonic()
-    base_path = normal_base_path(base_path)
+    url, url_path = site_address(settings.site_url)
+    base_path = normal_base_path(base_path) or url_path
     jekyll = jekyll or shutil.which("jekyll")
     if jekyll is None:
         raise SiteError("`jekyll` is not installed (Debian: apt-get install jekyll "
@@ -82,7 +102,7 @@ def build_site(settings: Settings, out: Path, base_path: str = "", jekyll: str |
         copy_sources(settings.root.resolve(), source,
                      skip={out, out.with_name(out.name + ".new"), out.with_name(out.name + ".old")})
         days = write_generated(settings, source)
-        run_jekyll(jekyll, source, built, base_path, run)
+        run_jekyll(jekyll, source, built, base_path, run, url=url)
         run_pagefind(built, run)
         replace_folder(built, out)
     pages = sum(1 for _ in out.rglob("*.html"))
@@ -105,8 +125,9 @@ def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
     shutil.copytree(root, source, ignore=ignore, symlinks=False)
 
 
-def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
-    """(day, post URL, papers, post text) of every day that has both records and a post."""
+def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str, Path]]:
+    """(day, post URL, papers, post text, post file) of every day that has both records
+    and a post."""
     from digest_cli.records.store import day_dates, load_day, parse_cache
 
     permalink = _permalink(settings.root / "_config.yml")
@@ -117,7 +138,7 @@ def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
         if post.is_file():
             days.append((day, post_url(day, post.stem, permalink),
                          load_day(settings, day, cache).papers,
-                         post.read_text(encoding="utf-8", errors="replace")))
+                         post.read_text(encoding="utf-8", errors="replace"), post))
     cache.save()
     return days
 
@@ -136,9 +157,13 @@ def _permalink(config: Path) -> str:
 def write_generated(settings: Settings, source: Path) -> int:
     """Topic pages, topic feeds and day counts into the staging source; the day count."""
     days = site_days(settings)
+    root = settings.root.resolve()
+    for _, _, papers, post, path in days:  # each paper linked to its page
+        staged = source / path.resolve().relative_to(root)
+        staged.write_text(staged_post(post, papers), encoding="utf-8")
     offset = datetime(2026, 1, 1, tzinfo=ZoneInfo(settings.timezone)).strftime("%z")
     zone = offset[:3] + ":" + offset[3:]
-    for name, content in generated_files(index_papers(days), zone).items():
+    for name, content in generated_files(index_papers([d[:4] for d in days]), zone).items():
         path = source / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
@@ -157,13 +182,19 @@ def _run(run: Runner, args: list[str], what: str, timeout: float, **kwargs: Any)
     return output
 
 
-def run_jekyll(jekyll: str, source: Path, dest: Path, base_path: str, run: Runner) -> None:
-    """`jekyll build` of the staging source; fails on a Liquid error too."""
+def run_jekyll(jekyll: str, source: Path, dest: Path, base_path: str, run: Runner,
+               url: str = "") -> None:
+    """`jekyll build` of the staging source; fails on a Liquid error too. `url` (the
+    site's scheme and host) makes canonical links and feed ids absolute."""
     env = dict(os.environ, JEKYLL_ENV="production", JEKYLL_NO_BUNDLER_REQUIRE="1",
                LC_ALL="C.UTF-8", LANG="C.UTF-8")
-    output = _run(run, [jekyll, "build", "--source", str(source), "--destination", str(dest),
-                        "--baseurl", base_path], "jekyll build", JEKYLL_TIMEOUT,
-                  cwd=source, env=env)
+    args = [jekyll, "build", "--source", str(source), "--destination", str(dest),
+            "--baseurl", base_path]
+    if url:  # an extra config file beside the staging source, never published
+        extra = source.parent / "_config.url.yml"
+        extra.write_text(f"url: {json.dumps(url)}\n", encoding="utf-8")
+        args += ["--config", f"{source / '_config.yml'},{extra}"]
+    output = _run(run, args, "jekyll build", JEKYLL_TIMEOUT, cwd=source, env=env)
     if "Liquid Exception" in output or "Liquid Warning" in output:
         raise SiteError(f"jekyll build reported a Liquid problem:\n{output.strip()[-2000:]}")
     log.info("jekyll: %s", output.strip().splitlines()[-1] if output.strip() else "done")

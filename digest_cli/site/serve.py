@@ -1,5 +1,6 @@
 """`digest site serve`: the built site on localhost, under its base path, as Pages serves
-it (`/REPO/x/` is `x/index.html`; anything outside the base path is 404)."""
+it (`/REPO/x/` is `x/index.html`; anything outside the base path is 404, answered with
+the site's 404.html)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,21 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 return str(Path(self.directory) / ".digest-not-found")
             path = path[len(self.base_path):] or "/"
         return super().translate_path(path)
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """A missing page gets the site's 404.html, as on Pages."""
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's
         log.debug("%s %s", self.address_string(), format % args)
