@@ -20,7 +20,7 @@ from digest_cli.translate.validate import (
     normalise_translation,
     translation_problems,
 )
-from tests.conftest import REPO, SAMPLE_DAY
+from tests.conftest import SAMPLE, SAMPLE_DAY
 
 GOOD = ("1)  \n- **研究背景**：语音识别在噪声下退化。  \n- **既有方法的问题**：\n  - 依赖标注。\n\n"
         "2)  \n- **方法**：提出加权融合。\n  1.  **源分离**：先分离。\n  2.  **嵌入**：再编码。\n\n"
@@ -32,7 +32,7 @@ TRANSLATION = ("我们将词错误率降低了 27.84%，将 EER 降至 1.5%，�
 
 
 def seed_papers():
-    return load_day(load_settings(REPO, environ={}), SAMPLE_DAY).papers
+    return load_day(load_settings(SAMPLE, environ={}), SAMPLE_DAY).papers
 
 
 def test_every_seed_text_passes_and_normalises_to_itself():

@@ -20,6 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from digest_cli.fetch.schedule import announcements_between, latest_closed_window, window_for
+from tests.conftest import SAMPLE
 from tests.gitkit import IDENTITY, git
 
 REPO = Path(__file__).resolve().parents[1]
@@ -419,7 +420,7 @@ def pr_checkout(tmp_path, isolated_git):
     git(tmp_path, *IDENTITY, "init", "-q", "--bare", "-b", "main", str(origin))
     git(tmp_path, *IDENTITY, "clone", "-q", str(origin), str(work))
     (work / "pyproject.toml").write_text("[tool.digest]\n", encoding="utf-8")
-    shutil.copytree(REPO / "data" / "2026-01-28", work / "data" / "2026-01-28")
+    shutil.copytree(SAMPLE / "data" / "2026-01-28", work / "data" / "2026-01-28")
     (work / "_posts").mkdir()
     subprocess.run([BIN / "digest", "--root", str(work), "render", "--all"], check=True,
                    capture_output=True)
