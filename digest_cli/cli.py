@@ -658,6 +658,30 @@ def doctor(ctx: Context, repository: str, llm: bool) -> None:
         raise SystemExit(1)
 
 
+@cli.command("new")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--categories", "categories", multiple=True, required=True, metavar="CAT",
+              help="An arXiv category to follow (repeat, or comma-separate): cs.CL.")
+@click.option("--title", required=True, help="The site's title (_config.yml).")
+@click.option("--description", default="", help="One line under the title (default: says "
+              "the categories).")
+@click.option("--field-name", default="", help="The field as the prompts name it (default: "
+              "from the first known category, e.g. 自然语言处理 for cs.CL).")
+def new_cmd(path: Path, categories: tuple[str, ...], title: str, description: str,
+            field_name: str) -> None:
+    """Write a new site repository at PATH: workflows, settings, site template, an empty
+    archive, topics and glossary; then print what to set on GitHub (`digest doctor` checks
+    it). Nothing is written when PATH is a folder that is not empty."""
+    from digest_cli.newsite import SiteSpec, new_site, next_steps
+
+    cats = [c.strip() for item in categories for c in item.split(",") if c.strip()]
+    site = new_site(path, SiteSpec(title=title, categories=cats, description=description,
+                                   field_name=field_name))
+    click.echo(f"Wrote a new site in {site.path} ({site.files} files). Next:")
+    for n, step in enumerate(next_steps(site), 1):
+        click.echo(f"  {n}. {step}")
+
+
 @cli.group("site")
 def site_group() -> None:
     """The reader's site: build it as the Pages workflow does, serve it locally."""

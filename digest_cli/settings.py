@@ -89,6 +89,10 @@ class Settings:
                                     "first in the contents.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
+    topics_file: str = _setting("topics.yaml", "The site's topics (a YAML list of `slug`, "
+                                "`zh`, `en`); no such file: the speech and audio topics.")
+    field_name: str = _setting("语音与音频", "The site's field as the prompts name it "
+                               "(`digest new` writes it).")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)

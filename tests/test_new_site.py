@@ -9,7 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from digest_cli.records.store import load_yaml
+from digest_cli.settings import load_settings
+from tests.clikit import run_cli
 from tests.conftest import REPO, SAMPLE_DAY
+from tests.fakes.fixtures import GITHUB_TOKEN
 
 # A representative part of the suite: the files that once read the repository's data/ and
 # _posts/ at import time or through its settings (records, post, check, sync, import).
@@ -63,3 +69,88 @@ def test_the_suite_passes_in_a_site_with_no_sample_day_and_another_field(tmp_pat
         timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "error" not in result.stdout.splitlines()[-1]
+
+
+def new(tmp_path: Path, *args: str, name: str = "cl"):
+    return run_cli(tmp_path, "new", str(tmp_path / name), *args)
+
+
+def test_digest_new_writes_a_site_of_its_own_field(tmp_path):
+    result = new(tmp_path, "--categories", "cs.CL", "--title", "arXiv 每日 · 自然语言处理",
+                 "--description", "每日 cs.CL 新论文")
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "cl"
+    settings = load_settings(site, environ={})
+    assert settings.categories == ["cs.CL"] and settings.tags == ["arxiv", "cs.CL"]
+    assert (settings.field_name, settings.topics_file) == ("自然语言处理", "topics.yaml")
+    config = load_yaml(site / "_config.yml")
+    assert (config["title"], config["description"]) == ("arXiv 每日 · 自然语言处理",
+                                                        "每日 cs.CL 新论文")
+    assert "topics.yaml" in config["exclude"] and "glossary.yaml" in config["exclude"]
+    topics = load_yaml(site / "topics.yaml")
+    assert {"slug": "mt", "zh": "机器翻译", "en": "Machine translation"} in topics
+    assert topics[-1]["slug"] == "other"
+    assert load_yaml(site / "glossary.yaml")["BLEU"] == "keep"
+    # the workflows and the tool they install; not the tool's development, not the sample
+    for kept in ("daily.yml", "sync.yml", "review.yml", "pages.yml"):
+        assert (site / ".github" / "workflows" / kept).is_file()
+    assert (site / "digest_cli" / "cli.py").is_file() and (site / "requirements/main.txt").is_file()
+    for gone in ("tests", "benchmarks", "docs", ".ci", ".github/workflows/ci.yml",
+                 "requirements/test.txt", f"data/{SAMPLE_DAY}", f"_posts/{SAMPLE_DAY}-arxiv.md"):
+        assert not (site / gone).exists(), gone
+    assert [p.name for p in (site / "data").iterdir()] == [".gitkeep"]
+    # an empty archive that every command accepts
+    assert run_cli(site, "check", "--all").exit_code == 0
+    assert run_cli(site, "render", "--all", "--check").exit_code == 0
+
+
+def test_digest_new_says_what_to_set_on_github_and_doctor_checks_it(tmp_path, github_server):
+    result = new(tmp_path, "--categories", "cs.CL,cs.LG", "--title", "NLP Daily")
+    steps = result.output.splitlines()[1:]
+    assert result.output.startswith(f"Wrote a new site in {tmp_path / 'cl'} (")
+    assert ["DIGEST_LLM_API_KEY" in s for s in steps].count(True) == 1
+    assert any("Allow GitHub Actions to create and approve pull requests" in s for s in steps)
+    assert any("Source: GitHub Actions" in s for s in steps)
+    assert "digest doctor" in steps[-1]
+    assert load_settings(tmp_path / "cl", environ={}).categories == ["cs.CL", "cs.LG"]
+    doctor = run_cli(tmp_path / "cl", "doctor", env={
+        "GITHUB_API_URL": github_server.url, "GITHUB_REPOSITORY": "octo/digest",
+        "GITHUB_TOKEN": GITHUB_TOKEN, "DIGEST_GITHUB_RETRIES": "0"})
+    problems = [line for line in doctor.output.splitlines() if line.startswith("PROBLEM")]
+    assert doctor.exit_code == 1 and len(problems) == 3, doctor.output
+    for problem, phrase in zip(problems, ("create and approve pull requests",
+                                          "Source: GitHub Actions", "DIGEST_LLM_API_KEY"), strict=True):
+        assert phrase in problem and any(phrase in s for s in steps)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--categories", "cs CL", "--title", "T"], "'cs CL' is not an arXiv category"),
+    (["--categories", "cs.CL", "--title", " "], "the title is empty"),
+    (["--categories", "cs.CL", "--title", "a\x1b[31m"], "the title must be one line"),
+    (["--categories", "cs.CL", "--title", "T", "--description", "a\nb"],
+     "the description must be one line"),
+])
+def test_digest_new_refuses_a_bad_option_in_one_line_writing_nothing(tmp_path, args, message):
+    result = new(tmp_path, *args)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error (new): {message}" + result.output.split(
+        message, 1)[1].rstrip("\n")]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_digest_new_never_writes_into_a_folder_in_use(tmp_path):
+    (tmp_path / "cl").mkdir()
+    (tmp_path / "cl" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = new(tmp_path, "--categories", "cs.CL", "--title", "T")
+    assert result.exit_code == 1
+    assert result.output == f"Error (new): {tmp_path / 'cl'}: is in the way: give a new folder or an empty one\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["cl"]
+    assert [p.name for p in (tmp_path / "cl").iterdir()] == ["notes.txt"]
+
+
+def test_a_field_not_listed_starts_with_one_topic_and_names_itself(tmp_path):
+    assert new(tmp_path, "--categories", "astro-ph.GA", "--title", "Galaxies").exit_code == 0
+    site = tmp_path / "cl"
+    assert load_yaml(site / "topics.yaml") == [{"slug": "other", "zh": "其他", "en": "Other"}]
+    assert load_yaml(site / "glossary.yaml") == {}
+    assert load_settings(site, environ={}).field_name == "astro-ph.GA"
