@@ -16,6 +16,8 @@ from digest_cli.settings import load_settings
 from tests.clikit import run_cli
 from tests.conftest import REPO, SAMPLE_DAY
 from tests.fakes.fixtures import GITHUB_TOKEN
+from tests.fakes.llm_server import is_brief_request
+from tests.fakes.translate_kit import DAY, by_model, env_for, write_day
 
 # A representative part of the suite: the files that once read the repository's data/ and
 # _posts/ at import time or through its settings (records, post, check, sync, import).
@@ -154,3 +156,20 @@ def test_a_field_not_listed_starts_with_one_topic_and_names_itself(tmp_path):
     assert load_yaml(site / "topics.yaml") == [{"slug": "other", "zh": "其他", "en": "Other"}]
     assert load_yaml(site / "glossary.yaml") == {}
     assert load_settings(site, environ={}).field_name == "astro-ph.GA"
+
+
+@pytest.mark.xfail(strict=True, reason="the topics file and the field name in the prompts "
+                   "come with issue 18 item 2 (helper h1); remove this mark when merged")
+def test_a_new_sites_prompts_name_its_field_and_list_its_topics(tmp_path, llm_server):
+    """What `digest new` writes reaches the LLM: the brief's topic table is the site's
+    topics.yaml and every prompt names the site's field, not speech and audio."""
+    assert new(tmp_path, "--categories", "cs.CL", "--title", "NLP Daily").exit_code == 0
+    site = tmp_path / "cl"
+    write_day(site, 1)
+    llm_server.responder = by_model()
+    run_cli(site, "translate", "--date", str(DAY), env=env_for(llm_server))
+    prompts = [str(req["messages"]) for req in llm_server.chat_requests]
+    assert prompts and all("自然语言处理" in p and "语音与音频" not in p for p in prompts)
+    briefs = [p for p, req in zip(prompts, llm_server.chat_requests, strict=True)
+              if is_brief_request(req)]
+    assert briefs and all("机器翻译" in p and "语音识别" not in p for p in briefs)
