@@ -147,6 +147,9 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
               "latest window that has closed). A past date backfills that day.")
 @click.option("--publish", is_flag=True, help="Then commit on branch digest/D, push, and "
               "open or update the pull request.")
+@click.option("--restore", is_flag=True, help="First take the day's files from its branch "
+              "digest/D where the working tree has none (as --publish does), without "
+              "publishing: `digest publish` follows in a later step.")
 @click.option("--offline", is_flag=True, help="Send no request to arXiv: replay cached "
               "answers, or use the day's records when there are none.")
 @click.option("--no-llm", is_flag=True, help="Skip translation: untranslated papers show "
@@ -155,8 +158,8 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
               "editor has touched.")
 @pass_ctx
 @writes
-def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bool,
-        force: bool) -> None:
+def run(ctx: Context, day: date | None, publish: bool, restore: bool, offline: bool,
+        no_llm: bool, force: bool) -> None:
     """The daily job: fetch, translate, render (and publish) one day.
 
     When arXiv announced nothing in the window it prints "arXiv made no announcement in
@@ -174,7 +177,8 @@ def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bo
     now = datetime.now(timezone.utc)
     target = day or default_day(settings, now)
     click.echo(f"digest run {target}")
-    options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
+    options = RunOptions(publish=publish, restore=restore, offline=offline, no_llm=no_llm,
+                         force=force)
     report = run_day(settings, target, now=now, options=options, say=click.echo)
     if report.translate is not None and report.translate.nothing_translated:
         _nothing_translated(report.translate)

@@ -195,9 +195,10 @@ def test_the_first_day(world):
                    {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": {}}, token,
                    skip_runs={"Install digest": "the venv holds the locked packages"},
                    wrap=["faketime", "-f", f"@{DAY} 05:47:00"]).run()
-    assert ("Fetch, translate, render and publish", "ran") in daily.steps
+    assert ("Fetch, translate and render", "ran") in daily.steps
+    assert ("Publish", "ran") in daily.steps
     assert dict(daily.steps)["actions/create-github-app-token"] == "skipped"  # no App set
-    out = daily.outputs["Fetch, translate, render and publish"]
+    out = daily.outputs["Fetch, translate and render"] + daily.outputs["Publish"]
     assert f"digest run {DAY}" in out
     assert (f"::notice title=Post date {DAY}::Scheduled for 02:20 UTC, started 05:47 UTC: "
             f"did {DAY}") in out
@@ -223,13 +224,15 @@ def test_the_first_day(world):
     same = {"full_name": f"{OWNER}/{NAME}"}
     sync = runner(w, "sync.yml", "sync", "pull_request", {
         "github": {"head_ref": BRANCH, "event": {"pull_request": {
-            "number": pr["number"], "head": {"sha": head, "repo": same}}}},
+            "number": pr["number"], "head": {"sha": head, "repo": same},
+            "base": {"sha": git(editor, "rev-parse", "origin/main")}}}},
         "secrets": {}}, "ghs_syncActionsToken0123",
         skip_runs={"Install digest": "the venv holds the locked packages"})
     sync.env["GITHUB_HEAD_REF"] = BRANCH
     done = sync.run()
     ran = [name for name, outcome in done.steps if outcome == "ran"]
-    assert ran == ["Check the records and render the posts", "Commit the re-rendered posts",
+    assert ran == ["The days the pull request touches",
+                   "Check the records and render the posts", "Commit the re-rendered posts",
                    "Refresh the pull request's task list", "Preview the day",
                    "Check records, texts and posts"], done.steps
     git(editor, "pull", "-q")
