@@ -475,6 +475,13 @@ def test_the_lock_pins_every_dependency_and_tests_what_is_deployed():
     assert "openai" in main and "click" in main
 
 
+def test_ci_runs_the_suite_on_every_core_on_fixed_examples():
+    text = (REPO / ".ci" / "pytest").read_text(encoding="utf-8")
+    assert "python -m pytest -q -rs -n auto" in text  # pytest-xdist, in the [test] extras
+    assert "export HYPOTHESIS_PROFILE=ci" in text
+    assert "pytest-xdist" in _declared("test") and "pytest-xdist" in _locked("test.txt")
+
+
 def test_ci_installs_from_the_lock():
     run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "--constraint requirements/test.txt -e '.[test]'" in run
