@@ -107,6 +107,13 @@ class _Date(click.DateTime):
     FIRST, LAST = date(1991, 1, 1), date(2999, 12, 31)
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        import re
+
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:  # the right form but no such day: say so, not "does not match the format"
+                date.fromisoformat(value)
+            except ValueError as exc:
+                self.fail(f"{value} is not a date: {exc}", param, ctx)
         moment = super().convert(value, param, ctx)
         if not self.FIRST <= moment.date() <= self.LAST:
             self.fail(f"{moment.date()} is out of range ({self.FIRST} to {self.LAST})",
@@ -632,9 +639,15 @@ def glossary_suggest(ctx: Context, min_papers: int) -> None:
 @cli.command("settings")
 @pass_ctx
 def settings_cmd(ctx: Context) -> None:
-    """Print the settings in effect (secrets masked); docs/settings.md says where each is set."""
-    for name, value in ctx.settings().describe().items():
-        click.echo(f"{name} = {value!r}")
+    """Print the settings in effect as [tool.digest] would write them (secrets masked), each
+    with where its value comes from: default, pyproject.toml or an environment variable.
+    docs/settings.md lists every setting."""
+    from digest_cli.settings import setting_sources, shown_value
+
+    settings = ctx.settings()
+    sources = setting_sources(settings.root)
+    for name, value in settings.describe().items():
+        click.echo(f"{name} = {shown_value(value)}  # {sources[name]}")
 
 
 @cli.command()
@@ -713,15 +726,21 @@ def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
               "with.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The built site  [default: _site in the site repository]")
-@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True,
-              help="Port on localhost.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True,
+              help="Port on localhost (not Jekyll's 4000, which `jekyll serve` may hold; "
+              "beside the preview's 8000).")
 @pass_ctx
 def site_serve(ctx: Context, base_path: str, out: Path | None, port: int) -> None:
     """Serve the built site on localhost until Ctrl-C (run `digest site build` first)."""
+    from digest_cli.site.build import SiteError
     from digest_cli.site.serve import make_server
 
     site = out or ctx.settings().root / "_site"
-    server = make_server(site, base_path, port=port)
+    try:
+        server = make_server(site, base_path, port=port)
+    except OSError as exc:  # the port is taken, or not ours to use: one line, as preview
+        raise SiteError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (choose another "
+                        "with --port)") from None
     click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}"
                f"{base_path.rstrip('/')}/ (Ctrl-C stops)")
     try:

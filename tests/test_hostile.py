@@ -697,7 +697,7 @@ def test_settings_masks_credentials_in_url_settings(site):
            "DIGEST_LLM_API_KEY": "sk-known-secret\n"}
     result = run_cli(site, "settings", env=env)
     assert result.exit_code == 0
-    assert "llm_base_url = 'https://***@llm.example/v1?key=***'" in result.output
+    assert 'llm_base_url = "https://***@llm.example/v1?key=***"' in result.output
     for secret in ("pa55word-x", "qk3y-secret", "sk-known-secret"):
         assert secret not in result.output
 
