@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.records.store import load_yaml
+from digest_cli.records.store import load_day, load_yaml
 from digest_cli.settings import load_settings
 from tests.clikit import run_cli
 from tests.conftest import REPO, SAMPLE_DAY
@@ -173,3 +173,28 @@ def test_a_new_sites_prompts_name_its_field_and_list_its_topics(tmp_path, llm_se
     briefs = [p for p, req in zip(prompts, llm_server.chat_requests, strict=True)
               if is_brief_request(req)]
     assert briefs and all("机器翻译" in p and "语音识别" not in p for p in briefs)
+
+
+def test_the_shipped_sample_day_shows_every_feature_and_runs_offline_without_a_key(tmp_path):
+    """When the repository ships the sample day (a site may delete it), every paper has its
+    English abstract, Chinese title, summary and topics, and the README's command needs no
+    LLM key: nothing is left for the LLM to do."""
+    day = REPO / "data" / SAMPLE_DAY.isoformat()
+    if not day.is_dir():
+        pytest.skip("this site does not ship the sample day")
+    site = tmp_path / "site"
+    shutil.copytree(day, site / "data" / SAMPLE_DAY.isoformat())
+    shutil.copytree(REPO / "_posts", site / "_posts")
+    shutil.copy(REPO / "glossary.yaml", site / "glossary.yaml")
+    papers = load_day(load_settings(site, environ={}), SAMPLE_DAY).papers
+    assert len(papers) == 20
+    for paper in papers:
+        assert paper.abstract.count(".") >= 2, paper.id
+        assert paper.title_zh and paper.summary and paper.topic_slugs, paper.id
+        assert paper.translation and paper.analysis, paper.id
+    result = run_cli(site, "run", "--date", str(SAMPLE_DAY), "--offline",
+                     env={"DIGEST_LLM_API_KEY": ""})
+    assert result.exit_code == 0, result.output
+    assert "20 skipped (nothing to do)" in result.output
+    assert run_cli(site, "check", "--all").output.strip() == "no problems"
+    assert run_cli(site, "render", "--all", "--check").exit_code == 0
