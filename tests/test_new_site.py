@@ -198,3 +198,17 @@ def test_the_shipped_sample_day_shows_every_feature_and_runs_offline_without_a_k
     assert "20 skipped (nothing to do)" in result.output
     assert run_cli(site, "check", "--all").output.strip() == "no problems"
     assert run_cli(site, "render", "--all", "--check").exit_code == 0
+
+
+def test_digest_new_fills_an_empty_folder_and_needs_the_template(tmp_path):
+    from digest_cli.newsite import NewSiteError, SiteSpec, new_site
+
+    (tmp_path / "cl").mkdir()
+    assert new(tmp_path, "--categories", "cs.CL", "--title", "T").exit_code == 0
+    assert (tmp_path / "cl" / ".github" / "workflows" / "daily.yml").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["cl"]  # no temporary folder left
+    # installed without its checkout (pip install .): no template to copy, one clear line
+    with pytest.raises(NewSiteError, match=r"no site template beside the installed package: "
+                       r"install digest from a checkout \(pip install -e \.\)"):
+        new_site(tmp_path / "other", SiteSpec("T", ["cs.CL"]), template=tmp_path / "cl" / "data")
+    assert not (tmp_path / "other").exists()
