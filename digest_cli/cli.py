@@ -683,7 +683,7 @@ def doctor(ctx: Context, repository: str, llm: bool) -> None:
 @click.option("--description", default="", help="One line under the title (default: says "
               "the categories).")
 @click.option("--field-name", default="", help="The field as the prompts name it (default: "
-              "from the first known category, e.g. 自然语言处理 for cs.CL).")
+              "from the first known category, e.g. 自然语言处理领域 for cs.CL).")
 def new_cmd(path: Path, categories: tuple[str, ...], title: str, description: str,
             field_name: str) -> None:
     """Write a new site repository at PATH: workflows, settings, site template, an empty

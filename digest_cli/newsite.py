@@ -48,11 +48,14 @@ class StarterTopic:
 
 @dataclass(frozen=True)
 class Field:
-    """What a new site of a field starts with: its name in the prompts, topics, glossary."""
+    """What a new site of a field starts with: its name in the prompts (settings
+    field_name, field_examples, field_terms), its topics and glossary."""
 
     name: str
     topics: tuple[StarterTopic, ...]
     glossary: dict[str, str] = field(default_factory=dict)
+    examples: str = ""
+    terms: str = ""
 
 
 def _topics(*rows: tuple[str, str, str]) -> tuple[StarterTopic, ...]:
@@ -61,7 +64,7 @@ def _topics(*rows: tuple[str, str, str]) -> tuple[StarterTopic, ...]:
 
 # Starting points an owner edits; a field not listed starts with `other` only.
 FIELDS: dict[str, Field] = {
-    "cs.CL": Field("自然语言处理", _topics(
+    "cs.CL": Field("自然语言处理领域", _topics(
         ("llm", "大语言模型", "Large language models"),
         ("mt", "机器翻译", "Machine translation"),
         ("qa", "问答与检索", "Question answering and retrieval"),
@@ -72,22 +75,25 @@ FIELDS: dict[str, Field] = {
         ("evaluation", "评测与基准", "Evaluation and benchmarks"),
         ("safety", "对齐与安全", "Alignment and safety"),
     ), {"Transformer": "keep", "BERT": "keep", "GPT": "keep", "LLaMA": "keep", "BLEU": "keep",
-        "ROUGE": "keep", "large language model": "大语言模型", "fine-tuning": "微调"}),
-    "cs.LG": Field("机器学习", _topics(
+        "ROUGE": "keep", "large language model": "大语言模型", "fine-tuning": "微调"},
+        "机器翻译、问答与检索、对话系统、信息抽取、大语言模型", "BERT、LLaMA、BLEU、MMLU"),
+    "cs.LG": Field("机器学习领域", _topics(
         ("deep-learning", "深度学习", "Deep learning"),
         ("optimization", "优化", "Optimization"),
         ("rl", "强化学习", "Reinforcement learning"),
         ("generative", "生成模型", "Generative models"),
         ("theory", "学习理论", "Learning theory"),
         ("graph", "图学习", "Graph learning"),
-    ), {"Transformer": "keep", "Adam": "keep", "diffusion model": "扩散模型"}),
-    "cs.CV": Field("计算机视觉", _topics(
+    ), {"Transformer": "keep", "Adam": "keep", "diffusion model": "扩散模型"},
+        "深度学习、优化、强化学习、生成模型", "Adam、ImageNet、ResNet、FID"),
+    "cs.CV": Field("计算机视觉领域", _topics(
         ("detection", "检测与分割", "Detection and segmentation"),
         ("generation", "图像与视频生成", "Image and video generation"),
         ("3d", "三维视觉", "3D vision"),
         ("multimodal", "多模态", "Vision and language"),
-    ), {"ViT": "keep", "ImageNet": "keep", "COCO": "keep"}),
-    "cs.SD": Field("语音与音频", _topics(
+    ), {"ViT": "keep", "ImageNet": "keep", "COCO": "keep"},
+        "检测与分割、图像生成、三维视觉、多模态", "ViT、ImageNet、COCO、mAP"),
+    "cs.SD": Field("语音与音频领域", _topics(
         ("asr", "语音识别", "Speech recognition"),
         ("tts", "语音合成", "Speech synthesis and voice conversion"),
         ("speaker", "说话人", "Speaker recognition, verification and diarization"),
@@ -97,7 +103,9 @@ FIELDS: dict[str, Field] = {
         ("spoofing", "伪造检测", "Spoofing and deepfake detection"),
         ("codec", "编解码与离散化", "Audio codecs and tokenizers"),
         ("spoken-lm", "口语语言模型", "Spoken language models and dialogue"),
-    ), {"HuBERT": "keep", "WavLM": "keep", "Whisper": "keep", "WER": "keep", "EER": "keep"}),
+    ), {"HuBERT": "keep", "WavLM": "keep", "Whisper": "keep", "WER": "keep", "EER": "keep"},
+        "语音识别、语音合成、说话人识别与验证、语音增强与分离、音乐与音频生成、音频理解",
+        "HuBERT、LibriSpeech、WER、EER"),
 }
 FIELDS["eess.AS"] = FIELDS["cs.SD"]
 
@@ -113,7 +121,7 @@ class SiteSpec:
 
     def starter(self) -> Field:
         known = next((FIELDS[c] for c in self.categories if c in FIELDS), None)
-        return known or Field(self.categories[0], _topics())
+        return known or Field(f"arXiv {self.categories[0]} 领域", _topics())
 
     def name_of_field(self) -> str:
         return self.field_name or self.starter().name
@@ -221,6 +229,8 @@ def site_pyproject(text: str, spec: SiteSpec) -> str:
         f"categories = [{', '.join(_quoted(c) for c in spec.categories)}]",
         f"tags = [{', '.join(_quoted(t) for t in tags)}]",
         f"field_name = {_quoted(spec.name_of_field())}",
+        f"field_examples = {_quoted(spec.starter().examples if not spec.field_name else '')}",
+        f"field_terms = {_quoted(spec.starter().terms)}",
         f"topics_file = {_quoted(TOPICS_FILE)}",
         f"glossary_file = {_quoted(GLOSSARY_FILE)}",
     ]
@@ -243,13 +253,14 @@ def site_config(text: str, spec: SiteSpec) -> str:
 
 def topics_yaml(spec: SiteSpec) -> str:
     """The site's topics: the slug in records and URLs, the names readers see."""
-    rows = ["# The site's topics (setting `topics_file`). The LLM picks 1-3 slugs per paper;",
-            "# readers see the Chinese name, and each topic gets a page. `other` catches the",
-            "# rest. Editing a slug used in records makes those records fail `digest check`.",
-            ""]
+    rows = ["# The site's topics (setting `topics_file`, docs/records.md). The LLM picks 1 to",
+            "# `max_per_paper` slugs per paper; readers see `zh`, `en` helps the LLM choose;",
+            "# each topic gets a page. `other` catches the rest. A slug (lower-case letters,",
+            "# digits, hyphens) used in records cannot be renamed without editing them.",
+            "max_per_paper: 3", "topics:"]
     for topic in spec.starter().topics:
-        rows += [f"- slug: {topic.slug}", f"  zh: {_quoted(topic.zh)}",
-                 f"  en: {_quoted(topic.en)}"]
+        rows.append(f"  - {{slug: {topic.slug}, zh: {_quoted(topic.zh)}, "
+                    f"en: {_quoted(topic.en)}}}")
     return "\n".join(rows) + "\n"
 
 

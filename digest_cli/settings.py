@@ -90,10 +90,18 @@ class Settings:
                                     "first in the contents.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
-    topics_file: str = _setting("topics.yaml", "The site's topics (a YAML list of `slug`, "
-                                "`zh`, `en`); no such file: the speech and audio topics.")
-    field_name: str = _setting("语音与音频", "The site's field as the prompts name it "
-                               "(`digest new` writes it).")
+    # The site's domain (docs/records.md, docs/llm.md)
+    topics_file: str = _setting("", "The site's topics (a YAML file: docs/records.md); empty: "
+                                "the speech and audio topics shipped with digest.")
+    prompts_dir: str = _setting("prompts", "Folder of the site's own prompts: a `<kind>.md` "
+                                "there (e.g. `translation.md`) replaces the shipped one.")
+    field_name: str = _setting("语音与音频领域", "The site's field, as the prompts name it.")
+    field_examples: str = _setting("语音识别、语音合成、说话人识别与验证、语音增强与分离、"
+                                   "音乐与音频生成、音频理解", "Sub-fields the prompts give as "
+                                   "examples after `field_name` (empty: none).")
+    field_terms: str = _setting("HuBERT、LibriSpeech、WER、EER", "Names of models, data sets "
+                                "and metrics the prompts give as examples of words kept in "
+                                "English.")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)

@@ -52,10 +52,12 @@ def make_other_site(dest: Path) -> Path:
                  else "")
     text = (site / "pyproject.toml").read_text(encoding="utf-8")
     (site / "pyproject.toml").write_text(text.replace(
-        'categories = ["cs.SD", "eess.AS"]', 'categories = ["cs.CL"]'), encoding="utf-8")
+        'categories = ["cs.SD", "eess.AS"]', 'categories = ["cs.CL"]\n'
+        'topics_file = "topics.yaml"\nfield_name = "自然语言处理领域"'), encoding="utf-8")
     (site / "glossary.yaml").write_text("large language model: 大语言模型\n", encoding="utf-8")
     (site / "topics.yaml").write_text(
-        "- slug: llm\n  name: 大语言模型\n- slug: mt\n  name: 机器翻译\n", encoding="utf-8")
+        "topics:\n  - {slug: llm, zh: 大语言模型, en: Large language models}\n"
+        "  - {slug: other, zh: 其他, en: Other}\n", encoding="utf-8")
     return site
 
 
@@ -84,14 +86,16 @@ def test_digest_new_writes_a_site_of_its_own_field(tmp_path):
     site = tmp_path / "cl"
     settings = load_settings(site, environ={})
     assert settings.categories == ["cs.CL"] and settings.tags == ["arxiv", "cs.CL"]
-    assert (settings.field_name, settings.topics_file) == ("自然语言处理", "topics.yaml")
+    assert (settings.field_name, settings.topics_file) == ("自然语言处理领域", "topics.yaml")
+    assert "机器翻译" in settings.field_examples and "BLEU" in settings.field_terms
     config = load_yaml(site / "_config.yml")
     assert (config["title"], config["description"]) == ("arXiv 每日 · 自然语言处理",
                                                         "每日 cs.CL 新论文")
     assert "topics.yaml" in config["exclude"] and "glossary.yaml" in config["exclude"]
     topics = load_yaml(site / "topics.yaml")
-    assert {"slug": "mt", "zh": "机器翻译", "en": "Machine translation"} in topics
-    assert topics[-1]["slug"] == "other"
+    assert topics["max_per_paper"] == 3
+    assert {"slug": "mt", "zh": "机器翻译", "en": "Machine translation"} in topics["topics"]
+    assert topics["topics"][-1]["slug"] == "other"
     assert load_yaml(site / "glossary.yaml")["BLEU"] == "keep"
     # the workflows and the tool they install; not the tool's development, not the sample
     for kept in ("daily.yml", "sync.yml", "review.yml", "pages.yml"):
@@ -153,9 +157,10 @@ def test_digest_new_never_writes_into_a_folder_in_use(tmp_path):
 def test_a_field_not_listed_starts_with_one_topic_and_names_itself(tmp_path):
     assert new(tmp_path, "--categories", "astro-ph.GA", "--title", "Galaxies").exit_code == 0
     site = tmp_path / "cl"
-    assert load_yaml(site / "topics.yaml") == [{"slug": "other", "zh": "其他", "en": "Other"}]
+    assert load_yaml(site / "topics.yaml")["topics"] == [
+        {"slug": "other", "zh": "其他", "en": "Other"}]
     assert load_yaml(site / "glossary.yaml") == {}
-    assert load_settings(site, environ={}).field_name == "astro-ph.GA"
+    assert load_settings(site, environ={}).field_name == "arXiv astro-ph.GA 领域"
 
 
 @pytest.mark.xfail(strict=True, reason="the topics file and the field name in the prompts "
