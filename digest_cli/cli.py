@@ -642,12 +642,28 @@ def settings_cmd(ctx: Context) -> None:
     """Print the settings in effect as [tool.digest] would write them (secrets masked), each
     with where its value comes from: default, pyproject.toml or an environment variable.
     docs/settings.md lists every setting."""
-    from digest_cli.settings import setting_sources, shown_value
+    from digest_cli.settings import setting_sources
 
     settings = ctx.settings()
     sources = setting_sources(settings.root)
     for name, value in settings.describe().items():
-        click.echo(f"{name} = {shown_value(value)}  # {sources[name]}")
+        click.echo(f"{name} = {_toml(value)}  # {sources[name]}")
+
+
+def _toml(value: Any) -> str:
+    """A setting's value as [tool.digest] writes it (TOML), not as Python's repr."""
+    import json
+    from datetime import time
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)  # 3600.0 stays a float, as TOML writes it
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, time):
+        return json.dumps(value.strftime("%H:%M"))
+    return json.dumps(str(value), ensure_ascii=False)  # text, paths, dates
 
 
 @cli.command()

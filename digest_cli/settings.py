@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 import os
 import sys
@@ -407,34 +406,16 @@ def _convert(value: Any, default: Any, name: str) -> Any:
 
 def setting_sources(root: Path | str = ".",
                     environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Where each setting's value comes from, as load_settings layers them (no flags):
-    `default`, `pyproject.toml [tool.digest]`, or `environment NAME`."""
+    """Where each setting comes from, as load_settings layers them (flags aside)."""
     environ = os.environ if environ is None else environ
-    sources = {name: "default" for name in SETTING_NAMES}
-    sources["root"] = "--root"
-    for name in _from_pyproject(Path(root) / "pyproject.toml"):
-        sources[name] = "pyproject.toml [tool.digest]"
-    for name in _from_environ(environ):
-        sources[name] = f"environment {env_name(_FIELDS[name])}"
-    key_env = str(_from_environ(environ).get("llm_api_key_env") or _from_pyproject(
-        Path(root) / "pyproject.toml").get("llm_api_key_env") or _default_of(
-        _FIELDS["llm_api_key_env"]))
+    sources = dict.fromkeys(SETTING_NAMES, "default") | {"root": "--root"}
+    sources |= dict.fromkeys(_from_pyproject(Path(root) / "pyproject.toml"),
+                             "pyproject.toml [tool.digest]")
+    sources |= {name: f"environment {env_name(_FIELDS[name])}" for name in _from_environ(environ)}
+    key_env = load_settings(root, environ).llm_api_key_env
     if sources["llm_api_key"] == "default" and environ.get(key_env):
         sources["llm_api_key"] = f"environment {key_env}"
     return sources
-
-
-def shown_value(value: Any) -> str:
-    """A setting's value as it is written in [tool.digest] (TOML), not as Python's repr."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)  # 3600.0 stays a float, as TOML writes it
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(shown_value(item) for item in value) + "]"
-    if isinstance(value, time):
-        return json.dumps(value.strftime("%H:%M"))
-    return json.dumps(str(value), ensure_ascii=False)  # text, paths, dates
 
 
 def settings_reference() -> str:
