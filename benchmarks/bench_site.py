@@ -45,7 +45,8 @@ def make_site(root: Path) -> None:
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
     settings = load_settings(root, environ={})
-    shutil.copytree(REPO / "data" / SAMPLE.isoformat(), settings.day_path(SAMPLE))
+    shutil.copytree(REPO / "tests" / "fixtures" / "sample" / "data" / SAMPLE.isoformat(),
+                    settings.day_path(SAMPLE))
     day = load_day(settings, SAMPLE)
     day.manifest.date = WITH_MATH
     text = day.papers[0].translation.text

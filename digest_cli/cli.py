@@ -107,6 +107,13 @@ class _Date(click.DateTime):
     FIRST, LAST = date(1991, 1, 1), date(2999, 12, 31)
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        import re
+
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:  # the right form but no such day: say so, not "does not match the format"
+                date.fromisoformat(value)
+            except ValueError as exc:
+                self.fail(f"{value} is not a date: {exc}", param, ctx)
         moment = super().convert(value, param, ctx)
         if not self.FIRST <= moment.date() <= self.LAST:
             self.fail(f"{moment.date()} is out of range ({self.FIRST} to {self.LAST})",
@@ -147,6 +154,9 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
               "latest window that has closed). A past date backfills that day.")
 @click.option("--publish", is_flag=True, help="Then commit on branch digest/D, push, and "
               "open or update the pull request.")
+@click.option("--restore", is_flag=True, help="First take the day's files from its branch "
+              "digest/D where the working tree has none (as --publish does), without "
+              "publishing: `digest publish` follows in a later step.")
 @click.option("--offline", is_flag=True, help="Send no request to arXiv: replay cached "
               "answers, or use the day's records when there are none.")
 @click.option("--no-llm", is_flag=True, help="Skip translation: untranslated papers show "
@@ -155,8 +165,8 @@ def cli(ctx: click.Context, root: Path, verbose: bool) -> None:
               "editor has touched.")
 @pass_ctx
 @writes
-def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bool,
-        force: bool) -> None:
+def run(ctx: Context, day: date | None, publish: bool, restore: bool, offline: bool,
+        no_llm: bool, force: bool) -> None:
     """The daily job: fetch, translate, render (and publish) one day.
 
     When arXiv announced nothing in the window it prints "arXiv made no announcement in
@@ -174,7 +184,8 @@ def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bo
     now = datetime.now(timezone.utc)
     target = day or default_day(settings, now)
     click.echo(f"digest run {target}")
-    options = RunOptions(publish=publish, offline=offline, no_llm=no_llm, force=force)
+    options = RunOptions(publish=publish, restore=restore, offline=offline, no_llm=no_llm,
+                         force=force)
     report = run_day(settings, target, now=now, options=options, say=click.echo)
     if report.translate is not None and report.translate.nothing_translated:
         _nothing_translated(report.translate)
@@ -675,9 +686,31 @@ def glossary_suggest(ctx: Context, min_papers: int) -> None:
 @cli.command("settings")
 @pass_ctx
 def settings_cmd(ctx: Context) -> None:
-    """Print the settings in effect (secrets masked); docs/settings.md says where each is set."""
-    for name, value in ctx.settings().describe().items():
-        click.echo(f"{name} = {value!r}")
+    """Print the settings in effect as [tool.digest] would write them (secrets masked), each
+    with where its value comes from: default, pyproject.toml or an environment variable.
+    docs/settings.md lists every setting."""
+    from digest_cli.settings import setting_sources
+
+    settings = ctx.settings()
+    sources = setting_sources(settings.root)
+    for name, value in settings.describe().items():
+        click.echo(f"{name} = {_toml(value)}  # {sources[name]}")
+
+
+def _toml(value: Any) -> str:
+    """A setting's value as [tool.digest] writes it (TOML), not as Python's repr."""
+    import json
+    from datetime import time
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)  # 3600.0 stays a float, as TOML writes it
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, time):
+        return json.dumps(value.strftime("%H:%M"))
+    return json.dumps(str(value), ensure_ascii=False)  # text, paths, dates
 
 
 @cli.command()
@@ -703,6 +736,30 @@ def doctor(ctx: Context, repository: str, llm: bool) -> None:
         click.echo(finding.line())
     if any(not f.ok for f in findings):
         raise SystemExit(1)
+
+
+@cli.command("new")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--categories", "categories", multiple=True, required=True, metavar="CAT",
+              help="An arXiv category to follow (repeat, or comma-separate): cs.CL.")
+@click.option("--title", required=True, help="The site's title (_config.yml).")
+@click.option("--description", default="", help="One line under the title (default: says "
+              "the categories).")
+@click.option("--field-name", default="", help="The field as the prompts name it (default: "
+              "from the first known category, e.g. 自然语言处理领域 for cs.CL).")
+def new_cmd(path: Path, categories: tuple[str, ...], title: str, description: str,
+            field_name: str) -> None:
+    """Write a new site repository at PATH: workflows, settings, site template, an empty
+    archive, topics and glossary; then print what to set on GitHub (`digest doctor` checks
+    it). Nothing is written when PATH is a folder that is not empty."""
+    from digest_cli.newsite import SiteSpec, new_site, next_steps
+
+    cats = [c.strip() for item in categories for c in item.split(",") if c.strip()]
+    site = new_site(path, SiteSpec(title=title, categories=cats, description=description,
+                                   field_name=field_name))
+    click.echo(f"Wrote a new site in {site.path} ({site.files} files). Next:")
+    for n, step in enumerate(next_steps(site), 1):
+        click.echo(f"  {n}. {step}")
 
 
 @cli.group("site")
@@ -732,15 +789,21 @@ def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
               "with.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The built site  [default: _site in the site repository]")
-@click.option("--port", type=click.IntRange(1, 65535), default=4000, show_default=True,
-              help="Port on localhost.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True,
+              help="Port on localhost (not Jekyll's 4000, which `jekyll serve` may hold; "
+              "beside the preview's 8000).")
 @pass_ctx
 def site_serve(ctx: Context, base_path: str, out: Path | None, port: int) -> None:
     """Serve the built site on localhost until Ctrl-C (run `digest site build` first)."""
+    from digest_cli.site.build import SiteError
     from digest_cli.site.serve import make_server
 
     site = out or ctx.settings().root / "_site"
-    server = make_server(site, base_path, port=port)
+    try:
+        server = make_server(site, base_path, port=port)
+    except OSError as exc:  # the port is taken, or not ours to use: one line, as preview
+        raise SiteError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (choose another "
+                        "with --port)") from None
     click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}"
                f"{base_path.rstrip('/')}/ (Ctrl-C stops)")
     try:

@@ -68,12 +68,21 @@ class Check:
     run: Callable[[GitHub, Settings], list[Finding]]
 
 
+# A GitHub owner (letters, digits, hyphens) and a repository name.
+OWNER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
+
+
 def run_doctor(settings: Settings, *, repository: str = "", llm: bool = False,
                client: Callable[[str], GitHub] | None = None) -> list[Finding]:
     """Every finding, in the order of docs/setup.md. `client(repository)` makes the
     GitHub client (default: from the settings)."""
-    repository = repository or settings.github_repository or origin_repository(settings.root)
-    findings = list(_api_findings(settings, repository, client))
+    given = (repository, "--repo") if repository else (
+        (settings.github_repository, "GITHUB_REPOSITORY") if settings.github_repository
+        else (origin_repository(settings.root), "the origin remote"))
+    if given[0] and not OWNER_NAME.fullmatch(given[0]):  # named where it came from
+        return [problem("repository", f"{given[1]} gives {given[0]!r}, which is not "
+                        "OWNER/NAME", "give --repo OWNER/NAME, e.g. --repo octo/digest")]
+    findings = list(_api_findings(settings, given[0], client))
     if llm:
         findings.append(check_llm(settings))
     return findings

@@ -46,6 +46,9 @@ class RunOptions:
     """The flags of `digest run`."""
 
     publish: bool = False
+    # Take the day's files from its branch first without publishing: the daily workflow
+    # publishes in a later step, with a token minted just before it.
+    restore: bool = False
     offline: bool = False
     no_llm: bool = False
     force: bool = False
@@ -61,7 +64,7 @@ def run_day(settings: Settings, day: date, *, now: datetime, options: RunOptions
         say(line)
 
     try:
-        if options.publish:
+        if options.publish or options.restore:
             with _stage("restore"):
                 report.restored = _restore(settings, day, note)
         with _stage("fetch"):

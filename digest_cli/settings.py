@@ -92,6 +92,18 @@ class Settings:
                              "workflow passes the URL `configure-pages` gives.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
+    # The site's domain (docs/records.md, docs/llm.md)
+    topics_file: str = _setting("", "The site's topics (a YAML file: docs/records.md); empty: "
+                                "the speech and audio topics shipped with digest.")
+    prompts_dir: str = _setting("prompts", "Folder of the site's own prompts: a `<kind>.md` "
+                                "there (e.g. `translation.md`) replaces the shipped one.")
+    field_name: str = _setting("语音与音频领域", "The site's field, as the prompts name it.")
+    field_examples: str = _setting("语音识别、语音合成、说话人识别与验证、语音增强与分离、"
+                                   "音乐与音频生成、音频理解", "Sub-fields the prompts give as "
+                                   "examples after `field_name` (empty: none).")
+    field_terms: str = _setting("HuBERT、LibriSpeech、WER、EER", "Names of models, data sets "
+                                "and metrics the prompts give as examples of words kept in "
+                                "English.")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)
@@ -393,6 +405,20 @@ def _convert(value: Any, default: Any, name: str) -> Any:
             raise ValueError(f"expected text, got {value!r}")
         return value
     return value
+
+
+def setting_sources(root: Path | str = ".",
+                    environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Where each setting comes from, as load_settings layers them (flags aside)."""
+    environ = os.environ if environ is None else environ
+    sources = dict.fromkeys(SETTING_NAMES, "default") | {"root": "--root"}
+    sources |= dict.fromkeys(_from_pyproject(Path(root) / "pyproject.toml"),
+                             "pyproject.toml [tool.digest]")
+    sources |= {name: f"environment {env_name(_FIELDS[name])}" for name in _from_environ(environ)}
+    key_env = load_settings(root, environ).llm_api_key_env
+    if sources["llm_api_key"] == "default" and environ.get(key_env):
+        sources["llm_api_key"] = f"environment {key_env}"
+    return sources
 
 
 def settings_reference() -> str:

@@ -32,6 +32,10 @@ COMMITTED_SEED = REPO / "tests" / "fixtures" / "seed" / SEED_NAME
 SEED = Path(os.environ.get("DIGEST_SEED")
             or (SHARED_SEED if SHARED_SEED.is_file() else COMMITTED_SEED))
 SAMPLE_DAY = date(2026, 1, 28)
+# The tests' own copy of the sample day (records, post, glossary): the suite never reads the
+# site's data/ or _posts/, so a site that removed the sample day, or holds a year of days,
+# passes it unchanged (docs/setup.md).
+SAMPLE = REPO / "tests" / "fixtures" / "sample"
 
 
 @pytest.fixture
@@ -64,9 +68,9 @@ def site(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sample_site(site: Path) -> Path:
-    """A site holding the sample day shipped in data/."""
-    shutil.copytree(REPO / "data" / SAMPLE_DAY.isoformat(), site / "data" / SAMPLE_DAY.isoformat())
-    shutil.copy(REPO / "_posts" / f"{SAMPLE_DAY}-arxiv.md", site / "_posts")
+    """A site holding the sample day (the tests' copy, tests/fixtures/sample)."""
+    shutil.copytree(SAMPLE / "data" / SAMPLE_DAY.isoformat(), site / "data" / SAMPLE_DAY.isoformat())
+    shutil.copy(SAMPLE / "_posts" / f"{SAMPLE_DAY}-arxiv.md", site / "_posts")
     return site
 
 

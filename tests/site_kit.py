@@ -28,7 +28,7 @@ from digest_cli.records.model import MachineText, Paper, text_hash
 from digest_cli.records.store import write_day
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
-from tests.conftest import REPO, SAMPLE_DAY, make_day, make_paper
+from tests.conftest import REPO, SAMPLE, SAMPLE_DAY, make_day, make_paper
 
 BASE_PATH = "/digest-site"
 MATH_DAY = date(2026, 1, 29)  # after the sample day: prev/next links both ways
@@ -94,7 +94,7 @@ def write_site(root: Path) -> None:
         else:
             shutil.copy(source, root / name)
     settings = load_settings(root, environ={})
-    shutil.copytree(REPO / "data" / SAMPLE_DAY.isoformat(), settings.day_path(SAMPLE_DAY))
+    shutil.copytree(SAMPLE / "data" / SAMPLE_DAY.isoformat(), settings.day_path(SAMPLE_DAY))
     write_day(settings, make_day(math_papers(), MATH_DAY), Writer())
     render_days(settings, [SAMPLE_DAY, MATH_DAY], Writer(), force=True)
 

@@ -10,12 +10,12 @@ import pytest
 from digest_cli.records.store import write_day
 from digest_cli.records.writer import Writer
 from tests.clikit import run_cli
-from tests.conftest import SAMPLE_DAY, make_day, make_paper
+from tests.conftest import SAMPLE, SAMPLE_DAY, make_day, make_paper
 
 RECORD = Path("data/2026-01-28/2601.19786.yaml")
 POST = Path("_posts/2026-01-28-arxiv.md")
 FIRST = "离散语音表征标记已成为语音生成的基础组件。"
-_LINES = (Path(__file__).parents[1] / RECORD).read_text(encoding="utf-8").splitlines()
+_LINES = (SAMPLE / RECORD).read_text(encoding="utf-8").splitlines()
 _START = next(i for i, line in enumerate(_LINES) if line.startswith("    " + FIRST))
 # The whole translation: stored a sentence a line (records/sentences.py), up to its `model:`.
 TRANSLATION = "\n".join(_LINES[_START:next(

@@ -9,7 +9,7 @@ import pytest
 
 from digest_cli import __version__
 from digest_cli.cli import cli
-from tests.clikit import run_cli
+from tests.clikit import one_error, run_cli
 from tests.conftest import REPO, SAMPLE_DAY
 
 
@@ -107,7 +107,8 @@ def test_import_of_an_unparseable_post_writes_nothing(site, tmp_path):
 def test_settings_command_masks_secrets(site, monkeypatch):
     monkeypatch.setenv("DIGEST_LLM_API_KEY", "sk-secret-value")
     out = run_cli(site, "settings").output
-    assert "llm_api_key = '***'" in out and "sk-secret-value" not in out
+    assert 'llm_api_key = "***"  # environment DIGEST_LLM_API_KEY' in out
+    assert "sk-secret-value" not in out
 
 
 def test_render_all_renders_the_other_days_when_one_fails(sample_site, settings_for):
@@ -130,3 +131,80 @@ def test_every_command_has_help_and_is_in_the_readme():
     for name, command in cli.commands.items():
         assert command.help and len(command.help) > 20, name
         assert f"`digest {name}" in readme, f"README's command table lacks {name}"
+
+
+# -- frictions a new site owner met (issue 22) ------------------------------------------
+
+def test_settings_are_printed_as_toml_with_where_each_comes_from(site):
+    (site / "pyproject.toml").write_text('[tool.digest]\ncategories = ["cs.CL"]\n',
+                                         encoding="utf-8")
+    out = run_cli(site, "settings", env={"DIGEST_MAX_PAPERS": "5"}).output.splitlines()
+    assert 'categories = ["cs.CL"]  # pyproject.toml [tool.digest]' in out
+    assert "max_papers = 5  # environment DIGEST_MAX_PAPERS" in out
+    assert "lookback_days = 14  # default" in out
+    assert 'anchor = "08:50"  # default' in out and "primary_only = false  # default" in out
+    assert "arxiv_delay = 3.0  # default" in out
+    assert out[0] == f'root = "{site}"  # --root'
+    assert not any("PosixPath" in line or "datetime" in line for line in out)
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    # what it prints is what [tool.digest] takes
+
+    shown = tomllib.loads("\n".join(line for line in out if not line.startswith(
+        ("root", "llm_api_key ", "github_token"))))
+    assert shown["categories"] == ["cs.CL"] and shown["holidays"] == []
+
+
+@pytest.mark.parametrize("day, why", [("2026-02-30", "day is out of range for month"),
+                                      ("2026-13-01", "month must be in 1..12")])
+def test_an_impossible_date_is_not_called_a_format_error(site, day, why):
+    result = run_cli(site, "render", "--date", day)
+    assert result.exit_code == 2
+    assert f"{day} is not a date: {why}" in result.output
+    assert "does not match the format" not in result.output
+    assert "does not match the format" in run_cli(site, "render", "--date", "28.01.2026").output
+
+
+@pytest.mark.parametrize("args, env, named", [
+    (["--repo", "notvalid"], {}, "--repo gives 'notvalid'"),
+    ([], {"GITHUB_REPOSITORY": "bad"}, "GITHUB_REPOSITORY gives 'bad'"),
+])
+def test_doctor_names_where_a_bad_repository_came_from(site, args, env, named):
+    result = run_cli(site, "doctor", *args, env={"GITHUB_TOKEN": "", **env})
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"PROBLEM  repository: {named}, which is not OWNER/NAME. Fix: give --repo OWNER/NAME, "
+        "e.g. --repo octo/digest"]
+
+
+def test_site_serve_on_a_taken_port_is_one_line_and_not_jekylls_port(site):
+    import socket
+
+    (site / "_site").mkdir()
+    (site / "_site" / "index.html").write_text("<p>site</p>", encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_error(run_cli(site, "site", "serve", "--port", str(port)))
+    assert line.startswith("Error (site): cannot serve on 127.0.0.1:") and "--port" in line
+    serve = cli.commands["site"].commands["serve"]
+    [port_option] = [p for p in serve.params if p.name == "port"]
+    assert port_option.default not in (4000, 8000)  # Jekyll's, and the preview's
+
+
+def test_readme_says_the_look_back_of_the_settings():
+    from digest_cli.settings import load_settings
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    days = load_settings(REPO, environ={}).lookback_days
+    assert f"look-back query of {days} days" in " ".join(readme.split())
+    assert "look-back query of a week" not in " ".join(readme.split())
+
+
+def test_the_license_is_the_one_pyproject_names():
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == {"text": "MIT"}
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n") and "Permission is hereby granted" in text

@@ -49,6 +49,25 @@ N = 4
 NOT_COPIED = ("tests/", "benchmarks/", "digest_cli/", "data/2026-01-28/",
               "_posts/2026-01-28-arxiv.md")
 
+
+
+def cl_title(i: int) -> str:
+    return f"Drill paper {i}: faithful machine translation with large language models {paper_id(i)}"
+
+
+def cl_abstract(i: int) -> str:
+    return (f"We propose method number {i} for document-level machine translation with a large "
+            f"language model. It raises BLEU by 2.{i % 10} points on WMT23 and keeps terminology "
+            "consistent across 12 language pairs.")
+
+
+# The two ways a site starts (docs/setup.md): a copy of this repository, speech and audio;
+# `digest new` for another field, here cs.CL, with its own topics and glossary.
+FIELDS = {
+    "template": {"categories": ["eess.AS", "cs.SD"], "title": title, "abstract": abstract_for},
+    "new-cs.CL": {"categories": ["cs.CL"], "title": cl_title, "abstract": cl_abstract},
+}
+
 pytestmark = pytest.mark.skipif(
     shutil.which("jekyll") is None or shutil.which("faketime") is None,
     reason="needs Debian's jekyll and faketime (.ci/run installs both)")
@@ -65,18 +84,19 @@ def job_permissions(workflow: str, job: str) -> list[str]:
     return [f"{scope.replace('-', '_')}:{level}" for scope, level in perms.items()]
 
 
-@pytest.fixture
-def world(tmp_path, monkeypatch):
-    """The servers, a bare origin holding a new repository from this template."""
+@pytest.fixture(params=list(FIELDS))
+def world(request, tmp_path, monkeypatch):
+    """The servers, a bare origin holding a new repository (of FIELDS' kind)."""
+    field = FIELDS[request.param]
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     arxiv, pdfs = FakeArxiv(), FakePDFs({f"{paper_id(i)}v1": paper_pdf(
-        title(i), {"Introduction": 3, "Method": 3}) for i in range(N)})
+        field["title"](i), {"Introduction": 3, "Method": 3}) for i in range(N)})
     llm = FakeLLM(api_key=LLM_KEY, responder=by_model())
     gh = FakeGitHub(token=OWNER_TOKEN, owner=OWNER, repo=NAME)
     for i in range(N):
-        arxiv.add_paper(id=paper_id(i), title=title(i), authors=["Jane Doe"],
-                        summary=abstract_for(i), categories=["eess.AS", "cs.SD"],
+        arxiv.add_paper(id=paper_id(i), title=field["title"](i), authors=["Jane Doe"],
+                        summary=field["abstract"](i), categories=field["categories"],
                         published=FIRST_SUBMISSION + timedelta(minutes=10 * i))
     origin = tmp_path / "origin.git"
     gh.branch_exists = lambda owner, repo, branch: subprocess.run(
@@ -87,18 +107,25 @@ def world(tmp_path, monkeypatch):
         server.start()
     try:
         yield {"tmp": tmp_path, "origin": origin, "arxiv": arxiv, "pdfs": pdfs, "llm": llm,
-               "gh": gh}
+               "gh": gh, "kind": request.param, "title": field["title"]}
     finally:
         for server in servers:
             server.stop()
 
 
 def new_site_from_template(w) -> Path:
-    """"Use this template": the template's files in a new repository; the owner then sets
-    the endpoints in [tool.digest] (here: the fakes) and pushes."""
+    """"Use this template" (or `digest new` for cs.CL): the template's files in a new
+    repository; the owner then sets the endpoints in [tool.digest] (here: the fakes) and
+    pushes."""
     site = w["tmp"] / "owner"
-    files = subprocess.run(["git", "-C", str(REPO), "ls-files"], capture_output=True,
-                           text=True, check=True).stdout.splitlines()
+    if w["kind"] == "new-cs.CL":
+        made = subprocess.run(["digest", "new", str(site), "--categories", "cs.CL",
+                               "--title", "arXiv 每日 · 自然语言处理"],
+                              capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stderr
+    files = [] if site.exists() else subprocess.run(
+        ["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True,
+        check=True).stdout.splitlines()
     for name in files:
         if not name.startswith(NOT_COPIED) and (REPO / name).is_file():
             (site / name).parent.mkdir(parents=True, exist_ok=True)
@@ -168,9 +195,10 @@ def test_the_first_day(world):
                    {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": {}}, token,
                    skip_runs={"Install digest": "the venv holds the locked packages"},
                    wrap=["faketime", "-f", f"@{DAY} 05:47:00"]).run()
-    assert ("Fetch, translate, render and publish", "ran") in daily.steps
+    assert ("Fetch, translate and render", "ran") in daily.steps
+    assert ("Publish", "ran") in daily.steps
     assert dict(daily.steps)["actions/create-github-app-token"] == "skipped"  # no App set
-    out = daily.outputs["Fetch, translate, render and publish"]
+    out = daily.outputs["Fetch, translate and render"] + daily.outputs["Publish"]
     assert f"digest run {DAY}" in out
     assert (f"::notice title=Post date {DAY}::Scheduled for 02:20 UTC, started 05:47 UTC: "
             f"did {DAY}") in out
@@ -186,8 +214,8 @@ def test_the_first_day(world):
     git(editor, "switch", "-q", BRANCH)
     record = editor / "data" / DAY / f"{paper_id(0)}.yaml"
     text = record.read_text(encoding="utf-8")
-    assert title(0) in text
-    record.write_text(text.replace(title(0), "Edited by an editor"), encoding="utf-8")
+    assert w["title"](0) in text
+    record.write_text(text.replace(w["title"](0), "Edited by an editor"), encoding="utf-8")
     git(editor, "commit", "-q", "-am", "Fix a title")
     git(editor, "push", "-q", "origin", BRANCH)
     head = git(editor, "rev-parse", "HEAD")
@@ -196,19 +224,25 @@ def test_the_first_day(world):
     same = {"full_name": f"{OWNER}/{NAME}"}
     sync = runner(w, "sync.yml", "sync", "pull_request", {
         "github": {"head_ref": BRANCH, "event": {"pull_request": {
-            "number": pr["number"], "head": {"sha": head, "repo": same}}}},
+            "number": pr["number"], "head": {"sha": head, "repo": same},
+            "base": {"sha": git(editor, "rev-parse", "origin/main")}}}},
         "secrets": {}}, "ghs_syncActionsToken0123",
         skip_runs={"Install digest": "the venv holds the locked packages"})
     sync.env["GITHUB_HEAD_REF"] = BRANCH
     done = sync.run()
     ran = [name for name, outcome in done.steps if outcome == "ran"]
-    assert ran == ["Check the records and render the posts", "Commit the re-rendered posts",
+    assert ran == ["The days the pull request touches",
+                   "Check the records and render the posts", "Commit the re-rendered posts",
                    "Refresh the pull request's task list", "Preview the day",
                    "Check records, texts and posts"], done.steps
     git(editor, "pull", "-q")
     assert git(editor, "log", "-1", "--format=%s") == "Re-render posts from the records"
     post = (editor / "_posts" / f"{DAY}-arxiv.md").read_text(encoding="utf-8")
-    assert "Edited by an editor" in post and title(0) not in post
+    assert "Edited by an editor" in post and w["title"](0) not in post
+    if w["kind"] == "new-cs.CL":  # the site's own glossary went into every prompt
+        prompts = [str(req["messages"]) for req in w["llm"].chat_requests]
+        assert prompts and all("- large language model → 大语言模型" in p and "- WavLM" not in p
+                               for p in prompts)
 
     # 5. merge: main gets the day
     git(editor, "switch", "-q", "main")
@@ -228,6 +262,8 @@ def test_the_first_day(world):
     assert pages.contexts["steps"]["pages"]["outputs"]["base_path"] == f"/{NAME}"
     assert f"with base path /{NAME}" in built.outputs["Build the site"]
     check_site(artifact[0], f"/{NAME}")
+    site_title = {"template": "arXiv Daily · 语音与音频", "new-cs.CL": "arXiv 每日 · 自然语言处理"}
+    assert site_title[w["kind"]] in (artifact[0] / "index.html").read_text(encoding="utf-8")
 
 
 def configure_pages(w, token: str):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.clikit import one_error, run_cli
-from tests.conftest import REPO, SAMPLE_DAY
+from tests.conftest import REPO, SAMPLE, SAMPLE_DAY
 from tests.fakes._base import FakeServer, Response
 from tests.fakes.arxiv_server import render_entry, render_feed
 from tests.fakes.github_server import FakeGitHub
@@ -697,7 +697,7 @@ def test_settings_masks_credentials_in_url_settings(site):
            "DIGEST_LLM_API_KEY": "sk-known-secret\n"}
     result = run_cli(site, "settings", env=env)
     assert result.exit_code == 0
-    assert "llm_base_url = 'https://***@llm.example/v1?key=***'" in result.output
+    assert 'llm_base_url = "https://***@llm.example/v1?key=***"' in result.output
     for secret in ("pa55word-x", "qk3y-secret", "sk-known-secret"):
         assert secret not in result.output
 
@@ -1018,7 +1018,7 @@ def test_topic_feeds_link_papers_from_their_arxiv_id(tmp_path):
 
 def _sample_post_outside(tmp_path_factory) -> Path:
     post = tmp_path_factory.mktemp("posts") / f"{D}-arxiv.md"
-    shutil.copy(REPO / POST, post)
+    shutil.copy(SAMPLE / POST, post)
     return post
 
 

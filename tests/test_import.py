@@ -10,7 +10,7 @@ from digest_cli.posts.importer import IMPORTED_ERROR, import_post
 from digest_cli.records.store import load_day, write_day
 from digest_cli.records.writer import Writer
 from tests.clikit import one_error, run_cli
-from tests.conftest import SAMPLE_DAY, blocks, take_out
+from tests.conftest import SAMPLE, SAMPLE_DAY, blocks, take_out
 
 DAY = str(SAMPLE_DAY)
 POST = Path(f"_posts/{DAY}-arxiv.md")
@@ -36,7 +36,7 @@ def test_two_posts_for_one_day_are_refused_before_writing(rendered_site, tmp_pat
 
 
 def test_a_paper_shown_twice_in_a_post_is_refused(site, tmp_path):
-    text = (Path(__file__).parents[1] / POST).read_text("utf-8")
+    text = (SAMPLE / POST).read_text("utf-8")
     first = blocks(text)[0]
     post = write_post(tmp_path, f"{DAY}-arxiv.md", text + "\n" + first)
     line = one_error(run_cli(site, "import", str(post)))
@@ -47,7 +47,7 @@ def test_a_paper_shown_twice_in_a_post_is_refused(site, tmp_path):
 def test_reimporting_a_post_without_a_paper_leaves_it_out(sample_site, settings_for):
     settings = settings_for(sample_site)
     post = sample_site / POST
-    post.write_text(take_out((Path(__file__).parents[1] / POST).read_text("utf-8"), REMOVED_ID),
+    post.write_text(take_out((SAMPLE / POST).read_text("utf-8"), REMOVED_ID),
                     encoding="utf-8")
     day, _ = import_post(post, settings, load_day(settings, SAMPLE_DAY))
     write_day(settings, day, Writer())
@@ -57,7 +57,7 @@ def test_reimporting_a_post_without_a_paper_leaves_it_out(sample_site, settings_
 
 
 def test_import_names_papers_that_another_day_holds(sample_site, tmp_path, caplog):
-    text = (Path(__file__).parents[1] / POST).read_text("utf-8")
+    text = (SAMPLE / POST).read_text("utf-8")
     post = write_post(tmp_path, "2026-01-29-arxiv.md", text)
     with caplog.at_level(logging.WARNING, logger="digest_cli.posts.importer"):
         assert run_cli(sample_site, "import", str(post)).exit_code == 0

@@ -25,6 +25,7 @@ from digest_cli.records.store import load_day, write_day, write_paper
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 from tests.clikit import run_cli
+from tests.conftest import SAMPLE
 from tests.fakes.github_server import ACTIONS_FORBIDDEN, FakeGitHub
 from tests.gitkit import IDENTITY, git, has_branch, make_site_repo
 
@@ -61,7 +62,7 @@ class Site:
 
     def write_day(self, n: int | None = 3) -> None:
         """The sample day's first `n` papers as the pipeline would leave them, post rendered."""
-        sample = load_day(load_settings(REPO, environ={}), DAY)
+        sample = load_day(load_settings(SAMPLE, environ={}), DAY)
         papers = sample.papers if n is None else sample.papers[:n]
         manifest = replace(sample.manifest, papers=[p.id.base for p in papers])
         settings = self.settings()
@@ -493,7 +494,7 @@ def test_an_unreachable_api_is_one_line_too(site, gh):
 
 def test_not_a_git_repository(tmp_path):
     root = tmp_path / "plain"
-    shutil.copytree(REPO / "data" / D, root / "data" / D)
+    shutil.copytree(SAMPLE / "data" / D, root / "data" / D)
     settings = load_settings(root, environ={})
     render_days(settings, [DAY], Writer())
     with pytest.raises(PublishError, match="not inside a git repository"):

@@ -25,6 +25,7 @@ from digest_cli.records.model import ArxivId, Failure, MachineText
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
 from digest_cli.translate.day import record_usage
+from tests.conftest import SAMPLE
 from tests.fakes.translate_kit import write_day as write_kit_day
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +34,7 @@ DAY = date(2026, 1, 28)
 
 @pytest.fixture
 def settings():
-    return load_settings(REPO, environ={})
+    return load_settings(SAMPLE, environ={})
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_body_has_window_counts_a_task_per_paper_checklist_and_howto(day, settin
 
 
 def test_tasks_link_the_record_and_the_post_on_the_branch(day):
-    settings = load_settings(REPO, environ={"GITHUB_REPOSITORY": "octo/site"})
+    settings = load_settings(SAMPLE, environ={"GITHUB_REPOSITORY": "octo/site"})
     body = pr_body(day, settings, "digest/2026-01-28")
     blob = "https://github.com/octo/site/blob/digest/2026-01-28/"
     assert f"[record]({blob}data/2026-01-28/2601.19786.yaml)" in body
@@ -247,7 +248,7 @@ def day_of(day, n: int):
 
 @pytest.mark.parametrize("n", [3, 60, 150])
 def test_body_snapshots(day, n, snapshot):
-    settings = load_settings(REPO, environ={"GITHUB_REPOSITORY": "octo/site"})
+    settings = load_settings(SAMPLE, environ={"GITHUB_REPOSITORY": "octo/site"})
     body, comments = pr_texts(day_of(day, n), settings)
     assert len(body) <= 65536 and comments == []  # 150 papers fit in one body
     assert len(parse_ticks(body)) == n and f"of {n}** papers" in body

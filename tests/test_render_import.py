@@ -15,7 +15,7 @@ from digest_cli.posts.write import render_days, stale_posts
 from digest_cli.records.model import MachineText, text_hash
 from digest_cli.records.store import load_day, write_day
 from digest_cli.records.writer import Writer
-from tests.conftest import REPO, SAMPLE_DAY, make_day, make_paper
+from tests.conftest import SAMPLE, SAMPLE_DAY, make_day, make_paper
 
 
 def import_and_render(post: Path, settings) -> str:
@@ -44,13 +44,13 @@ def test_the_digest_format_imports_back_to_the_seed_records(seed_post, site, set
 
 def test_shipped_sample_day_is_the_seed(seed_post, settings_for):
     """data/2026-01-28 in the repo is the seed, imported; its post is the digest format."""
-    settings = settings_for(REPO, post_format="classic")
+    settings = settings_for(SAMPLE, post_format="classic")
     assert render_day(load_day(settings, SAMPLE_DAY), settings).encode() == seed_post.read_bytes()
 
 
 def test_shipped_sample_day_renders_to_its_post(settings_for):
     """Runs on a fresh clone too, where ../shared is absent."""
-    settings = settings_for(REPO)
+    settings = settings_for(SAMPLE)
     assert stale_posts(settings, [SAMPLE_DAY]) == []
     day = load_day(settings, SAMPLE_DAY)
     assert (day.manifest.fetched, day.manifest.shown) == (21, 20)

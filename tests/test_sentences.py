@@ -22,7 +22,7 @@ from digest_cli.records.sentences import (
 )
 from digest_cli.records.store import load_day, load_paper, load_yaml, write_day, write_paper
 from digest_cli.records.writer import Writer
-from tests.conftest import REPO, SAMPLE_DAY, make_day, make_paper
+from tests.conftest import SAMPLE, SAMPLE_DAY, make_day, make_paper
 
 # Pieces of the texts we store: Chinese and English words, both kinds of sentence end,
 # abbreviations, numbers, TeX, code, links, quotes and Markdown emphasis.
@@ -115,7 +115,7 @@ def test_list_items_continue_at_their_text_column():
 
 def sample_texts() -> list[tuple[str, str]]:
     out = []
-    for path in sorted((REPO / "data" / str(SAMPLE_DAY)).glob("2*.yaml")):
+    for path in sorted((SAMPLE / "data" / str(SAMPLE_DAY)).glob("2*.yaml")):
         data = load_yaml(path)
         for name in ("abstract", "translation", "analysis"):
             value = data.get(name)
@@ -135,8 +135,8 @@ def test_every_text_of_the_sample_day_is_stored_a_sentence_a_line(where, stored)
 
 
 def test_the_sample_day_renders_its_post_from_the_laid_out_records(settings_for):
-    settings = settings_for(REPO)
-    post = (REPO / "_posts" / f"{SAMPLE_DAY}-arxiv.md").read_text(encoding="utf-8")
+    settings = settings_for(SAMPLE)
+    post = (SAMPLE / "_posts" / f"{SAMPLE_DAY}-arxiv.md").read_text(encoding="utf-8")
     assert render_day(load_day(settings, SAMPLE_DAY), settings) == post
 
 

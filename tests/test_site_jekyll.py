@@ -41,6 +41,7 @@ from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "tests" / "fixtures" / "sample"  # the tests' own sample day (conftest.py)
 SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive", "search",
               "404.html"]
 CASES = load_yaml(REPO / "tests" / "hostile" / "cases.yaml")
@@ -276,7 +277,7 @@ def build(tmp_path_factory) -> Build:
     root = tmp_path_factory.mktemp("site")
     _copy_site(root)
     settings = _settings(root)
-    shutil.copytree(REPO / "data" / SAMPLE_DAY.isoformat(), settings.day_path(SAMPLE_DAY))
+    shutil.copytree(SAMPLE / "data" / SAMPLE_DAY.isoformat(), settings.day_path(SAMPLE_DAY))
     for day in (hostile_day(TRANSLATED_DAY, True), hostile_day(ABSTRACT_DAY, False)):
         write_day(settings, day, Writer())
     days = [SAMPLE_DAY, TRANSLATED_DAY, ABSTRACT_DAY]

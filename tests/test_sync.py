@@ -10,7 +10,7 @@ import pytest
 from digest_cli.posts.importer import REMOVED
 from digest_cli.records.store import load_day
 from tests.clikit import one_error, run_cli
-from tests.conftest import SAMPLE_DAY, blocks, take_out
+from tests.conftest import SAMPLE, SAMPLE_DAY, blocks, take_out
 
 DAY = str(SAMPLE_DAY)
 FOLDER = Path(f"data/{DAY}")
@@ -28,7 +28,7 @@ HAND_ADDED = """## A hand-added paper
 ---
 """
 FIRST = "离散语音表征标记已成为语音生成的基础组件。"
-TRANSLATION = next(line for line in (Path(__file__).parents[1] / RECORD).read_text(
+TRANSLATION = next(line for line in (SAMPLE / RECORD).read_text(
     encoding="utf-8").splitlines() if line.startswith("    " + FIRST))
 
 

@@ -21,7 +21,7 @@ from digest_cli.translate.validate import (
     normalise_translation,
     translation_problems,
 )
-from tests.conftest import REPO, SAMPLE_DAY
+from tests.conftest import SAMPLE, SAMPLE_DAY
 
 METHOD = ("- **方法**：提出基于自监督特征的加权融合框架。\n  1.  **源分离**：先分离出目标说话人。\n"
           "  2.  **嵌入**：再编码为说话人嵌入。")
@@ -35,7 +35,7 @@ TRANSLATION = ("我们将词错误率降低了 27.84%，将 EER 降至 1.5%，�
 
 
 def seed_papers():
-    return load_day(load_settings(REPO, environ={}), SAMPLE_DAY).papers
+    return load_day(load_settings(SAMPLE, environ={}), SAMPLE_DAY).papers
 
 
 def test_every_seed_text_passes_and_normalises_to_itself():

@@ -20,11 +20,13 @@ import pytest
 from ruamel.yaml import YAML
 
 from digest_cli.fetch.schedule import announcements_between, latest_closed_window, window_for
+from tests.conftest import SAMPLE
 from tests.gitkit import IDENTITY, git
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
 NAMES = ["ci.yml", "daily.yml", "pages.yml", "review.yml", "sync.yml"]
+ALL_WORKFLOWS = sorted(p.name for p in WORKFLOWS.glob("*.y*ml"))  # any added later too
 BIN = Path(sys.executable).parent
 # Any attempt to reach the network goes to a closed port and fails.
 OFFLINE = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -95,6 +97,50 @@ def test_actionlint_would_catch_a_script_injection(tmp_path):
     assert result.returncode == 1 and "untrusted" in result.stdout
 
 
+def zizmor() -> str:
+    found = shutil.which("zizmor", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if found is None:
+        pytest.skip("zizmor is not installed (pip install zizmor; in the [test] extras)")
+    return found
+
+
+def run_zizmor(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([zizmor(), "--offline", "--no-progress", *args], capture_output=True,
+                          text=True, env=OFFLINE, timeout=300)
+
+
+def test_zizmor_finds_nothing_unexplained():
+    """zizmor's security audits, offline: every finding fixed, or ignored in
+    .github/zizmor.yml with the reason."""
+    result = run_zizmor("--config", str(REPO / ".github" / "zizmor.yml"), str(WORKFLOWS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_zizmor_ignore_is_still_needed():
+    """An ignore whose finding is gone (fixed in the workflow) is taken out of zizmor.yml."""
+    import json
+
+    config = YAML(typ="safe").load((REPO / ".github" / "zizmor.yml").read_text("utf-8"))
+    ignored = {(rule, name) for rule, spec in config["rules"].items()
+               for name in spec["ignore"]}
+    result = run_zizmor("--no-config", "--format", "json", str(WORKFLOWS))
+    found = {(f["ident"], Path(f["locations"][0]["symbolic"]["key"]["Local"]["verbatim_path"]).name)
+             for f in json.loads(result.stdout)}
+    assert found == ignored
+
+
+def test_zizmor_would_catch_an_app_token_with_all_the_apps_permissions(tmp_path):
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+                   "    steps:\n      - uses: actions/create-github-app-token@"
+                   f"{PINNED['actions/create-github-app-token'][0]} # v3.1.1\n"
+                   "        with:\n          client-id: x\n          private-key: y\n",
+                   encoding="utf-8")
+    result = run_zizmor("--no-config", str(bad))
+    assert result.returncode != 0 and "github-app" in result.stdout
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_no_expression_is_pasted_into_a_script(name):
     """`${{ }}` in a `run:` is pasted into the shell before it runs: inputs go through env."""
@@ -147,56 +193,118 @@ def test_daily_cron_runs_after_the_window_closed_and_the_api_caught_up(today):
 def test_daily_runs_digest_with_the_secret_and_publishes():
     wf = load("daily.yml")
     uses = [s.get("uses", "").split("@")[0] for s in steps(wf, "digest")]
-    assert uses[:3] == ["actions/create-github-app-token", "actions/checkout",
-                        "actions/setup-python"]
-    setup = steps(wf, "digest")[2]["with"]
+    assert uses[:2] == ["actions/checkout", "actions/setup-python"]
+    assert steps(wf, "digest")[0]["with"] == {"persist-credentials": False}
+    setup = steps(wf, "digest")[1]["with"]
     assert setup["cache"] == "pip" and setup["cache-dependency-path"] == "requirements/main.txt"
     assert step(wf, "digest", "Install digest")["run"] == \
         "pip install --constraint requirements/main.txt ."
-    main = step(wf, "digest", "Fetch, translate, render and publish")
+    main = step(wf, "digest", "Fetch, translate and render")
     assert main["env"]["DIGEST_LLM_API_KEY"] == "${{ secrets.DIGEST_LLM_API_KEY }}"
-    token = "${{ steps.app-token.outputs.token || secrets.DIGEST_PR_TOKEN || github.token }}"
-    assert main["env"]["GITHUB_TOKEN"] == token
-    assert steps(wf, "digest")[1]["with"]["token"] == token
+    assert main["env"]["GIT_TOKEN"] == "${{ github.token }}" and "GITHUB_TOKEN" not in main["env"]
     assert main["env"]["INPUT_DATE"] == "${{ inputs.date }}"
-    assert "args=(run --publish)" in main["run"] and 'digest "${args[@]}"' in main["run"]
+    assert "args=(run --restore)" in main["run"] and 'digest "${args[@]}"' in main["run"]
     assert "--force" in main["run"] and "--date" in main["run"]
+    # the App token is minted after the long run, right before the step that pushes
+    names = [s.get("name") or s.get("id") for s in steps(wf, "digest")]
+    assert names.index("app-token") == names.index("Publish") - 1
+    publish = step(wf, "digest", "Publish")
+    token = "${{ steps.app-token.outputs.token || secrets.DIGEST_PR_TOKEN || github.token }}"
+    assert publish["env"]["GITHUB_TOKEN"] == publish["env"]["GIT_TOKEN"] == token
+    assert 'digest publish --date "$DAY"' in publish["run"]
+    assert "DIGEST_LLM_API_KEY" not in publish["env"]
 
 
-def test_the_app_token_is_minted_only_when_the_app_is_configured():
-    for name, job in (("daily.yml", "digest"), ("sync.yml", "sync")):
-        app = steps(load(name), job)[0]
-        assert app["id"] == "app-token" and app["if"].startswith("vars.DIGEST_APP_ID != ''")
-        assert app["with"] == {"app-id": "${{ vars.DIGEST_APP_ID }}",
-                               "private-key": "${{ secrets.DIGEST_APP_PRIVATE_KEY }}"}
-    # a fork's pull request gets no App token
-    assert "head.repo.full_name == github.repository" in steps(load("sync.yml"), "sync")[0]["if"]
+APP = {"app-id": "${{ vars.DIGEST_APP_ID }}",
+       "private-key": "${{ secrets.DIGEST_APP_PRIVATE_KEY }}"}
+
+
+@pytest.mark.parametrize("name, job, permissions", [
+    ("daily.yml", "digest", {"contents": "write", "pull-requests": "write", "issues": "write"}),
+    ("sync.yml", "sync", {"contents": "write"}),
+])
+def test_the_app_token_asks_only_what_the_push_needs_right_before_it(name, job, permissions):
+    """Minted only when the App is configured, with permission-* inputs (else it has all of
+    the App's permissions), and no sooner than needed: it expires after an hour."""
+    all_steps = steps(load(name), job)
+    [at] = [i for i, s in enumerate(all_steps) if s.get("id") == "app-token"]
+    app = all_steps[at]
+    assert app["if"].startswith("vars.DIGEST_APP_ID != ''")
+    assert app["with"] == {**APP, **{f"permission-{k}": v for k, v in permissions.items()}}
+    # the workflow's or job's permissions bound what the App token is given
+    wf = load(name)
+    assert permissions.items() <= (wf["jobs"][job].get("permissions") or wf["permissions"]).items()
+    pushing = all_steps[at + 1]
+    assert "steps.app-token.outputs.token" in pushing["env"]["GIT_TOKEN"]
+    assert not any("steps.app-token" in str(s) for s in all_steps[:at])
+    if name == "sync.yml":  # a fork's pull request gets no App token
+        assert "head.repo.full_name == github.repository" in app["if"]
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_no_credential_is_left_in_git_config(name):
+    """persist-credentials: false on every checkout but review.yml's (issue 19 reworks it);
+    a step that pushes gives git its token through its own environment."""
+    for job in load(name)["jobs"].values():
+        for s in job["steps"]:
+            if s.get("uses", "").startswith("actions/checkout@") and name != "review.yml":
+                assert s["with"]["persist-credentials"] is False, name
+                assert "token" not in s["with"], name
+            if "GIT_TOKEN" in s.get("env", {}):
+                assert GIT_AUTH in s["run"], (name, s.get("name"))
+
+
+# How a step that fetches or pushes gives git its token: for this step's commands only.
+GIT_AUTH = """auth=$(printf 'x-access-token:%s' "$GIT_TOKEN" | base64 | tr -d '\\n')
+echo "::add-mask::$auth"
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="http.${GITHUB_SERVER_URL:-https://github.com}/.extraheader"
+export GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $auth"
+"""
+
+
+def test_the_git_auth_lines_give_git_the_token_for_one_command_only(tmp_path):
+    """The lines run by bash: git sees the header; .git/config never holds it."""
+    git(tmp_path, "init", "-q")
+    script = GIT_AUTH + 'git config --get-all "http.https://github.com/.extraheader"\n'
+    result = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "GIT_TOKEN": "ghs_secret0123",
+                                            "GITHUB_SERVER_URL": "https://github.com"})
+    assert result.returncode == 0, result.stderr
+    import base64
+
+    expected = base64.b64encode(b"x-access-token:ghs_secret0123").decode()
+    assert result.stdout.splitlines() == [f"::add-mask::{expected}",
+                                          f"AUTHORIZATION: basic {expected}"]
+    assert "ghs_secret0123" not in (tmp_path / ".git" / "config").read_text()
+    assert expected not in (tmp_path / ".git" / "config").read_text()
 
 
 def _run_daily(tmp_path: Path, date_input: str, force: str, event: str = "workflow_dispatch"):
-    script = step(load("daily.yml"), "digest", "Fetch, translate, render and publish")["run"]
+    script = step(load("daily.yml"), "digest", "Fetch, translate and render")["run"]
     fake = tmp_path / "digest"
     fake.write_text('#!/bin/sh\necho "digest run 2026-01-28"\nprintf "%s|" "$@"\necho\n',
                     encoding="utf-8")
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
            "INPUT_DATE": date_input, "INPUT_FORCE": force, "RUNNER_TEMP": str(tmp_path),
-           "GITHUB_EVENT_NAME": event}
+           "GITHUB_EVENT_NAME": event, "GITHUB_OUTPUT": str(tmp_path / "output"),
+           "GIT_TOKEN": "ghs_fake"}
     return subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
                           text=True, check=True).stdout.splitlines()
 
 
 def test_daily_script_builds_the_command_from_the_inputs(tmp_path):
     """The step's script, run with a stand-in `digest` that prints its arguments."""
-    assert _run_daily(tmp_path, "", "")[1] == "run|--publish|"
-    assert _run_daily(tmp_path, "2026-01-28", "true")[1] == \
-        "run|--publish|--date|2026-01-28|--force|"
-    assert _run_daily(tmp_path, "2026-01-28; rm -rf /", "false")[1] == \
-        "run|--publish|--date|2026-01-28; rm -rf /|"
+    assert _run_daily(tmp_path, "", "")[2] == "run|--restore|"
+    assert _run_daily(tmp_path, "2026-01-28", "true")[2] == \
+        "run|--restore|--date|2026-01-28|--force|"
+    assert _run_daily(tmp_path, "2026-01-28; rm -rf /", "false")[2] == \
+        "run|--restore|--date|2026-01-28; rm -rf /|"
 
 
 def test_a_scheduled_run_says_which_day_it_did(tmp_path):
     out = _run_daily(tmp_path, "", "", event="schedule")
+    assert (tmp_path / "output").read_text().splitlines()[-2:] == ["day=2026-01-28", "status=0"]
     assert out[-1].startswith("::notice title=Post date 2026-01-28::Scheduled for 02:20 UTC")
     assert "did 2026-01-28" in out[-1] and "Run workflow with its date" in out[-1]
     assert _run_daily(tmp_path, "2026-01-27", "")[-1] == \
@@ -204,15 +312,22 @@ def test_a_scheduled_run_says_which_day_it_did(tmp_path):
 
 
 def test_a_failing_run_fails_the_step_despite_the_tee(tmp_path):
-    script = step(load("daily.yml"), "digest", "Fetch, translate, render and publish")["run"]
+    script = step(load("daily.yml"), "digest", "Fetch, translate and render")["run"]
     fake = tmp_path / "digest"
     fake.write_text("#!/bin/sh\necho 'Error: boom' >&2\nexit 1\n", encoding="utf-8")
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
-           "RUNNER_TEMP": str(tmp_path)}
+           "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(tmp_path / "output"),
+           "GIT_TOKEN": "ghs_fake"}
     result = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
                             text=True)
     assert result.returncode == 1 and "::notice" not in result.stdout
+    # exit status 3 (nothing translated) goes on to publish, which then fails the job
+    fake.write_text("#!/bin/sh\necho 'digest run 2026-01-28'\nexit 3\n", encoding="utf-8")
+    result = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and "::notice title=Post date 2026-01-28" in result.stdout
+    assert (tmp_path / "output").read_text().splitlines()[-1] == "status=3"
 
 
 @pytest.mark.parametrize("name", ["daily.yml", "sync.yml"])
@@ -221,7 +336,9 @@ def test_the_digest_cache_is_kept_under_a_key_that_changes_with_the_records(name
     job = next(iter(wf["jobs"]))
     [cache] = [s for s in steps(wf, job) if s.get("uses", "").startswith("actions/cache@")]
     # what belongs to one working tree is never restored
-    assert cache["with"]["path"].split() == [".digest-cache", "!.digest-cache/publish"]
+    # actions/cache lists a path's top folder only, so `!` can leave out only what a glob
+    # lists: `.digest-cache` would restore publish/ too (issue 20)
+    assert cache["with"]["path"].split() == [".digest-cache/*", "!.digest-cache/publish"]
     assert cache["with"]["key"] == "digest-cache-v1-${{ hashFiles('data/**') }}"
     assert cache["with"]["restore-keys"] == "digest-cache-v1-"
 
@@ -266,21 +383,21 @@ def test_pages_reads_the_pages_site_and_builds_for_its_base_path():
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
 
 
-# Published commits of each action's release, found in public workflows; Dependabot
+# Each action's newest release, read from its repository's tags (commit SHA of the tag)
+# and checked to run on Node 24 (`runs.using` of its action.yml), except configure-pages,
+# whose newest release (v5.0.0) is on Node 20: there is no newer one. Dependabot
 # (.github/dependabot.yml) moves SHA and comment together.
 PINNED = {
-    "actions/checkout": ("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
-    "actions/setup-python": ("e797f83bcb11b83ae66e0230d6156d7c80228e7c", "v6.0.0"),
-    "actions/cache": ("0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0"),
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
     "actions/configure-pages": ("983d7736d9b0ae728b81ab479565c72886d7745b", "v5.0.0"),
-    "actions/upload-pages-artifact": ("7b1f4a764d45c48632c6b24a0339c27f5614fb0b", "v4.0.0"),
-    "actions/deploy-pages": ("d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e", "v4.0.5"),
-    "actions/create-github-app-token": ("df432ceedc7162793a195dd1713ff69aefc7379e", "v2.0.6"),
-    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/upload-pages-artifact": ("fc324d3547104276b827a68afc52ff2a11cc49c9", "v5.0.0"),
+    "actions/deploy-pages": ("cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "v5.0.0"),
+    "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
 }
 
-
-ALL_WORKFLOWS = sorted(p.name for p in WORKFLOWS.glob("*.y*ml"))  # any added later too
 
 
 @pytest.mark.parametrize("name", ALL_WORKFLOWS)
@@ -310,6 +427,9 @@ def test_dependabot_updates_pip_and_actions():
     config = YAML(typ="safe").load((REPO / ".github" / "dependabot.yml").read_text("utf-8"))
     ecosystems = {u["package-ecosystem"]: u["directory"] for u in config["updates"]}
     assert ecosystems == {"pip": "/requirements", "github-actions": "/"}
+    # a cool-down: a release is proposed only once it has been out a week, so a broken or
+    # hijacked release is usually pulled before it reaches the lock or the workflows
+    assert all(u["cooldown"]["default-days"] >= 7 for u in config["updates"])
 
 
 # -- the lock ------------------------------------------------------------------------
@@ -353,6 +473,13 @@ def test_the_lock_pins_every_dependency_and_tests_what_is_deployed():
     # the versions the tests run with are the ones the workflows install
     assert {name: test.get(name) for name in main} == main
     assert "openai" in main and "click" in main
+
+
+def test_ci_runs_the_suite_on_every_core_on_fixed_examples():
+    text = (REPO / ".ci" / "pytest").read_text(encoding="utf-8")
+    assert "python -m pytest -q -rs -n auto" in text  # pytest-xdist, in the [test] extras
+    assert "export HYPOTHESIS_PROFILE=ci" in text
+    assert "pytest-xdist" in _declared("test") and "pytest-xdist" in _locked("test.txt")
 
 
 def test_ci_installs_from_the_lock():
@@ -404,12 +531,12 @@ def test_sync_only_writes_for_branches_of_this_repository():
     assert job["if"] == "startsWith(github.head_ref, 'digest/')"
     assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
     same = "github.event.pull_request.head.repo.full_name == github.repository"
-    checkout = job["steps"][1]
+    checkout = job["steps"][0]
     assert checkout["uses"].startswith("actions/checkout@")
-    assert same in checkout["with"]["persist-credentials"]
-    assert "secrets.DIGEST_PR_TOKEN" in checkout["with"]["token"]  # its pushes get checks
+    assert checkout["with"]["persist-credentials"] is False  # a fork's PR gets no token
     commit = step(wf, "sync", "Commit the re-rendered posts")
     assert same in commit["env"]["SAME_REPO"]
+    assert "secrets.DIGEST_PR_TOKEN" in commit["env"]["GIT_TOKEN"]  # its pushes get checks
 
 
 @pytest.fixture
@@ -419,7 +546,7 @@ def pr_checkout(tmp_path, isolated_git):
     git(tmp_path, *IDENTITY, "init", "-q", "--bare", "-b", "main", str(origin))
     git(tmp_path, *IDENTITY, "clone", "-q", str(origin), str(work))
     (work / "pyproject.toml").write_text("[tool.digest]\n", encoding="utf-8")
-    shutil.copytree(REPO / "data" / "2026-01-28", work / "data" / "2026-01-28")
+    shutil.copytree(SAMPLE / "data" / "2026-01-28", work / "data" / "2026-01-28")
     (work / "_posts").mkdir()
     subprocess.run([BIN / "digest", "--root", str(work), "render", "--all"], check=True,
                    capture_output=True)
@@ -432,7 +559,7 @@ def pr_checkout(tmp_path, isolated_git):
 def run_step(work: Path, name: str, **env: str) -> subprocess.CompletedProcess:
     script = step(load("sync.yml"), "sync", name)["run"]
     full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-            "GITHUB_ACTIONS": "true", **env}
+            "GITHUB_ACTIONS": "true", "DAYS": "2026-01-28 ", **env}
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=work, env=full,
                           capture_output=True, text=True)
 
@@ -512,10 +639,12 @@ def test_sync_takes_an_edit_made_in_the_post_back_into_the_records(pr_checkout):
 @pytest.mark.parametrize("uid, prefix", [("0", ""), ("1001", "sudo -n ")])
 def test_ci_installs_system_packages_as_root_or_with_sudo(tmp_path, uid, prefix):
     """.ci/system-packages on a bare machine: stand-ins for id, sudo, apt-get and dpkg
-    record what would run; apt-get "installs" jekyll, so the script's final check passes."""
+    record what would run; apt-get "installs" jekyll, so the script's final check passes,
+    and leaves in the cache what apt leaves there: a .deb, and its root-owned `lock` and
+    `partial/`, which actions/cache could not read (so it saved nothing, issue 22)."""
     bin_ = tmp_path / "bin"
     bin_.mkdir()
-    for tool in ("bash", "env", "dirname", "mkdir", "python3", "cat", "chmod"):
+    for tool in ("bash", "env", "dirname", "mkdir", "python3", "cat", "chmod", "rm"):
         (bin_ / tool).symlink_to(shutil.which(tool))
     log = tmp_path / "log"
     stubs = {
@@ -523,7 +652,9 @@ def test_ci_installs_system_packages_as_root_or_with_sudo(tmp_path, uid, prefix)
         "sudo": f'echo "sudo $*" >> {log}; [ "$1" = -n ] && shift; exec "$@"',
         "apt-get": f'echo "apt-get $*" >> {log}; printf "#!/bin/sh\\n" > {bin_}/jekyll; '
                    f'chmod +x {bin_}/jekyll; printf "#!/bin/sh\\n" > {bin_}/git; '
-                   f'chmod +x {bin_}/git',
+                   f'chmod +x {bin_}/git; case "$1" in install) : > {tmp_path}/apt/lock; '
+                   f': > {tmp_path}/apt/partial/x.deb; : > {tmp_path}/apt/jekyll.deb;; esac',
+        "chown": f'echo "chown $*" >> {log}',
         "dpkg": "exit 1",
     }
     for name, body in stubs.items():
@@ -538,7 +669,8 @@ def test_ci_installs_system_packages_as_root_or_with_sudo(tmp_path, uid, prefix)
     install = [c for c in calls if c.startswith("apt-get install")]
     assert install and install[0].endswith("jekyll ruby-jekyll-feed git chromium faketime")
     assert f"Dir::Cache::Archives={tmp_path}/apt" in install[0]
-    assert (tmp_path / "apt" / "partial").is_dir()
+    assert sorted(p.name for p in (tmp_path / "apt").iterdir()) == ["jekyll.deb"]
+    assert f"{prefix}chown -R {uid}:{uid} {tmp_path}/apt" in calls
     assert any(c.startswith("apt-get update") for c in calls)
     assert any(c.startswith("sudo -n env DEBIAN_FRONTEND=noninteractive apt-get")
                for c in calls) == bool(prefix)
@@ -553,3 +685,31 @@ def test_workflows_use_the_python_the_lock_was_compiled_with(name):
     job = next(iter(load(name)["jobs"]))
     [setup] = [s for s in steps(load(name), job) if "setup-python@" in s.get("uses", "")]
     assert str(setup["with"]["python-version"]) == locked
+
+
+def test_sync_takes_its_days_from_the_paths_the_pull_request_changes(pr_checkout, tmp_path):
+    """Issue 18: only the days a pull request touches are synced and checked; another
+    day's stale post is not read, re-rendered or committed."""
+    work = pr_checkout
+    base = git(work, *IDENTITY, "rev-parse", "HEAD")
+    other = work / "data" / "2026-01-27"
+    shutil.copytree(work / "data" / "2026-01-28", other)
+    (work / "_posts" / "2026-01-27-arxiv.md").write_text("stale\n", encoding="utf-8")
+    git(work, *IDENTITY, "add", ".")
+    git(work, *IDENTITY, "commit", "-q", "-m", "Another day, with a stale post")
+    base = git(work, *IDENTITY, "rev-parse", "HEAD")
+    retitle(work)
+    output = tmp_path / "output"
+    found = run_step(work, "The days the pull request touches", BASE_SHA=base,
+                     GITHUB_OUTPUT=str(output))
+    assert found.returncode == 0, found.stderr
+    assert output.read_text(encoding="utf-8") == "days=2026-01-28 \n"
+    days = output.read_text(encoding="utf-8").split("=", 1)[1].strip()
+    assert run_step(work, "Check the records and render the posts", DAYS=days).returncode == 0
+    assert "## Revisiting Discrete" in (work / POST).read_text(encoding="utf-8")
+    assert (work / "_posts" / "2026-01-27-arxiv.md").read_text(encoding="utf-8") == "stale\n"
+    # a pull request that touches no day syncs nothing
+    git(work, *IDENTITY, "commit", "-q", "-a", "-m", "Re-render")
+    head = git(work, *IDENTITY, "rev-parse", "HEAD")
+    run_step(work, "The days the pull request touches", BASE_SHA=head, GITHUB_OUTPUT=str(output))
+    assert output.read_text(encoding="utf-8").splitlines()[-1] == "days="
