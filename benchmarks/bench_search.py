@@ -289,7 +289,9 @@ def site_root(tmp: str) -> tuple[Path, object]:
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
     settings = load_settings(root, environ={})
-    shutil.copytree(REPO / "data" / SAMPLE.isoformat(), settings.day_path(SAMPLE))
+    # The tests' copy of the sample day (no briefs): a site may delete its own data/.
+    shutil.copytree(REPO / "tests" / "fixtures" / "sample" / "data" / SAMPLE.isoformat(),
+                    settings.day_path(SAMPLE))
     return root, settings
 
 

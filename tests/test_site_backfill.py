@@ -12,7 +12,7 @@ from digest_cli.records.store import load_day, write_day
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 from tests.clikit import run_cli
-from tests.conftest import REPO, SAMPLE_DAY
+from tests.conftest import REPO, SAMPLE, SAMPLE_DAY
 from tests.fakes.llm_server import is_brief_request
 from tests.fakes.translate_kit import by_model, env_for
 
@@ -24,7 +24,7 @@ def imported_archive(root):
     """The shipped day (imported from the old blog: translations and 详细解读, no briefs)
     and a copy of it a day earlier; one paper has an editor's Chinese title."""
     settings = load_settings(root, environ={})
-    shutil.copytree(REPO / "data" / SAMPLE_DAY.isoformat(), settings.day_path(SAMPLE_DAY))
+    shutil.copytree(SAMPLE / "data" / SAMPLE_DAY.isoformat(), settings.day_path(SAMPLE_DAY))
     day = load_day(settings, SAMPLE_DAY)
     assert all(p.translation and p.analysis and p.title_zh is None for p in day.papers)
     day.manifest.date = EARLIER
