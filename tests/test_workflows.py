@@ -373,7 +373,9 @@ def test_pages_reads_the_pages_site_and_builds_for_its_base_path():
                     "actions/upload-pages-artifact"]
     assert build["steps"][1]["id"] == "pages"
     site = step(wf, "build", "Build the site")
-    assert site["env"] == {"BASE_PATH": "${{ steps.pages.outputs.base_path }}"}
+    # base_url: the site's absolute URL, for canonical links and feed ids (site_url)
+    assert site["env"] == {"BASE_PATH": "${{ steps.pages.outputs.base_path }}",
+                           "DIGEST_SITE_URL": "${{ steps.pages.outputs.base_url }}"}
     assert site["run"] == 'digest site build --base-path "$BASE_PATH"'
     assert step(wf, "build", "Install digest")["run"] == \
         "pip install --constraint requirements/main.txt ."
