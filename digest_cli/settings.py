@@ -27,6 +27,7 @@ from digest_cli.confine import (
     plain_name,
 )
 from digest_cli.errors import SettingsError
+from digest_cli.records.topics import Topics, load_topics
 from digest_cli.redact import mask_url, url_secrets
 
 if sys.version_info >= (3, 11):
@@ -89,6 +90,15 @@ class Settings:
                                     "first in the contents.")
     glossary_file: str = _setting("glossary.yaml", "Glossary (English term: Chinese, or "
                                   "`keep`) that goes into every prompt.")
+    # The site's domain (docs/records.md, docs/llm.md)
+    topics_file: str = _setting("", "The site's topics (a YAML file: docs/records.md); empty: "
+                                "the speech and audio topics shipped with digest.")
+    prompts_dir: str = _setting("prompts", "Folder of the site's own prompts: a `<kind>.md` "
+                                "there (e.g. `translation.md`) replaces the shipped one.")
+    field_name: str = _setting("语音与音频领域", "The site's field, as the prompts name it.")
+    field_examples: str = _setting("语音识别、语音合成、说话人识别与验证、语音增强与分离、"
+                                   "音乐与音频生成、音频理解", "Sub-fields the prompts give as "
+                                   "examples after `field_name` (empty: none).")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)
@@ -199,6 +209,23 @@ class Settings:
 
     def day_path(self, day: date) -> Path:
         return self._child(self.data_path, day.isoformat(), f"the folder of {day}")
+
+    @functools.cached_property
+    def topics(self) -> Topics:
+        """The site's topics: `topics_file`, or the shipped default."""
+        if not self.topics_file:
+            return load_topics(None)
+        return load_topics(self._inside(self.root / self.topics_file, "setting 'topics_file'"))
+
+    @property
+    def prompts_path(self) -> Path:
+        return self._inside(self.root / self.prompts_dir, "setting 'prompts_dir'")
+
+    @property
+    def prompt_words(self) -> dict[str, str]:
+        """The domain words the prompts' placeholders take (`{{field}}`)."""
+        examples = f"（{self.field_examples}等）" if self.field_examples else ""
+        return {"field": self.field_name + examples}
 
     @property
     def analysis_model(self) -> str:

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digest_cli import kinds
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
 from digest_cli.records.model import ArxivId, Day, Paper
@@ -17,6 +18,7 @@ from digest_cli.records.store import day_dates, load_day, paper_path
 
 if TYPE_CHECKING:
     from digest_cli.records.cache import ParseCache
+    from digest_cli.records.topics import Topics
     from digest_cli.settings import Settings
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
@@ -118,7 +120,7 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:
-        problems += paper_problems(paper, paper_path(folder, paper.id))
+        problems += paper_problems(paper, paper_path(folder, paper.id), settings.topics)
     why = post_status(settings, day)
     if why:
         problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
@@ -168,28 +170,23 @@ def _shown_twice(settings: Settings, day: date, papers: list[tuple[ArxivId, bool
     return found
 
 
-def paper_problems(paper: Paper, path: Path) -> list[Problem]:
-    """Schema-level and quality problems of one record."""
-    from digest_cli.translate.brief_rules import BRIEF_RULES
-    from digest_cli.translate.validate import analysis_problems, translation_problems
-
+def paper_problems(paper: Paper, path: Path, topics: Topics) -> list[Problem]:
+    """Schema-level and quality problems of one record; each text by its kind's rules."""
     found = [(field, msg, _old_style_link(paper, field)) for field, msg in _link_problems(paper)]
     if not paper.title.strip():
         found.append(("title", "the title is empty", False))
     found += [("failures", f"{f.field}: {f.reason} (write the text, or run `digest translate`)",
                False) for f in paper.failures if f.reason.startswith(IMPORTED_ERROR)]
-    checks = (("translation", paper.translation, lambda t: translation_problems(
-        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems),
-        *((name, getattr(paper, name), rules) for name, rules in BRIEF_RULES.items()))
-    for field, text, rules in checks:
+    for _, declared in kinds.fields():
+        text = kinds.get_text(paper, declared.name)
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose
-        messages = list(rules(text.text))
+        messages = list(declared.rules(text.text, paper, topics))
         if has_error_text(text.text):
             messages.append("contains error text or a placeholder")
-        generated = text.source in ("full_text", "abstract")
-        found += [(field, f"{field}: {msg}", not generated and bool(_FORMAT_NOTES.match(msg)))
-                  for msg in messages]
+        field = declared.name
+        found += [(field, f"{field}: {msg}",
+                   not text.generated and bool(_FORMAT_NOTES.match(msg))) for msg in messages]
     if not found:
         return []
     lines = _field_lines(path)  # read only for a record with problems: most have none

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import threading
     from zoneinfo import ZoneInfo
 
+    from digest_cli.records.topics import Topics
     from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
@@ -206,7 +207,7 @@ def render_preview(day: Day, settings: Settings, live: bool = False,
         '</button> <button type="button" onclick="toggleEnglish(false)">隐藏英文摘要</button></p>',
     ]
     folder = settings.day_path(m.date)
-    parts += [_paper_html(paper, md, _record_path(settings, folder, paper))
+    parts += [_paper_html(paper, md, _record_path(settings, folder, paper), settings.topics)
               for paper in day.papers]
     parts.append("</div></main></body></html>\n")
     return "\n".join(parts)
@@ -250,7 +251,7 @@ def _zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
 
 
-def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
+def _paper_html(paper: Paper, md: Callable[[str], str], path: str, topics: Topics) -> str:
     e = html.escape
     out = [
         f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
@@ -259,7 +260,7 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
         f'<li><b>arXiv</b>: <a href="{e(abs_link(paper))}">{e(abs_link(paper))}</a></li>',
         f'<li><b>PDF</b>: <a href="{e(pdf_link(paper))}">{e(pdf_link(paper))}</a></li>',
     ]
-    out += _brief_items(paper)
+    out += _brief_items(paper, topics)
     if paper.replacement:
         out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")
     out[-1] += "</ul>"
@@ -281,13 +282,11 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
     return "\n".join(out)
 
 
-def _brief_items(paper: Paper) -> list[str]:
+def _brief_items(paper: Paper, topics: Topics) -> list[str]:
     """The Chinese title, one-sentence summary and topics, as list items (escaped)."""
-    from digest_cli.records.topics import BY_SLUG
-
-    topics = "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+    names = "、".join(topics.by_slug[slug].zh for slug in paper.topic_slugs(topics))
     items = [("中文标题", paper.title_zh.text if paper.title_zh else ""),
-             ("一句话总结", paper.summary.text if paper.summary else ""), ("主题", topics)]
+             ("一句话总结", paper.summary.text if paper.summary else ""), ("主题", names)]
     return [f"<li><b>{label}</b>：{html.escape(text.strip())}</li>"
             for label, text in items if text.strip()]
 
@@ -296,6 +295,7 @@ def write_preview(settings: Settings, day_date: date, writer: Writer | None = No
                   live: bool = False) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
     from digest_cli.records.store import load_day
+    from digest_cli.records.topics import Topics
     from digest_cli.records.writer import Writer
 
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"

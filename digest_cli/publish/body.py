@@ -18,6 +18,7 @@ from digest_cli.records.store import MANIFEST
 
 if TYPE_CHECKING:
     from digest_cli.publish.day import PublishReport
+    from digest_cli.records.topics import Topics
     from digest_cli.settings import Settings
 
 MARKER = "<!-- digest:{date} -->"
@@ -81,20 +82,19 @@ def has_brief(day: Day) -> bool:
     return any(p.title_zh or p.summary or p.topics for p in day.papers)
 
 
-def brief_line(paper: Paper) -> str | None:
+def brief_line(paper: Paper, topics: Topics) -> str | None:
     """The paper's one-sentence summary and topics, as a line under its task (None when
     it has neither)."""
     if paper.summary is None and paper.topics is None:
         return None
     summary = md_cell(paper.summary.text, 200) if paper.summary else "—"
-    return f"  一句话总结：{summary} · 主题：{_topics_cell(paper)}"
+    return f"  一句话总结：{summary} · 主题：{_topics_cell(paper, topics)}"
 
 
-def _topics_cell(paper: Paper) -> str:
-    from digest_cli.records.topics import BY_SLUG
-
-    if paper.topic_slugs:
-        return "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+def _topics_cell(paper: Paper, topics: Topics) -> str:
+    slugs = paper.topic_slugs(topics)
+    if slugs:
+        return "、".join(topics.by_slug[slug].zh for slug in slugs)
     # an unreadable value (an editor's typo) is shown as it is, for the editor to fix
     return md_cell(paper.topics.text, 60) if paper.topics else "—"
 
@@ -274,7 +274,7 @@ def paper_task(paper: Paper, settings: Settings, branch: str, day: str) -> str:
     parts.append(f"[arXiv](https://arxiv.org/abs/{paper.id.versioned})")
     box = "x" if paper.reviewed else " "
     task = f"- [{box}] " + " · ".join(parts + paper_marks(paper))
-    brief = brief_line(paper)  # on the item's second line: one task, one paper
+    brief = brief_line(paper, settings.topics)  # on the item's second line: one task, one paper
     return task if brief is None else f"{task}\n{brief}"
 
 

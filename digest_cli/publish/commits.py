@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digest_cli import kinds
 from digest_cli.errors import PublishError
 from digest_cli.publish.git import Git
 from digest_cli.records.layout import manifest_path, paper_from_text, record_files
@@ -142,13 +143,14 @@ def _refuse_overwrite(g: Git, old_blob: str, new: Paper, rel: str, start: str) -
         old = paper_from_text(text, Path(rel))
     except Exception:  # an unreadable old version holds nothing to protect
         return
-    for name in ("translation", "analysis", "title_zh", "summary", "topics"):
-        before, after = getattr(old, name), getattr(new, name)
+    for name in kinds.field_names():
+        before, after = kinds.get_text(old, name), kinds.get_text(new, name)
         if before is None or before.machine_owned:
             continue
         if after is None or (after.machine_owned and after.text != before.text):
             raise PublishError(
-                f"{rel} on the branch has an editor's {name} that this version would replace;"
+                f"{rel} on the branch has an editor's {kinds.label(name)} that this version "
+                "would replace;"
                 f" keep the branch's record (`git checkout {start[:12]} -- {rel}`), then "
                 "translate and render again", paper_id=new.id.base)
 

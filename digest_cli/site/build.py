@@ -138,7 +138,7 @@ def write_generated(settings: Settings, source: Path) -> int:
     days = site_days(settings)
     offset = datetime(2026, 1, 1, tzinfo=ZoneInfo(settings.timezone)).strftime("%z")
     zone = offset[:3] + ":" + offset[3:]
-    for name, content in generated_files(index_papers(days), zone).items():
+    for name, content in generated_files(index_papers(days, settings.topics), zone).items():
         path = source / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")

@@ -18,7 +18,7 @@ from datetime import date
 from digest_cli.posts.render import paper_anchor
 from digest_cli.records.links import abs_link
 from digest_cli.records.model import Paper
-from digest_cli.records.topics import BY_SLUG, TOPICS
+from digest_cli.records.topics import Topic, Topics
 
 FEED_ENTRIES = 50  # the newest papers of a topic in its feed
 
@@ -41,6 +41,7 @@ class SiteIndex:
     """What the generated pages need: per day its paper count and topics, per topic its
     papers, newest first."""
 
+    site_topics: Topics  # the site's topics (setting `topics_file`)
     days: dict[date, dict] = field(default_factory=dict)
     topics: dict[str, list[Entry]] = field(default_factory=dict)
 
@@ -64,10 +65,10 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def index_papers(days: list[tuple[date, str, list[Paper], str]]) -> SiteIndex:
+def index_papers(days: list[tuple[date, str, list[Paper], str]], topics: Topics) -> SiteIndex:
     """The index of (day, post URL, papers, post text) tuples, any order. A paper is linked
     by its anchor only where its post has one (a `classic` post has none)."""
-    index = SiteIndex()
+    index = SiteIndex(topics)
     for day, url, papers, post in sorted(days, key=lambda item: item[0], reverse=True):
         counts: dict[str, int] = {}
         for paper in papers:
@@ -76,12 +77,12 @@ def index_papers(days: list[tuple[date, str, list[Paper], str]]) -> SiteIndex:
             entry = Entry(day, link, one_line(paper.title),
                           one_line(paper.title_zh.text if paper.title_zh else ""),
                           one_line(paper.summary.text if paper.summary else ""),
-                          abs_link(paper), paper.topic_slugs)
-            for slug in paper.topic_slugs:
+                          abs_link(paper), paper.topic_slugs(topics))
+            for slug in entry.topics:
                 counts[slug] = counts.get(slug, 0) + 1
                 index.topics.setdefault(slug, []).append(entry)
         index.days[day] = {"count": len(papers), "topics": [
-            {"slug": s, "name": BY_SLUG[s].zh, "count": n}
+            {"slug": s, "name": topics.by_slug[s].zh, "count": n}
             for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]}
     return index
 
@@ -107,9 +108,9 @@ def _entry_html(entry: Entry) -> str:
     return f"<li>{head}{summary}</li>"
 
 
-def topic_page(slug: str, entries: list[Entry]) -> str:
+def topic_page(topic: Topic, entries: list[Entry]) -> str:
     """The page of one topic: its papers, newest day first."""
-    topic = BY_SLUG[slug]
+    slug = topic.slug
     lines = [_front(f"{topic.zh} · {topic.en}", f"/topics/{slug}/"),
              f'<h1 class="page-title">{topic.zh} <span lang="en">{topic.en}</span></h1>',
              f'<p class="page-intro">{len(entries)} 篇论文 · <a href="{{{{ '
@@ -134,7 +135,7 @@ def topics_page(index: SiteIndex) -> str:
     """The list of topics, with how many papers each has."""
     lines = [_front("主题", "/topics/"), '<h1 class="page-title">主题</h1>',
              '<ul class="topic-list">']
-    for topic in TOPICS:
+    for topic in index.site_topics.items:
         n = len(index.topics.get(topic.slug, []))
         lines.append(f"<li><a href=\"{{{{ '/topics/{topic.slug}/' | relative_url }}}}\">"
                      f'{topic.zh}</a> <span lang="en">{topic.en}</span> '
@@ -142,9 +143,9 @@ def topics_page(index: SiteIndex) -> str:
     return "\n".join(lines + ["</ul>"]) + "\n"
 
 
-def topic_feed(slug: str, entries: list[Entry], zone: str) -> str:
+def topic_feed(topic: Topic, entries: list[Entry], zone: str) -> str:
     """An Atom feed of a topic's newest papers, each linking to its place on its day."""
-    topic = BY_SLUG[slug]
+    slug = topic.slug
     base = "{{ site.url }}{{ site.baseurl }}"
     updated = f"{entries[0].day}T00:00:00{zone}" if entries else "1970-01-01T00:00:00Z"
     lines = ["---", "layout: null", f"permalink: /topics/{slug}/feed.xml", "---",
@@ -167,10 +168,10 @@ def topic_feed(slug: str, entries: list[Entry], zone: str) -> str:
 def generated_files(index: SiteIndex, zone: str) -> dict[str, str]:
     """Every generated file, by its path in the site source."""
     files = {"topics/index.html": topics_page(index)}
-    for topic in TOPICS:
+    for topic in index.site_topics.items:
         entries = index.topics.get(topic.slug, [])
-        files[f"topics/{topic.slug}/index.html"] = topic_page(topic.slug, entries)
-        files[f"topics/{topic.slug}/feed.xml"] = topic_feed(topic.slug, entries, zone)
+        files[f"topics/{topic.slug}/index.html"] = topic_page(topic, entries)
+        files[f"topics/{topic.slug}/feed.xml"] = topic_feed(topic, entries, zone)
     days = {day.isoformat(): info for day, info in index.days.items()}
     files["_data/digest.json"] = json.dumps({"days": days}, ensure_ascii=False, indent=0)
     return files
