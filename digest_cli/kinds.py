@@ -73,6 +73,12 @@ class TextKind:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @property
+    def always_stored(self) -> bool:
+        """The translation and the 详细解读 have their key in every record, `null` until
+        written; the others appear once there is one, so older records stay as they are."""
+        return self.builtin and self.essential
+
     def parts(self, answer: str) -> dict[str, str]:
         """A valid answer as the text of each field."""
         if self.split is None:

@@ -99,6 +99,9 @@ class Settings:
     field_examples: str = _setting("语音识别、语音合成、说话人识别与验证、语音增强与分离、"
                                    "音乐与音频生成、音频理解", "Sub-fields the prompts give as "
                                    "examples after `field_name` (empty: none).")
+    field_terms: str = _setting("HuBERT、LibriSpeech、WER、EER", "Names of models, data sets "
+                                "and metrics the prompts give as examples of words kept in "
+                                "English.")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)
@@ -225,7 +228,7 @@ class Settings:
     def prompt_words(self) -> dict[str, str]:
         """The domain words the prompts' placeholders take (`{{field}}`)."""
         examples = f"（{self.field_examples}等）" if self.field_examples else ""
-        return {"field": self.field_name + examples}
+        return {"field": self.field_name + examples, "field_terms": self.field_terms}
 
     @property
     def analysis_model(self) -> str:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from digest_cli.records.topics import default_topics
 from digest_cli.cli import cli
 from digest_cli.posts.importer import parse_post
 from digest_cli.posts.render import paper_anchor, render_day
 from digest_cli.records.model import ArxivId, MachineText, text_hash
 from digest_cli.records.store import load_day, write_day
+from digest_cli.records.topics import default_topics
 from digest_cli.records.writer import Writer
 from tests.conftest import SAMPLE_DAY, make_day, make_paper
 

@@ -407,11 +407,13 @@ def test_every_topic_has_a_name_for_readers():
 
 def test_the_prompt_asks_for_the_three_lines():
     prompt = load_prompt("brief")
-    assert prompt.version == "brief-v1"
+    assert prompt.version == "brief-v2"
     assert all(f"{label}：" in prompt.system for label in ("标题", "总结", "主题"))
     assert "{{topics}}" in prompt.system and "{{abstract}}" in prompt.user
     assert user_text({"messages": prompt.messages(title="t", abstract="a", glossary="g",
-                                                  topics="x", field="f")}).startswith("请为")
+                                                  topics="x", field="f", field_terms="t",
+                                                  most_topics="3", topic_example="a",
+                                                  topic_fallback="")}).startswith("请为")
 
 
 def test_the_docs_list_the_taxonomy_as_the_code_has_it():

@@ -209,7 +209,7 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     replacement = len(block) > 5 and _UPDATED.match(block[5]) is not None
     at = 6 if replacement else 5
     extras = {}
-    labels = (*_EXTRA_LABELS, *kinds.post_labels())
+    labels = (*_EXTRA_LABELS, *kinds.post_labels().values())
     while at < len(block) and (extra := _EXTRA.match(block[at])) and extra.group(1) in labels:
         extras[extra.group(1)] = extra.group(2)
         at += 1

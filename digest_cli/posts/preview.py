@@ -295,7 +295,6 @@ def write_preview(settings: Settings, day_date: date, writer: Writer | None = No
                   live: bool = False) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
     from digest_cli.records.store import load_day
-    from digest_cli.records.topics import Topics
     from digest_cli.records.writer import Writer
 
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"

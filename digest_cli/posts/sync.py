@@ -230,7 +230,8 @@ def _emptied(record: Paper | None, posted: Paper, topics: Topics) -> list[str]:
     if record is None:
         return []
     return [name for name in kinds.field_names() if name != "analysis"  # its own rule below
-            and kinds.in_post(name) and _shown(record, name, topics) and kinds.get_text(posted, name) is None]
+            and kinds.in_post(name) and _shown(record, name, topics)
+            and kinds.get_text(posted, name) is None]
 
 
 def _shown(paper: Paper, name: str, topics: Topics) -> bool:

@@ -328,7 +328,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "reviewed": paper.reviewed,
         "abstract": _block(paper.abstract, layout=True),
         **{text.name: _text_to_dict(kinds.get_text(paper, text.name), text.layout)
-           for kind, text in kinds.fields() if _always(kind)},
+           for kind, text in kinds.fields() if kind.always_stored},
         "failures": [{"field": x.field, "reason": clean_text(x.reason), "at": x.at}
                      for x in paper.failures],
     }
@@ -336,7 +336,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     # older records stay as they are.
     for kind, text in kinds.fields():
         value = kinds.get_text(paper, text.name)
-        if value is not None and not _always(kind):
+        if value is not None and not kind.always_stored:
             data[text.name] = _text_to_dict(value, text.layout)
     if paper.arxiv_hashes:
         data["arxiv_hashes"] = {k: paper.arxiv_hashes[k] for k in EDITABLE_FIELDS
@@ -345,11 +345,6 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     if original:
         data["arxiv_original"] = original
     return data
-
-
-def _always(kind: kinds.TextKind) -> bool:
-    """The translation and the 详细解读 have their key in every record, `null` until written."""
-    return kind.builtin and kind.essential
 
 
 def _original_to_dict(paper: Paper) -> dict[str, Any]:

@@ -63,9 +63,13 @@ class Topics:
         except ValueError:
             return []
 
-    def prompt_lines(self) -> str:
-        """The list as prompt lines: `- asr：语音识别（Speech recognition）`."""
-        return "\n".join(f"- {t.slug}：{t.zh}（{t.en}）" for t in self.items)
+    def prompt_values(self) -> dict[str, str]:
+        """The prompts' placeholders about topics: the list as lines (`- asr：语音识别
+        （Speech recognition）`), the most a paper may have, an example, the fallback."""
+        example = [t.slug for t in self.items if t.slug != "other"][:min(2, self.most)]
+        return {"topics": "\n".join(f"- {t.slug}：{t.zh}（{t.en}）" for t in self.items),
+                "most_topics": str(self.most), "topic_example": ", ".join(example),
+                "topic_fallback": "；都不合适时写 other" if "other" in self.by_slug else ""}
 
 
 def load_topics(path: Path | None = None) -> Topics:

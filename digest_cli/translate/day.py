@@ -338,7 +338,7 @@ class _Run:
         """The chat messages for `kind`, and the source they draw on. Every prompt may use
         every value; only its own `{{placeholders}}` are filled."""
         values = {"title": fence(paper.title), "abstract": fence(_source_text(paper, kind)),
-                  "glossary": self.glossary, "topics": self.topics.prompt_lines(),
+                  "glossary": self.glossary, **self.topics.prompt_values(),
                   **self.settings.prompt_words}
         if not kind.full_text:
             return self.prompts[kind.name].messages(**values), "abstract"

@@ -2,9 +2,9 @@
 stored in every record written with it (change the version when you change the text).
 
 A file has a `=== system` and a `=== user` section; `{{name}}` placeholders are filled
-in by `Prompt.messages`. A site may replace any of them with its own file of the same name
-in its `prompts/` folder (setting `prompts_dir`). Only the placeholders are replaced, so braces and `$` in the
-prompt or in a paper's text need no escaping.
+in by `Prompt.messages`. Only the placeholders are replaced, so braces and `$` in the
+prompt or in a paper's text need no escaping. A site may replace any prompt with its own
+file of the same name in its `prompts/` folder (setting `prompts_dir`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 # What the stages fill in; a site's prompt using another placeholder is refused when loaded.
-PLACEHOLDERS = frozenset({"title", "abstract", "glossary", "topics", "field", "body",
+PLACEHOLDERS = frozenset({"title", "abstract", "glossary", "field", "field_terms", "topics",
+                          "most_topics", "topic_example", "topic_fallback", "body",
                           "source_note", "problems"})
 
 
