@@ -21,6 +21,9 @@ from digest_cli import __version__
 from digest_cli.errors import DigestError
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
 log = logging.getLogger("digest")
@@ -30,7 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class DigestGroup(click.Group):
     """Turns a `DigestError` into `Error: <one line>` and exit status 1, never a traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DigestError as exc:
@@ -46,7 +49,7 @@ class DigestGroup(click.Group):
     ORDER = ("run", "fetch", "translate", "render", "publish", "review", "sync", "check",
              "preview", "import", "records", "glossary", "settings")
 
-    def list_commands(self, ctx):  # in the order a day flows, not alphabetical
+    def list_commands(self, ctx: click.Context) -> list[str]:  # in the order a day flows
         return sorted(self.commands, key=lambda name: (
             self.ORDER.index(name) if name in self.ORDER else len(self.ORDER), name))
 
@@ -320,6 +323,7 @@ def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, por
     """
     from digest_cli.posts.preview import PreviewServer, write_preview
 
+    assert day is not None  # the option is required: click exits with status 2 without it
     settings = ctx.settings()
     if not serve:
         path = write_preview(settings, day)
@@ -424,8 +428,8 @@ def _nothing_translated(report: Any) -> None:
 class _progress_printer:
     """A rich progress bar on a terminal; plain lines otherwise (CI logs)."""
 
-    def __enter__(self):
-        self.bar = None
+    def __enter__(self) -> Callable[[str, str, int, int], None]:
+        self.bar: Progress | None = None
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import Progress
@@ -442,7 +446,7 @@ class _progress_printer:
             self.bar.update(self.task, completed=finished, total=total,
                             description=f"translating ({paper_id} {outcome})")
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
 
@@ -521,7 +525,8 @@ def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tupl
         _review_table(settings, target)
 
 
-def _take_ticks(settings, body_file, previous_file, actor, target, writer):
+def _take_ticks(settings: Settings, body_file: TextIO, previous_file: TextIO | None,
+                actor: str | None, target: date | None, writer: Writer) -> date | None:
     from digest_cli.publish.ticks import apply_ticks
 
     previous = previous_file.read() if previous_file is not None else None
@@ -547,7 +552,7 @@ def _changed_line(changed: list[str]) -> str:
                                                            if changed else "")
 
 
-def _refresh_pr(settings, target) -> None:
+def _refresh_pr(settings: Settings, target: date) -> None:
     from digest_cli.publish.pull_request import refresh_pull_request
     from digest_cli.records.store import load_day
 
@@ -555,7 +560,7 @@ def _refresh_pr(settings, target) -> None:
     click.echo(f"pull request #{number} refreshed" if number else "no open pull request")
 
 
-def _review_table(settings, target) -> None:
+def _review_table(settings: Settings, target: date) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

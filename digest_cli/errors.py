@@ -46,7 +46,7 @@ class DigestError(Exception):
         return f"{where}{paper}{self.message}"
 
 
-def _rebuild(cls: type[DigestError], message: str, state: dict) -> DigestError:
+def _rebuild(cls: type[DigestError], message: str, state: dict[str, Any]) -> DigestError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)

@@ -192,7 +192,8 @@ def in_post(name: str) -> bool:
 def get_text(paper: Paper, name: str) -> MachineText | None:
     """The record's text `name`, built in or registered."""
     if kind_of(name).builtin:
-        return getattr(paper, name)
+        text: MachineText | None = getattr(paper, name)
+        return text
     return paper.more_texts.get(name)
 
 

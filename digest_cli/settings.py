@@ -267,7 +267,7 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 _FIELDS = {f.name: f for f in fields(Settings)}
 
 
-def env_name(f: dataclasses.Field) -> str:
+def env_name(f: dataclasses.Field[Any]) -> str:
     return f.metadata.get("env") or "DIGEST_" + f.name.upper()
 
 
@@ -317,7 +317,7 @@ def _check_values(settings: Settings) -> None:
     check_paths(settings)
 
 
-def bound_text(f: dataclasses.Field) -> str:
+def bound_text(f: dataclasses.Field[Any]) -> str:
     """A number setting's lower bound in words ("at least 1"), or "" when it has none."""
     if f.metadata.get("above") is not None:
         return f"more than {f.metadata['above']:g}"
@@ -326,7 +326,7 @@ def bound_text(f: dataclasses.Field) -> str:
     return ""
 
 
-def _check_bound(f: dataclasses.Field, value: Any) -> None:
+def _check_bound(f: dataclasses.Field[Any], value: Any) -> None:
     """A number is finite and not below its bound: a timeout of -1 s, or of `nan`, would
     make every request fail (and be retried), a concurrency of 0 would hang."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -347,7 +347,7 @@ def _from_pyproject(path: Path) -> dict[str, Any]:
             doc = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"not valid TOML: {exc}", path=path) from None
-    table = doc.get("tool", {}).get("digest", {})
+    table: dict[str, Any] = doc.get("tool", {}).get("digest", {})
     for name, value in table.items():
         if name not in _FIELDS or name == "root" or _FIELDS[name].metadata.get("secret"):
             raise SettingsError(f"unknown setting [tool.digest] {name!r} "
@@ -376,7 +376,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         raise SettingsError(f"setting {name!r} from {source}: {exc}") from None
 
 
-def _default_of(f: dataclasses.Field) -> Any:
+def _default_of(f: dataclasses.Field[Any]) -> Any:
     """A field's default value, made by its factory for lists and dicts."""
     if f.default is not dataclasses.MISSING:
         return f.default

@@ -166,7 +166,7 @@ def _own_stems(existing: Day | None) -> set[str]:
     return {ArxivId.parse(pid).file_stem for pid in ids}
 
 
-def id_order(base: str) -> tuple:
+def id_order(base: str) -> tuple[int, int, int | str]:
     """Sort key: newer ids are larger (`2601.19786` > `2601.9999` > `hep-th/9901001`)."""
     match = re.match(r"^(\d{4})\.(\d+)$", base)
     if match:

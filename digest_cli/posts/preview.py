@@ -304,7 +304,7 @@ def write_preview(settings: Settings, day_date: date, writer: Writer | None = No
     return path
 
 
-def _stamp(folder: Path) -> tuple:
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when any record of the day changes."""
     stamps = []
     for path in folder.glob("*.yaml"):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from digest_cli import kinds
 from digest_cli.errors import DigestError
@@ -115,7 +115,7 @@ def _prefix(post: str) -> str:
     return (post[:match.start()] if match else post).rstrip("\n") + "\n\n"
 
 
-def _header_edited(post: str, expected: str, after: str, last: dict,
+def _header_edited(post: str, expected: str, after: str, last: dict[str, Any],
                    rec_blocks: dict[str, str]) -> bool:
     """True when the post's header differs from the last render's and from `after`, the
     one the post's papers will get. Known for sure when either side's paper blocks are
@@ -131,7 +131,7 @@ def _header_edited(post: str, expected: str, after: str, last: dict,
     return False  # paper blocks changed on both sides: the header's last state is unknown
 
 
-def _as_last(blocks: dict[str, str], last: dict) -> bool:
+def _as_last(blocks: dict[str, str], last: dict[str, Any]) -> bool:
     """True when these are the paper blocks of the last render, in its order."""
     papers = last["papers"]
     return list(blocks) == list(papers) and all(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest_cli.records.links import abs_link
@@ -125,7 +125,7 @@ def counts_lines(day: Day, settings: Settings) -> list[str]:
     return lines
 
 
-def _number(usage: dict, *keys: str) -> float | None:
+def _number(usage: dict[str, Any], *keys: str) -> float | None:
     for key in keys:
         value = usage.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -137,7 +137,7 @@ _TOKEN_KEYS = ("tokens_in", "prompt_tokens", "input_tokens", "tokens_out",
                "completion_tokens", "output_tokens", "cost_usd", "cost", "estimated_cost")
 
 
-def usage_lines(usage: dict, settings: Settings) -> list[str]:
+def usage_lines(usage: dict[str, Any], settings: Settings) -> list[str]:
     """Tokens and the estimated cost, from whatever the translate stage recorded."""
     if not isinstance(usage, dict) or not usage:
         return []

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from digest_cli.records.topics import Topics
@@ -216,8 +216,8 @@ class Manifest:
     fetched: int
     papers: list[str]  # base ids, in post order
     left_out: list[LeftOut] = field(default_factory=list)
-    usage: dict = field(default_factory=dict)
-    rendered: dict = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+    rendered: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shown(self) -> int:

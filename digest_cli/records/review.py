@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import RecordError
-from digest_cli.kinds import edited_by_person
+from digest_cli.kinds import edited_by_person as edited_by_person  # read here by others
 from digest_cli.records.model import ArxivId, Day, Paper
 from digest_cli.records.store import load_day, paper_path, write_paper
 from digest_cli.records.writer import Writer

@@ -119,7 +119,8 @@ class _Fields:
     def fail(self, name: str, problem: str) -> NoReturn:
         raise RecordError(f"field {name!r} {problem}", path=self.path)
 
-    def get(self, name: str, kind: type | tuple, required: bool = False, default=None):
+    def get(self, name: str, kind: type | tuple[type, ...], required: bool = False,
+            default: Any = None) -> Any:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -293,7 +294,7 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
 
 # -- writing ---------------------------------------------------------------------------
 
-def _block(text: str, layout: bool = False):
+def _block(text: str, layout: bool = False) -> Any:  # a ruamel str, carrying its style
     """Long text as a `|` block scalar, cleaned first so the file always loads back;
     `layout`: a sentence a line."""
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
@@ -365,7 +366,8 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
 _OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
 
 
-def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
+def _text_to_dict(value: MachineText | None,
+                  layout: bool = False) -> dict[str, Any] | None:
     if value is None:
         return None
     out: dict[str, Any] = {"text": _block(value.text, layout)}

@@ -122,7 +122,7 @@ def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
     return days
 
 
-def _config(path: Path) -> dict:
+def _config(path: Path) -> dict[str, Any]:
     from digest_cli.records.store import load_yaml
 
     data = load_yaml(path)

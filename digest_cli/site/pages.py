@@ -14,6 +14,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from digest_cli.posts.render import paper_anchor
 from digest_cli.records.links import abs_link
@@ -42,7 +43,7 @@ class SiteIndex:
     papers, newest first."""
 
     site_topics: Topics  # the site's topics (setting `topics_file`)
-    days: dict[date, dict] = field(default_factory=dict)
+    days: dict[date, dict[str, Any]] = field(default_factory=dict)
     topics: dict[str, list[Entry]] = field(default_factory=dict)
 
 

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from digest_cli import kinds
 from digest_cli.errors import RecordError, TranslateError
@@ -85,7 +85,7 @@ class TranslateReport:
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (id, field, reason)
     skipped: int = 0
     cached: int = 0
-    usage: dict = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
     wall_seconds: float = 0.0
 
     @property
@@ -171,7 +171,7 @@ def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper
     return chosen
 
 
-def usage_summary(llm: LLM, settings: Settings, wall_seconds: float) -> dict:
+def usage_summary(llm: LLM, settings: Settings, wall_seconds: float) -> dict[str, Any]:
     """Requests, tokens, cost and time of a run, as stored in the manifest."""
     u = llm.usage
     analysis = u.by_kind.get("analysis", {})
@@ -190,7 +190,7 @@ _SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens",
            "brief_input_tokens", "brief_output_tokens", "cost", "wall_seconds")
 
 
-def record_usage(settings: Settings, day_date: date, usage: dict) -> None:
+def record_usage(settings: Settings, day_date: date, usage: dict[str, Any]) -> None:
     """Add a run's spending to the day manifest's `usage.translate` (totals over runs)."""
     manifest = load_manifest(settings, day_date)
     old = manifest.usage.get("translate") or {}
@@ -223,7 +223,8 @@ class AnswerCache:
 
     def get(self, path: Path) -> str | None:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))["text"]
+            text = json.loads(path.read_text(encoding="utf-8"))["text"]
+            return text if isinstance(text, str) else None
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

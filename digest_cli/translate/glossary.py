@@ -127,7 +127,7 @@ def _parse(text: str) -> Any:
         return None
 
 
-def load_glossary(settings: Settings) -> dict:
+def load_glossary(settings: Settings) -> dict[str, Any]:
     """The glossary file (English term: Chinese, or `keep`); empty when there is none."""
     path = settings.root / settings.glossary_file
     if not path.is_file():
