@@ -263,6 +263,7 @@ class Settings:
         return out
 
 
+POST_FORMATS = ("digest", "classic")  # docs/site.md; render.py's CLASSIC is the second
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
 _FIELDS = {f.name: f for f in fields(Settings)}
 
@@ -301,7 +302,7 @@ def _check_values(settings: Settings) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"setting 'timezone': unknown time zone {settings.timezone!r} "
                             "(an IANA name such as 'Asia/Shanghai')") from None
-    if settings.post_format not in ("digest", "classic"):
+    if settings.post_format not in POST_FORMATS:
         raise SettingsError(f"setting 'post_format': {settings.post_format!r} is not "
                             "'digest' or 'classic'")
     for name in ("title", "post_filename"):

@@ -19,7 +19,7 @@ from digest_cli.posts.check import check_days
 from digest_cli.posts.sync import sync_day
 from digest_cli.posts.write import render_days
 from digest_cli.publish.day import publish_day
-from digest_cli.records.model import MachineText, content_hash
+from digest_cli.records.model import MachineText, machine_text_hash
 from digest_cli.records.review import edited_by_person
 from digest_cli.records.store import load_paper, paper_path, write_paper
 from digest_cli.records.writer import Writer
@@ -162,7 +162,7 @@ def test_a_toy_kind_goes_through_every_stage(tmp_path, toy_kind, llm_server, gh)
 
     # ...and the branch's editor's version is protected by name
     paper.more_texts["keywords"] = MachineText(GOOD, model="m", source="abstract",
-                                               hash=content_hash(GOOD))
+                                               hash=machine_text_hash(GOOD))
     write_paper(folder, paper, Writer())
     render_days(settings, [DAY], Writer())
     with pytest.raises(PublishError, match=r"editor's keywords \(关键词\)"):

@@ -37,7 +37,7 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    content_hash,
+    machine_text_hash,
 )
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
 
 
 def _imported(text: str, source: str = "import") -> MachineText:
-    return MachineText(text=text, source=source, hash=content_hash(text))
+    return MachineText(text=text, source=source, hash=machine_text_hash(text))
 
 
 # -- merging into existing records -----------------------------------------------------

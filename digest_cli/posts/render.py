@@ -37,7 +37,6 @@ TITLE_ZH = "中文标题"
 SUMMARY = "一句话总结"
 TOPICS = "主题"
 CLASSIC = "classic"
-POST_FORMATS = ("digest", CLASSIC)
 CONTENTS_ID = "contents"
 # The 详细解读 <summary> of the digest format names its paper for screen readers.
 LABEL_OPEN = '<span class="visually-hidden">：'

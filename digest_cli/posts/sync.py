@@ -33,7 +33,7 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    content_hash,
+    machine_text_hash,
     text_hash,
 )
 from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
@@ -214,7 +214,7 @@ def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edit
             # translation; an empty machine's text for the others (a missing one would be
             # taken for a record written before they existed, and kept as it was).
             kinds.set_text(paper, name, None if name == "translation" else
-                           MachineText("", source="abstract", hash=content_hash("")))
+                           MachineText("", source="abstract", hash=machine_text_hash("")))
             changed.append(f"{name} cleared")
         if changed:
             write_paper(folder, paper, writer)

@@ -81,7 +81,7 @@ def field_hash(value: str | list[str]) -> str:
     return text_hash(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
-def content_hash(text: str) -> str:
+def machine_text_hash(text: str) -> str:
     """The fingerprint of a record's text with line breaks as layout: a text split a
     sentence a line (`records.sentences`) has the hash of its one-line paragraphs."""
     from digest_cli.records.sentences import join_lines
@@ -103,7 +103,7 @@ class MachineText:
     @property
     def edited(self) -> bool:
         """True when the text no longer matches what the machine wrote."""
-        return self.hash is not None and content_hash(self.text) != self.hash
+        return self.hash is not None and machine_text_hash(self.text) != self.hash
 
     @property
     def generated(self) -> bool:

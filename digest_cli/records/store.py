@@ -32,7 +32,7 @@ from digest_cli.records.model import (
     Manifest,
     Paper,
     clean_text,
-    content_hash,
+    machine_text_hash,
     text_hash,
 )
 from digest_cli.records.sentences import join_lines, split_lines
@@ -245,8 +245,8 @@ def _machine_text(f: _Fields, name: str, layout: bool = False) -> MachineText | 
     result = MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
     if layout:
         result.text = join_lines(text)
-        if result.hash is not None and result.hash == text_hash(text) != content_hash(text):
-            result.hash = content_hash(text)  # hashed before line breaks were layout
+        if result.hash is not None and result.hash == text_hash(text) != machine_text_hash(text):
+            result.hash = machine_text_hash(text)  # hashed before line breaks were layout
     return result
 
 

@@ -34,7 +34,7 @@ from digest_cli import kinds
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.kinds import TextKind
 from digest_cli.records.layout import load_manifest
-from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, content_hash
+from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, machine_text_hash
 from digest_cli.records.store import (
     load_day,
     load_paper,
@@ -306,7 +306,7 @@ class _Run:
         # One answer: counted once among the cached ones; each field hashed on its own,
         # so an edit of one is recognised on its own.
         return [Outcome(name, replace(whole.text, text=values[name],
-                                      hash=content_hash(values[name])),
+                                      hash=machine_text_hash(values[name])),
                         cached=whole.cached and i == 0)
                 for i, name in enumerate(names)]
 
@@ -333,7 +333,7 @@ class _Run:
     def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
-                           generated_at=stamp, source=source, hash=content_hash(text))
+                           generated_at=stamp, source=source, hash=machine_text_hash(text))
 
     async def messages(self, paper: Paper, kind: TextKind) -> tuple[list[dict[str, str]], str]:
         """The chat messages for `kind`, and the source they draw on. Every prompt may use

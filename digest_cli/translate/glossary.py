@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import RecordError
-from digest_cli.records.model import content_hash
+from digest_cli.records.model import machine_text_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
 _LATIN_TERM = re.compile(r"^[A-Za-z][A-Za-z0-9\-\s.]*$")
-_SPLIT = re.compile(r"[，。；：、（）()\s,.;:!?！？“”\"']")
 
 
 @dataclass
@@ -115,7 +114,7 @@ def _machine_text(repo: git.Repo, path: Path, kind: str,
             continue
         data = _parse(blob.data_stream.read().decode("utf-8"))
         text = (data.get(kind) or {}).get("text") if isinstance(data, dict) else None
-        if isinstance(text, str) and content_hash(text) == wanted_hash:
+        if isinstance(text, str) and machine_text_hash(text) == wanted_hash:
             return text
     return None
 
