@@ -15,6 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import DigestError, FetchError, NoAnnouncement
+from digest_cli.fetch.day import fetch_day, format_report
+from digest_cli.posts.write import render_days
+from digest_cli.publish.branches import restore_day
+from digest_cli.publish.day import publish_day
+from digest_cli.records.layout import has_day
+from digest_cli.records.store import load_day
+from digest_cli.records.writer import Writer
+from digest_cli.translate.day import translate_day
 
 if TYPE_CHECKING:
     from digest_cli.fetch.day import FetchReport
@@ -92,8 +100,6 @@ def _stage(name: str) -> Iterator[None]:
 
 
 def _restore(settings: Settings, day: date, note: Say) -> list[Path]:
-    from digest_cli.publish.branches import restore_day
-
     restored = restore_day(settings, day)
     if restored:
         note(f"restore: {len(restored)} files of the day taken from its branch")
@@ -102,8 +108,6 @@ def _restore(settings: Settings, day: date, note: Say) -> list[Path]:
 
 def _fetch(settings: Settings, day: date, now: datetime, offline: bool,
            note: Say) -> FetchReport | None:
-    from digest_cli.fetch.day import fetch_day, format_report
-    from digest_cli.records.layout import has_day
 
     try:
         report = fetch_day(settings, day, now=now, offline=offline)
@@ -121,14 +125,11 @@ def _fetch(settings: Settings, day: date, now: datetime, offline: bool,
 
 def _translate(settings: Settings, day: date, options: RunOptions,
                note: Say) -> TranslateReport | None:
-    from digest_cli.records.store import load_day
-
     if options.no_llm:
         pending = sum(1 for p in load_day(settings, day).papers if p.translation is None)
         note(f"translate: skipped (--no-llm); {pending} papers show their English abstract "
              "marked 待翻译")
         return None
-    from digest_cli.translate.day import translate_day
 
     report = translate_day(settings, day, force=options.force)
     for line in report.summary_lines():
@@ -137,8 +138,6 @@ def _translate(settings: Settings, day: date, options: RunOptions,
 
 
 def _render(settings: Settings, day: date, note: Say) -> RenderResult:
-    from digest_cli.posts.write import render_days
-    from digest_cli.records.writer import Writer
 
     result = render_days(settings, [day], Writer())
     note(f"render: {'wrote' if result.changed else 'unchanged'} {settings.post_path(day)}")
@@ -146,8 +145,6 @@ def _render(settings: Settings, day: date, note: Say) -> RenderResult:
 
 
 def _publish(settings: Settings, day: date, note: Say) -> PublishReport:
-    from digest_cli.publish.day import publish_day
-
     report = publish_day(settings, day)
     for line in report.lines():
         note(f"publish: {line}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest_cli.confine import (
     check_front_matter,
@@ -27,6 +28,7 @@ from digest_cli.confine import (
     plain_name,
 )
 from digest_cli.errors import SettingsError
+from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
 from digest_cli.records.topics import Topics, load_topics
 from digest_cli.redact import mask_url, url_secrets
 
@@ -235,8 +237,6 @@ class Settings:
         return self.llm_analysis_model or self.llm_model
 
     def all_holidays(self) -> tuple[date, ...]:
-        from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
-
         return tuple(sorted(set(DEFAULT_HOLIDAYS) | set(self.holidays)))
 
     @property
@@ -295,8 +295,6 @@ def load_settings(
 
 def _check_values(settings: Settings) -> None:
     """Values that would otherwise fail deep inside a stage, with a traceback."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):

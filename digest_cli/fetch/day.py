@@ -34,6 +34,7 @@ from digest_cli.fetch.schedule import (
     window_for,
 )
 from digest_cli.fetch.select import History, Selection, id_order, select
+from digest_cli.records.layout import has_day
 from digest_cli.records.model import (
     EDITABLE_FIELDS,
     ArxivId,
@@ -45,6 +46,8 @@ from digest_cli.records.model import (
     field_hash,
     kept_corrections,
 )
+from digest_cli.records.store import load_day, write_day
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     import arxiv
@@ -107,8 +110,6 @@ def fetch_day(settings: Settings, day: date, *, now: datetime, offline: bool = F
     `ArxivClient` to use instead of a new one (tests pass one with a fake clock).
     """
     from digest_cli.fetch.client import ArxivClient
-    from digest_cli.records.store import write_day
-    from digest_cli.records.writer import Writer
 
     _require_closed(settings, day, now)
     query = build_query(settings, day)
@@ -220,8 +221,6 @@ def unique_papers(results: Iterable[arxiv.Result]) -> tuple[list[Paper], int]:
 
 def load_existing(settings: Settings, day: date) -> Day | None:
     """The day's records if it was fetched or imported before."""
-    from digest_cli.records.layout import has_day
-    from digest_cli.records.store import load_day
 
     if not has_day(settings, day):
         return None

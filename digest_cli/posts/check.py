@@ -7,14 +7,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli import kinds
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
+from digest_cli.posts.write import post_status
+from digest_cli.records.cache import map_days
 from digest_cli.records.model import ArxivId, Day, Paper
-from digest_cli.records.store import day_dates, load_day, paper_path
+from digest_cli.records.store import (
+    MANIFEST,
+    day_dates,
+    load_day,
+    manifest_from_dict,
+    paper_path,
+    parse_cache,
+)
+from digest_cli.translate.validate import has_any
 
 if TYPE_CHECKING:
     from digest_cli.records.cache import ParseCache
@@ -75,10 +86,6 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
     record), with one parse cache for the whole run. A paper shown on two days is found
     afterwards, from the papers each day's check returns and the other days' manifests.
     """
-    from functools import partial
-
-    from digest_cli.records.cache import map_days
-    from digest_cli.records.store import parse_cache
 
     cache = parse_cache(settings)  # one cache for all days: read once
     every_day = day_dates(settings)
@@ -115,8 +122,6 @@ def _check_day(settings: Settings, day: date, cache: ParseCache) -> _DayCheck:
 
 def day_problems(settings: Settings, day: Day) -> list[Problem]:
     """The problems of one day's records and post (not those across days)."""
-    from digest_cli.posts.write import post_status
-
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:
@@ -132,8 +137,6 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
 def _manifest_ids(settings: Settings, day: date, cache: ParseCache) -> list[str] | None:
     """The base ids a day's manifest lists; None when it cannot be read (reported with
     the day itself, when the day is checked)."""
-    from digest_cli.records.store import MANIFEST, manifest_from_dict
-
     path = settings.day_path(day) / MANIFEST
     try:
         papers = manifest_from_dict(cache.load(path), path).papers
@@ -196,8 +199,6 @@ def paper_problems(paper: Paper, path: Path, topics: Topics) -> list[Problem]:
 
 def has_error_text(text: str) -> bool:
     """True when `text` holds error text or a placeholder (`_ERROR_TEXT`)."""
-    from digest_cli.translate.validate import has_any
-
     return has_any(text, _ERROR_CJK, _ERROR_ASCII) and _ERROR_TEXT.search(text) is not None
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from digest_cli import kinds
 from digest_cli.errors import ImportError_
+from digest_cli.posts.render import CLASSIC, paper_block
 from digest_cli.records.model import Paper, text_hash
 
 if TYPE_CHECKING:
@@ -18,8 +19,6 @@ def refuse_replacing(old: Paper | None, changed: list[str], last: str | None, pa
                      line: int, settings: Settings) -> None:
     """Stop before the post replaces a record's value that the post was not rendered from
     and that is an editor's (or, the record being changed since the last render, any)."""
-    from digest_cli.posts.render import CLASSIC, paper_block
-
     if old is None or not changed or changed == ["new"]:
         return
     block = paper_block(old, settings.post_format != CLASSIC, settings.topics)

@@ -29,6 +29,7 @@ from digest_cli.posts.render import (
     UNTRANSLATED,
     UPDATED,
 )
+from digest_cli.records.layout import has_day
 from digest_cli.records.model import (
     ArxivId,
     Day,
@@ -39,6 +40,8 @@ from digest_cli.records.model import (
     Paper,
     machine_text_hash,
 )
+from digest_cli.records.store import day_dates, load_day, load_paper, paper_path, write_day
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     from digest_cli.records.topics import Topics
@@ -360,9 +363,6 @@ class ImportedPost:
 def import_posts(settings: Settings, posts: list[Path]) -> list[ImportedPost]:
     """Read posts into records and day manifests (`digest import`). Every post is parsed
     before anything is written; two posts of one day are refused."""
-    from digest_cli.records.layout import has_day
-    from digest_cli.records.store import load_day, write_day
-    from digest_cli.records.writer import Writer
 
     seen: dict[date, Path] = {}
     for post in posts:  # the second post of a day would replace the first one's papers
@@ -412,8 +412,6 @@ def import_post(path: Path, settings: Settings,
 def stored_paper(settings: Settings, day: date, pid: ArxivId) -> Paper | None:
     """The day's record of a paper its manifest does not list (one left out), if any:
     merged into, so what a post does not show (abstract, dates) is kept."""
-    from digest_cli.records.store import load_paper, paper_path
-
     path = paper_path(settings.day_path(day), pid)
     return load_paper(path) if path.is_file() else None
 
@@ -436,8 +434,6 @@ def update_left_out(manifest: Manifest, removed: list[Paper]) -> None:
 
 def _warn_other_days(settings: Settings, manifest: Manifest) -> None:
     """A paper in another day's records too will show on both days: say so."""
-    from digest_cli.records.store import day_dates, paper_path
-
     for other in day_dates(settings):
         if other == manifest.date:
             continue

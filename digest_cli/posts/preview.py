@@ -14,18 +14,27 @@ MathJax is the site's vendored copy with `ui/safe` (see mathjax_html).
 
 from __future__ import annotations
 
+import functools
 import html
 import http.server
 import logging
+import os
 import re
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+from digest_cli.errors import DigestError
 from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, paper_anchor
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.review import edited_by_person, record_path
+from digest_cli.records.store import load_day
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     import threading
@@ -125,8 +134,6 @@ def mathjax_html(src: str | None) -> str:
 def mathjax_src(settings: Settings, page: Path, live: bool) -> str | None:
     """Where `page` finds the vendored MathJax: the server's path under --serve, else a
     relative path; None when the repository has no copy."""
-    import os
-    from urllib.parse import quote
 
     vendored = settings.root / MATHJAX_FILE
     if not vendored.is_file():
@@ -223,14 +230,10 @@ def _site_style(settings: Settings) -> str:
 
 
 def _record_path(settings: Settings, folder: Path, paper: Paper) -> str:
-    from digest_cli.records.review import record_path
-
     return record_path(settings, folder, paper)
 
 
 def _review_line(paper: Paper, path: str) -> str:
-    from digest_cli.records.review import edited_by_person
-
     e = html.escape
     status = e(paper.status)
     bits = [f'<span class="status{" failed" if paper.status == "failed" else ""}">{status}'
@@ -246,8 +249,6 @@ def _review_line(paper: Paper, path: str) -> str:
 
 
 def _zone(settings: Settings) -> ZoneInfo:
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo(settings.timezone)
 
 
@@ -294,8 +295,6 @@ def _brief_items(paper: Paper, topics: Topics) -> list[str]:
 def write_preview(settings: Settings, day_date: date, writer: Writer | None = None,
                   live: bool = False) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
-    from digest_cli.records.store import load_day
-    from digest_cli.records.writer import Writer
 
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
     page = render_preview(load_day(settings, day_date), settings, live=live,
@@ -323,8 +322,6 @@ class PreviewServer:
 
     def __init__(self, settings: Settings, day_date: date, port: int = 0,
                  interval: float = 1.0) -> None:
-        import functools
-
         self.settings, self.day, self.interval = settings, day_date, interval
         self.page = write_preview(settings, day_date, live=True)
         self.renders = 1
@@ -334,7 +331,6 @@ class PreviewServer:
         try:
             self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:  # the port is taken, or not ours to use
-            from digest_cli.errors import DigestError
 
             raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (choose "
                               "another with --port)", stage="preview") from None
@@ -343,8 +339,6 @@ class PreviewServer:
 
     def check(self) -> bool:
         """Re-render if a record changed; True if it did."""
-        from digest_cli.errors import DigestError
-
         stamp = _stamp(self.settings.day_path(self.day))
         if stamp == self._stamp:
             return False
@@ -358,8 +352,6 @@ class PreviewServer:
         return True
 
     def serve_forever(self, stop: threading.Event | None = None) -> None:
-        import threading
-
         stop = stop or threading.Event()
         thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         thread.start()

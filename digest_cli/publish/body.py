@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from digest_cli.records.links import abs_link
-from digest_cli.records.model import Day, Paper
+from digest_cli.records.model import Day, Paper, kept_corrections
+from digest_cli.records.review import edited_by_person
 from digest_cli.records.store import MANIFEST
 
 if TYPE_CHECKING:
@@ -172,8 +174,6 @@ def failures_section(day: Day) -> list[str]:
 
 def corrections_section(day: Day) -> list[str]:
     """Editors' corrections that arXiv's newer words differ from: kept, shown to decide."""
-    from digest_cli.records.model import kept_corrections
-
     kept = [(p, name) for p in day.papers for name in kept_corrections(p)]
     if not kept:
         return []
@@ -240,8 +240,6 @@ def html_url(settings: Settings) -> str:
 
 def blob_url(settings: Settings, branch: str, path: str) -> str | None:
     """A file on the branch in GitHub's web view; None without GITHUB_REPOSITORY."""
-    from urllib.parse import quote
-
     if not settings.github_repository:
         return None
     return f"{html_url(settings)}/{settings.github_repository}/blob/{quote(branch)}/{quote(path)}"
@@ -253,8 +251,6 @@ def _link(text: str, url: str | None, path: str) -> str:
 
 def paper_marks(paper: Paper) -> list[str]:
     """The marks an editor looks for: failed, abstract only, replaced, edited, reviewed."""
-    from digest_cli.records.review import edited_by_person
-
     marks = [MARKS[paper.status]] if paper.status in MARKS else []
     if paper.replacement:
         marks.append(f"🔁 replaced (v{paper.id.version})")

@@ -18,6 +18,8 @@ from digest_cli.errors import PublishError
 from digest_cli.publish.git import Git
 from digest_cli.records.layout import manifest_path, paper_from_text, record_files
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.store import load_paper, paper_path
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -51,8 +53,6 @@ class Plan:
 
 def day_files(settings: Settings, day: Day) -> list[Path]:
     """The day's paper records: manifest order first, then any others, sorted."""
-    from digest_cli.records.store import paper_path
-
     folder = settings.day_path(day.manifest.date)
     ordered = [paper_path(folder, pid) for pid in day.manifest.papers]
     others = [p for p in record_files(folder) if p not in ordered]
@@ -61,8 +61,6 @@ def day_files(settings: Settings, day: Day) -> list[Path]:
 
 def plan_changes(g: Git, settings: Settings, day: Day, plan: Plan) -> list[Change]:
     """One change per record that differs from the start, then the manifest and post."""
-    from digest_cli.records.store import load_paper
-
     records = day_files(settings, day)
     manifest = manifest_path(settings, day.manifest.date)
     post = settings.post_path(day.manifest.date)
@@ -196,6 +194,4 @@ def known_base(g: Git, settings: Settings, day_date: date, start: str) -> str | 
 
 
 def remember_base(settings: Settings, day_date: date, sha: str) -> None:
-    from digest_cli.records.writer import Writer
-
     Writer().write(_marker(settings, day_date), sha + "\n")

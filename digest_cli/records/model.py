@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from digest_cli.records.sentences import join_lines
+
 if TYPE_CHECKING:
     from digest_cli.records.topics import Topics
 
@@ -84,8 +86,6 @@ def field_hash(value: str | list[str]) -> str:
 def machine_text_hash(text: str) -> str:
     """The fingerprint of a record's text with line breaks as layout: a text split a
     sentence a line (`records.sentences`) has the hash of its one-line paragraphs."""
-    from digest_cli.records.sentences import join_lines
-
     return text_hash(join_lines(text))
 
 

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from digest_cli.errors import SettingsError
+from digest_cli.errors import RecordError, SettingsError
 from digest_cli.records.yamlio import load_yaml, parse_text
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # goes into URLs and file names
@@ -77,7 +77,6 @@ def load_topics(path: Path | None = None) -> Topics:
     the file and what to fix."""
     if path is None:
         return default_topics()
-    from digest_cli.errors import RecordError
 
     try:
         return topics_from_dict(load_yaml(path), str(path))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import DigestError
+from digest_cli.records.store import day_dates, load_day, load_yaml, parse_cache
 from digest_cli.site.pages import generated_files, index_papers, post_url
 
 # How a command is run: `subprocess.run`, or a stand-in in tests.
@@ -107,8 +108,6 @@ def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
 
 def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
     """(day, post URL, papers, post text) of every day that has both records and a post."""
-    from digest_cli.records.store import day_dates, load_day, parse_cache
-
     permalink = _permalink(settings.root / "_config.yml")
     cache = parse_cache(settings)
     days = []
@@ -123,8 +122,6 @@ def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
 
 
 def _config(path: Path) -> dict[str, Any]:
-    from digest_cli.records.store import load_yaml
-
     data = load_yaml(path)
     return data if isinstance(data, dict) else {}
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from digest_cli.errors import RecordError
+from digest_cli.errors import DigestError, RecordError
 from digest_cli.records.model import machine_text_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
 
@@ -64,7 +64,6 @@ def _repo(settings: Settings) -> git.Repo:
     """The site's git repository, which must have history to compare against."""
     import git  # GitPython, only for this command
 
-    from digest_cli.errors import DigestError
 
     try:
         repo = git.Repo(settings.root, search_parent_directories=True)
