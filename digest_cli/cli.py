@@ -233,7 +233,6 @@ def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: b
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
-
     settings = ctx.settings()
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
@@ -270,7 +269,6 @@ def sync(ctx: Context, day: date | None) -> None:
     stays). The same paper changed in both, or an edit the records cannot hold (the
     front matter or header): stop, naming the paper and showing both versions.
     """
-
     settings = ctx.settings()
     writer = Writer()
     for d in [day] if day is not None else day_dates(settings):
@@ -280,7 +278,7 @@ def sync(ctx: Context, day: date | None) -> None:
         if report.imported and settings.annotations:
             post = settings.post_path(d).relative_to(settings.root)
             click.echo(f"::notice file={post}::edited in the post: took "
-                       f"{', '.join(report.imported)} into data/{d}")
+                       f"{', '.join(report.imported)} into {settings.data_dir}/{d}")
 
 
 @cli.command()
@@ -298,7 +296,6 @@ def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | No
     kept, no error text or placeholders. For text this tool did not generate (imported
     or an editor's), the layout rules are format notes (warnings), not errors.
     """
-
     settings = ctx.settings(annotations=annotations)
     require_site(settings)
     problems = check_days(settings, [day] if day is not None else None)
@@ -334,7 +331,8 @@ def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, por
             webbrowser.open(path.resolve().as_uri())
         return
     server = PreviewServer(settings, day, port=port)
-    click.echo(f"serving {server.url} (re-rendered when data/{day}/ changes; Ctrl-C stops)")
+    click.echo(f"serving {server.url} (re-rendered when {settings.data_dir}/{day}/ changes; "
+               "Ctrl-C stops)")
     if open_browser:
         webbrowser.open(server.url)
     try:
@@ -356,7 +354,6 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
     earlier window that no digest has yet (see docs/fetch.md). When arXiv announced
     nothing, it says so and exits 0 without writing anything.
     """
-
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
     target = day or default_day(settings, now)
@@ -456,7 +453,6 @@ def publish(ctx: Context, day: date | None) -> None:
     goes through the GitHub API (GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN); with
     GITHUB_STEP_SUMMARY set, a summary of the day is appended to it. Safe to run again.
     """
-
     settings = ctx.settings()
     when = day or latest_day(settings)
     if when is None:
@@ -582,7 +578,6 @@ def records_reflow(ctx: Context, day: date | None) -> None:
 
     Only line breaks change: the texts, the posts and the edited marks stay as they are.
     """
-
     days = [day] if day is not None else None
     count = reflow_records(ctx.settings(), days, Writer())
     click.echo(f"{count} records rewritten")

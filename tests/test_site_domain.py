@@ -137,3 +137,20 @@ def test_a_site_prompt_reaches_the_llm(tmp_path, llm_server):
     assert any("本站特别要求" in s for s in asked)
     record = paper_path(settings.day_path(DAY), paper_id(0)).read_text(encoding="utf-8")
     assert "prompt_version: site-mine" in record
+
+
+def test_a_site_with_another_data_dir_names_it_everywhere(tmp_path, settings_for):
+    """The post header, the pull request and `digest sync` name `data_dir`, not `data/`."""
+    from digest_cli.posts.render import header
+    from digest_cli.publish.body import pr_body
+    from digest_cli.records.model import LeftOut
+    from tests.conftest import make_day, make_paper
+
+    settings = settings_for(tmp_path, data_dir="records")
+    day = make_day([make_paper(1), make_paper(2)], fetched=3)
+    day.manifest.left_out = [LeftOut("2601.19003", "max_papers: 2 shown", "Paper 3")]
+    d = day.manifest.date.isoformat()
+    assert f"见 `records/{d}/manifest.yaml`" in header(day, settings)
+    body = pr_body(day, settings, branch=f"digest/{d}")
+    assert f"`records/{d}/manifest.yaml`" in body and f"records under `records/{d}/`" in body
+    assert f"data/{d}" not in body

@@ -18,10 +18,11 @@ from digest_cli.errors import PublishError
 from digest_cli.posts.check import check_days
 from digest_cli.posts.sync import sync_day
 from digest_cli.posts.write import render_days
+from digest_cli.publish.body import pr_body
 from digest_cli.publish.day import publish_day
 from digest_cli.records.model import MachineText, machine_text_hash
 from digest_cli.records.review import edited_by_person
-from digest_cli.records.store import load_paper, paper_path, write_paper
+from digest_cli.records.store import load_day, load_paper, paper_path, write_paper
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 from digest_cli.translate.day import translate_day
@@ -159,6 +160,8 @@ def test_a_toy_kind_goes_through_every_stage(tmp_path, toy_kind, llm_server, gh)
     publish_day(settings, DAY)
     pushed = git(origin, "show", f"digest/{DAY.isoformat()}:{record.relative_to(root)}")
     assert "keywords:" in pushed and edited in pushed
+    body = pr_body(load_day(settings, DAY), settings)  # the pull request names the kind
+    assert "- Every 关键词 reads well (edit `keywords` in the records)" in body
 
     # ...and the branch's editor's version is protected by name
     paper.more_texts["keywords"] = MachineText(GOOD, model="m", source="abstract",

@@ -86,7 +86,6 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
     record), with one parse cache for the whole run. A paper shown on two days is found
     afterwards, from the papers each day's check returns and the other days' manifests.
     """
-
     cache = parse_cache(settings)  # one cache for all days: read once
     every_day = day_dates(settings)
     days = days if days is not None else every_day

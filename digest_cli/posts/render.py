@@ -110,7 +110,7 @@ def header(day: Day, settings: Settings) -> str:
     ]
     if m.capped:
         lines.append(f"- 因每日上限（{m.shown} 篇）未显示：{len(m.capped)} 篇，"
-                     f"见 `data/{m.date.isoformat()}/{MANIFEST}`")
+                     f"见 `{settings.data_dir}/{m.date.isoformat()}/{MANIFEST}`")
     return "\n".join(lines) + "\n"
 
 
