@@ -21,8 +21,8 @@ import click
 
 from digest_cli import __version__
 from digest_cli.confine import require_site
-from digest_cli.errors import DigestError, NoAnnouncement, TranslateError, scrub
-from digest_cli.fetch.day import default_day, fetch_day, format_report
+from digest_cli.errors import DigestError, TranslateError, scrub
+from digest_cli.fetch.day import NoPost, default_day, fetch_day, format_report
 from digest_cli.lock import repo_lock
 from digest_cli.posts.check import check_days
 from digest_cli.posts.importer import import_posts
@@ -357,10 +357,9 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
     target = day or default_day(settings, now)
-    try:
-        report = fetch_day(settings, target, now=now, offline=offline)
-    except NoAnnouncement as exc:
-        click.echo(f"{target}: {exc}")
+    report = fetch_day(settings, target, now=now, offline=offline)
+    if isinstance(report, NoPost):
+        click.echo(f"{target}: {report.reason}")
         return
     for line in format_report(report, settings):
         click.echo(line)

@@ -94,12 +94,6 @@ class PublishError(DigestError):
     stage = "publish"
 
 
-class NoAnnouncement(DigestError):
-    """arXiv made no announcement in the window: not a failure."""
-
-    stage = "fetch"
-
-
 # `scheme://user:password@`: the credentials part of a URL, wherever a URL is shown.
 URL_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
 

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest_cli.errors import DigestError, FetchError, NoAnnouncement
-from digest_cli.fetch.day import fetch_day, format_report
+from digest_cli.errors import DigestError, FetchError
+from digest_cli.fetch.day import NoPost, fetch_day, format_report
 from digest_cli.posts.write import render_days
 from digest_cli.publish.branches import restore_day
 from digest_cli.publish.day import publish_day
@@ -68,22 +68,23 @@ def run_day(settings: Settings, day: date, *, now: datetime, options: RunOptions
         report.lines.append(line)
         say(line)
 
-    try:
-        if options.publish:
-            with _stage("restore"):
-                report.restored = _restore(settings, day, note)
-        with _stage("fetch"):
-            report.fetch = _fetch(settings, day, now, options.offline, note)
-        with _stage("translate"):
-            report.translate = _translate(settings, day, options, note)
-        with _stage("render"):
-            report.render = _render(settings, day, note)
-        if options.publish:
-            with _stage("publish"):
-                report.publish = _publish(settings, day, note)
-    except NoAnnouncement as exc:
-        report.no_post = str(exc)
-        note(str(exc))
+    if options.publish:
+        with _stage("restore"):
+            report.restored = _restore(settings, day, note)
+    with _stage("fetch"):
+        fetched = _fetch(settings, day, now, options.offline, note)
+    if isinstance(fetched, NoPost):
+        report.no_post = fetched.reason
+        note(fetched.reason)
+        return report
+    report.fetch = fetched
+    with _stage("translate"):
+        report.translate = _translate(settings, day, options, note)
+    with _stage("render"):
+        report.render = _render(settings, day, note)
+    if options.publish:
+        with _stage("publish"):
+            report.publish = _publish(settings, day, note)
     return report
 
 
@@ -92,8 +93,6 @@ def _stage(name: str) -> Iterator[None]:
     """Name the stage in the error of a failing one."""
     try:
         yield
-    except NoAnnouncement:
-        raise
     except DigestError as exc:
         exc.stage = name if exc.stage in (None, name) else f"{name}: {exc.stage}"
         raise
@@ -107,7 +106,7 @@ def _restore(settings: Settings, day: date, note: Say) -> list[Path]:
 
 
 def _fetch(settings: Settings, day: date, now: datetime, offline: bool,
-           note: Say) -> FetchReport | None:
+           note: Say) -> FetchReport | NoPost | None:
 
     try:
         report = fetch_day(settings, day, now=now, offline=offline)
@@ -118,6 +117,8 @@ def _fetch(settings: Settings, day: date, now: datetime, offline: bool,
         note(f"fetch: offline, and no cached arXiv answer for {day}; using the records "
              f"already in {settings.day_path(day)}")
         return None
+    if isinstance(report, NoPost):
+        return report
     for line in format_report(report, settings):
         note(line)
     return report
