@@ -314,6 +314,8 @@ def _check_values(settings: Settings) -> None:
         _check_bound(f, getattr(settings, f.name))
     check_front_matter(settings)
     check_paths(settings)
+    if settings.topics_file:
+        _ = settings.topics  # a bad topics file is one line now, not deep inside a stage
 
 
 def bound_text(f: dataclasses.Field[Any]) -> str:

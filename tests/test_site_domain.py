@@ -154,3 +154,15 @@ def test_a_site_with_another_data_dir_names_it_everywhere(tmp_path, settings_for
     body = pr_body(day, settings, branch=f"digest/{d}")
     assert f"`records/{d}/manifest.yaml`" in body and f"records under `records/{d}/`" in body
     assert f"data/{d}" not in body
+
+
+def test_the_cli_names_a_bad_topics_file_before_any_stage(site):
+    from tests.clikit import run_cli
+
+    (site / "pyproject.toml").write_text('[tool.digest]\ntopics_file = "topics.yaml"\n')
+    (site / "topics.yaml").write_text("topics:\n  - {slug: ASR, zh: 语音识别, en: Speech}\n")
+    result = run_cli(site, "check")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error (settings): topics file " + str(site / "topics.yaml")
+        + ": slug 'ASR': lower-case letters, digits and hyphens only"]
