@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from digest_cli import kinds
 from digest_cli.errors import DigestError, RecordError
 from digest_cli.records.model import machine_text_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
@@ -45,9 +46,11 @@ def suggest_terms(settings: Settings, min_papers: int = 2) -> list[Suggestion]:
     """Replacements editors made in at least `min_papers` papers, most frequent first."""
     repo = _repo(settings)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # The long texts, where an editor's word for a term shows (not a title or a topic slug).
+    prose = [f.name for _, f in kinds.fields() if f.layout]
     for day, paper in iter_papers(settings):
-        for kind in ("translation", "analysis"):
-            text = getattr(paper, kind)
+        for kind in prose:
+            text = kinds.get_text(paper, kind)
             if text is None or not text.edited:
                 continue
             original = _machine_text(repo, paper_path(settings.day_path(day), paper.id), kind,
