@@ -93,7 +93,6 @@ class Context:
 
     def settings(self, **flags: Any) -> Settings:
         """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
-
         self.loaded = load_settings(self.root, overrides=flags)
         scrub_logs(self.loaded.secrets)  # httpx and git log whole URLs
         return self.loaded
@@ -109,7 +108,6 @@ def writes(command: F) -> F:
 
     @functools.wraps(command)
     def locked(ctx: Context, *args: Any, **kwargs: Any) -> Any:
-
         name = click.get_current_context().command_path
         settings = ctx.settings()
         require_site(settings)

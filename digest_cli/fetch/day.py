@@ -231,7 +231,6 @@ def unique_papers(results: Iterable[arxiv.Result]) -> tuple[list[Paper], int]:
 
 def load_existing(settings: Settings, day: date) -> Day | None:
     """The day's records if it was fetched or imported before."""
-
     if not has_day(settings, day):
         return None
     return load_day(settings, day)

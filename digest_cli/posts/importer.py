@@ -363,7 +363,6 @@ class ImportedPost:
 def import_posts(settings: Settings, posts: list[Path]) -> list[ImportedPost]:
     """Read posts into records and day manifests (`digest import`). Every post is parsed
     before anything is written; two posts of one day are refused."""
-
     seen: dict[date, Path] = {}
     for post in posts:  # the second post of a day would replace the first one's papers
         if seen.setdefault(post_date(post), post) != post:

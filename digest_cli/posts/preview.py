@@ -134,7 +134,6 @@ def mathjax_html(src: str | None) -> str:
 def mathjax_src(settings: Settings, page: Path, live: bool) -> str | None:
     """Where `page` finds the vendored MathJax: the server's path under --serve, else a
     relative path; None when the repository has no copy."""
-
     vendored = settings.root / MATHJAX_FILE
     if not vendored.is_file():
         return None
@@ -295,7 +294,6 @@ def _brief_items(paper: Paper, topics: Topics) -> list[str]:
 def write_preview(settings: Settings, day_date: date, writer: Writer | None = None,
                   live: bool = False) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
-
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
     page = render_preview(load_day(settings, day_date), settings, live=live,
                           mathjax=mathjax_src(settings, path, live))
