@@ -530,7 +530,6 @@ def _changed_line(changed: list[str]) -> str:
 
 
 def _refresh_pr(settings: Settings, target: date) -> None:
-
     number = refresh_pull_request(settings, load_day(settings, target))
     click.echo(f"pull request #{number} refreshed" if number else "no open pull request")
 

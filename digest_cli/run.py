@@ -139,7 +139,6 @@ def _translate(settings: Settings, day: date, options: RunOptions,
 
 
 def _render(settings: Settings, day: date, note: Say) -> RenderResult:
-
     result = render_days(settings, [day], Writer())
     note(f"render: {'wrote' if result.changed else 'unchanged'} {settings.post_path(day)}")
     return result
