@@ -23,6 +23,7 @@ from digest_cli import __version__
 from digest_cli.confine import require_site
 from digest_cli.errors import DigestError, TranslateError, scrub
 from digest_cli.fetch.day import NoPost, default_day, fetch_day, format_report
+from digest_cli.kinds import load_modules
 from digest_cli.lock import repo_lock
 from digest_cli.posts.check import check_days
 from digest_cli.posts.importer import import_posts
@@ -95,6 +96,7 @@ class Context:
         """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
         self.loaded = load_settings(self.root, overrides=flags)
         scrub_logs(self.loaded.secrets)  # httpx and git log whole URLs
+        load_modules(self.loaded.text_kinds, self.loaded.root)  # the site's own text kinds
         return self.loaded
 
 

@@ -9,19 +9,29 @@ which `check` checks, how an editor's version is recognised (`review`, `import`,
 `publish`), and how a text is named in errors, commits and the pull request.
 
 Adding a kind (docs/layout.md, "How to add a text kind"): `register(TextKind(...))` in a
-module imported before the stages run, a prompt `<name>.md` (in the package or the site's
-`prompts/` folder), and its rules. A kind that is not built in keeps its texts in
-`Paper.more_texts` and shows in the post as a `- **label**：text` line.
+module of the site named by the setting `text_kinds` (the CLI imports it first), a prompt
+`<name>.md` (in the package or the site's `prompts/` folder), and its rules. A kind that
+is not built in keeps its texts in `Paper.more_texts` and shows in the post as a
+`- **label**：text` line.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from digest_cli.errors import SettingsError
 from digest_cli.records.model import MachineText, Paper
 from digest_cli.records.topics import Topics
 from digest_cli.translate import brief_rules, validate
+
+if TYPE_CHECKING:
+    from digest_cli.settings import Settings
 
 # (text, paper, the site's topics) -> what is wrong with it (empty: nothing).
 Rules = Callable[[str, Paper, Topics], list[str]]
@@ -85,7 +95,7 @@ class TextKind:
             return {self.fields[0].name: answer}
         return self.split(answer)
 
-    def enabled(self, settings: object) -> bool:
+    def enabled(self, settings: Settings) -> bool:
         return self.switch is None or bool(getattr(settings, self.switch))
 
 
@@ -132,6 +142,26 @@ def register(kind: TextKind) -> None:
         raise ValueError(f"text kind {kind.name!r}: {', '.join(sorted(clash)) or 'builtin'} "
                          "already declared")
     _KINDS[kind.name] = kind
+
+
+_MODULE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def load_modules(names: list[str], root: Path) -> None:
+    """Import the site's modules that declare text kinds (setting `text_kinds`), from the
+    site root, once each; SettingsError names a module that cannot be imported."""
+    for name in names:
+        if not _MODULE.match(name):
+            raise SettingsError(f"setting 'text_kinds': {name!r} is not a module name")
+        if name in sys.modules:
+            continue
+        sys.path.insert(0, str(root))
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise SettingsError(f"setting 'text_kinds': cannot import {name!r}: {exc}") from None
+        finally:
+            sys.path.remove(str(root))
 
 
 def unregister(name: str) -> None:

@@ -104,6 +104,9 @@ class Settings:
     field_terms: str = _setting("HuBERT、LibriSpeech、WER、EER", "Names of models, data sets "
                                 "and metrics the prompts give as examples of words kept in "
                                 "English.")
+    text_kinds: list[str] = _setting([], "Python modules of the site that declare more text "
+                                     "kinds (`site_kinds` for a `site_kinds.py` at the root), "
+                                     "imported before a command runs (docs/layout.md).")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)

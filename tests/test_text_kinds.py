@@ -26,6 +26,7 @@ from digest_cli.records.store import load_day, load_paper, paper_path, write_pap
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
 from digest_cli.translate.day import translate_day
+from tests.clikit import run_cli
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.translate_kit import DAY, by_model, env_for, paper_id, user_text, write_day
 from tests.gitkit import git, has_branch, make_site_repo
@@ -194,3 +195,31 @@ def test_a_kind_cannot_take_a_declared_name(toy_kind):
     with pytest.raises(ValueError, match="summary"):
         kinds.register(clash)
     assert "tags" not in [k.name for k in kinds.kinds()]
+
+
+def test_a_site_declares_its_kind_through_the_text_kinds_setting(sample_site):
+    """What a real site does: `text_kinds = ["site_kinds"]` and a `site_kinds.py` at its
+    root; `digest check` then applies the kind's rules to the records."""
+    (sample_site / "site_kinds.py").write_text(TOY_MODULE, encoding="utf-8")
+    (sample_site / "pyproject.toml").write_text('[tool.digest]\ntext_kinds = ["site_kinds"]\n')
+    record = next((sample_site / "data").glob("*/2*.yaml"))
+    record.write_text(record.read_text(encoding="utf-8") + "keywords: 只有一个\n",
+                      encoding="utf-8")
+    try:
+        result = run_cli(sample_site, "check", "--no-annotations")
+        assert "site_kinds" in sys.modules and "keywords" in kinds.field_names()
+    finally:
+        if "keywords" in kinds.field_names():
+            kinds.unregister("keywords")
+        sys.modules.pop("site_kinds", None)
+    assert result.exit_code == 1
+    assert f"{record.name}:" in result.output
+    assert "keywords: give 2-5 keywords separated by 、 (found 1)" in result.output
+
+
+def test_a_text_kinds_module_that_cannot_be_imported_is_one_line(sample_site):
+    (sample_site / "pyproject.toml").write_text('[tool.digest]\ntext_kinds = ["no_such_kinds"]\n')
+    result = run_cli(sample_site, "check")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error (settings): setting 'text_kinds': cannot import "
+                                    "'no_such_kinds'")
