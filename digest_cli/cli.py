@@ -1,9 +1,10 @@
 """The `digest` command: a thin layer that parses options, calls the stages, and turns
 their errors into one line and exit status 1.
 
-Heavy libraries (ruamel.yaml, mistune, rich, openai, httpx, git, arxiv, pypdf) are imported
-inside the commands, and so are the stages whose modules load the HTTP clients (`run`,
-`translate`, `doctor`), so `digest --help` stays fast; everything else at the top.
+The stages are imported inside the commands, and with them the heavy libraries (ruamel.yaml,
+mistune, rich, openai, httpx, git, arxiv, pypdf): `digest --help` loads none of them. (With
+every stage imported at the top, `--help` took 0.41 s instead of 0.14 s, best of 10, over
+the 2.5x-of-click budget of benchmarks/bench_render.py.)
 """
 
 from __future__ import annotations
@@ -11,38 +12,15 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-import webbrowser
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from digest_cli import __version__
-from digest_cli.confine import require_site
-from digest_cli.errors import DigestError, TranslateError, scrub
-from digest_cli.fetch.day import NoPost, default_day, fetch_day, format_report
-from digest_cli.kinds import load_modules
-from digest_cli.lock import repo_lock
-from digest_cli.posts.check import check_days
-from digest_cli.posts.importer import import_posts
-from digest_cli.posts.preview import PreviewServer, write_preview
-from digest_cli.posts.sync import sync_day
-from digest_cli.posts.write import render_days, stale_posts
-from digest_cli.publish.day import publish_day
-from digest_cli.publish.pull_request import refresh_pull_request
-from digest_cli.publish.ticks import apply_ticks
-from digest_cli.records.layout import latest_day
-from digest_cli.records.reflow import reflow_records
-from digest_cli.records.review import review_rows, set_reviewed
-from digest_cli.records.store import day_dates, load_day
-from digest_cli.records.writer import Writer
-from digest_cli.redact import scrub_logs
-from digest_cli.settings import load_settings
-from digest_cli.site.build import build_site
-from digest_cli.site.serve import make_server
-from digest_cli.translate.glossary import suggest_terms
+from digest_cli.errors import DigestError
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -81,6 +59,8 @@ class DigestGroup(click.Group):
 def _scrubbed(ctx: click.Context, text: str) -> str:
     """`text` without the secrets of the settings in effect, and without credentials in
     URLs even when the settings failed to load: the last line of defence."""
+    from digest_cli.errors import scrub
+
     loaded = getattr(ctx.obj, "loaded", None)
     return scrub(text, loaded.secrets if loaded is not None else [])
 
@@ -94,6 +74,10 @@ class Context:
 
     def settings(self, **flags: Any) -> Settings:
         """defaults < pyproject.toml < environment < `flags` (None: the flag was not given)."""
+        from digest_cli.kinds import load_modules
+        from digest_cli.redact import scrub_logs
+        from digest_cli.settings import load_settings
+
         self.loaded = load_settings(self.root, overrides=flags)
         scrub_logs(self.loaded.secrets)  # httpx and git log whole URLs
         load_modules(self.loaded.text_kinds, self.loaded.root)  # the site's own text kinds
@@ -110,6 +94,9 @@ def writes(command: F) -> F:
 
     @functools.wraps(command)
     def locked(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        from digest_cli.confine import require_site
+        from digest_cli.lock import repo_lock
+
         name = click.get_current_context().command_path
         settings = ctx.settings()
         require_site(settings)
@@ -185,6 +172,9 @@ def run(ctx: Context, day: date | None, publish: bool, offline: bool, no_llm: bo
     and not one could be made, the day is still rendered (and published) with the English abstracts
     marked 待翻译, and the exit status is 3.
     """
+    from datetime import datetime, timezone
+
+    from digest_cli.fetch.day import default_day
     from digest_cli.run import RunOptions, run_day
 
     settings = ctx.settings()
@@ -212,6 +202,8 @@ def import_cmd(ctx: Context, posts: tuple[Path, ...]) -> None:
     that is an editor's, or changed since the post was rendered, is never replaced: the
     import stops, naming the paper, and writes nothing.
     """
+    from digest_cli.posts.importer import import_posts
+
     settings = ctx.settings()
     for item in import_posts(settings, list(posts)):
         click.echo(f"{item.post}: {item.day.manifest.shown} papers -> "
@@ -233,6 +225,10 @@ def render(ctx: Context, day: date | None, all_days: bool, check: bool, force: b
 
     A post edited by hand since its last render is not overwritten: run `digest sync`.
     """
+    from digest_cli.posts.write import render_days, stale_posts
+    from digest_cli.records.store import day_dates
+    from digest_cli.records.writer import Writer
+
     settings = ctx.settings()
     if day is not None and all_days:
         raise click.UsageError("give --date or --all, not both")
@@ -269,6 +265,10 @@ def sync(ctx: Context, day: date | None) -> None:
     stays). The same paper changed in both, or an edit the records cannot hold (the
     front matter or header): stop, naming the paper and showing both versions.
     """
+    from digest_cli.posts.sync import sync_day
+    from digest_cli.records.store import day_dates
+    from digest_cli.records.writer import Writer
+
     settings = ctx.settings()
     writer = Writer()
     for d in [day] if day is not None else day_dates(settings):
@@ -296,6 +296,9 @@ def check(ctx: Context, day: date | None, all_days: bool, annotations: bool | No
     kept, no error text or placeholders. For text this tool did not generate (imported
     or an editor's), the layout rules are format notes (warnings), not errors.
     """
+    from digest_cli.confine import require_site
+    from digest_cli.posts.check import check_days
+
     settings = ctx.settings(annotations=annotations)
     require_site(settings)
     problems = check_days(settings, [day] if day is not None else None)
@@ -322,18 +325,24 @@ def preview(ctx: Context, day: date | None, open_browser: bool, serve: bool, por
 
     The 详细解读 is rendered and folds open and closed; math is left to MathJax.
     """
+    from digest_cli.posts.preview import PreviewServer, write_preview
+
     assert day is not None  # the option is required: click exits with status 2 without it
     settings = ctx.settings()
     if not serve:
         path = write_preview(settings, day)
         click.echo(str(path))
         if open_browser:
+            import webbrowser
+
             webbrowser.open(path.resolve().as_uri())
         return
     server = PreviewServer(settings, day, port=port)
     click.echo(f"serving {server.url} (re-rendered when {settings.data_dir}/{day}/ changes; "
                "Ctrl-C stops)")
     if open_browser:
+        import webbrowser
+
         webbrowser.open(server.url)
     try:
         server.serve_forever()
@@ -354,6 +363,10 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
     earlier window that no digest has yet (see docs/fetch.md). When arXiv announced
     nothing, it says so and exits 0 without writing anything.
     """
+    from datetime import datetime, timezone
+
+    from digest_cli.fetch.day import NoPost, default_day, fetch_day, format_report
+
     settings = ctx.settings()
     now = datetime.now(timezone.utc)
     target = day or default_day(settings, now)
@@ -385,6 +398,8 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
     Exit status 3 when papers needed a translation or 详细解读 and not one could be made
     (a failed brief alone does not count: the post is whole without it).
     """
+    from digest_cli.errors import TranslateError
+    from digest_cli.records.layout import latest_day
     from digest_cli.translate.day import translate_day
 
     if not log.isEnabledFor(logging.DEBUG):  # a line per HTTP request would drown the rest
@@ -452,6 +467,9 @@ def publish(ctx: Context, day: date | None) -> None:
     goes through the GitHub API (GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN); with
     GITHUB_STEP_SUMMARY set, a summary of the day is appended to it. Safe to run again.
     """
+    from digest_cli.publish.day import publish_day
+    from digest_cli.records.layout import latest_day
+
     settings = ctx.settings()
     when = day or latest_day(settings)
     if when is None:
@@ -488,6 +506,8 @@ def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tupl
     reviewed: `reviewed: true` in the record (set with --mark, or by ticking the paper's
     box in the pull request).
     """
+    from digest_cli.records.writer import Writer
+
     settings, writer = ctx.settings(), Writer()
     target = day
     if body_file is not None:
@@ -497,6 +517,8 @@ def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tupl
     if target is None:
         raise click.UsageError("--date is required")
     if marks or unmarks:
+        from digest_cli.records.review import set_reviewed
+
         wanted = {**{m: True for m in marks}, **{u: False for u in unmarks}}
         changed = set_reviewed(settings, target, wanted, writer)
         click.echo(_changed_line(changed))
@@ -508,6 +530,8 @@ def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tupl
 
 def _take_ticks(settings: Settings, body_file: TextIO, previous_file: TextIO | None,
                 actor: str | None, target: date | None, writer: Writer) -> date | None:
+    from digest_cli.publish.ticks import apply_ticks
+
     previous = previous_file.read() if previous_file is not None else None
     report = apply_ticks(settings, body_file.read(), previous, actor, writer, day=target)
     if not report.allowed:
@@ -532,6 +556,9 @@ def _changed_line(changed: list[str]) -> str:
 
 
 def _refresh_pr(settings: Settings, target: date) -> None:
+    from digest_cli.publish.pull_request import refresh_pull_request
+    from digest_cli.records.store import load_day
+
     number = refresh_pull_request(settings, load_day(settings, target))
     click.echo(f"pull request #{number} refreshed" if number else "no open pull request")
 
@@ -541,6 +568,8 @@ def _review_table(settings: Settings, target: date) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from digest_cli.records.review import review_rows
+    from digest_cli.records.store import load_day
 
     rows = review_rows(settings, load_day(settings, target))
     folder = settings.day_path(target)
@@ -576,6 +605,9 @@ def records_reflow(ctx: Context, day: date | None) -> None:
 
     Only line breaks change: the texts, the posts and the edited marks stay as they are.
     """
+    from digest_cli.records.reflow import reflow_records
+    from digest_cli.records.writer import Writer
+
     days = [day] if day is not None else None
     count = reflow_records(ctx.settings(), days, Writer())
     click.echo(f"{count} records rewritten")
@@ -592,6 +624,8 @@ def glossary() -> None:
 @pass_ctx
 def glossary_suggest(ctx: Context, min_papers: int) -> None:
     """Propose glossary lines from editors' corrections in git history (writes nothing)."""
+    from digest_cli.translate.glossary import suggest_terms
+
     suggestions = suggest_terms(ctx.settings(), min_papers=min_papers)
     for s in suggestions:
         click.echo(s.glossary_line())
@@ -646,6 +680,8 @@ def site_group() -> None:
 @pass_ctx
 def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
     """Build the site: Jekyll, topic pages and feeds, MathJax assets, Pagefind search index."""
+    from digest_cli.site.build import build_site
+
     settings = ctx.settings()
     report = build_site(settings, out or settings.root / "_site", base_path)
     click.echo(f"built {report.pages} pages ({report.days} days) into {report.out} "
@@ -662,6 +698,8 @@ def site_build(ctx: Context, base_path: str, out: Path | None) -> None:
 @pass_ctx
 def site_serve(ctx: Context, base_path: str, out: Path | None, port: int) -> None:
     """Serve the built site on localhost until Ctrl-C (run `digest site build` first)."""
+    from digest_cli.site.serve import make_server
+
     site = out or ctx.settings().root / "_site"
     server = make_server(site, base_path, port=port)
     click.echo(f"serving {site} at http://127.0.0.1:{server.server_address[1]}"
