@@ -134,13 +134,29 @@ BRIEF = TextKind(
 _KINDS: dict[str, TextKind] = {k.name: k for k in (TRANSLATION, ANALYSIS, BRIEF)}
 
 
+# A post's metadata labels (posts/render.py): a registered kind's line may not take one.
+_POST_LABELS = {"Authors", "Categories", "arXiv", "PDF", "Updated", "Comments", "中文标题",
+                "一句话总结", "主题"}
+_PLAIN_LABEL = re.compile(r"^[^\x00-\x1f*\[\]<>|`{}:：]{1,30}$")
+
+
 def register(kind: TextKind) -> None:
-    """Add a kind (after the built-in ones); its names may clash with no other's."""
+    """Add a kind (after the built-in ones); ValueError when a name clashes with another
+    kind's or a post label is taken or not plain text."""
     taken = {f.name for k in _KINDS.values() for f in k.fields} | set(_KINDS)
     clash = ({kind.name} | set(kind.field_names)) & taken
     if clash or kind.builtin:
         raise ValueError(f"text kind {kind.name!r}: {', '.join(sorted(clash)) or 'builtin'} "
                          "already declared")
+    used = _POST_LABELS | set(post_labels().values())
+    for f in kind.fields:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", f.name):
+            raise ValueError(f"text kind {kind.name!r}: field {f.name!r} is no record key "
+                             "(lower-case letters, digits, _)")
+        if f.post_label is not None and (f.post_label in used
+                                         or not _PLAIN_LABEL.match(f.post_label)):
+            raise ValueError(f"text kind {kind.name!r}: post label {f.post_label!r} is taken "
+                             "or not plain text")
     _KINDS[kind.name] = kind
 
 
@@ -158,7 +174,7 @@ def load_modules(names: list[str], root: Path) -> None:
         sys.path.insert(0, str(root))
         try:
             importlib.import_module(name)
-        except ImportError as exc:
+        except (ImportError, ValueError) as exc:  # ValueError: a declaration `register` refused
             raise SettingsError(f"setting 'text_kinds': cannot import {name!r}: {exc}") from None
         finally:
             sys.path.remove(str(root))

@@ -223,3 +223,16 @@ def test_a_text_kinds_module_that_cannot_be_imported_is_one_line(sample_site):
     assert result.exit_code == 1
     assert result.output.startswith("Error (settings): setting 'text_kinds': cannot import "
                                     "'no_such_kinds'")
+
+
+@pytest.mark.parametrize(("name", "label", "problem"), [
+    ("tags", "主题", "post label '主题' is taken"),
+    ("tags", "**x**", "not plain text"),
+    ("Tags", "标签", "no record key"),
+])
+def test_a_kind_cannot_break_the_post_or_the_record(toy_kind, name, label, problem):
+    field = kinds.TextField(name, "标签", toy_kind.problems, post_label=label)
+    with pytest.raises(ValueError, match=problem):
+        kinds.register(kinds.TextKind("tagging", (field,), toy_kind.normalise,
+                                      toy_kind.problems))
+    assert "tagging" not in [k.name for k in kinds.kinds()]
