@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import SettingsError
+from digest_cli.redact import mask_url
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -37,8 +38,6 @@ def shown_value(name: str, value: str, *, secret: bool = False) -> str:
     """How an error may show a setting's bad value: a secret never, a URL or template
     with its credentials masked (escaped first, so a tab or line break in a password
     cannot end the mask early), any other value as its repr."""
-    from digest_cli.redact import mask_url
-
     if secret:
         return "(the value is secret, not shown)"
     if name.endswith(("_url", "_template")):

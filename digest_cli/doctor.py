@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from digest_cli.errors import DigestError
 from digest_cli.publish.github import ALLOW_ACTIONS_SETTING, GitHub, GitHubError
+from digest_cli.records.yamlio import load_yaml
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -236,8 +237,6 @@ def check_daily_workflow(gh: GitHub, settings: Settings) -> list[Finding]:
 
 def schedule_text(root: Path) -> str:
     """When the daily workflow's `schedule:` runs it, from its cron ("" if unknown)."""
-    from digest_cli.records.yamlio import load_yaml
-
     try:
         workflow = load_yaml(root / ".github" / "workflows" / DAILY_WORKFLOW)
         crons = [str(entry["cron"]) for entry in workflow["on"]["schedule"]]
@@ -321,8 +320,6 @@ def check_llm(settings: Settings) -> Finding:
 
 def pages_branches(root: Path) -> list[str]:
     """The branches whose pushes .github/workflows/pages.yml deploys ([] if unreadable)."""
-    from digest_cli.records.yamlio import load_yaml
-
     try:
         workflow = load_yaml(root / ".github/workflows/pages.yml")
         return [str(b) for b in workflow["on"]["push"]["branches"]]
@@ -332,8 +329,6 @@ def pages_branches(root: Path) -> list[str]:
 
 def config_baseurl(root: Path) -> str | None:
     """`baseurl` from _config.yml; None when unset or empty (Jekyll's default)."""
-    from digest_cli.records.yamlio import load_yaml
-
     try:
         config = load_yaml(root / "_config.yml")
     except (DigestError, OSError):

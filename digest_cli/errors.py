@@ -46,7 +46,7 @@ class DigestError(Exception):
         return f"{where}{paper}{self.message}"
 
 
-def _rebuild(cls: type[DigestError], message: str, state: dict) -> DigestError:
+def _rebuild(cls: type[DigestError], message: str, state: dict[str, Any]) -> DigestError:
     error = cls.__new__(cls)
     Exception.__init__(error, message)
     error.__dict__.update(state)
@@ -92,12 +92,6 @@ class PublishError(DigestError):
     """Git or the GitHub API refused to publish."""
 
     stage = "publish"
-
-
-class NoAnnouncement(DigestError):
-    """arXiv made no announcement in the window: not a failure."""
-
-    stage = "fetch"
 
 
 # `scheme://user:password@`: the credentials part of a URL, wherever a URL is shown.

@@ -14,7 +14,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest_cli.errors import DigestError, FetchError, NoAnnouncement
+from digest_cli.errors import DigestError, FetchError
+from digest_cli.fetch.day import NoPost, fetch_day, format_report
+from digest_cli.posts.write import render_days
+from digest_cli.publish.branches import restore_day
+from digest_cli.publish.day import publish_day
+from digest_cli.records.layout import has_day
+from digest_cli.records.store import load_day
+from digest_cli.records.writer import Writer
+from digest_cli.translate.day import translate_day
 
 if TYPE_CHECKING:
     from digest_cli.fetch.day import FetchReport
@@ -63,22 +71,23 @@ def run_day(settings: Settings, day: date, *, now: datetime, options: RunOptions
         report.lines.append(line)
         say(line)
 
-    try:
-        if options.publish or options.restore:
-            with _stage("restore"):
-                report.restored = _restore(settings, day, note)
-        with _stage("fetch"):
-            report.fetch = _fetch(settings, day, now, options.offline, note)
-        with _stage("translate"):
-            report.translate = _translate(settings, day, options, note)
-        with _stage("render"):
-            report.render = _render(settings, day, note)
-        if options.publish:
-            with _stage("publish"):
-                report.publish = _publish(settings, day, note)
-    except NoAnnouncement as exc:
-        report.no_post = str(exc)
-        note(str(exc))
+    if options.publish or options.restore:
+        with _stage("restore"):
+            report.restored = _restore(settings, day, note)
+    with _stage("fetch"):
+        fetched = _fetch(settings, day, now, options.offline, note)
+    if isinstance(fetched, NoPost):
+        report.no_post = fetched.reason
+        note(fetched.reason)
+        return report
+    report.fetch = fetched
+    with _stage("translate"):
+        report.translate = _translate(settings, day, options, note)
+    with _stage("render"):
+        report.render = _render(settings, day, note)
+    if options.publish:
+        with _stage("publish"):
+            report.publish = _publish(settings, day, note)
     return report
 
 
@@ -87,16 +96,12 @@ def _stage(name: str) -> Iterator[None]:
     """Name the stage in the error of a failing one."""
     try:
         yield
-    except NoAnnouncement:
-        raise
     except DigestError as exc:
         exc.stage = name if exc.stage in (None, name) else f"{name}: {exc.stage}"
         raise
 
 
 def _restore(settings: Settings, day: date, note: Say) -> list[Path]:
-    from digest_cli.publish.branches import restore_day
-
     restored = restore_day(settings, day)
     if restored:
         note(f"restore: {len(restored)} files of the day taken from its branch")
@@ -104,9 +109,7 @@ def _restore(settings: Settings, day: date, note: Say) -> list[Path]:
 
 
 def _fetch(settings: Settings, day: date, now: datetime, offline: bool,
-           note: Say) -> FetchReport | None:
-    from digest_cli.fetch.day import fetch_day, format_report
-    from digest_cli.records.layout import has_day
+           note: Say) -> FetchReport | NoPost | None:
 
     try:
         report = fetch_day(settings, day, now=now, offline=offline)
@@ -117,6 +120,8 @@ def _fetch(settings: Settings, day: date, now: datetime, offline: bool,
         note(f"fetch: offline, and no cached arXiv answer for {day}; using the records "
              f"already in {settings.day_path(day)}")
         return None
+    if isinstance(report, NoPost):
+        return report
     for line in format_report(report, settings):
         note(line)
     return report
@@ -124,14 +129,11 @@ def _fetch(settings: Settings, day: date, now: datetime, offline: bool,
 
 def _translate(settings: Settings, day: date, options: RunOptions,
                note: Say) -> TranslateReport | None:
-    from digest_cli.records.store import load_day
-
     if options.no_llm:
         pending = sum(1 for p in load_day(settings, day).papers if p.translation is None)
         note(f"translate: skipped (--no-llm); {pending} papers show their English abstract "
              "marked 待翻译")
         return None
-    from digest_cli.translate.day import translate_day
 
     report = translate_day(settings, day, force=options.force)
     for line in report.summary_lines():
@@ -140,17 +142,12 @@ def _translate(settings: Settings, day: date, options: RunOptions,
 
 
 def _render(settings: Settings, day: date, note: Say) -> RenderResult:
-    from digest_cli.posts.write import render_days
-    from digest_cli.records.writer import Writer
-
     result = render_days(settings, [day], Writer())
     note(f"render: {'wrote' if result.changed else 'unchanged'} {settings.post_path(day)}")
     return result
 
 
 def _publish(settings: Settings, day: date, note: Say) -> PublishReport:
-    from digest_cli.publish.day import publish_day
-
     report = publish_day(settings, day)
     for line in report.lines():
         note(f"publish: {line}")

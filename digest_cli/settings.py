@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, time
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest_cli.confine import (
     check_front_matter,
@@ -27,6 +28,8 @@ from digest_cli.confine import (
     plain_name,
 )
 from digest_cli.errors import SettingsError
+from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
+from digest_cli.records.topics import Topics, load_topics
 from digest_cli.redact import mask_url, url_secrets
 
 if sys.version_info >= (3, 11):
@@ -104,6 +107,9 @@ class Settings:
     field_terms: str = _setting("HuBERT、LibriSpeech、WER、EER", "Names of models, data sets "
                                 "and metrics the prompts give as examples of words kept in "
                                 "English.")
+    text_kinds: list[str] = _setting([], "Python modules of the site that declare more text "
+                                     "kinds (`site_kinds` for a `site_kinds.py` at the root), "
+                                     "imported before a command runs (docs/layout.md).")
     # arXiv API
     arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv API endpoint.")
     arxiv_page_size: int = _setting(200, "Results per API request.", at_least=1)
@@ -215,13 +221,28 @@ class Settings:
     def day_path(self, day: date) -> Path:
         return self._child(self.data_path, day.isoformat(), f"the folder of {day}")
 
+    @functools.cached_property
+    def topics(self) -> Topics:
+        """The site's topics: `topics_file`, or the shipped default."""
+        if not self.topics_file:
+            return load_topics(None)
+        return load_topics(self._inside(self.root / self.topics_file, "setting 'topics_file'"))
+
+    @property
+    def prompts_path(self) -> Path:
+        return self._inside(self.root / self.prompts_dir, "setting 'prompts_dir'")
+
+    @property
+    def prompt_words(self) -> dict[str, str]:
+        """The domain words the prompts' placeholders take (`{{field}}`)."""
+        examples = f"（{self.field_examples}等）" if self.field_examples else ""
+        return {"field": self.field_name + examples, "field_terms": self.field_terms}
+
     @property
     def analysis_model(self) -> str:
         return self.llm_analysis_model or self.llm_model
 
     def all_holidays(self) -> tuple[date, ...]:
-        from digest_cli.fetch.schedule import DEFAULT_HOLIDAYS
-
         return tuple(sorted(set(DEFAULT_HOLIDAYS) | set(self.holidays)))
 
     @property
@@ -248,11 +269,12 @@ class Settings:
         return out
 
 
+POST_FORMATS = ("digest", "classic")  # docs/site.md; render.py's CLASSIC is the second
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
 _FIELDS = {f.name: f for f in fields(Settings)}
 
 
-def env_name(f: dataclasses.Field) -> str:
+def env_name(f: dataclasses.Field[Any]) -> str:
     return f.metadata.get("env") or "DIGEST_" + f.name.upper()
 
 
@@ -279,14 +301,12 @@ def load_settings(
 
 def _check_values(settings: Settings) -> None:
     """Values that would otherwise fail deep inside a stage, with a traceback."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"setting 'timezone': unknown time zone {settings.timezone!r} "
                             "(an IANA name such as 'Asia/Shanghai')") from None
-    if settings.post_format not in ("digest", "classic"):
+    if settings.post_format not in POST_FORMATS:
         raise SettingsError(f"setting 'post_format': {settings.post_format!r} is not "
                             "'digest' or 'classic'")
     for name in ("title", "post_filename"):
@@ -300,9 +320,11 @@ def _check_values(settings: Settings) -> None:
         _check_bound(f, getattr(settings, f.name))
     check_front_matter(settings)
     check_paths(settings)
+    if settings.topics_file:
+        _ = settings.topics  # a bad topics file is one line now, not deep inside a stage
 
 
-def bound_text(f: dataclasses.Field) -> str:
+def bound_text(f: dataclasses.Field[Any]) -> str:
     """A number setting's lower bound in words ("at least 1"), or "" when it has none."""
     if f.metadata.get("above") is not None:
         return f"more than {f.metadata['above']:g}"
@@ -311,7 +333,7 @@ def bound_text(f: dataclasses.Field) -> str:
     return ""
 
 
-def _check_bound(f: dataclasses.Field, value: Any) -> None:
+def _check_bound(f: dataclasses.Field[Any], value: Any) -> None:
     """A number is finite and not below its bound: a timeout of -1 s, or of `nan`, would
     make every request fail (and be retried), a concurrency of 0 would hang."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -332,7 +354,7 @@ def _from_pyproject(path: Path) -> dict[str, Any]:
             doc = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"not valid TOML: {exc}", path=path) from None
-    table = doc.get("tool", {}).get("digest", {})
+    table: dict[str, Any] = doc.get("tool", {}).get("digest", {})
     for name, value in table.items():
         if name not in _FIELDS or name == "root" or _FIELDS[name].metadata.get("secret"):
             raise SettingsError(f"unknown setting [tool.digest] {name!r} "
@@ -361,7 +383,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         raise SettingsError(f"setting {name!r} from {source}: {exc}") from None
 
 
-def _default_of(f: dataclasses.Field) -> Any:
+def _default_of(f: dataclasses.Field[Any]) -> Any:
     """A field's default value, made by its factory for lists and dicts."""
     if f.default is not dataclasses.MISSING:
         return f.default

@@ -167,7 +167,7 @@ def test_check_all_reads_the_parse_cache_once(sample_site, settings_for, monkeyp
     write_day(settings, later, Writer())
     made = []
     real = store.parse_cache
-    monkeypatch.setattr(store, "parse_cache", lambda s: made.append(1) or real(s))
+    monkeypatch.setattr(check, "parse_cache", lambda s: made.append(1) or real(s))
     problems = check.check_days(settings)
     assert len(made) == 1
     assert [(p.path.name, p.message[:12]) for p in problems] == [

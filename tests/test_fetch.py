@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.errors import FetchError, NoAnnouncement
+from digest_cli.errors import FetchError
 from digest_cli.fetch.day import (
     NO_ANNOUNCEMENT,
-    NothingNew,
+    NoPost,
     build_query,
     default_day,
     fetch_day,
@@ -215,19 +215,18 @@ def test_papers_from_before_a_new_sites_first_day_are_not_late(arxiv_server, mak
 def test_a_window_without_announcement_is_not_a_failure(arxiv_server, make_settings, site):
     settings = make_settings()
     saturday = date(2026, 3, 14)  # Friday and Saturday evenings have no announcement
-    with pytest.raises(NoAnnouncement) as caught:
-        fetch_day(settings, saturday, now=NOW + timedelta(days=5))
-    assert str(caught.value) == NO_ANNOUNCEMENT == "arXiv made no announcement in this window"
-    assert not isinstance(caught.value, NothingNew)
+    result = fetch_day(settings, saturday, now=NOW + timedelta(days=5))
+    assert isinstance(result, NoPost) and result.day == saturday
+    assert result.reason == NO_ANNOUNCEMENT == "arXiv made no announcement in this window"
+    assert not result.announced
     assert not settings.day_path(saturday).exists()
 
 
 def test_an_announcement_the_api_does_not_show_yet_is_reported_apart(make_settings):
     settings = make_settings()
-    with pytest.raises(NothingNew) as caught:
-        fetch_day(settings, DAY, now=NOW)
-    assert "API has no new paper" in str(caught.value) and NO_ANNOUNCEMENT not in str(
-        caught.value)
+    result = fetch_day(settings, DAY, now=NOW)
+    assert isinstance(result, NoPost) and result.announced
+    assert "API has no new paper" in result.reason and NO_ANNOUNCEMENT not in result.reason
     assert not settings.day_path(DAY).exists()
 
 

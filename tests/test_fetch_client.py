@@ -17,7 +17,7 @@ import pytest
 from digest_cli.bounded import Session
 from digest_cli.errors import FetchError
 from digest_cli.fetch.client import MAX_PAGE_BYTES, ArxivClient, Search
-from digest_cli.fetch.day import NothingNew, fetch_day, paper_from_result
+from digest_cli.fetch.day import NoPost, fetch_day, paper_from_result
 from digest_cli.records.store import load_day
 from digest_cli.retry import retry_after
 from digest_cli.settings import load_settings
@@ -312,8 +312,8 @@ def test_own_classic_format_fixture(arxiv_server, settings):
 
 def test_own_empty_fixture(arxiv_server, settings):
     arxiv_server.serve_file(OWN_FIXTURES / "empty.xml")
-    with pytest.raises(NothingNew):
-        fetch_day(settings, DAY, now=NOW)
+    result = fetch_day(settings, DAY, now=NOW)
+    assert isinstance(result, NoPost) and result.announced
 
 
 def test_own_error_fixture(arxiv_server, settings):

@@ -19,8 +19,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from digest_cli.errors import NoAnnouncement
-from digest_cli.fetch.day import NothingNew, fetch_day
+from digest_cli.fetch.day import NoPost, fetch_day
 from digest_cli.fetch.schedule import has_announcement, lookback_start
 from digest_cli.fetch.select import post_of
 from tests import replay_sim
@@ -53,12 +52,9 @@ def run_month(server, settings, papers: list[SimPaper]) -> dict[str, list]:
     outcome: dict[str, list] = defaultdict(list)
     for day in RUNS:
         clock.now = now = run_time(day)
-        try:
-            report = fetch_day(settings, day, now=now)
-        except NothingNew:
-            outcome["nothing_new"].append(day)
-        except NoAnnouncement:
-            outcome["no_announcement"].append(day)
+        report = fetch_day(settings, day, now=now)
+        if isinstance(report, NoPost):
+            outcome["nothing_new" if report.announced else "no_announcement"].append(day)
         else:
             outcome["late"] += report.late
             outcome["requests"].append(report.requests)

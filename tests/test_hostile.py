@@ -1004,13 +1004,14 @@ def test_every_accepted_tag_list_reads_back_from_the_front_matter_as_written(tmp
 
 def test_topic_feeds_link_papers_from_their_arxiv_id(tmp_path):
     from digest_cli.records.model import MachineText
+    from digest_cli.records.topics import default_topics
     from digest_cli.site.pages import generated_files, index_papers
     from tests.conftest import make_paper
 
     paper = make_paper(1, abs_url='javascript:alert(1)"><script>x</script>',
                        topics=MachineText("asr", "m", "brief-v1", "t", "abstract", "h"))
     files = generated_files(index_papers([(SAMPLE_DAY, "/2026/01/28/arxiv.html", [paper],
-                                           "")]), "+08:00")
+                                           "")], default_topics()), "+08:00")
     feed = files["topics/asr/feed.xml"]
     assert f"<id>https://arxiv.org/abs/{paper.id.versioned}</id>" in feed
     assert "javascript" not in feed and "script" not in feed

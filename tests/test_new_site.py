@@ -163,8 +163,6 @@ def test_a_field_not_listed_starts_with_one_topic_and_names_itself(tmp_path):
     assert load_settings(site, environ={}).field_name == "arXiv astro-ph.GA 领域"
 
 
-@pytest.mark.xfail(strict=True, reason="the topics file and the field name in the prompts "
-                   "come with issue 18 item 2 (helper h1); remove this mark when merged")
 def test_a_new_sites_prompts_name_its_field_and_list_its_topics(tmp_path, llm_server):
     """What `digest new` writes reaches the LLM: the brief's topic table is the site's
     topics.yaml and every prompt names the site's field, not speech and audio."""
@@ -191,11 +189,12 @@ def test_the_shipped_sample_day_shows_every_feature_and_runs_offline_without_a_k
     shutil.copytree(day, site / "data" / SAMPLE_DAY.isoformat())
     shutil.copytree(REPO / "_posts", site / "_posts")
     shutil.copy(REPO / "glossary.yaml", site / "glossary.yaml")
-    papers = load_day(load_settings(site, environ={}), SAMPLE_DAY).papers
+    settings = load_settings(site, environ={})
+    papers = load_day(settings, SAMPLE_DAY).papers
     assert len(papers) == 20
     for paper in papers:
         assert paper.abstract.count(".") >= 2, paper.id
-        assert paper.title_zh and paper.summary and paper.topic_slugs, paper.id
+        assert paper.title_zh and paper.summary and paper.topic_slugs(settings.topics), paper.id
         assert paper.translation and paper.analysis, paper.id
     result = run_cli(site, "run", "--date", str(SAMPLE_DAY), "--offline",
                      env={"DIGEST_LLM_API_KEY": ""})

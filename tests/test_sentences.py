@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest_cli.posts.render import render_day
-from digest_cli.records.model import MachineText, content_hash, text_hash
+from digest_cli.records.model import MachineText, machine_text_hash, text_hash
 from digest_cli.records.sentences import (
     _content_column,
     _slow_content_column,
@@ -58,7 +58,7 @@ def test_join_undoes_split_and_line_breaks_are_layout(text):
     assert join_lines(canonical) == canonical  # joining twice changes nothing
     stored = split_lines(canonical)
     assert join_lines(stored) == canonical
-    assert content_hash(stored) == content_hash(canonical) == content_hash(text)
+    assert machine_text_hash(stored) == machine_text_hash(canonical) == machine_text_hash(text)
     assert split_lines(stored) == stored  # a stored text is laid out already
     assert stored.replace("\n", "").replace(" ", "") == canonical.replace("\n", "").replace(
         " ", "")  # nothing but line breaks and indentation added
@@ -147,7 +147,7 @@ def test_a_record_loads_back_the_text_it_was_given(tmp_path, settings_for, text)
     settings = settings_for(tmp_path)
     canonical = join_lines(text.strip("\n")) or "空"
     paper = make_paper(1)
-    paper.translation = MachineText(canonical, source="full_text", hash=content_hash(canonical))
+    paper.translation = MachineText(canonical, source="full_text", hash=machine_text_hash(canonical))
     paper.abstract = canonical
     write_day(settings, make_day([paper]), Writer())
     loaded = load_day(settings, SAMPLE_DAY).papers[0]
@@ -197,7 +197,7 @@ def test_an_old_hash_of_a_text_with_line_breaks_is_not_an_edit(tmp_path, setting
     write_day(settings, make_day([paper]), Writer())
     loaded = load_day(settings, SAMPLE_DAY).papers[0]
     assert loaded.translation.text == "第一句。第二句。" and not loaded.translation.edited
-    assert loaded.translation.hash == content_hash(raw)
+    assert loaded.translation.hash == machine_text_hash(raw)
 
 
 def test_an_editors_change_of_one_sentence_is_an_edit_a_line_break_is_not(sample_site):

@@ -61,7 +61,7 @@ def test_a_range_fills_the_briefs_keeps_an_editors_text_and_resumes(tmp_path, ll
     assert llm_server.calls == 20
     assert all(is_brief_request(r) for r in llm_server.chat_requests)
     papers = load_day(settings, SAMPLE_DAY).papers
-    assert all(p.summary and p.topic_slugs for p in papers)
+    assert all(p.summary and p.topic_slugs(settings.topics) for p in papers)
     assert papers[0].title_zh.text == EDITED  # the editor's title stays
     assert all(p.title_zh for p in papers)
     assert all(p.summary is None for p in load_day(settings, EARLIER).papers)  # out of range

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from digest_cli.cli import cli
+from digest_cli.records.topics import default_topics
 from digest_cli.site.build import SiteError, normal_base_path
 from digest_cli.site.pages import post_url
 
@@ -80,7 +81,7 @@ def test_topic_pages_link_a_classic_post_without_an_anchor(site, settings_for):
     url = "/2026/01/28/arxiv.html"
     for post_format, link in (("classic", url), ("digest", url + "#arxiv-2601-19001")):
         post = render_day(day, settings_for(site, post_format=post_format))
-        index = index_papers([(SAMPLE_DAY, url, day.papers, post)])
+        index = index_papers([(SAMPLE_DAY, url, day.papers, post)], default_topics())
         assert [e.url for e in index.topics["asr"]] == [link]
 
 

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 
 from digest_cli.records.model import ArxivId
+from digest_cli.records.topics import default_topics
 from digest_cli.site.enrich import enrich, safe_https
 from digest_cli.site.pages import paper_path, search_tokens, staged_post, zh_tokens
 from tests.conftest import SAMPLE_DAY, make_paper
@@ -100,7 +101,7 @@ def test_the_staged_post_links_each_paper_and_the_post_keeps_its_bytes(site, set
 
     papers = [make_paper(1), make_paper(2)]
     post = render_day(make_day(papers), settings_for(site, post_format="classic"))
-    staged = staged_post(post, papers)
+    staged = staged_post(post, papers, default_topics())
     assert staged.count("- **本文页面**：") == 2
     assert "[2601.19001]({{ site.baseurl }}/papers/2601.19001/)" in staged
     assert "本文页面" not in post

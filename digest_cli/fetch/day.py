@@ -26,7 +26,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digest_cli.errors import FetchError, NoAnnouncement
+from digest_cli.errors import FetchError
 from digest_cli.fetch.schedule import (
     has_announcement,
     latest_closed_window,
@@ -34,6 +34,7 @@ from digest_cli.fetch.schedule import (
     window_for,
 )
 from digest_cli.fetch.select import History, Selection, id_order, select
+from digest_cli.records.layout import has_day
 from digest_cli.records.model import (
     EDITABLE_FIELDS,
     ArxivId,
@@ -45,6 +46,8 @@ from digest_cli.records.model import (
     field_hash,
     kept_corrections,
 )
+from digest_cli.records.store import load_day, write_day
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     from digest_cli.fetch.client import RequestStats
@@ -60,8 +63,17 @@ ARXIV_FIELDS = ("title", "authors", "categories", "abs_url", "pdf_url", "abstrac
                 "published", "updated", "comment", "journal_ref", "doi")
 
 
-class NothingNew(NoAnnouncement):
-    """arXiv announced in the window, but the API has no new paper yet (it can lag)."""
+@dataclass(frozen=True)
+class NoPost:
+    """A window with nothing to post: a normal outcome, not an error. `announced`: arXiv
+    announced in the window, but the API has no new paper yet (it can lag)."""
+
+    day: date
+    reason: str
+    announced: bool = False
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 @dataclass
@@ -98,16 +110,15 @@ def default_day(settings: Settings, now: datetime) -> date:
 
 
 def fetch_day(settings: Settings, day: date, *, now: datetime, offline: bool = False,
-              client: Any = None) -> FetchReport:
+              client: Any = None) -> FetchReport | NoPost:
     """Query arXiv for `day`, merge the result into the day's records and write them.
 
-    Raises NoAnnouncement (no post: arXiv announced nothing in the window), NothingNew
-    (no post: the API has nothing yet) or FetchError (nothing written). `client` is an
-    `ArxivClient` to use instead of a new one (tests pass one with a fake clock).
+    Returns NoPost, writing nothing, when arXiv announced nothing in the window or the API
+    has nothing new yet; raises FetchError (nothing written) when arXiv cannot be read.
+    `client` is an `ArxivClient` to use instead of a new one (tests pass one with a fake
+    clock).
     """
     from digest_cli.fetch.client import ArxivClient
-    from digest_cli.records.store import write_day
-    from digest_cli.records.writer import Writer
 
     _require_closed(settings, day, now)
     query = build_query(settings, day)
@@ -116,7 +127,7 @@ def fetch_day(settings: Settings, day: date, *, now: datetime, offline: bool = F
     existing = load_existing(settings, day)
     selection = select(papers, day, settings, History.load(settings, day), existing)
     if existing is None and not _shows_anything(selection, settings):
-        raise _nothing_to_post(settings, day)
+        return _nothing_to_post(settings, day)
     merged, refreshed, left_out = build_day(settings, day, existing, selection)
     writer = Writer()
     write_day(settings, merged, writer)
@@ -218,9 +229,6 @@ def unique_papers(results: Iterable[Entry]) -> tuple[list[Paper], int]:
 
 def load_existing(settings: Settings, day: date) -> Day | None:
     """The day's records if it was fetched or imported before."""
-    from digest_cli.records.layout import has_day
-    from digest_cli.records.store import load_day
-
     if not has_day(settings, day):
         return None
     return load_day(settings, day)
@@ -231,12 +239,13 @@ def _shows_anything(selection: Selection, settings: Settings) -> bool:
                for p in selection.new)
 
 
-def _nothing_to_post(settings: Settings, day: date) -> NoAnnouncement:
+def _nothing_to_post(settings: Settings, day: date) -> NoPost:
     if not has_announcement(day, settings.anchor, settings.timezone, settings.all_holidays()):
-        return NoAnnouncement(NO_ANNOUNCEMENT)
-    return NothingNew(f"arXiv announced in this window, but the API has no new paper in "
+        return NoPost(day, NO_ANNOUNCEMENT)
+    return NoPost(day, f"arXiv announced in this window, but the API has no new paper in "
                       f"{', '.join(settings.categories)} yet (it can lag the announcement): "
-                      "no post; re-run later, or the next digest will take them")
+                      "no post; re-run later, or the next digest will take them",
+                  announced=True)
 
 
 # -- merging into the day's records ------------------------------------------------------

@@ -90,7 +90,6 @@ DEFAULT_HOLIDAYS: tuple[date, ...] = ARXIV_HOLIDAYS_2025 + ARXIV_HOLIDAYS_2026
 
 # date.weekday(): Monday is 0, Sunday is 6.
 _FRIDAY = 4
-_SATURDAY = 5
 _CUTOFF_WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 _ANNOUNCE_WEEKDAYS = frozenset({6, 0, 1, 2, 3})
 # Bounds every day-by-day scan, so that an absurd holiday list fails loudly instead of

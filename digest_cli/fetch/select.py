@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from digest_cli.fetch.schedule import announcement_time, lookback_start, post_date_for
 from digest_cli.records.layout import day_dates, left_out_stems, record_files, stem_path
 from digest_cli.records.model import ArxivId, Day, LeftOut, Paper
+from digest_cli.records.pending import read_pending
+from digest_cli.records.store import load_paper
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -67,8 +69,6 @@ class History:
 
     def latest_version(self, stem: str, days: set[date]) -> int | None:
         """The newest version any record of the paper holds (None: only named in left_out)."""
-        from digest_cli.records.store import load_paper
-
         versions = [load_paper(path).id.version or 1 for d in days
                     if (path := stem_path(self.settings, d, stem)).is_file()]
         return max(versions) if versions else None
@@ -77,8 +77,6 @@ class History:
 def _pending_days(settings: Settings, day: date) -> dict[date, list[str]]:
     """The papers of other days under review on their branches (not merged, so not under
     data/ here), as `digest run --publish` noted them for `day` before fetching."""
-    from digest_cli.records.pending import read_pending
-
     return read_pending(settings, day)
 
 
@@ -166,7 +164,7 @@ def _own_stems(existing: Day | None) -> set[str]:
     return {ArxivId.parse(pid).file_stem for pid in ids}
 
 
-def id_order(base: str) -> tuple:
+def id_order(base: str) -> tuple[int, int, int | str]:
     """Sort key: newer ids are larger (`2601.19786` > `2601.9999` > `hep-th/9901001`)."""
     match = re.match(r"^(\d{4})\.(\d+)$", base)
     if match:

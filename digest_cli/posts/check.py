@@ -10,16 +10,30 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digest_cli import kinds
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
-from digest_cli.records.cache import ParseCache
-from digest_cli.records.model import ArxivId, Day, Paper
-from digest_cli.records.store import day_dates, load_day, paper_path
+from digest_cli.posts.write import post_status
+from digest_cli.records.cache import ParseCache, map_days
+from digest_cli.records.model import ArxivId, Day, MachineText, Paper
+from digest_cli.records.store import (
+    MANIFEST,
+    day_dates,
+    load_day,
+    manifest_from_dict,
+    paper_path,
+    paper_to_dict,
+    parse_cache,
+)
+from digest_cli.translate.text_faults import NOT_AN_ANSWER_MESSAGE, is_not_an_answer
+from digest_cli.translate.validate import has_any
 
 if TYPE_CHECKING:
+    from digest_cli.records.topics import Topics
     from digest_cli.settings import Settings
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
@@ -103,11 +117,6 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
     record), with one parse cache for the whole run. A paper shown on two days is found
     afterwards, from the papers each day's check returns and the other days' manifests.
     """
-    from functools import partial
-
-    from digest_cli.records.cache import map_days
-    from digest_cli.records.store import parse_cache
-
     cache = parse_cache(settings)  # one cache for all days: read once
     every_day = day_dates(settings)
     days = days if days is not None else every_day
@@ -163,13 +172,11 @@ def day_problems(settings: Settings, day: Day,
                  keys: dict[Path, list[str]] | None = None) -> list[Problem]:
     """The problems of one day's records and post (not those across days); `keys`: each
     record file's top-level keys, when known."""
-    from digest_cli.posts.write import post_status
-
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:
         path = paper_path(folder, paper.id)
-        problems += paper_problems(paper, path, (keys or {}).get(path, ()))
+        problems += paper_problems(paper, path, settings.topics, (keys or {}).get(path, ()))
     why = post_status(settings, day)
     if why:
         problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
@@ -181,8 +188,6 @@ def day_problems(settings: Settings, day: Day,
 def _manifest_ids(settings: Settings, day: date, cache: ParseCache) -> list[str] | None:
     """The base ids a day's manifest lists; None when it cannot be read (reported with
     the day itself, when the day is checked)."""
-    from digest_cli.records.store import MANIFEST, manifest_from_dict
-
     path = settings.day_path(day) / MANIFEST
     try:
         papers = manifest_from_dict(cache.load(path), path).papers
@@ -219,31 +224,26 @@ def _shown_twice(settings: Settings, day: date, papers: list[tuple[ArxivId, bool
     return found
 
 
-def paper_problems(paper: Paper, path: Path, keys: Iterable[str] = ()) -> list[Problem]:
-    """Schema-level and quality problems of one record (`keys`: its file's top-level keys,
-    checked against the schema)."""
-    from digest_cli.translate.brief_rules import BRIEF_RULES
-    from digest_cli.translate.text_faults import NOT_AN_ANSWER_MESSAGE, is_not_an_answer
-    from digest_cli.translate.validate import analysis_problems, translation_problems
-
+def paper_problems(paper: Paper, path: Path, topics: Topics,
+                   keys: Iterable[str] = ()) -> list[Problem]:
+    """Schema-level and quality problems of one record, each text by its kind's rules
+    (`keys`: its file's top-level keys, checked against the schema)."""
     found = [(field, msg, _old_style_link(paper, field)) for field, msg in _link_problems(paper)]
     if not paper.title.strip():
         found.append(("title", "the title is empty", False))
     found += [("failures", f"{f.field}: {f.reason} (write the text, or run `digest translate`)",
                False) for f in paper.failures if f.reason.startswith(IMPORTED_ERROR)]
-    checks = (("translation", paper.translation, lambda t: translation_problems(
-        t, paper.abstract)), ("analysis", paper.analysis, analysis_problems),
-        *((name, getattr(paper, name), rules) for name, rules in BRIEF_RULES.items()))
-    for field, text, rules in checks:
+    for _, declared in kinds.fields():
+        text = kinds.get_text(paper, declared.name)
         if text is None or (not text.text.strip() and not text.machine_owned):
             continue  # none yet, or an editor took it out on purpose
-        messages = list(rules(text.text))
+        field = declared.name
+        messages = list(declared.rules(text.text, paper, topics))
         if NOT_AN_ANSWER_MESSAGE not in messages and (has_error_text(text.text) or (
                 field not in ("translation", "analysis") and is_not_an_answer(text.text))):
             messages.append("contains error text or a placeholder")  # (those two: above)
-        generated = text.source in ("full_text", "abstract")
-        found += [(field, f"{field}: {msg}", not generated and bool(_FORMAT_NOTES.match(msg)))
-                  for msg in messages]
+        found += [(field, f"{field}: {msg}",
+                   not text.generated and bool(_FORMAT_NOTES.match(msg))) for msg in messages]
     found += _key_problems(keys)
     if not found:
         return []
@@ -276,9 +276,6 @@ def _key_problems(keys: Iterable[str]) -> list[tuple[str, str, bool]]:
 def record_keys() -> frozenset[str]:
     """The top-level keys of a record: those the schema (`store.paper_to_dict`) writes for
     a paper with every field set."""
-    from digest_cli.records.model import MachineText
-    from digest_cli.records.store import paper_to_dict
-
     text = MachineText("")
     paper = Paper(ArxivId("2601.00001", 1), "", [], [], "", "", title_zh=text, summary=text,
                   topics=text, arxiv_hashes={"title": ""}, arxiv_original={"title": "x"})
@@ -287,8 +284,6 @@ def record_keys() -> frozenset[str]:
 
 def has_error_text(text: str) -> bool:
     """True when `text` holds error text or a placeholder (`_ERROR_TEXT`)."""
-    from digest_cli.translate.validate import has_any
-
     return has_any(text, _ERROR_CJK, _ERROR_ASCII) and _ERROR_TEXT.search(text) is not None
 
 

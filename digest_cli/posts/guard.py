@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digest_cli import kinds
 from digest_cli.errors import ImportError_
+from digest_cli.posts.render import CLASSIC, paper_block
 from digest_cli.records.model import Paper, text_hash
 
 if TYPE_CHECKING:
@@ -17,11 +19,9 @@ def refuse_replacing(old: Paper | None, changed: list[str], last: str | None, pa
                      line: int, settings: Settings) -> None:
     """Stop before the post replaces a record's value that the post was not rendered from
     and that is an editor's (or, the record being changed since the last render, any)."""
-    from digest_cli.posts.render import CLASSIC, paper_block
-
     if old is None or not changed or changed == ["new"]:
         return
-    block = paper_block(old, settings.post_format != CLASSIC)
+    block = paper_block(old, settings.post_format != CLASSIC, settings.topics)
     as_rendered = last is not None and text_hash(block) == last
     if as_rendered:
         return  # the post shows this very record: its differences are the post's edits
@@ -37,8 +37,8 @@ def refuse_replacing(old: Paper | None, changed: list[str], last: str | None, pa
 
 
 def editors_value(paper: Paper, name: str) -> bool:
-    """True when a record field holds an editor's value rather than a machine's."""
-    if name in ("translation", "analysis"):
-        text = getattr(paper, name)
-        return text is not None and (text.edited or text.source == "human")
+    """True when a record field holds an editor's value rather than a machine's: a text as
+    its kind declares (`kinds`), the title and authors by arXiv's fingerprints."""
+    if kinds.is_text(name):
+        return kinds.editors_version(paper, name)
     return name in ("title", "authors") and name in paper.arxiv_hashes and paper.editors(name)

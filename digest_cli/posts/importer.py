@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from digest_cli import kinds
 from digest_cli.errors import ImportError_
 from digest_cli.posts.guard import refuse_replacing
 from digest_cli.posts.markup import unescape_block, unescape_inline
@@ -28,6 +29,7 @@ from digest_cli.posts.render import (
     UNTRANSLATED,
     UPDATED,
 )
+from digest_cli.records.layout import has_day
 from digest_cli.records.model import (
     ArxivId,
     Day,
@@ -36,11 +38,14 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    content_hash,
+    machine_text_hash,
 )
+from digest_cli.records.store import day_dates, load_day, load_paper, paper_path, write_day
+from digest_cli.records.writer import Writer
 from digest_cli.translate.text_faults import is_not_an_answer
 
 if TYPE_CHECKING:
+    from digest_cli.records.topics import Topics
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +66,8 @@ _UPDATED = re.compile(rf"^- \*\*{UPDATED}\*\*: ")
 # The digest format's anchor line under a paper's heading (render.paper_anchor).
 _ANCHOR = re.compile(r'^\{: #arxiv-[\w-]+(?: lang="en")?\}$')
 # The digest format's optional metadata lines after the PDF (or Updated) line.
-_EXTRA = re.compile(rf"^- \*\*({COMMENTS}|{TITLE_ZH}|{SUMMARY}|{TOPICS})\*\*[:：] ?(.*)$")
+_EXTRA = re.compile(r"^- \*\*([^*]+)\*\*[:：] ?(.*)$")
+_EXTRA_LABELS = (COMMENTS, TITLE_ZH, SUMMARY, TOPICS)  # and the lines of registered kinds
 _TOPIC_LINK = re.compile(r"/topics/([a-z-]+)/\)")
 # The 详细解读 markup's lines, blank lines and spaces around them aside.
 _DETAILS_HEAD = ["<details>", "<summary>详细解读</summary>", '<div markdown="1">']
@@ -207,7 +213,8 @@ def _paper(block: list[str], line_no: int, path: Path) -> ImportedPaper:
     replacement = len(block) > 5 and _UPDATED.match(block[5]) is not None
     at = 6 if replacement else 5
     extras = {}
-    while at < len(block) and (extra := _EXTRA.match(block[at])):
+    labels = (*_EXTRA_LABELS, *kinds.post_labels().values())
+    while at < len(block) and (extra := _EXTRA.match(block[at])) and extra.group(1) in labels:
         extras[extra.group(1)] = extra.group(2)
         at += 1
     rest = _strip_separator(block[at:], path, line_no)
@@ -238,6 +245,9 @@ def _set_extras(paper: Paper, extras: dict[str, str]) -> None:
     if extras.get(TOPICS, "").strip():
         slugs = _TOPIC_LINK.findall(extras[TOPICS])
         paper.topics = _imported(", ".join(slugs) if slugs else extras[TOPICS].strip())
+    for name, label in kinds.post_labels().items():
+        if extras.get(label, "").strip():
+            kinds.set_text(paper, name, _imported(unescape_inline(extras[label].strip())))
 
 
 def _strip_separator(lines: list[str], path: Path, line_no: int) -> list[str]:
@@ -292,12 +302,12 @@ def _set_analysis(paper: Paper, text: str | None) -> None:
 
 
 def _imported(text: str, source: str = "import") -> MachineText:
-    return MachineText(text=text, source=source, hash=content_hash(text))
+    return MachineText(text=text, source=source, hash=machine_text_hash(text))
 
 
 # -- merging into existing records -----------------------------------------------------
 
-def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
+def merge_paper(old: Paper | None, new: Paper, topics: Topics) -> tuple[Paper, list[str]]:
     """Take a post's view of a paper into its record; returns the record and changed fields.
 
     Fields a post does not show (abstract, dates, provenance) keep the record's values. A
@@ -318,21 +328,22 @@ def merge_paper(old: Paper | None, new: Paper) -> tuple[Paper, list[str]]:
     if new.id.version != old.id.version:
         merged.id = new.id
         changed.append("version")
-    for name in ("translation", "analysis", "title_zh", "summary", "topics"):
-        mine, theirs = getattr(old, name), getattr(new, name)
+    merged.more_texts = dict(old.more_texts)
+    for _, declared in kinds.fields():
+        name = declared.name
+        mine, theirs = kinds.get_text(old, name), kinds.get_text(new, name)
         if theirs is None:
             continue  # the post shows nothing (待翻译 or no block): keep the record's
-        if name == "topics" and mine is not None and old.topic_slugs == new.topic_slugs \
-                and old.topic_slugs:
+        if name == "topics" and mine is not None and old.topic_slugs(topics) == \
+                new.topic_slugs(topics) and old.topic_slugs(topics):
             continue  # the same topics, written another way
-        if name in ("title_zh", "summary") and mine is not None and \
-                " ".join(mine.text.split()) == theirs.text:
+        if declared.one_line and mine is not None and " ".join(mine.text.split()) == theirs.text:
             continue  # the post shows the text on one line
         if mine is None:
-            setattr(merged, name, MachineText(text=theirs.text, source="human"))
+            kinds.set_text(merged, name, MachineText(text=theirs.text, source="human"))
             changed.append(name)
         elif mine.text != theirs.text:
-            setattr(merged, name, replace(mine, text=theirs.text))
+            kinds.set_text(merged, name, replace(mine, text=theirs.text))
             changed.append(name)
     if new.translation is None and old.translation is None and new.abstract and \
             new.abstract != old.abstract:
@@ -353,10 +364,6 @@ class ImportedPost:
 def import_posts(settings: Settings, posts: list[Path]) -> list[ImportedPost]:
     """Read posts into records and day manifests (`digest import`). Every post is parsed
     before anything is written; two posts of one day are refused."""
-    from digest_cli.records.layout import has_day
-    from digest_cli.records.store import load_day, write_day
-    from digest_cli.records.writer import Writer
-
     seen: dict[date, Path] = {}
     for post in posts:  # the second post of a day would replace the first one's papers
         if seen.setdefault(post_date(post), post) != post:
@@ -386,7 +393,7 @@ def import_post(path: Path, settings: Settings,
     for item in imported:
         old = old_papers.get(item.paper.id.base) or stored_paper(settings, manifest.date,
                                                                  item.paper.id)
-        paper, changed = merge_paper(old, item.paper)
+        paper, changed = merge_paper(old, item.paper, settings.topics)
         refuse_replacing(old, changed, rendered.get(item.paper.id.base), path, item.line,
                          settings)
         papers.append(paper)
@@ -405,8 +412,6 @@ def import_post(path: Path, settings: Settings,
 def stored_paper(settings: Settings, day: date, pid: ArxivId) -> Paper | None:
     """The day's record of a paper its manifest does not list (one left out), if any:
     merged into, so what a post does not show (abstract, dates) is kept."""
-    from digest_cli.records.store import load_paper, paper_path
-
     path = paper_path(settings.day_path(day), pid)
     return load_paper(path) if path.is_file() else None
 
@@ -429,8 +434,6 @@ def update_left_out(manifest: Manifest, removed: list[Paper]) -> None:
 
 def _warn_other_days(settings: Settings, manifest: Manifest) -> None:
     """A paper in another day's records too will show on both days: say so."""
-    from digest_cli.records.store import day_dates, paper_path
-
     for other in day_dates(settings):
         if other == manifest.date:
             continue

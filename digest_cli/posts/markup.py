@@ -190,7 +190,7 @@ def _refs(text: str) -> str:
 
 
 def _unentity(text: str) -> str:
-    def back(m: re.Match) -> str:
+    def back(m: re.Match[str]) -> str:
         name = m.group(1)
         return _ENTITY_CHARS.get(name) or chr(int(name[1:]))
 

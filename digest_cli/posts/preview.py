@@ -14,23 +14,33 @@ MathJax is the site's vendored copy with `ui/safe` (see mathjax_html).
 
 from __future__ import annotations
 
+import functools
 import html
 import http.server
 import logging
+import os
 import re
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+from digest_cli.errors import DigestError
 from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, paper_anchor
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.review import edited_by_person, record_path
+from digest_cli.records.store import load_day
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     import threading
     from zoneinfo import ZoneInfo
 
+    from digest_cli.records.topics import Topics
     from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
@@ -124,9 +134,6 @@ def mathjax_html(src: str | None) -> str:
 def mathjax_src(settings: Settings, page: Path, live: bool) -> str | None:
     """Where `page` finds the vendored MathJax: the server's path under --serve, else a
     relative path; None when the repository has no copy."""
-    import os
-    from urllib.parse import quote
-
     vendored = settings.root / MATHJAX_FILE
     if not vendored.is_file():
         return None
@@ -206,7 +213,7 @@ def render_preview(day: Day, settings: Settings, live: bool = False,
         '</button> <button type="button" onclick="toggleEnglish(false)">隐藏英文摘要</button></p>',
     ]
     folder = settings.day_path(m.date)
-    parts += [_paper_html(paper, md, _record_path(settings, folder, paper))
+    parts += [_paper_html(paper, md, _record_path(settings, folder, paper), settings.topics)
               for paper in day.papers]
     parts.append("</div></main></body></html>\n")
     return "\n".join(parts)
@@ -222,14 +229,10 @@ def _site_style(settings: Settings) -> str:
 
 
 def _record_path(settings: Settings, folder: Path, paper: Paper) -> str:
-    from digest_cli.records.review import record_path
-
     return record_path(settings, folder, paper)
 
 
 def _review_line(paper: Paper, path: str) -> str:
-    from digest_cli.records.review import edited_by_person
-
     e = html.escape
     status = e(paper.status)
     bits = [f'<span class="status{" failed" if paper.status == "failed" else ""}">{status}'
@@ -245,12 +248,10 @@ def _review_line(paper: Paper, path: str) -> str:
 
 
 def _zone(settings: Settings) -> ZoneInfo:
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo(settings.timezone)
 
 
-def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
+def _paper_html(paper: Paper, md: Callable[[str], str], path: str, topics: Topics) -> str:
     e = html.escape
     out = [
         f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
@@ -259,7 +260,7 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
         f'<li><b>arXiv</b>: <a href="{e(abs_link(paper))}">{e(abs_link(paper))}</a></li>',
         f'<li><b>PDF</b>: <a href="{e(pdf_link(paper))}">{e(pdf_link(paper))}</a></li>',
     ]
-    out += _brief_items(paper)
+    out += _brief_items(paper, topics)
     if paper.replacement:
         out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")
     out[-1] += "</ul>"
@@ -281,13 +282,11 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str) -> str:
     return "\n".join(out)
 
 
-def _brief_items(paper: Paper) -> list[str]:
+def _brief_items(paper: Paper, topics: Topics) -> list[str]:
     """The Chinese title, one-sentence summary and topics, as list items (escaped)."""
-    from digest_cli.records.topics import BY_SLUG
-
-    topics = "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+    names = "、".join(topics.by_slug[slug].zh for slug in paper.topic_slugs(topics))
     items = [("中文标题", paper.title_zh.text if paper.title_zh else ""),
-             ("一句话总结", paper.summary.text if paper.summary else ""), ("主题", topics)]
+             ("一句话总结", paper.summary.text if paper.summary else ""), ("主题", names)]
     return [f"<li><b>{label}</b>：{html.escape(text.strip())}</li>"
             for label, text in items if text.strip()]
 
@@ -295,9 +294,6 @@ def _brief_items(paper: Paper) -> list[str]:
 def write_preview(settings: Settings, day_date: date, writer: Writer | None = None,
                   live: bool = False) -> Path:
     """Render the day's preview page into settings.preview_dir; returns its path."""
-    from digest_cli.records.store import load_day
-    from digest_cli.records.writer import Writer
-
     path = settings.root / settings.preview_dir / f"{day_date.isoformat()}.html"
     page = render_preview(load_day(settings, day_date), settings, live=live,
                           mathjax=mathjax_src(settings, path, live))
@@ -305,7 +301,7 @@ def write_preview(settings: Settings, day_date: date, writer: Writer | None = No
     return path
 
 
-def _stamp(folder: Path) -> tuple:
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """What changes when any record of the day changes."""
     stamps = []
     for path in folder.glob("*.yaml"):
@@ -324,8 +320,6 @@ class PreviewServer:
 
     def __init__(self, settings: Settings, day_date: date, port: int = 0,
                  interval: float = 1.0) -> None:
-        import functools
-
         self.settings, self.day, self.interval = settings, day_date, interval
         self.page = write_preview(settings, day_date, live=True)
         self.renders = 1
@@ -335,7 +329,6 @@ class PreviewServer:
         try:
             self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:  # the port is taken, or not ours to use
-            from digest_cli.errors import DigestError
 
             raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror} (choose "
                               "another with --port)", stage="preview") from None
@@ -344,8 +337,6 @@ class PreviewServer:
 
     def check(self) -> bool:
         """Re-render if a record changed; True if it did."""
-        from digest_cli.errors import DigestError
-
         stamp = _stamp(self.settings.day_path(self.day))
         if stamp == self._stamp:
             return False
@@ -359,8 +350,6 @@ class PreviewServer:
         return True
 
     def serve_forever(self, stop: threading.Event | None = None) -> None:
-        import threading
-
         stop = stop or threading.Event()
         thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         thread.start()

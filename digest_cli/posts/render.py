@@ -16,13 +16,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from digest_cli import kinds
 from digest_cli.posts.markup import escape_author, escape_block, escape_inline
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import ArxivId, Day, MachineText, Paper
 from digest_cli.records.store import MANIFEST
-from digest_cli.records.topics import BY_SLUG
 
 if TYPE_CHECKING:
+    from digest_cli.records.topics import Topics
     from digest_cli.settings import Settings
 
 DETAILS_OPEN = '<details>\n<summary>详细解读</summary>\n\n<div markdown="1">\n\n'
@@ -36,7 +37,6 @@ TITLE_ZH = "中文标题"
 SUMMARY = "一句话总结"
 TOPICS = "主题"
 CLASSIC = "classic"
-POST_FORMATS = ("digest", CLASSIC)
 CONTENTS_ID = "contents"
 # The 详细解读 <summary> of the digest format names its paper for screen readers.
 LABEL_OPEN = '<span class="visually-hidden">：'
@@ -65,8 +65,8 @@ def render_parts(day: Day, settings: Settings) -> tuple[str, list[str]]:
     head = front_matter(day.manifest.date, settings) + "\n" + header(day, settings)
     digest = settings.post_format != CLASSIC
     if digest and day.papers:
-        head += "\n" + contents(day.papers, settings.highlight)
-    return head, [paper_block(paper, digest) for paper in day.papers]
+        head += "\n" + contents(day.papers, settings.highlight, settings.topics)
+    return head, [paper_block(paper, digest, settings.topics) for paper in day.papers]
 
 
 def join_post(head: str, blocks: list[str]) -> str:
@@ -110,7 +110,7 @@ def header(day: Day, settings: Settings) -> str:
     ]
     if m.capped:
         lines.append(f"- 因每日上限（{m.shown} 篇）未显示：{len(m.capped)} 篇，"
-                     f"见 `data/{m.date.isoformat()}/{MANIFEST}`")
+                     f"见 `{settings.data_dir}/{m.date.isoformat()}/{MANIFEST}`")
     return "\n".join(lines) + "\n"
 
 
@@ -120,19 +120,19 @@ def highlighted(paper: Paper, keywords: list[str]) -> bool:
     return any(word.strip().casefold() in text for word in keywords if word.strip())
 
 
-def contents(papers: list[Paper], keywords: list[str]) -> str:
+def contents(papers: list[Paper], keywords: list[str], topics: Topics) -> str:
     """The contents list: highlighted papers first, each with its number in the post."""
     numbered = list(enumerate(papers, start=1))
     marked = [item for item in numbered if keywords and highlighted(item[1], keywords)]
     first = {number for number, _ in marked}
     rest = [item for item in numbered if item[0] not in first]
     lines = [f"## 目录\n{{: #{CONTENTS_ID}}}\n"]
-    lines += [_contents_line(n, paper, True) for n, paper in marked]
-    lines += [_contents_line(n, paper, False) for n, paper in rest]
+    lines += [_contents_line(n, paper, True, topics) for n, paper in marked]
+    lines += [_contents_line(n, paper, False, topics) for n, paper in rest]
     return "\n".join(lines) + "\n{: .toc data-pagefind-ignore=\"all\"}\n"  # not twice in search
 
 
-def _contents_line(number: int, paper: Paper, marked: bool) -> str:
+def _contents_line(number: int, paper: Paper, marked: bool, topics: Topics) -> str:
     title_zh = _text(paper.title_zh)
     if title_zh:
         link = f"[{escape_inline(title_zh)}](#{paper_anchor(paper.id)})"
@@ -142,7 +142,7 @@ def _contents_line(number: int, paper: Paper, marked: bool) -> str:
     summary = _text(paper.summary)
     if summary:
         line += f"：{escape_inline(summary)}"
-    names = [BY_SLUG[slug].zh for slug in paper.topic_slugs]
+    names = [topics.by_slug[slug].zh for slug in paper.topic_slugs(topics)]
     if names:
         line += f"〔{'、'.join(names)}〕"
     return line
@@ -153,7 +153,7 @@ def _text(field: MachineText | None) -> str:
     return " ".join(field.text.split()) if field is not None else ""
 
 
-def paper_block(paper: Paper, digest: bool = False) -> str:
+def paper_block(paper: Paper, digest: bool, topics: Topics) -> str:
     """One paper: heading, metadata lines, translation, folded 详细解读, separator."""
     lines = [f"## {escape_inline(paper.title)}"]
     if digest:
@@ -166,7 +166,7 @@ def paper_block(paper: Paper, digest: bool = False) -> str:
     ]
     if paper.replacement:  # a new version of a paper shown before
         lines.append(f"- **{UPDATED}**: v{paper.id.version}（新版本，旧版本此前已收录）")
-    lines += extra_lines(paper, digest)
+    lines += extra_lines(paper, digest, topics)
     lines += ["", body_text(paper), ""]
     block = "\n".join(lines) + "\n"
     if paper.analysis is not None and paper.analysis.text.strip():
@@ -174,7 +174,7 @@ def paper_block(paper: Paper, digest: bool = False) -> str:
     return block + SEPARATOR
 
 
-def extra_lines(paper: Paper, digest: bool) -> list[str]:
+def extra_lines(paper: Paper, digest: bool, topics: Topics) -> list[str]:
     """The metadata lines the old blog did not have, each only when there is something."""
     lines = []
     comment = " ".join((paper.comment or "").split())
@@ -184,9 +184,14 @@ def extra_lines(paper: Paper, digest: bool) -> list[str]:
         lines.append(f"- **{TITLE_ZH}**：{escape_inline(_text(paper.title_zh))}")
     if _text(paper.summary):
         lines.append(f"- **{SUMMARY}**：{escape_inline(_text(paper.summary))}")
-    if paper.topic_slugs:
-        links = [f"[{BY_SLUG[s].zh}]({topic_url(s)})" for s in paper.topic_slugs]
+    slugs = paper.topic_slugs(topics)
+    if slugs:
+        links = [f"[{topics.by_slug[s].zh}]({topic_url(s)})" for s in slugs]
         lines.append(f"- **{TOPICS}**：{' · '.join(links)}")
+    for name, label in kinds.post_labels().items():  # registered text kinds (kinds.py)
+        text = _text(kinds.get_text(paper, name))
+        if text:
+            lines.append(f"- **{label}**：{escape_inline(text)}")
     return lines
 
 

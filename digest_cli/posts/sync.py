@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from digest_cli import kinds
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import (
     merge_paper,
@@ -32,12 +33,13 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    content_hash,
+    machine_text_hash,
     text_hash,
 )
 from digest_cli.records.store import MANIFEST, load_day, write_manifest, write_paper
 
 if TYPE_CHECKING:
+    from digest_cli.records.topics import Topics
     from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
@@ -113,7 +115,7 @@ def _prefix(post: str) -> str:
     return (post[:match.start()] if match else post).rstrip("\n") + "\n\n"
 
 
-def _header_edited(post: str, expected: str, after: str, last: dict,
+def _header_edited(post: str, expected: str, after: str, last: dict[str, Any],
                    rec_blocks: dict[str, str]) -> bool:
     """True when the post's header differs from the last render's and from `after`, the
     one the post's papers will get. Known for sure when either side's paper blocks are
@@ -129,7 +131,7 @@ def _header_edited(post: str, expected: str, after: str, last: dict,
     return False  # paper blocks changed on both sides: the header's last state is unknown
 
 
-def _as_last(blocks: dict[str, str], last: dict) -> bool:
+def _as_last(blocks: dict[str, str], last: dict[str, Any]) -> bool:
     """True when these are the paper blocks of the last render, in its order."""
     papers = last["papers"]
     return list(blocks) == list(papers) and all(
@@ -202,17 +204,17 @@ def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edit
         record = records.get(pid) or stored_paper(settings, day.manifest.date, by_id[pid].id)
         if record is not None and record.reviewed:
             log.warning("%s is marked reviewed: its post edit is taken in all the same", pid)
-        paper, changed = merge_paper(record, by_id[pid])
+        paper, changed = merge_paper(record, by_id[pid], settings.topics)
         if record is not None and record.analysis is not None \
                 and _details_taken_out(record, by_id[pid]):
             paper.analysis = replace(record.analysis, text="")  # edited: never refilled
             changed.append("analysis")
-        for name in _emptied(record, by_id[pid]):
+        for name in _emptied(record, by_id[pid], settings.topics):
             # Shown as missing, and `translate` makes a new one: no text for the
             # translation; an empty machine's text for the others (a missing one would be
             # taken for a record written before they existed, and kept as it was).
-            setattr(paper, name, None if name == "translation" else
-                    MachineText("", source="abstract", hash=content_hash("")))
+            kinds.set_text(paper, name, None if name == "translation" else
+                           MachineText("", source="abstract", hash=machine_text_hash("")))
             changed.append(f"{name} cleared")
         if changed:
             write_paper(folder, paper, writer)
@@ -221,20 +223,21 @@ def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edit
     return changes
 
 
-def _emptied(record: Paper | None, posted: Paper) -> list[str]:
+def _emptied(record: Paper | None, posted: Paper, topics: Topics) -> list[str]:
     """The texts the last render showed that the editor emptied or took out of the post
     (the translation also when replaced by the 待翻译 marker): taken as "make a new one",
     never silently put back."""
     if record is None:
         return []
-    return [name for name in ("translation", "title_zh", "summary", "topics")
-            if _shown(record, name) and getattr(posted, name) is None]
+    return [name for name in kinds.field_names() if name != "analysis"  # its own rule below
+            and kinds.in_post(name) and _shown(record, name, topics)
+            and kinds.get_text(posted, name) is None]
 
 
-def _shown(paper: Paper, name: str) -> bool:
-    text = getattr(paper, name)
+def _shown(paper: Paper, name: str, topics: Topics) -> bool:
+    text = kinds.get_text(paper, name)
     if name == "topics":
-        return bool(paper.topic_slugs)
+        return bool(paper.topic_slugs(topics))
     return text is not None and bool(" ".join(text.text.split()))
 
 

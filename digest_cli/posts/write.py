@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import read_post
@@ -32,7 +32,7 @@ class PostEdited(DigestError):
     stage = "render"
 
 
-def rendered_state(post: str, blocks: dict[str, str]) -> dict:
+def rendered_state(post: str, blocks: dict[str, str]) -> dict[str, Any]:
     return {"post": text_hash(post), "papers": {k: text_hash(v) for k, v in blocks.items()}}
 
 
@@ -59,7 +59,7 @@ class _Rendered:
 
     day: date
     post: str
-    state: dict
+    state: dict[str, Any]
     last_post: str | None  # the post's hash at the last render
     manifest: Manifest | None  # to write back when its `rendered` state changes
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from digest_cli import kinds
 from digest_cli.records.links import abs_link
-from digest_cli.records.model import Day, Paper
+from digest_cli.records.model import Day, Paper, kept_corrections
+from digest_cli.records.review import edited_by_person
 from digest_cli.records.store import MANIFEST
 
 if TYPE_CHECKING:
     from digest_cli.publish.day import PublishReport
+    from digest_cli.records.topics import Topics
     from digest_cli.settings import Settings
 
 MARKER = "<!-- digest:{date} -->"
@@ -81,20 +85,19 @@ def has_brief(day: Day) -> bool:
     return any(p.title_zh or p.summary or p.topics for p in day.papers)
 
 
-def brief_line(paper: Paper) -> str | None:
+def brief_line(paper: Paper, topics: Topics) -> str | None:
     """The paper's one-sentence summary and topics, as a line under its task (None when
     it has neither)."""
     if paper.summary is None and paper.topics is None:
         return None
     summary = md_cell(paper.summary.text, 200) if paper.summary else "—"
-    return f"  一句话总结：{summary} · 主题：{_topics_cell(paper)}"
+    return f"  一句话总结：{summary} · 主题：{_topics_cell(paper, topics)}"
 
 
-def _topics_cell(paper: Paper) -> str:
-    from digest_cli.records.topics import BY_SLUG
-
-    if paper.topic_slugs:
-        return "、".join(BY_SLUG[slug].zh for slug in paper.topic_slugs)
+def _topics_cell(paper: Paper, topics: Topics) -> str:
+    slugs = paper.topic_slugs(topics)
+    if slugs:
+        return "、".join(topics.by_slug[slug].zh for slug in slugs)
     # an unreadable value (an editor's typo) is shown as it is, for the editor to fix
     return md_cell(paper.topics.text, 60) if paper.topics else "—"
 
@@ -121,11 +124,11 @@ def counts_lines(day: Day, settings: Settings) -> list[str]:
         reasons = Counter(item.reason.split(":")[0] for item in m.left_out)
         why = ", ".join(f"{n} {md_cell(r, 40)}" for r, n in sorted(reasons.items()))
         lines.append(f"- **Left out**: {len(m.left_out)} ({why}); listed in "
-                     f"`data/{m.date.isoformat()}/{MANIFEST}`")
+                     f"`{settings.data_dir}/{m.date.isoformat()}/{MANIFEST}`")
     return lines
 
 
-def _number(usage: dict, *keys: str) -> float | None:
+def _number(usage: dict[str, Any], *keys: str) -> float | None:
     for key in keys:
         value = usage.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -137,7 +140,7 @@ _TOKEN_KEYS = ("tokens_in", "prompt_tokens", "input_tokens", "tokens_out",
                "completion_tokens", "output_tokens", "cost_usd", "cost", "estimated_cost")
 
 
-def usage_lines(usage: dict, settings: Settings) -> list[str]:
+def usage_lines(usage: dict[str, Any], settings: Settings) -> list[str]:
     """Tokens and the estimated cost, from whatever the translate stage recorded."""
     if not isinstance(usage, dict) or not usage:
         return []
@@ -172,8 +175,6 @@ def failures_section(day: Day) -> list[str]:
 
 def corrections_section(day: Day) -> list[str]:
     """Editors' corrections that arXiv's newer words differ from: kept, shown to decide."""
-    from digest_cli.records.model import kept_corrections
-
     kept = [(p, name) for p in day.papers for name in kept_corrections(p)]
     if not kept:
         return []
@@ -189,7 +190,7 @@ def _shown(value: str | list[str]) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def checklist(day: Day) -> list[str]:
+def checklist(day: Day, settings: Settings) -> list[str]:
     """What to check for the whole day, as plain bullets: GitHub counts task items as the
     body's progress ("N of M tasks"), and only the papers' items should count."""
     d = day.manifest.date.isoformat()
@@ -201,7 +202,10 @@ def checklist(day: Day) -> list[str]:
         "- Titles, authors and links look right in the preview",
         *(["- 中文标题 and 一句话总结 read well and the topics fit (edit `title_zh`, "
            "`summary`, `topics` in the records)"] if has_brief(day) else []),
-        f"- Edited records under `data/{d}/` (tick a paper above once checked: its "
+        *[f"- Every {label} reads well (edit `{name}` in the records)"  # registered kinds
+          for name, label in kinds.post_labels().items()
+          if any(kinds.get_text(p, name) for p in day.papers)],
+        f"- Edited records under `{settings.data_dir}/{d}/` (tick a paper above once checked: its "
         "record gets `reviewed: true`, so no later run rewrites it); the post is re-rendered "
         "on push",
     ]
@@ -240,8 +244,6 @@ def html_url(settings: Settings) -> str:
 
 def blob_url(settings: Settings, branch: str, path: str) -> str | None:
     """A file on the branch in GitHub's web view; None without GITHUB_REPOSITORY."""
-    from urllib.parse import quote
-
     if not settings.github_repository:
         return None
     return f"{html_url(settings)}/{settings.github_repository}/blob/{quote(branch)}/{quote(path)}"
@@ -253,8 +255,6 @@ def _link(text: str, url: str | None, path: str) -> str:
 
 def paper_marks(paper: Paper) -> list[str]:
     """The marks an editor looks for: failed, abstract only, replaced, edited, reviewed."""
-    from digest_cli.records.review import edited_by_person
-
     marks = [MARKS[paper.status]] if paper.status in MARKS else []
     if paper.replacement:
         marks.append(f"🔁 replaced (v{paper.id.version})")
@@ -274,7 +274,7 @@ def paper_task(paper: Paper, settings: Settings, branch: str, day: str) -> str:
     parts.append(f"[arXiv](https://arxiv.org/abs/{paper.id.versioned})")
     box = "x" if paper.reviewed else " "
     task = f"- [{box}] " + " · ".join(parts + paper_marks(paper))
-    brief = brief_line(paper)  # on the item's second line: one task, one paper
+    brief = brief_line(paper, settings.topics)  # on the item's second line: one task, one paper
     return task if brief is None else f"{task}\n{brief}"
 
 
@@ -307,10 +307,10 @@ def pr_texts(day: Day, settings: Settings, branch: str | None = None) -> tuple[s
             *counts_lines(day, settings), post_line(day, settings, branch),
             *usage_lines(day.manifest.usage, settings), "", "### Papers", "", reviewed_line(day),
             ""]
-    tail = [*failures_section(day), *corrections_section(day), "", *checklist(day), "",
+    tail = [*failures_section(day), *corrections_section(day), "", *checklist(day, settings), "",
             *howto(day, branch), "",
-            f"_Generated by `digest publish`; the records under `data/{d}/` are the source "
-            "of truth, `_posts/` is rendered from them._"]
+            f"_Generated by `digest publish`; the records under `{settings.data_dir}/{d}/` are "
+            f"the source of truth, `{settings.posts_dir}/` is rendered from them._"]
     tasks = [paper_task(p, settings, branch, d) for p in day.papers]
     fixed = len("\n".join(head + tail)) + 200
     kept = _fit(tasks, BODY_LIMIT - fixed)

@@ -14,6 +14,7 @@ from digest_cli.publish.commits import remember_base
 from digest_cli.publish.git import Git, branch_name, remote_state
 from digest_cli.records.layout import is_record_name, left_out_stems_in, manifest_path
 from digest_cli.records.pending import write_pending
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -25,8 +26,6 @@ def restore_day(settings: Settings, day_date: date) -> list[Path]:
     """Copy the day's files from the remote branch `digest/D` into the working tree where
     the working tree has none, so that a re-run starts from what editors pushed. Returns the
     files written; files that exist are never touched."""
-    from digest_cli.records.writer import Writer
-
     g = Git(settings)
     state = remote_state(g, settings, branch_name(settings, day_date))
     note_pending_days(g, settings, day_date)

@@ -13,10 +13,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digest_cli import kinds
 from digest_cli.errors import PublishError
 from digest_cli.publish.git import Git
 from digest_cli.records.layout import manifest_path, paper_from_text, record_files
 from digest_cli.records.model import Day, Paper
+from digest_cli.records.store import load_paper, paper_path
+from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -50,8 +53,6 @@ class Plan:
 
 def day_files(settings: Settings, day: Day) -> list[Path]:
     """The day's paper records: manifest order first, then any others, sorted."""
-    from digest_cli.records.store import paper_path
-
     folder = settings.day_path(day.manifest.date)
     ordered = [paper_path(folder, pid) for pid in day.manifest.papers]
     others = [p for p in record_files(folder) if p not in ordered]
@@ -60,8 +61,6 @@ def day_files(settings: Settings, day: Day) -> list[Path]:
 
 def plan_changes(g: Git, settings: Settings, day: Day, plan: Plan) -> list[Change]:
     """One change per record that differs from the start, then the manifest and post."""
-    from digest_cli.records.store import load_paper
-
     records = day_files(settings, day)
     manifest = manifest_path(settings, day.manifest.date)
     post = settings.post_path(day.manifest.date)
@@ -142,13 +141,14 @@ def _refuse_overwrite(g: Git, old_blob: str, new: Paper, rel: str, start: str) -
         old = paper_from_text(text, Path(rel))
     except Exception:  # an unreadable old version holds nothing to protect
         return
-    for name in ("translation", "analysis", "title_zh", "summary", "topics"):
-        before, after = getattr(old, name), getattr(new, name)
+    for name in kinds.field_names():
+        before, after = kinds.get_text(old, name), kinds.get_text(new, name)
         if before is None or before.machine_owned:
             continue
         if after is None or (after.machine_owned and after.text != before.text):
             raise PublishError(
-                f"{rel} on the branch has an editor's {name} that this version would replace;"
+                f"{rel} on the branch has an editor's {kinds.label(name)} that this version "
+                "would replace;"
                 f" keep the branch's record (`git checkout {start[:12]} -- {rel}`), then "
                 "translate and render again", paper_id=new.id.base)
 
@@ -194,6 +194,4 @@ def known_base(g: Git, settings: Settings, day_date: date, start: str) -> str | 
 
 
 def remember_base(settings: Settings, day_date: date, sha: str) -> None:
-    from digest_cli.records.writer import Writer
-
     Writer().write(_marker(settings, day_date), sha + "\n")

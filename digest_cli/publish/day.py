@@ -43,6 +43,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
+from digest_cli.posts.write import stale_posts
 from digest_cli.publish.commits import (
     CommitInfo,
     Plan,
@@ -115,8 +116,6 @@ def publish_day(settings: Settings, day_date: date) -> PublishReport:
 
 
 def _check_post(settings: Settings, day_date: date) -> None:
-    from digest_cli.posts.write import stale_posts
-
     for _, why in stale_posts(settings, [day_date]):
         raise PublishError(f"{settings.post_path(day_date)} {why}: run `digest render --date "
                            f"{day_date.isoformat()}` first")

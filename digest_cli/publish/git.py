@@ -40,14 +40,15 @@ class Git:
                        "GIT_COMMITTER_NAME": settings.git_author_name,
                        "GIT_COMMITTER_EMAIL": settings.git_author_email}
 
-    def run(self, *args: str, env: dict | None = None, what: str = "",
+    def run(self, *args: str, env: dict[str, str] | None = None, what: str = "",
             hint: str = "") -> str:
         """`git ARGS` in the repository; a failure is a one-line PublishError."""
         import git
 
         env = {"GIT_TERMINAL_PROMPT": "0", **(env or {})}  # never wait for a password
         try:
-            return self.repo.git.execute(["git", *args], env=env, strip_newline_in_stdout=True)
+            return str(self.repo.git.execute(["git", *args], env=env,
+                                             strip_newline_in_stdout=True))
         except git.GitCommandError as exc:
             reason = self.scrub(_reason(exc.stderr))
             raise PublishError(f"{what or 'git ' + args[0]} failed: {reason}"

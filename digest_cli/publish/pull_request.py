@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
+from digest_cli.publish.body import PAPERS_MARKER, job_summary, pr_texts, pr_title
 from digest_cli.records.model import Day
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ def open_pull_request(settings: Settings, day: Day, branch: str, base: str,
 def _update_or_create(settings: Settings, day: Day, branch: str,
                       base: str) -> PullRequestResult:
     """Find the open PR of the branch and update it, or create it; then the labels."""
-    from digest_cli.publish.body import pr_texts, pr_title
     from digest_cli.publish.github import GitHub
 
     title = pr_title(day, settings)
@@ -74,7 +74,6 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
 def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None) -> int | None:
     """Make the open PR of the day's branch show the records (the reviewed ticks and
     count, the marks); returns its number, or None when there is no open PR."""
-    from digest_cli.publish.body import pr_texts
     from digest_cli.publish.github import GitHub
 
     branch = branch or f"{settings.branch_prefix}{day.manifest.date.isoformat()}"
@@ -93,8 +92,6 @@ def sync_overflow_comments(gh: GitHub, number: int, day: str, texts: list[str]) 
     """The PR's overflow comments (tasks that do not fit in the body) made to be `texts`;
     ones no longer needed say so rather than vanish (a comment is the editors' too). A day
     that fits in the body (nearly every day) costs no request."""
-    from digest_cli.publish.body import PAPERS_MARKER
-
     if not texts:
         return
     marker = PAPERS_MARKER.format(date=day)
@@ -144,7 +141,6 @@ def write_step_summary(settings: Settings, day: Day, report: PublishReport) -> N
     """Append the job summary to $GITHUB_STEP_SUMMARY when Actions provides one."""
     if not settings.github_step_summary:
         return
-    from digest_cli.publish.body import job_summary
 
     try:
         with open(settings.github_step_summary, "a", encoding="utf-8") as fh:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from digest_cli.errors import PublishError
 from digest_cli.publish.body import MARKER, PAPERS_MARKER, parse_ticks
 from digest_cli.records.review import set_reviewed
+from digest_cli.records.store import load_day
 from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
@@ -73,7 +74,6 @@ def apply_ticks(settings: Settings, new: str, old: str | None, actor: str | None
     if day is None:
         raise PublishError(f"the text has no {MARKER.format(date='YYYY-MM-DD')} or "
                            f"{PAPERS_MARKER.format(date='YYYY-MM-DD')} marker: pass --date")
-    from digest_cli.records.store import load_day
 
     records = {p.id.base: p.reviewed for p in load_day(settings, day).papers}
     boxes = {pid: v for pid, v in parse_ticks(new).items() if pid in records}

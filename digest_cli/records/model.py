@@ -12,6 +12,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from digest_cli.records.sentences import join_lines
+
+if TYPE_CHECKING:
+    from digest_cli.records.topics import Topics
 
 # New-style ids (0704.0001, 2601.19786) and old-style ones (hep-th/9901001, math.GT/0309136).
 _NEW_ID = re.compile(r"^(?P<base>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?$")
@@ -77,11 +83,9 @@ def field_hash(value: str | list[str]) -> str:
     return text_hash(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
-def content_hash(text: str) -> str:
+def machine_text_hash(text: str) -> str:
     """The fingerprint of a record's text with line breaks as layout: a text split a
     sentence a line (`records.sentences`) has the hash of its one-line paragraphs."""
-    from digest_cli.records.sentences import join_lines
-
     return text_hash(join_lines(text))
 
 
@@ -99,15 +103,19 @@ class MachineText:
     @property
     def edited(self) -> bool:
         """True when the text no longer matches what the machine wrote."""
-        return self.hash is not None and content_hash(self.text) != self.hash
+        return self.hash is not None and machine_text_hash(self.text) != self.hash
+
+    @property
+    def generated(self) -> bool:
+        """True when this tool's LLM wrote it (not an import, not an editor)."""
+        return self.source in ("full_text", "abstract")
 
     @property
     def machine_owned(self) -> bool:
         """True when a later run may rewrite the text: written by a machine and untouched."""
         # No hash (its line deleted): what the machine wrote can no longer be told, so the
         # text counts as an editor's.
-        return self.source in ("full_text", "abstract") and self.hash is not None \
-            and not self.edited
+        return self.generated and self.hash is not None and not self.edited
 
 
 @dataclass
@@ -138,10 +146,12 @@ class Paper:
     translation: MachineText | None = None
     analysis: MachineText | None = None
     # The short extra answer (docs/records.md): a Chinese title, a one-sentence summary
-    # (一句话总结) and the topics, comma-separated slugs of `records.topics.TOPICS`.
+    # (一句话总结) and the topics, comma-separated slugs of the site's topics.
     title_zh: MachineText | None = None
     summary: MachineText | None = None
     topics: MachineText | None = None
+    # The texts of text kinds declared beyond the built-in ones (`digest_cli.kinds`).
+    more_texts: dict[str, MachineText] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     replacement: bool = False
     reviewed: bool = False
@@ -165,17 +175,9 @@ class Paper:
     def primary_category(self) -> str:
         return self.categories[0] if self.categories else ""
 
-    @property
-    def topic_slugs(self) -> list[str]:
-        """The paper's topic slugs; an unreadable `topics` text counts as none."""
-        from digest_cli.records.topics import parse_topics
-
-        if self.topics is None:
-            return []
-        try:
-            return parse_topics(self.topics.text)
-        except ValueError:
-            return []
+    def topic_slugs(self, topics: Topics) -> list[str]:
+        """The paper's slugs among the site's `topics`; an unreadable text counts as none."""
+        return topics.slugs(self.topics.text if self.topics else None)
 
     @property
     def status(self) -> str:
@@ -214,8 +216,8 @@ class Manifest:
     fetched: int
     papers: list[str]  # base ids, in post order
     left_out: list[LeftOut] = field(default_factory=list)
-    usage: dict = field(default_factory=dict)
-    rendered: dict = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+    rendered: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shown(self) -> int:

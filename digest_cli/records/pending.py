@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digest_cli.records.writer import Writer
+
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
@@ -20,8 +22,6 @@ def pending_path(settings: Settings) -> Path:
 
 def write_pending(settings: Settings, day: date, pending: dict[str, list[str]]) -> None:
     """Note `pending` (file stems by day) for the run of `day`."""
-    from digest_cli.records.writer import Writer
-
     Writer().write(pending_path(settings), json.dumps({"for": day.isoformat(),
                                                        "days": pending}, indent=1) + "\n")
 

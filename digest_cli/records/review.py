@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import RecordError
+from digest_cli.kinds import edited_by_person as edited_by_person  # read here by others
 from digest_cli.records.model import ArxivId, Day, Paper
 from digest_cli.records.store import load_day, paper_path, write_paper
 from digest_cli.records.writer import Writer
@@ -20,16 +21,6 @@ from digest_cli.records.writer import Writer
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
-_EDITABLE = ("translation", "analysis", "title_zh", "summary", "topics")
-
-
-def edited_by_person(paper: Paper) -> bool:
-    """True when an editor changed or wrote any of the paper's texts."""
-    for name in _EDITABLE:
-        value = getattr(paper, name)
-        if value is not None and (value.edited or value.source == "human"):
-            return True
-    return False
 
 
 @dataclass

@@ -195,7 +195,7 @@ def _sentence_ends(text: str) -> list[tuple[int, int]]:
     return sorted(set(ends))
 
 
-def _abbreviation(text: str, match: re.Match) -> bool:
+def _abbreviation(text: str, match: re.Match[str]) -> bool:
     """A period after `e.g`, `Fig`, `et al` or a single initial does not end a sentence."""
     if not match.group(0).startswith("."):
         return False

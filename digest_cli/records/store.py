@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from digest_cli import kinds
 from digest_cli.errors import RecordError
 from digest_cli.records.cache import MissingRecord, ParseCache, parse_cache
 from digest_cli.records.model import (
@@ -31,7 +32,7 @@ from digest_cli.records.model import (
     Manifest,
     Paper,
     clean_text,
-    content_hash,
+    machine_text_hash,
     text_hash,
 )
 from digest_cli.records.sentences import join_lines, split_lines
@@ -45,8 +46,6 @@ if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
 MANIFEST = "manifest.yaml"
-# Long texts stored a sentence a line (records/sentences.py); in memory, as the post shows them.
-LAYOUT_FIELDS = ("abstract", "translation", "analysis")
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
 
 
@@ -120,7 +119,8 @@ class _Fields:
     def fail(self, name: str, problem: str) -> NoReturn:
         raise RecordError(f"field {name!r} {problem}", path=self.path)
 
-    def get(self, name: str, kind: type | tuple, required: bool = False, default=None):
+    def get(self, name: str, kind: type | tuple[type, ...], required: bool = False,
+            default: Any = None) -> Any:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -199,17 +199,14 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         comment=f.text("comment"),
         journal_ref=f.text("journal_ref"),
         doi=f.text("doi"),
-        translation=_machine_text(f, "translation", layout=True),
-        analysis=_machine_text(f, "analysis", layout=True),
-        title_zh=_machine_text(f, "title_zh"),
-        summary=_machine_text(f, "summary"),
-        topics=_machine_text(f, "topics"),
         failures=[_failure(item, path) for item in f.get("failures", list, default=[])],
         replacement=f.get("replacement", bool, default=False),
         reviewed=f.get("reviewed", bool, default=False),
         arxiv_hashes=_arxiv_hashes(f),
         arxiv_original=_arxiv_original(f),
     )
+    for _, text in kinds.fields():
+        kinds.set_text(paper, text.name, _machine_text(f, text.name, layout=text.layout))
     if path.suffix == ".yaml" and path.stem != pid.file_stem:
         # Written back, the record would land in (and overwrite) the other paper's file.
         raise RecordError(f"the record's id is {pid.base}, but its file name says "
@@ -248,8 +245,8 @@ def _machine_text(f: _Fields, name: str, layout: bool = False) -> MachineText | 
     result = MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
     if layout:
         result.text = join_lines(text)
-        if result.hash is not None and result.hash == text_hash(text) != content_hash(text):
-            result.hash = content_hash(text)  # hashed before line breaks were layout
+        if result.hash is not None and result.hash == text_hash(text) != machine_text_hash(text):
+            result.hash = machine_text_hash(text)  # hashed before line breaks were layout
     return result
 
 
@@ -297,7 +294,7 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
 
 # -- writing ---------------------------------------------------------------------------
 
-def _block(text: str, layout: bool = False):
+def _block(text: str, layout: bool = False) -> Any:  # a ruamel str, carrying its style
     """Long text as a `|` block scalar, cleaned first so the file always loads back;
     `layout`: a sentence a line."""
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
@@ -331,16 +328,17 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "replacement": paper.replacement,
         "reviewed": paper.reviewed,
         "abstract": _block(paper.abstract, layout=True),
-        "translation": _text_to_dict(paper.translation, layout=True),
-        "analysis": _text_to_dict(paper.analysis, layout=True),
+        **{text.name: _text_to_dict(kinds.get_text(paper, text.name), text.layout)
+           for kind, text in kinds.fields() if kind.always_stored},
         "failures": [{"field": x.field, "reason": clean_text(x.reason), "at": x.at}
                      for x in paper.failures],
     }
-    # The extra answer's fields appear once there is one, so older records stay as they are.
-    for name in ("title_zh", "summary", "topics"):
-        value = getattr(paper, name)
-        if value is not None:
-            data[name] = _text_to_dict(value)
+    # The other texts (the brief's, a registered kind's) appear once there is one, so
+    # older records stay as they are.
+    for kind, text in kinds.fields():
+        value = kinds.get_text(paper, text.name)
+        if value is not None and not kind.always_stored:
+            data[text.name] = _text_to_dict(value, text.layout)
     if paper.arxiv_hashes:
         data["arxiv_hashes"] = {k: paper.arxiv_hashes[k] for k in EDITABLE_FIELDS
                                 if k in paper.arxiv_hashes}
@@ -368,7 +366,8 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
 _OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
 
 
-def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
+def _text_to_dict(value: MachineText | None,
+                  layout: bool = False) -> dict[str, Any] | None:
     if value is None:
         return None
     out: dict[str, Any] = {"text": _block(value.text, layout)}

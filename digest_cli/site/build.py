@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import DigestError
+from digest_cli.records.store import day_dates, load_day, load_yaml, parse_cache
 from digest_cli.site.pages import generated_files, index_papers, post_url, staged_post
 
 # How a command is run: `subprocess.run`, or a stand-in in tests.
@@ -128,8 +129,6 @@ def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
 def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str, Path]]:
     """(day, post URL, papers, post text, post file) of every day that has both records
     and a post."""
-    from digest_cli.records.store import day_dates, load_day, parse_cache
-
     permalink = _permalink(settings.root / "_config.yml")
     cache = parse_cache(settings)
     days = []
@@ -143,9 +142,7 @@ def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str, Pat
     return days
 
 
-def _config(path: Path) -> dict:
-    from digest_cli.records.store import load_yaml
-
+def _config(path: Path) -> dict[str, Any]:
     data = load_yaml(path)
     return data if isinstance(data, dict) else {}
 
@@ -160,10 +157,11 @@ def write_generated(settings: Settings, source: Path) -> int:
     root = settings.root.resolve()
     for _, _, papers, post, path in days:  # each paper linked to its page
         staged = source / path.resolve().relative_to(root)
-        staged.write_text(staged_post(post, papers), encoding="utf-8")
+        staged.write_text(staged_post(post, papers, settings.topics), encoding="utf-8")
     offset = datetime(2026, 1, 1, tzinfo=ZoneInfo(settings.timezone)).strftime("%z")
     zone = offset[:3] + ":" + offset[3:]
-    for name, content in generated_files(index_papers([d[:4] for d in days]), zone).items():
+    for name, content in generated_files(index_papers([d[:4] for d in days], settings.topics),
+                                         zone).items():
         path = source / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")

@@ -44,7 +44,7 @@ def safe_https(url: str) -> bool:
             and all(c.isalnum() or c in "-." for c in host) and "\\" not in url)
 
 
-def _link(match: re.Match) -> str:
+def _link(match: re.Match[str]) -> str:
     url = match.group(0).replace("&#95;", "_")
     tail = ""
     while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
@@ -52,7 +52,7 @@ def _link(match: re.Match) -> str:
     return f"<{url}>{tail}" if safe_https(url) else match.group(0)
 
 
-def _url_command(match: re.Match) -> str:
+def _url_command(match: re.Match[str]) -> str:
     url = match.group(1).strip()
     return f"<{url}>" if _URL.fullmatch(url) and safe_https(url) else url
 

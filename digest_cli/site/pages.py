@@ -17,12 +17,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from digest_cli.posts.markup import escape_block, escape_inline
 from digest_cli.posts.render import analysis_text, paper_anchor
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import ArxivId, Paper
-from digest_cli.records.topics import BY_SLUG, TOPICS
+from digest_cli.records.topics import Topic, Topics
 from digest_cli.site.enrich import enrich
 
 FEED_ENTRIES = 50  # the newest papers of a topic in its feed
@@ -48,7 +49,8 @@ class SiteIndex:
     """What the generated pages need: per day its paper count and topics, per topic its
     papers, newest first."""
 
-    days: dict[date, dict] = field(default_factory=dict)
+    site_topics: Topics  # the site's topics (setting `topics_file`)
+    days: dict[date, dict[str, Any]] = field(default_factory=dict)
     topics: dict[str, list[Entry]] = field(default_factory=dict)
     papers: list[tuple[date, str, Paper]] = field(default_factory=list)  # day, link on it
     unsorted: int = 0  # papers without topics yet (no brief)
@@ -79,10 +81,10 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def index_papers(days: list[tuple[date, str, list[Paper], str]]) -> SiteIndex:
+def index_papers(days: list[tuple[date, str, list[Paper], str]], topics: Topics) -> SiteIndex:
     """The index of (day, post URL, papers, post text) tuples, any order. A paper is linked
     by its anchor only where its post has one (a `classic` post has none)."""
-    index = SiteIndex()
+    index = SiteIndex(topics)
     for day, url, papers, post in sorted(days, key=lambda item: item[0], reverse=True):
         counts: dict[str, int] = {}
         for paper in papers:
@@ -91,14 +93,14 @@ def index_papers(days: list[tuple[date, str, list[Paper], str]]) -> SiteIndex:
             entry = Entry(day, link, one_line(paper.title),
                           one_line(paper.title_zh.text if paper.title_zh else ""),
                           one_line(paper.summary.text if paper.summary else ""),
-                          abs_link(paper), paper.topic_slugs, paper_path(paper.id))
-            for slug in paper.topic_slugs:
+                          abs_link(paper), paper.topic_slugs(topics), paper_path(paper.id))
+            for slug in entry.topics:
                 counts[slug] = counts.get(slug, 0) + 1
                 index.topics.setdefault(slug, []).append(entry)
             index.papers.append((day, link, paper))
-            index.unsorted += not paper.topic_slugs
+            index.unsorted += not entry.topics
         index.days[day] = {"count": len(papers), "topics": [
-            {"slug": s, "name": BY_SLUG[s].zh, "count": n}
+            {"slug": s, "name": topics.by_slug[s].zh, "count": n}
             for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
             # the home page's first titles: Chinese when there is one, else English
             "papers": [{"title": one_line(p.title_zh.text if p.title_zh else "") or
@@ -130,9 +132,9 @@ def _entry_html(entry: Entry) -> str:
     return f"<li>{head}{summary}</li>"
 
 
-def topic_page(slug: str, entries: list[Entry]) -> str:
+def topic_page(topic: Topic, entries: list[Entry]) -> str:
     """The page of one topic: its papers, newest day first."""
-    topic = BY_SLUG[slug]
+    slug = topic.slug
     lines = [_front(f"{topic.zh} · {topic.en}", f"/topics/{slug}/"),
              f'<h1 class="page-title">{topic.zh} <span lang="en">{topic.en}</span></h1>',
              f'<p class="page-intro">{len(entries)} 篇论文 · <a href="{{{{ '
@@ -162,7 +164,7 @@ def topics_page(index: SiteIndex) -> str:
              f'<p class="page-intro">共 {total} 篇论文；尚未归类（还没有一句话总结和主题）：'
              f'<span class="unsorted">{index.unsorted}</span> 篇。</p>',
              '<ul class="topic-list">']
-    for topic in TOPICS:
+    for topic in index.site_topics.items:
         n = len(index.topics.get(topic.slug, []))
         lines.append(f"<li><a href=\"{{{{ '/topics/{topic.slug}/' | relative_url }}}}\">"
                      f'{topic.zh}</a> <span lang="en">{topic.en}</span> '
@@ -170,9 +172,9 @@ def topics_page(index: SiteIndex) -> str:
     return "\n".join(lines + ["</ul>"]) + "\n"
 
 
-def topic_feed(slug: str, entries: list[Entry], zone: str) -> str:
+def topic_feed(topic: Topic, entries: list[Entry], zone: str) -> str:
     """An Atom feed of a topic's newest papers, each linking to its place on its day."""
-    topic = BY_SLUG[slug]
+    slug = topic.slug
     base = "{{ site.url }}{{ site.baseurl }}"
     updated = f"{entries[0].day}T00:00:00{zone}" if entries else "1970-01-01T00:00:00Z"
     lines = ["---", "layout: null", f"permalink: /topics/{slug}/feed.xml", "---",
@@ -195,10 +197,10 @@ def topic_feed(slug: str, entries: list[Entry], zone: str) -> str:
 def generated_files(index: SiteIndex, zone: str) -> dict[str, str]:
     """Every generated file, by its path in the site source."""
     files = {"topics/index.html": topics_page(index)}
-    for topic in TOPICS:
+    for topic in index.site_topics.items:
         entries = index.topics.get(topic.slug, [])
-        files[f"topics/{topic.slug}/index.html"] = topic_page(topic.slug, entries)
-        files[f"topics/{topic.slug}/feed.xml"] = topic_feed(topic.slug, entries, zone)
+        files[f"topics/{topic.slug}/index.html"] = topic_page(topic, entries)
+        files[f"topics/{topic.slug}/feed.xml"] = topic_feed(topic, entries, zone)
     files.update(paper_pages(index))
     days = {day.isoformat(): info for day, info in index.days.items()}
     files["_data/digest.json"] = json.dumps({"days": days}, ensure_ascii=False, indent=0)
@@ -249,16 +251,16 @@ def zh_tokens(*texts: str) -> str:
     return " ".join(seen)
 
 
-def _topic_chips(paper: Paper) -> str:
+def _topic_chips(slugs: list[str], topics: Topics) -> str:
     return "".join(
         f'<a class="tag" href="{{{{ site.baseurl }}}}/topics/{slug}/" '
-        f'data-pagefind-filter="topic">{BY_SLUG[slug].zh}</a>' for slug in paper.topic_slugs)
+        f'data-pagefind-filter="topic">{topics.by_slug[slug].zh}</a>' for slug in slugs)
 
 
-def paper_page(paper: Paper, day: date, day_link: str) -> str:
+def paper_page(paper: Paper, day: date, day_link: str, topics: Topics) -> str:
     """The Markdown page of one paper: front matter for the layout (`_layouts/paper.html`
     shows the titles, authors and links), then its body."""
-    return _paper_front(paper, day, day_link) + _paper_body(paper)
+    return _paper_front(paper, day, day_link) + _paper_body(paper, topics)
 
 
 def _paper_front(paper: Paper, day: date, day_link: str) -> str:
@@ -282,7 +284,7 @@ def _paper_front(paper: Paper, day: date, day_link: str) -> str:
     return "\n".join(front) + "\n"
 
 
-def _paper_body(paper: Paper) -> str:
+def _paper_body(paper: Paper, topics: Topics) -> str:
     """The comments, topics and summary, the translation beside the abstract, the
     详细解读: text escaped as in a post, then enriched (links, text commands)."""
     lines = []
@@ -290,9 +292,10 @@ def _paper_body(paper: Paper) -> str:
     if comment:  # Markdown, so its code and demo URLs become links
         lines += [f"**Comments**: {enrich(escape_block(comment))}",
                   '{: .paper-comment lang="en"}', ""]
-    if paper.topic_slugs:
+    slugs = paper.topic_slugs(topics)
+    if slugs:
         lines += [f'<p class="paper-topics"><span class="label">主题</span>'
-                  f"{_topic_chips(paper)}</p>", ""]
+                  f"{_topic_chips(slugs, topics)}</p>", ""]
     summary = one_line(paper.summary.text if paper.summary else "")
     if summary:
         lines += [f'<p class="summary"><strong>一句话总结</strong>：{escape_inline(summary)}</p>',
@@ -318,40 +321,40 @@ def paper_pages(index: SiteIndex) -> dict[str, str]:
     files: dict[str, str] = {}
     for day, link, paper in index.papers:  # newest day first
         name = paper_path(paper.id).strip("/") + "/index.md"
-        files.setdefault(name, paper_page(paper, day, link))
+        files.setdefault(name, paper_page(paper, day, link, index.site_topics))
     return files
 
 
-_BY_ZH = {topic.zh: topic.slug for topic in TOPICS}
 _CONTENTS_TOPICS = re.compile(r"〔([^〔〕\n]+)〕$", re.M)
 
 
-def _contents_topic_links(body: str) -> str:
+def _contents_topic_links(body: str, topics: Topics) -> str:
     """The contents' topic names (`〔语音识别、音乐〕`, written by `posts.render.contents`)
     as links to their topic pages; a name that is not a topic stays text."""
+    by_zh = {topic.zh: topic.slug for topic in topics.items}
     start = body.find("\n## 目录\n")
     end = body.find("{: .toc", start)
     if start < 0 or end < 0:
         return body
 
-    def links(match: re.Match) -> str:
+    def links(match: re.Match[str]) -> str:
         names = match.group(1).split("、")
-        if not all(name in _BY_ZH for name in names):
-            return match.group(0)
-        return "〔" + "、".join(f"[{name}]({{{{ site.baseurl }}}}/topics/{_BY_ZH[name]}/)"
+        if not all(name in by_zh for name in names):
+            return str(match.group(0))
+        return "〔" + "、".join(f"[{name}]({{{{ site.baseurl }}}}/topics/{by_zh[name]}/)"
                                for name in names) + "〕"
 
     return body[:start] + _CONTENTS_TOPICS.sub(links, body[start:end]) + body[end:]
 
 
-def staged_post(post: str, papers: list[Paper]) -> str:
+def staged_post(post: str, papers: list[Paper], topics: Topics) -> str:
     """The copy of a day post the site is built from: each paper's arXiv line followed by a
     link to its page (found by its abs link, which both formats write), text enriched. The
     post in the repository keeps the bytes `digest render` wrote."""
     end = post.find("\n---\n", 4)
     head, body = (post[:end + 5], post[end + 5:]) if post.startswith("---\n") and end > 0 \
         else ("", post)
-    body = _contents_topic_links(body)
+    body = _contents_topic_links(body, topics)
     for paper in papers:
         link = abs_link(paper)
         line = f"- **arXiv**: [{link}]({link})\n"

@@ -8,7 +8,7 @@ import json
 import re
 
 from digest_cli.records.model import clean_text
-from digest_cli.records.topics import MAX_TOPICS, TOPICS, parse_topics
+from digest_cli.records.topics import Topics
 from digest_cli.translate.validate import (
     CJK,
     DOLLAR,
@@ -63,10 +63,10 @@ def parse_brief(text: str) -> dict[str, list[str]]:
     return found
 
 
-def _topic_slugs(value: str) -> str:
+def _topic_slugs(value: str, topics: Topics) -> str:
     """`语音识别、Speaker`, `asr（语音识别）, #tts` -> `asr, speaker`, `asr, tts`: names and
     slugs alike, glosses in brackets dropped; unknown words kept, so validation names them."""
-    names = {t.zh: t.slug for t in TOPICS} | {t.en.lower(): t.slug for t in TOPICS}
+    names = {t.zh: t.slug for t in topics.items} | {t.en.lower(): t.slug for t in topics.items}
     value = re.sub(r"[(（][^()（）]*[)）]", "", value)
     parts = [p.strip(_QUOTES + "#").lower() for p in re.split(r"[,，、;；/]", value)]
     return ", ".join(names.get(p, p) for p in parts if p)
@@ -89,7 +89,7 @@ def _json_lines(text: str) -> str:
                      for key, v in data.items())
 
 
-def normalise_brief(text: str) -> str:
+def normalise_brief(text: str, topics: Topics) -> str:
     """The answer as three `标签：值` lines, as far as rewriting can get it there: fences,
     a preamble, a JSON object, bold labels, bullets, quotes around values and a title's
     final 。 go; topic names become slugs. Anything it cannot place is kept for validation
@@ -106,7 +106,7 @@ def normalise_brief(text: str) -> str:
         elif name == "summary" and value and not _SENTENCE_END.match(value[-1]):
             value += "。"
         elif name == "topics":
-            value = _topic_slugs(value.replace("\n", ","))
+            value = _topic_slugs(value.replace("\n", ","), topics)
         lines.append(f"{label}：{value}")
     return "\n".join(lines)
 
@@ -164,31 +164,34 @@ def summary_problems(text: str) -> list[str]:
     return problems
 
 
-def topics_problems(text: str) -> list[str]:
-    """Why `text` is not an acceptable topics line: 1-3 known slugs (empty list: it is)."""
+def topics_problems(text: str, topics: Topics) -> list[str]:
+    """Why `text` is not an acceptable topics line: 1 to `topics.most` of the site's slugs
+    (empty list: it is)."""
     try:
-        slugs = parse_topics(text)
+        slugs = topics.parse(text)
     except ValueError as exc:
         return [str(exc)]
     if not slugs:
-        return [f"give 1-{MAX_TOPICS} topics from the list (主题：)"]
+        return [f"give 1-{topics.most} topics from the list (主题：)"]
     return []
 
 
-BRIEF_RULES = {"title_zh": title_zh_problems, "summary": summary_problems,
-               "topics": topics_problems}
-
-
-def brief_problems(text: str) -> list[str]:
+def brief_problems(text: str, topics: Topics) -> list[str]:
     """Why a normalised brief answer cannot be stored (empty list: it can)."""
     if not text.strip():
         return ["the answer is empty"]
     found = parse_brief(text)
     problems = [f"gives {BRIEF_LABELS[name.rstrip('#')]}： twice; give each line once"
                 for name in found if name.endswith("#")]
-    for name, rules in BRIEF_RULES.items():
+    for name in BRIEF_LABELS:
         if name not in found:
             problems.append(f"has no `{BRIEF_LABELS[name]}：` line")
         else:
-            problems += rules("\n".join(found[name]).strip())
+            problems += _field_problems(name, "\n".join(found[name]).strip(), topics)
     return problems
+
+
+def _field_problems(name: str, text: str, topics: Topics) -> list[str]:
+    if name == "topics":
+        return topics_problems(text, topics)
+    return title_zh_problems(text) if name == "title_zh" else summary_problems(text)

@@ -1,5 +1,6 @@
 """`digest translate`: fill in each record's Chinese translation, 详细解读 and brief
-(Chinese title, one-sentence summary, topics: see `translate.brief`).
+(Chinese title, one-sentence summary, topics), and any other text kind: what is asked,
+checked and written for each is declared in `digest_cli.kinds`.
 
 Per paper, for each missing text: build the prompt (the paper's text is untrusted and
 fenced in `<paper>`), take the answer from the cache or ask the LLM, normalise it,
@@ -24,14 +25,16 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from digest_cli import kinds
 from digest_cli.errors import RecordError, TranslateError
+from digest_cli.kinds import TextKind
 from digest_cli.records.layout import load_manifest
-from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, content_hash
+from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, machine_text_hash
 from digest_cli.records.store import (
     load_day,
     load_paper,
@@ -40,7 +43,8 @@ from digest_cli.records.store import (
     write_paper,
 )
 from digest_cli.records.writer import Writer, write_atomic
-from digest_cli.translate import brief, brief_rules, fulltext, validate
+from digest_cli.translate import fulltext
+from digest_cli.translate.glossary import load_glossary
 from digest_cli.translate.llm import LLM, CallFailed
 from digest_cli.translate.prompts import Prompt, fill, load_prompt
 
@@ -49,11 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["translation", "analysis"]  # a text asked for on its own
-Question = Literal["translation", "analysis", "brief"]  # a prompt, cache folder, usage row
-Field = Kind | brief.BriefField  # a text of the record this stage writes
-KINDS: tuple[Kind, ...] = ("translation", "analysis")
-FIELDS: tuple[Field, ...] = (*KINDS, *brief.FIELDS)
 FULL_TEXT_INTRO = "正文（节选，已去掉参考文献）：\n"
 ABSTRACT_ONLY = "- 这篇论文的正文暂不可得：只依据摘要撰写，摘要里没有的细节不要编造。\n"
 _DELIMITER = re.compile(r"<\s*/?\s*paper\s*>", re.IGNORECASE)
@@ -70,7 +69,7 @@ class InvalidAnswer(Exception):
 class Outcome:
     """What one field of one paper came to: a text, or why there is none."""
 
-    kind: Field | Question
+    kind: str  # a record field, or a kind's name while its answer is not split
     text: MachineText | None = None
     failure: str | None = None
     cached: bool = False
@@ -86,7 +85,7 @@ class TranslateReport:
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (id, field, reason)
     skipped: int = 0
     cached: int = 0
-    usage: dict = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
     wall_seconds: float = 0.0
 
     @property
@@ -94,7 +93,8 @@ class TranslateReport:
         """Papers needed a translation or 详细解读 and not one got them: the run failed,
         whatever was written. A failed brief alone does not count: the post is whole
         without it."""
-        text_failed = {pid for pid, kind, _ in self.failed if kind in ("translation", "analysis")}
+        essential = {f for k in kinds.kinds() if k.essential for f in k.field_names}
+        text_failed = {pid for pid, name, _ in self.failed if name in essential}
         worked_on = set(self.done) | {pid for pid, _, _ in self.failed}
         return bool(text_failed) and text_failed == worked_on
 
@@ -114,16 +114,16 @@ class TranslateReport:
         return lines
 
 
-def fields_to_do(paper: Paper, force: bool = False) -> list[Field]:
+def fields_to_do(paper: Paper, force: bool = False) -> list[str]:
     """The texts of `paper` this run may write: missing ones, and with `force` the
     machine-owned ones. Nothing of a reviewed paper."""
     if paper.reviewed:
         return []
-    todo: list[Field] = []
-    for kind in FIELDS:
-        current = getattr(paper, kind)
+    todo: list[str] = []
+    for name in kinds.field_names():
+        current = kinds.get_text(paper, name)
         if current is None or (current.machine_owned and (force or not current.text.strip())):
-            todo.append(kind)
+            todo.append(name)
     return todo
 
 
@@ -152,10 +152,10 @@ def translate_day(settings: Settings, day_date: date, *, force: bool = False,
     return report
 
 
-def _asked(settings: Settings, paper: Paper, force: bool) -> list[Field]:
-    """`fields_to_do`, less the brief's fields when `llm_brief` is off."""
-    fields = fields_to_do(paper, force)
-    return fields if settings.llm_brief else [f for f in fields if f not in brief.FIELDS]
+def _asked(settings: Settings, paper: Paper, force: bool) -> list[str]:
+    """`fields_to_do`, less the fields of kinds a setting turns off (`llm_brief`)."""
+    off = {f for k in kinds.kinds() if not k.enabled(settings) for f in k.field_names}
+    return [name for name in fields_to_do(paper, force) if name not in off]
 
 
 def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper]:
@@ -171,11 +171,11 @@ def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper
     return chosen
 
 
-def usage_summary(llm: LLM, settings: Settings, wall_seconds: float) -> dict:
+def usage_summary(llm: LLM, settings: Settings, wall_seconds: float) -> dict[str, Any]:
     """Requests, tokens, cost and time of a run, as stored in the manifest."""
     u = llm.usage
     analysis = u.by_kind.get("analysis", {})
-    short = u.by_kind.get(brief.KIND, {})
+    short = u.by_kind.get(kinds.BRIEF.name, {})
     return {"calls": u.calls, "input_tokens": u.total("input_tokens"),
             "output_tokens": u.total("output_tokens"),
             "analysis_input_tokens": analysis.get("input_tokens", 0),
@@ -190,7 +190,7 @@ _SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens",
            "brief_input_tokens", "brief_output_tokens", "cost", "wall_seconds")
 
 
-def record_usage(settings: Settings, day_date: date, usage: dict) -> None:
+def record_usage(settings: Settings, day_date: date, usage: dict[str, Any]) -> None:
     """Add a run's spending to the day manifest's `usage.translate` (totals over runs)."""
     manifest = load_manifest(settings, day_date)
     old = manifest.usage.get("translate") or {}
@@ -223,7 +223,8 @@ class AnswerCache:
 
     def get(self, path: Path) -> str | None:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))["text"]
+            text = json.loads(path.read_text(encoding="utf-8"))["text"]
+            return text if isinstance(text, str) else None
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -236,8 +237,6 @@ class AnswerCache:
 
 def glossary_text(settings: Settings) -> str:
     """The glossary as prompt lines (`- term → 中文`); a note when there is none."""
-    from digest_cli.translate.glossary import load_glossary
-
     data = load_glossary(settings)
     if not data:
         return "（无）"
@@ -250,23 +249,6 @@ def fence(text: str) -> str:
     return _DELIMITER.sub("(paper)", text or "")
 
 
-def problems_of(kind: str, text: str, paper: Paper) -> list[str]:
-    """What is wrong with a normalised answer (empty: it may be stored)."""
-    if kind == "translation":
-        return validate.translation_problems(text, paper.abstract)
-    if kind == brief.KIND:
-        return brief_rules.brief_problems(text)
-    return validate.analysis_problems(text)
-
-
-def normalise(kind: str, text: str) -> str:
-    if kind == "translation":
-        return validate.normalise_translation(text)
-    if kind == brief.KIND:
-        return brief_rules.normalise_brief(text)
-    return validate.normalise_analysis(text)
-
-
 # -- one run ----------------------------------------------------------------------------
 
 class _Run:
@@ -277,7 +259,9 @@ class _Run:
                  on_progress: Progress | None) -> None:
         self.settings, self.llm, self.report, self.force = settings, llm, report, force
         self.folder = settings.day_path(day_date)
-        self.prompts = {name: load_prompt(name) for name in (*KINDS, brief.KIND, "repair")}
+        self.topics = settings.topics
+        names = [k.name for k in kinds.kinds()] + ["repair"]
+        self.prompts = {name: load_prompt(name, settings) for name in names}
         self.glossary = glossary_text(settings)
         self.cache = AnswerCache(settings.cache_path / "llm")
         self.writer = Writer()
@@ -286,7 +270,7 @@ class _Run:
         self.finished, self.total = 0, 0
         self.pdf_slots: asyncio.Semaphore | None = None
 
-    async def all(self, todo: list[tuple[Paper, list[Field]]]) -> None:
+    async def all(self, todo: list[tuple[Paper, list[str]]]) -> None:
         """Every paper at once; the LLM limiter and the PDF semaphore pace them."""
         self.total = len(todo)
         self.pdf_slots = asyncio.Semaphore(max(1, self.settings.pdf_concurrency))
@@ -303,65 +287,68 @@ class _Run:
         finally:
             await self.llm.aclose()
 
-    async def paper(self, paper: Paper, fields: list[Field], rank: int) -> None:
-        jobs: list[Awaitable[Outcome | list[Outcome]]] = [
-            self.field(paper, kind, rank) for kind in KINDS if kind in fields]
-        if brief.wanted(fields):
-            jobs.append(self.brief(paper, brief.wanted(fields), rank))
-        done = await asyncio.gather(*jobs)
-        outcomes = [o for item in done for o in (item if isinstance(item, list) else [item])]
+    async def paper(self, paper: Paper, fields: list[str], rank: int) -> None:
+        jobs: list[Awaitable[list[Outcome]]] = [
+            self.fields(paper, kind, [n for n in kind.field_names if n in fields], rank)
+            for kind in kinds.kinds() if any(n in fields for n in kind.field_names)]
+        outcomes = [o for done in await asyncio.gather(*jobs) for o in done]
         # A round-trip YAML write takes tens of ms: off the loop, so requests keep flowing.
         outcomes = await asyncio.to_thread(self.save, paper, outcomes)
         self.tally(paper, outcomes)
 
-    async def field(self, paper: Paper, kind: Question, rank: int) -> Outcome:
-        """One text of one paper: cached, asked (and repaired), or a failure."""
+    async def fields(self, paper: Paper, kind: TextKind, names: list[str],
+                     rank: int) -> list[Outcome]:
+        """The fields `names` of `kind`, all from one answer (or all failed with it)."""
+        whole = await self.answer(paper, kind, rank)
+        if whole.text is None:
+            return [Outcome(name, failure=whole.failure) for name in names]
+        values = kind.parts(whole.text.text)
+        # One answer: counted once among the cached ones; each field hashed on its own,
+        # so an edit of one is recognised on its own.
+        return [Outcome(name, replace(whole.text, text=values[name],
+                                      hash=machine_text_hash(values[name])),
+                        cached=whole.cached and i == 0)
+                for i, name in enumerate(names)]
+
+    async def answer(self, paper: Paper, kind: TextKind, rank: int) -> Outcome:
+        """One kind's answer for one paper: cached, asked (and repaired), or a failure."""
         if not _source_text(paper, kind):
-            return Outcome(kind, failure="the record has no abstract to work from")
-        model = self.settings.analysis_model if kind == "analysis" else self.settings.llm_model
-        prompt = self.prompts[kind]
+            return Outcome(kind.name, failure="the record has no abstract to work from")
+        model = str(getattr(self.settings, kind.model_setting))
+        prompt = self.prompts[kind.name]
         messages, source = await self.messages(paper, kind)
-        where = self.cache.path(paper.id, kind, model, prompt, messages)
+        where = self.cache.path(paper.id, kind.name, model, prompt, messages)
         cached = None if self.force else self.cache.get(where)
-        if cached is not None and not problems_of(kind, cached, paper):
-            return Outcome(kind, self.machine_text(cached, model, prompt, source), cached=True)
+        if cached is not None and not kind.problems(cached, paper, self.topics):
+            return Outcome(kind.name, self.machine_text(cached, model, prompt, source),
+                           cached=True)
         try:
             text = await self.ask(paper, kind, model, messages, rank)
         except (CallFailed, InvalidAnswer) as exc:
-            log.warning("[%s] %s failed: %s", paper.id, kind, exc)
-            return Outcome(kind, failure=str(exc))
+            log.warning("[%s] %s failed: %s", paper.id, kind.name, exc)
+            return Outcome(kind.name, failure=str(exc))
         self.cache.put(where, text, model, prompt)
-        return Outcome(kind, self.machine_text(text, model, prompt, source))
-
-    async def brief(self, paper: Paper, names: list[brief.BriefField],
-                    rank: int) -> list[Outcome]:
-        """The fields `names` of the brief, all from one answer (or all failed with it)."""
-        whole = await self.field(paper, brief.KIND, rank)
-        if whole.text is None:
-            return [Outcome(name, failure=whole.failure) for name in names]
-        # One answer: counted once among the cached ones.
-        return [Outcome(name, text, cached=whole.cached and i == 0)
-                for i, (name, text) in enumerate(brief.parts(whole.text, names))]
+        return Outcome(kind.name, self.machine_text(text, model, prompt, source))
 
     def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
-                           generated_at=stamp, source=source, hash=content_hash(text))
+                           generated_at=stamp, source=source, hash=machine_text_hash(text))
 
-    async def messages(self, paper: Paper, kind: str) -> tuple[list[dict[str, str]], str]:
-        """The chat messages for `kind`, and the source they draw on."""
+    async def messages(self, paper: Paper, kind: TextKind) -> tuple[list[dict[str, str]], str]:
+        """The chat messages for `kind`, and the source they draw on. Every prompt may use
+        every value; only its own `{{placeholders}}` are filled."""
         values = {"title": fence(paper.title), "abstract": fence(_source_text(paper, kind)),
-                  "glossary": self.glossary}
-        if kind == "translation":
-            return self.prompts[kind].messages(**values), "abstract"
-        if kind == brief.KIND:
-            return self.prompts[kind].messages(**values, topics=brief.topics_text()), "abstract"
+                  "glossary": self.glossary, **self.topics.prompt_values(),
+                  **self.settings.prompt_words}
+        if not kind.full_text:
+            return self.prompts[kind.name].messages(**values), "abstract"
         body = await self.full_text(paper)
         if body:
             values.update(body=FULL_TEXT_INTRO + fence(body), source_note="")
         else:
             values.update(body="", source_note=ABSTRACT_ONLY)
-        return self.prompts[kind].messages(**values), "full_text" if body else "abstract"
+        return self.prompts[kind.name].messages(**values), "full_text" if body else "abstract"
 
     async def full_text(self, paper: Paper) -> str | None:
         assert self.pdf_slots is not None  # made when the run starts, in its event loop
@@ -372,20 +359,20 @@ class _Run:
                 log.warning("[%s] full text unavailable: %s", paper.id, exc)
                 return None
 
-    async def ask(self, paper: Paper, kind: str, model: str,
+    async def ask(self, paper: Paper, kind: TextKind, model: str,
                   messages: list[dict[str, str]], rank: int) -> str:
         """A valid answer, sending repair prompts while it is not; InvalidAnswer after
         `llm_repair_attempts` repairs."""
         repairs = self.settings.llm_repair_attempts
         for attempt in range(repairs + 1):
-            answer = await self.llm.complete(messages, model, kind, priority=rank)
-            text = normalise(kind, answer.text)
-            problems = problems_of(kind, text, paper)
+            answer = await self.llm.complete(messages, model, kind.name, priority=rank)
+            text = kind.normalise(answer.text, self.topics)
+            problems = kind.problems(text, paper, self.topics)
             if answer.finish_reason == "length":
                 problems.append("the answer was cut off (too long); write it more briefly")
             if not problems:
                 return text
-            log.info("[%s] invalid %s (attempt %d): %s", paper.id, kind, attempt + 1,
+            log.info("[%s] invalid %s (attempt %d): %s", paper.id, kind.name, attempt + 1,
                      "; ".join(problems))
             messages = messages + [{"role": "assistant", "content": answer.text},
                                    {"role": "user", "content": self.repair_prompt(problems)}]
@@ -420,18 +407,17 @@ class _Run:
                 continue
             paper.failures = [f for f in paper.failures if f.field != outcome.kind]
             if outcome.text is not None:
-                setattr(paper, outcome.kind, outcome.text)
+                kinds.set_text(paper, outcome.kind, outcome.text)
             else:
                 paper.failures.append(Failure(outcome.kind, outcome.failure or "", stamp))
 
     def tally(self, paper: Paper, outcomes: list[Outcome]) -> None:
-        failures: list[tuple[str, str, str]] = [
-            (str(paper.id.base), o.kind, o.failure) for o in outcomes
-            if o.failure and o.kind not in brief.FIELDS]
-        short = [o for o in outcomes if o.failure and o.kind in brief.FIELDS]
-        if short:  # one answer, one failure: one line for its fields
-            failures.append((str(paper.id.base), ", ".join(o.kind for o in short),
-                             short[0].failure or ""))
+        failures: list[tuple[str, str, str]] = []
+        for kind in kinds.kinds():  # one answer, one failure: one line for its fields
+            failed = [o for o in outcomes if o.failure and o.kind in kind.field_names]
+            if failed:
+                failures.append((str(paper.id.base), ", ".join(o.kind for o in failed),
+                                 failed[0].failure or ""))
         self.report.failed += failures
         self.report.cached += sum(o.cached for o in outcomes)
         if not failures:
@@ -442,9 +428,9 @@ class _Run:
                              self.total)
 
 
-def _source_text(paper: Paper, kind: str) -> str:
-    """What a question draws on: the English abstract; for the brief of a paper imported
-    from the old blog (which kept no abstract), its Chinese translation."""
-    if paper.abstract.strip() or kind != brief.KIND or paper.translation is None:
+def _source_text(paper: Paper, kind: TextKind) -> str:
+    """What a question draws on: the English abstract; for a kind that may (the brief) of a
+    paper imported from the old blog (which kept no abstract), its Chinese translation."""
+    if paper.abstract.strip() or not kind.from_translation or paper.translation is None:
         return paper.abstract.strip()
     return paper.translation.text.strip()

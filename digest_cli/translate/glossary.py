@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from digest_cli.errors import RecordError
-from digest_cli.records.model import content_hash
+from digest_cli import kinds
+from digest_cli.errors import DigestError, RecordError
+from digest_cli.records.model import machine_text_hash
 from digest_cli.records.store import iter_papers, load_yaml, loads, paper_path
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
 _LATIN_TERM = re.compile(r"^[A-Za-z][A-Za-z0-9\-\s.]*$")
-_SPLIT = re.compile(r"[，。；：、（）()\s,.;:!?！？“”\"']")
 
 
 @dataclass
@@ -46,9 +46,11 @@ def suggest_terms(settings: Settings, min_papers: int = 2) -> list[Suggestion]:
     """Replacements editors made in at least `min_papers` papers, most frequent first."""
     repo = _repo(settings)
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # The long texts, where an editor's word for a term shows (not a title or a topic slug).
+    prose = [f.name for _, f in kinds.fields() if f.layout]
     for day, paper in iter_papers(settings):
-        for kind in ("translation", "analysis"):
-            text = getattr(paper, kind)
+        for kind in prose:
+            text = kinds.get_text(paper, kind)
             if text is None or not text.edited:
                 continue
             original = _machine_text(repo, paper_path(settings.day_path(day), paper.id), kind,
@@ -65,7 +67,6 @@ def _repo(settings: Settings) -> git.Repo:
     """The site's git repository, which must have history to compare against."""
     import git  # GitPython, only for this command
 
-    from digest_cli.errors import DigestError
 
     try:
         repo = git.Repo(settings.root, search_parent_directories=True)
@@ -115,7 +116,7 @@ def _machine_text(repo: git.Repo, path: Path, kind: str,
             continue
         data = _parse(blob.data_stream.read().decode("utf-8"))
         text = (data.get(kind) or {}).get("text") if isinstance(data, dict) else None
-        if isinstance(text, str) and content_hash(text) == wanted_hash:
+        if isinstance(text, str) and machine_text_hash(text) == wanted_hash:
             return text
     return None
 
@@ -127,7 +128,7 @@ def _parse(text: str) -> Any:
         return None
 
 
-def load_glossary(settings: Settings) -> dict:
+def load_glossary(settings: Settings) -> dict[str, Any]:
     """The glossary file (English term: Chinese, or `keep`); empty when there is none."""
     path = settings.root / settings.glossary_file
     if not path.is_file():

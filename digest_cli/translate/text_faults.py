@@ -110,7 +110,7 @@ def _text_runs(text: str) -> list[tuple[str, bool]]:
     opens its paragraph or list item."""
     runs: list[tuple[str, bool]] = []
 
-    def walk(tokens: list, block: bool) -> None:
+    def walk(tokens: list[dict[str, Any]], block: bool) -> None:
         for n, token in enumerate(tokens):
             if token.get("type") == "text":
                 runs.append((token.get("raw", ""), block and n == 0))

@@ -15,6 +15,7 @@ a blank line, `2)  `, ..., three parts in order.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from digest_cli.records.model import clean_text
 from digest_cli.translate.text_faults import (
@@ -236,7 +237,7 @@ def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
     return found or old
 
 
-def _split_parts(text: str, markers: list | None = None
+def _split_parts(text: str, markers: list[Any] | None = None
                  ) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
     """Lines before the first marker, and (number, title, lines) for each part."""
     markers = _markers(text) if markers is None else markers
