@@ -272,10 +272,14 @@ def _key_problems(keys: Iterable[str]) -> list[tuple[str, str, bool]]:
     return found
 
 
-@functools.cache
 def record_keys() -> frozenset[str]:
     """The top-level keys of a record: those the schema (`store.paper_to_dict`) writes for
-    a paper with every field set."""
+    a paper with every field set, and the fields of every registered text kind."""
+    return _schema_keys() | frozenset(kinds.field_names())
+
+
+@functools.cache
+def _schema_keys() -> frozenset[str]:
     text = MachineText("")
     paper = Paper(ArxivId("2601.00001", 1), "", [], [], "", "", title_zh=text, summary=text,
                   topics=text, arxiv_hashes={"title": ""}, arxiv_original={"title": "x"})
