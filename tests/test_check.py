@@ -63,23 +63,6 @@ def test_check_names_a_stale_post_and_a_broken_record(rendered_site):
     assert "2601.19781.yaml:2: malformed YAML" in out or "2601.19781.yaml" in out
 
 
-def test_check_all_reads_the_parse_cache_once(sample_site, settings_for, monkeypatch):
-    """It used to load and save the whole cache once per day: quadratic in the days."""
-    from digest_cli.posts import check
-    from digest_cli.records import store
-
-    settings = settings_for(sample_site)
-    later = make_day([make_paper(1, id="2601.30001")], day=SAMPLE_DAY.replace(day=29))
-    write_day(settings, later, Writer())
-    made = []
-    real = store.parse_cache
-    monkeypatch.setattr(store, "parse_cache", lambda s: made.append(1) or real(s))
-    problems = check.check_days(settings)
-    assert len(made) == 1
-    assert [(p.path.name, p.message[:12]) for p in problems] == [
-        ("2026-01-29-arxiv.md", "post missing")]
-
-
 @pytest.mark.parametrize("env, flags, annotated", [
     ({"GITHUB_ACTIONS": "true"}, [], True),  # GitHub Actions: annotations by default
     ({"GITHUB_ACTIONS": "true"}, ["--no-annotations"], False),  # the flag wins

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
 from digest_cli.records.model import ArxivId, Day, Paper
-from digest_cli.records.store import day_dates, load_day, paper_path
+from digest_cli.records.store import day_dates, load_day, paper_path, text_faults
 
 if TYPE_CHECKING:
-    from digest_cli.records.cache import ParseCache
     from digest_cli.settings import Settings
 
 # Text the old blog wrote when the LLM failed, and placeholders: never content.
@@ -69,22 +68,18 @@ class Problem:
 def check_days(settings: Settings, days: list[date] | None = None) -> list[Problem]:
     """All problems of the given days (default: every day under data/).
 
-    Days are checked on every core when there are many (a fresh checkout parses every
-    record), with one parse cache for the whole run. A paper shown on two days is found
+    Days are checked on every core when there are many (every record is parsed once).
+    A paper shown on two days is found
     afterwards, from the papers each day's check returns and the other days' manifests.
     """
     from functools import partial
 
-    from digest_cli.records.cache import map_days
-    from digest_cli.records.store import parse_cache
+    from digest_cli.records.pool import map_days
 
-    cache = parse_cache(settings)  # one cache for all days: read once
     every_day = day_dates(settings)
     days = days if days is not None else every_day
-    checked = dict(zip(days, map_days(partial(_check_day, settings), days, cache),
-                       strict=True))
-    shown_on = _shown_on(settings, cache, every_day, checked)
-    cache.save()
+    checked = dict(zip(days, map_days(partial(_check_day, settings), days), strict=True))
+    shown_on = _shown_on(settings, every_day, checked)
     problems: list[Problem] = []
     for day, report in checked.items():
         problems += _shown_twice(settings, day, report.papers, shown_on) + report.problems
@@ -100,13 +95,13 @@ class _DayCheck:
     papers: list[tuple[ArxivId, bool]]  # loaded papers: id, shown as a new version
 
 
-def _check_day(settings: Settings, day: date, cache: ParseCache) -> _DayCheck:
+def _check_day(settings: Settings, day: date) -> _DayCheck:
     try:
-        loaded = load_day(settings, day, cache)
+        loaded = load_day(settings, day)
     except DigestError as exc:
         problem = Problem(exc.path or settings.day_path(day), exc.message, exc.line,
                           exc.paper_id)
-        return _DayCheck([problem], _manifest_ids(settings, day, cache), [])
+        return _DayCheck([problem], _manifest_ids(settings, day), [])
     return _DayCheck(day_problems(settings, loaded), [p.id.base for p in loaded.papers],
                      [(paper.id, paper.replacement) for paper in loaded.papers])
 
@@ -119,6 +114,7 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:
         problems += paper_problems(paper, paper_path(folder, paper.id))
+        problems += _fault_problems(paper_path(folder, paper.id), str(paper.id))
     why = post_status(settings, day)
     if why:
         problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
@@ -127,26 +123,33 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
     return problems
 
 
-def _manifest_ids(settings: Settings, day: date, cache: ParseCache) -> list[str] | None:
+def _fault_problems(path: Path, paper_id: str) -> list[Problem]:
+    """Control, bidi and zero-width characters the record held (read without them)."""
+    return [Problem(path, f"{where}: a character that must not be published (delete it)",
+                    int(where.split()[1].rstrip(",")) if where.startswith("line ") else None,
+                    paper_id) for where in text_faults(path)]
+
+
+def _manifest_ids(settings: Settings, day: date) -> list[str] | None:
     """The base ids a day's manifest lists; None when it cannot be read (reported with
     the day itself, when the day is checked)."""
-    from digest_cli.records.store import MANIFEST, manifest_from_dict
+    from digest_cli.records.store import MANIFEST, load_record, manifest_from_dict
 
     path = settings.day_path(day) / MANIFEST
     try:
-        papers = manifest_from_dict(cache.load(path), path).papers
+        papers = manifest_from_dict(load_record(path), path).papers
     except DigestError:
         return None
     return [ArxivId.parse(str(pid)).base for pid in papers]
 
 
-def _shown_on(settings: Settings, cache: ParseCache, days: list[date],
+def _shown_on(settings: Settings, days: list[date],
               checked: dict[date, _DayCheck]) -> dict[str, list[date]]:
     """The days whose manifest shows each paper (base id), oldest first: from the checked
     days' reports, and the manifests of the others."""
     shown: dict[str, list[date]] = {}
     for day in days:
-        ids = checked[day].shown if day in checked else _manifest_ids(settings, day, cache)
+        ids = checked[day].shown if day in checked else _manifest_ids(settings, day)
         for base in ids or []:
             shown.setdefault(base, []).append(day)
     return shown

@@ -107,18 +107,16 @@ def copy_sources(root: Path, source: Path, skip: set[Path]) -> None:
 
 def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str]]:
     """(day, post URL, papers, post text) of every day that has both records and a post."""
-    from digest_cli.records.store import day_dates, load_day, parse_cache
+    from digest_cli.records.store import day_dates, load_day
 
     permalink = _permalink(settings.root / "_config.yml")
-    cache = parse_cache(settings)
     days = []
     for day in day_dates(settings):
         post = settings.post_path(day)
         if post.is_file():
             days.append((day, post_url(day, post.stem, permalink),
-                         load_day(settings, day, cache).papers,
+                         load_day(settings, day).papers,
                          post.read_text(encoding="utf-8", errors="replace")))
-    cache.save()
     return days
 
 
