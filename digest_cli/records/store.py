@@ -141,6 +141,25 @@ def _listed_paper(folder: Path, paper_id: str) -> Paper:
                           f"record, or take the id out of {MANIFEST})", path=path) from None
 
 
+# The top-level keys the readers below take; any other is an editor's note or a misspelt
+# key (`Translation:`), kept on writing (`_merge`) and reported by `unknown_keys`.
+PAPER_KEYS = frozenset({
+    "id", "version", "title", "authors", "categories", "abs_url", "pdf_url", "published",
+    "updated", "comment", "journal_ref", "doi", "replacement", "reviewed", "abstract",
+    "translation", "analysis", "failures", "title_zh", "summary", "topics", "arxiv_hashes",
+    "arxiv_original"})
+MANIFEST_KEYS = frozenset({"date", "window", "fetched", "shown", "papers", "left_out",
+                           "usage", "rendered"})
+
+
+def unknown_keys(path: Path) -> list[str]:
+    """The top-level keys of the record (or manifest) at `path` that no reader takes, in
+    file order: the reader ignores them, `digest check` names them."""
+    data = load_record(path)
+    known = MANIFEST_KEYS if path.name == MANIFEST else PAPER_KEYS
+    return [str(key) for key in data if key not in known] if isinstance(data, dict) else []
+
+
 def load_paper(path: Path) -> Paper:
     return paper_from_dict(load_record(path), path)
 
