@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.records.store import write_day
-from digest_cli.records.writer import Writer
 from tests.clikit import run_cli
-from tests.conftest import SAMPLE_DAY, make_day, make_paper
 
 RECORD = Path("data/2026-01-28/2601.19786.yaml")
 POST = Path("_posts/2026-01-28-arxiv.md")

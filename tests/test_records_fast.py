@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
 import sys
 from datetime import date, timedelta
 from pathlib import Path

@@ -36,8 +36,8 @@ from lxml import etree
 
 from digest_cli import __version__
 from digest_cli.bounded import MB, Reply, TooLarge, request
+from digest_cli.cachefile import read_entry, write_entry
 from digest_cli.errors import FetchError
-from digest_cli.records.writer import write_atomic
 from digest_cli.retry import Backoff, Transient, retry, retry_after
 
 if TYPE_CHECKING:
@@ -86,11 +86,11 @@ class ResponseCache:
         age = self.now - path.stat().st_mtime
         if not any_age and not 0 <= age <= self.ttl:
             return None
-        return path.read_bytes()
+        return read_entry(path, url, MAX_PAGE_BYTES)  # damaged, or another URL's: a miss
 
     def put(self, url: str, body: bytes) -> None:
         path = self.path(url)
-        write_atomic(path, body)
+        write_entry(path, url, body)
         os.utime(path, (self.now, self.now))
 
 

@@ -341,7 +341,8 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
     for item in papers:  # a bad id is named here, not met as a crash when loading papers
         base = f.arxiv_id("papers", item).base
         if base in seen:  # shown twice, one block would be lost to `digest sync`
-            f.fail("papers", f"lists {base} twice ({short(seen[base])} and {short(item)}): keep one")
+            f.fail("papers", f"lists {base} twice ({short(seen[base])} and {short(item)}): "
+                             "keep one")
         seen[base] = item
     shown = f.get("shown", int)
     if shown is not None and shown != len(papers):
