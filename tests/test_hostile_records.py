@@ -8,17 +8,18 @@ machine. Each must end in one `Error` line naming the file.
 from __future__ import annotations
 
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_DAY
+from tests.clikit import one_error, run_cli
+from tests.hostile_kit import DAY, FIRST, FOLDER, POST, SECOND, D, edit, snapshot
 
-DAY = str(SAMPLE_DAY)
-FIRST = "2601.19786"  # the sample day's first paper
 HANG = 60  # seconds: far beyond a refusal (well under one), short of a stuck suite
 
 
@@ -164,3 +165,63 @@ def test_unknown_record_keys_are_exposed_not_dropped(rendered_site):
     assert unknown_keys(path) == ["Translation"]
     assert unknown_keys(record(rendered_site, "2601.19781")) == []
     assert unknown_keys(rendered_site / "data" / DAY / "manifest.yaml") == []
+
+
+# -- identity: a record cannot overwrite another (issue 11) --------------------------------
+
+def test_a_record_whose_id_is_another_papers_is_refused(rendered_site):
+    edit(rendered_site / FOLDER / f"{FIRST}.yaml", f"id: '{FIRST}'", f"id: '{SECOND}'")
+    before = snapshot(rendered_site)
+    for command in (["render", "--date", DAY, "--force"], ["sync", "--date", DAY],
+                    ["translate", "--date", DAY, "--only", FIRST], ["preview", "--date", DAY],
+                    ["import", str(rendered_site / POST)]):
+        line = one_error(run_cli(rendered_site, *command))
+        assert f"{FIRST}.yaml" in line and f"{SECOND}.yaml" in line, line
+        assert f"id is {SECOND}" in line
+    assert snapshot(rendered_site) == before
+    problems = run_cli(rendered_site, "check", "--no-annotations")
+    assert problems.exit_code == 1 and f"id is {SECOND}" in problems.output
+
+
+def test_a_manifest_in_another_days_folder_is_refused(rendered_site):
+    other = rendered_site / "data" / "2026-01-29"
+    shutil.copytree(rendered_site / FOLDER, other)
+    before = snapshot(rendered_site)
+    for command in (["render", "--date", "2026-01-29", "--force"],
+                    ["sync", "--date", "2026-01-29"]):
+        line = one_error(run_cli(rendered_site, *command))
+        assert "2026-01-29/manifest.yaml" in line and f"data/{DAY}" in line, line
+    assert snapshot(rendered_site) == before  # the 28th's manifest and post untouched
+
+
+def test_a_paper_listed_twice_in_a_manifest_is_refused(rendered_site):
+    edit(rendered_site / FOLDER / "manifest.yaml", f"  - '{SECOND}'\n",
+         f"  - '{SECOND}'\n  - '{FIRST}'\n")
+    edit(rendered_site / FOLDER / "manifest.yaml", "shown: 20", "shown: 21")
+    line = one_error(run_cli(rendered_site, "render", "--date", DAY, "--force"))
+    assert "manifest.yaml" in line and f"lists {FIRST} twice" in line
+
+
+def test_check_names_a_paper_shown_on_two_days(rendered_site):
+    other = rendered_site / "data" / "2026-01-29"
+    other.mkdir()
+    shutil.copy(rendered_site / FOLDER / f"{FIRST}.yaml", other)
+    manifest = (rendered_site / FOLDER / "manifest.yaml").read_text(encoding="utf-8")
+    head = manifest.split("papers:")[0].replace(DAY, "2026-01-29").replace("shown: 20",
+                                                                            "shown: 1")
+    (other / "manifest.yaml").write_text(head + f"papers:\n  - '{FIRST}'\n", encoding="utf-8")
+    assert run_cli(rendered_site, "render", "--date", "2026-01-29").exit_code == 0
+    result = run_cli(rendered_site, "check", "--all")
+    assert result.exit_code == 1
+    twice = [line for line in result.output.splitlines() if "also shown on" in line]
+    assert len(twice) == 1, result.output
+    assert f"2026-01-29/{FIRST}.yaml" in twice[0] and f"{DAY}/{FIRST}.yaml" in twice[0]
+
+
+def test_a_post_whose_window_names_no_real_date_is_refused_in_one_line(sample_site, tmp_path):
+    post = (sample_site / "_posts" / f"{D}-arxiv.md").read_text(encoding="utf-8")
+    bad = tmp_path / f"{D}-arxiv.md"
+    bad.write_text(re.sub(r"(时间窗口[^：]*：)\d{4}-\d\d-\d\d", r"\g<1>2026-02-30", post, count=1),
+                   encoding="utf-8")
+    assert "2026-02-30" in bad.read_text(encoding="utf-8")
+    assert "names no real time" in one_error(run_cli(sample_site, "import", str(bad)))

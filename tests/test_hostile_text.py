@@ -1,0 +1,105 @@
+"""Hostile text: links, tags and characters from arXiv, an LLM or a record never reach the
+post, the feed, the pull request or a terminal as markup, a link or a control.
+
+Each test failed before its fix (issues 11 and 20)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.clikit import one_error, run_cli
+from tests.conftest import SAMPLE_DAY
+from tests.hostile_kit import PID, D, hostile_property, set_field, snapshot
+
+# -- links (issue 11) ----------------------------------------------------------------------
+
+
+
+HOSTILE_LINKS = ["javascript:alert(1)", "https://arxiv.org/abs/{{ site.title }}",
+                 'https://arxiv.org/abs/x"><script>alert(1)</script>',
+                 "https://arxiv.org/abs/2601.19786v1)\n\n## Injected heading",
+                 "https://evil.example/abs/2601.19786v1"]
+
+
+@pytest.mark.parametrize("link", HOSTILE_LINKS)
+def test_hostile_links_never_reach_the_post_the_preview_or_the_pr_body(rendered_site, link):
+    from digest_cli.publish.body import paper_row
+    from digest_cli.records.store import load_day
+    from digest_cli.settings import load_settings
+
+    set_field(rendered_site, PID, "abs_url", link)
+    set_field(rendered_site, PID, "pdf_url", link.replace("abs", "pdf"))
+    result = run_cli(rendered_site, "render", "--date", D)
+    assert result.exit_code == 0, result.output
+    post = (rendered_site / "_posts" / f"{D}-arxiv.md").read_text(encoding="utf-8")
+    assert f"- **arXiv**: [https://arxiv.org/abs/{PID}v1](https://arxiv.org/abs/{PID}v1)\n" in post
+    assert f"- **PDF**: [https://arxiv.org/pdf/{PID}v1](https://arxiv.org/pdf/{PID}v1)\n" in post
+    preview = Path(run_cli(rendered_site, "preview", "--date", D).output.strip())
+    pages = [post, preview.read_text(encoding="utf-8")]
+    day = load_day(load_settings(rendered_site, environ={}), SAMPLE_DAY)
+    paper = next(p for p in day.papers if p.id.base == PID)
+    pages.append(paper_row(1, paper))
+    for page in pages:
+        for bad in ("javascript:", "{{ site", "alert(1)", "Injected heading", "evil.example"):
+            assert bad not in page
+
+
+def test_a_tag_starting_with_a_hash_is_refused(rendered_site):
+    before = snapshot(rendered_site)
+    line = one_error(run_cli(rendered_site, "render", "--date", D, "--force",
+                             env={"DIGEST_TAGS": "arxiv,#x"}))
+    assert "'#x' is not a tag" in line
+    assert snapshot(rendered_site) == before
+
+
+_YAML_LOOKALIKES = ["1.0", "2026", "2026-01-28", "0x1F", "1e3", "1_000", "true", "False",
+                    "yes", "No", "on", "OFF", "y", "null", "NULL", "c#", "c++", "a-b", "语音"]
+
+
+def test_every_accepted_tag_list_reads_back_from_the_front_matter_as_written(tmp_path):
+    """Jekyll reads front matter as YAML 1.1 (PyYAML does too); also read as YAML 1.2."""
+    import yaml
+    from hypothesis import example, given
+    from hypothesis import strategies as st
+    from ruamel.yaml import YAML
+
+    from digest_cli.errors import SettingsError
+    from digest_cli.posts.render import front_matter
+    from digest_cli.settings import load_settings
+
+    tag = st.one_of(st.sampled_from(_YAML_LOOKALIKES),
+                    st.from_regex(r"[\w.+#:,\[\]{}'\" -]{1,12}", fullmatch=True))
+
+    @hostile_property
+    @example([" "])
+    @given(st.lists(tag, min_size=1, max_size=5))
+    def check(tags):
+        try:
+            settings = load_settings(tmp_path, environ={}, overrides={"tags": tags})
+        except SettingsError:
+            return  # refused in one line: nothing is rendered
+        # A list setting is read as its items stripped, blank ones dropped (`[' ']` is [])
+        assert settings.tags == [tag.strip() for tag in tags if tag.strip()]
+        text = front_matter(SAMPLE_DAY, settings).split("---\n")[1]
+        assert yaml.safe_load(text)["tags"] == settings.tags, text
+        assert YAML(typ="safe", pure=True).load(text)["tags"] == settings.tags, text
+
+    check()
+    accepted = load_settings(tmp_path, environ={}, overrides={"tags": _YAML_LOOKALIKES})
+    assert accepted.tags == _YAML_LOOKALIKES  # the look-alikes are kept, quoted
+
+
+def test_topic_feeds_link_papers_from_their_arxiv_id(tmp_path):
+    from digest_cli.records.model import MachineText
+    from digest_cli.site.pages import generated_files, index_papers
+    from tests.conftest import make_paper
+
+    paper = make_paper(1, abs_url='javascript:alert(1)"><script>x</script>',
+                       topics=MachineText("asr", "m", "brief-v1", "t", "abstract", "h"))
+    files = generated_files(index_papers([(SAMPLE_DAY, "/2026/01/28/arxiv.html", [paper],
+                                           "")]), "+08:00")
+    feed = files["topics/asr/feed.xml"]
+    assert f"<id>https://arxiv.org/abs/{paper.id.versioned}</id>" in feed
+    assert "javascript" not in feed and "script" not in feed
