@@ -5,13 +5,28 @@ Each test failed before its fix (issues 11 and 20)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from digest_cli.hygiene import scrub
 from tests.clikit import one_error, run_cli
 from tests.conftest import SAMPLE_DAY
-from tests.hostile_kit import PID, D, hostile_property, set_field, snapshot
+from tests.hostile_kit import (
+    DAY,
+    FETCH_DAY,
+    FIRST,
+    FOLDER,
+    PID,
+    POST,
+    SECOND,
+    D,
+    edit,
+    hostile_property,
+    set_field,
+    snapshot,
+)
 
 # -- links (issue 11) ----------------------------------------------------------------------
 
@@ -103,3 +118,60 @@ def test_topic_feeds_link_papers_from_their_arxiv_id(tmp_path):
     feed = files["topics/asr/feed.xml"]
     assert f"<id>https://arxiv.org/abs/{paper.id.versioned}</id>" in feed
     assert "javascript" not in feed and "script" not in feed
+
+
+# -- characters that never publish (issue 20.4) ---------------------------------------------
+
+HIDDEN = ("Speech \u202eledom\u202c (RLO), \u2066isolate\u2069, \u200bzero\u200cwidth\u2060, "
+          "\u200emarks\u200f\u061c, C1\u0085\u009b and \ufeffBOM")
+VISIBLE = "Speech ledom (RLO), isolate, zerowidth, marks, C1 and BOM"
+EMOJI = "coder \U0001F469\u200d\U0001F4BB kept"  # a joiner inside an emoji sequence
+
+
+def test_hidden_characters_from_arxiv_are_removed_at_intake(site, arxiv_server):
+    published = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
+    arxiv_server.add_paper(id="2611.20001", published=published, title=f"{HIDDEN} {EMOJI}",
+                           summary=f"An abstract.\u202e Reversed.\u200b {EMOJI}")
+    env = {"DIGEST_ARXIV_API_URL": arxiv_server.query_url, "DIGEST_ARXIV_DELAY": "0"}
+    assert run_cli(site, "fetch", "--date", FETCH_DAY, env=env).exit_code == 0
+    record = (site / f"data/{FETCH_DAY}/2611.20001.yaml").read_text(encoding="utf-8")
+    assert f"title: {VISIBLE} {EMOJI}" in record
+    assert scrub(record) == record and EMOJI in record
+
+
+@pytest.mark.parametrize("normalise", ["normalise_translation", "normalise_analysis"])
+def test_hidden_characters_from_the_llm_are_removed_at_intake(normalise):
+    from digest_cli.translate import validate
+
+    answer = f"1) 背景\n- **问题**：{HIDDEN}\x1b[31m红\x1b[0m {EMOJI}"
+    cleaned = getattr(validate, normalise)(answer)
+    assert VISIBLE in cleaned and "红" in cleaned and EMOJI in cleaned
+    assert scrub(cleaned) == cleaned and "\x1b" not in cleaned
+
+
+def test_an_editors_hidden_characters_are_refused_by_check_and_never_published(rendered_site):
+    """Written into a record by an editor (raw, and as a YAML escape): check names each
+    position; the post, the PR body and the review table never hold them."""
+    path = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(path, "title: ", "title: \u202eSpoofed\u202c ")
+    # YAML escapes in a double-quoted scalar spell them without the raw characters
+    edit(rendered_site / FOLDER / f"{SECOND}.yaml", "\ntitle: ",
+         '\ntitle: "Escaped \\u2066x\\u2069 \\e[2J" # ')
+    out = run_cli(rendered_site, "check", "--date", DAY, "--no-annotations").output
+    first = [line for line in out.splitlines() if f"{FIRST}.yaml" in line and "U+" in line]
+    assert first and all(":" in line for line in first)
+    assert any("U+202E RIGHT-TO-LEFT OVERRIDE" in line and "column" in line for line in first)
+    second = [line for line in out.splitlines() if f"{SECOND}.yaml" in line and "U+" in line]
+    assert any("U+2066" in line and "field title" in line for line in second)
+    assert run_cli(rendered_site, "render", "--date", DAY, "--force").exit_code == 0
+    post = (rendered_site / POST).read_text(encoding="utf-8")
+    assert "Spoofed" in post and "Escaped x" in post and scrub(post) == post
+    review = run_cli(rendered_site, "review", "--date", DAY).output
+    assert "\x1b" not in review and scrub(review) == review
+
+
+def test_error_lines_carry_no_terminal_escapes(rendered_site):
+    path = rendered_site / FOLDER / f"{FIRST}.yaml"
+    edit(path, "\nauthors:", '\nauthors: "\\e[2J\\e]0;owned\\a"\nx_authors:')
+    result = run_cli(rendered_site, "render", "--date", DAY, "--force")
+    assert "\x1b" not in result.output and "\x07" not in result.output

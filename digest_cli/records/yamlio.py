@@ -25,6 +25,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ from digest_cli.errors import RecordError
 
 MAX_FILE_BYTES = 1 << 20  # a record with a long 详细解读 is about 20 KB
 MAX_DEPTH = 32  # a record nests 3 deep (a text's fields, its failures)
+# Where an anchor (`&name`) could start: after a space, a line start or a flow indicator
+# ("R&D" in an abstract is not one). Without one, an alias is a syntax error.
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s]", re.MULTILINE)
 
 _STR, _NULL, _BOOL, _INT, _SEQ, _MAP, _RUAMEL = (
     "\0str", "\0null", "\0bool", "\0int", "\0seq", "\0map", "\0ruamel")
@@ -141,7 +145,8 @@ def loads(text: str) -> Any:
     """Read-only load of one document, as `ruamel_loads` reads it, as fast as we can;
     `Refused` for an alias or nesting past `MAX_DEPTH`."""
     loader_class = _fast_loader()
-    if loader_class is None or "%" in text[:1] or "\n%" in text or "&" in text:
+    if loader_class is None or "%" in text[:1] or "\n%" in text or (
+            "&" in text and _MAYBE_ANCHOR.search(text)):
         # no libyaml, a directive (%YAML 1.1 changes meanings), or maybe an anchor
         refuse_unbounded(text)
         return ruamel_loads(text)
