@@ -21,7 +21,9 @@ a fresh answer (arXiv pages are parsed strictly, LLM answers validated, text cle
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 from digest_cli.errors import DigestError
 from digest_cli.records.writer import write_atomic
@@ -72,3 +74,17 @@ def read_entry(path: Path, key: str, max_bytes: int) -> bytes | None:
 def write_entry(path: Path, key: str, payload: bytes) -> None:
     """Write the entry for `key` atomically (a cache: no fsync, it can be made again)."""
     write_atomic(path, seal(key, payload), durable=False)
+
+
+def read_json(path: Path, key: str, max_bytes: int = 1 << 20) -> Any:
+    """A verified JSON entry's value; None when it is missing, damaged or not JSON."""
+    payload = read_entry(path, key, max_bytes)
+    try:
+        return json.loads(payload) if payload is not None else None
+    except ValueError:  # verified bytes that are not JSON: written by something else
+        return None
+
+
+def write_json(path: Path, key: str, value: Any) -> None:
+    """`write_entry` of `value` as JSON (non-ASCII kept as it is)."""
+    write_entry(path, key, json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8"))

@@ -22,6 +22,7 @@ from typing import Any, cast
 from digest_cli.confine import (
     check_front_matter,
     check_paths,
+    check_post_filename,
     check_text,
     inside,
     plain_name,
@@ -286,19 +287,7 @@ def _check_values(settings: Settings) -> None:
         _check_bound(f, getattr(settings, f.name))
     check_front_matter(settings)
     check_paths(settings)
-    _check_post_filename(settings.post_filename)
-
-
-def _check_post_filename(template: str) -> None:
-    """A post name that changes with the date, as Jekyll wants it: `YYYY-MM-DD-title.ext`
-    (`x.md` would write every day over one file and report each as rendered)."""
-    name = template.format(date="2026-01-28")
-    if name == template.format(date="2026-01-29") or not name.startswith("2026-01-28-") \
-            or "." not in name[len("2026-01-28-"):]:
-        raise SettingsError(f"setting 'post_filename': {short(template)} must start with "
-                            "`{date}-` and end in an extension, e.g. '{date}-arxiv.md' "
-                            "(Jekyll reads only posts named YYYY-MM-DD-title.md, and a name "
-                            "without the date would hold every day)")
+    check_post_filename(settings.post_filename)
 
 
 # Upper bounds: past them a value is a typo, and some would overflow deep in a stage

@@ -157,7 +157,7 @@ def test_a_huge_wrong_value_is_shortened_in_the_error(rendered_site):
 
 def test_unknown_record_keys_are_exposed_not_dropped(rendered_site):
     """A misspelt `Translation:` is read as an unknown key, which `check` can report."""
-    from digest_cli.records.store import unknown_keys
+    from digest_cli.records.reading import unknown_keys
 
     path = record(rendered_site)
     text = path.read_text(encoding="utf-8")

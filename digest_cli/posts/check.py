@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
 from digest_cli.records.model import ArxivId, Day, Paper
-from digest_cli.records.store import day_dates, load_day, paper_path, text_faults
+from digest_cli.records.reading import text_faults
+from digest_cli.records.store import day_dates, load_day, paper_path
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -133,7 +134,8 @@ def _fault_problems(path: Path, paper_id: str) -> list[Problem]:
 def _manifest_ids(settings: Settings, day: date) -> list[str] | None:
     """The base ids a day's manifest lists; None when it cannot be read (reported with
     the day itself, when the day is checked)."""
-    from digest_cli.records.store import MANIFEST, load_record, manifest_from_dict
+    from digest_cli.records.reading import MANIFEST, load_record
+    from digest_cli.records.store import manifest_from_dict
 
     path = settings.day_path(day) / MANIFEST
     try:

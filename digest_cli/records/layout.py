@@ -14,14 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from digest_cli.hygiene import short
 from digest_cli.records.model import ArxivId, Manifest, Paper
-from digest_cli.records.store import (
-    MANIFEST,
-    day_dates,
-    load_record,
-    manifest_from_dict,
-    paper_from_dict,
-    record_from_text,
-)
+from digest_cli.records.reading import MANIFEST, load_record, record_from_text
+from digest_cli.records.store import day_dates, manifest_from_dict, paper_from_dict
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 T = TypeVar("T")
 
 
-def pool_context():
+def pool_context() -> BaseContext:
     """fork where there is one: workers start at once, with the modules loaded."""
     import multiprocessing
 

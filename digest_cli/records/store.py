@@ -4,11 +4,9 @@
     data/2026-01-28/2601.19786.yaml
     data/2026-01-28/hep-th_9901001.yaml
 
-Reads go through `yamlio` (YAML 1.2 as ruamel.yaml reads it, with libyaml's C parser
-where it is sure to agree; regular files only, of bounded size and depth, no aliases),
-and `hygiene.scrub` (bidi controls and the like never reach a post; `text_faults` tells
-`digest check` where they were). Nothing parsed is cached between runs: a fresh
-checkout's cold read is within its target (docs/performance.md). Writes go through
+Reads go through `reading` (bounded, hidden characters out) and `yamlio` (YAML 1.2 as
+ruamel.yaml reads it, with libyaml's C parser where it is sure to agree); nothing parsed
+is cached between runs (docs/performance.md). Writes go through
 ruamel.yaml's round-trip mode so an editor's comments and layout survive, and through
 `Writer`, so they are atomic and skipped when nothing changed.
 """
@@ -17,14 +15,13 @@ from __future__ import annotations
 
 import copy
 import io
-import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from digest_cli.errors import RecordError
-from digest_cli.hygiene import faults, has_faults, scrub, short
+from digest_cli.hygiene import short
 from digest_cli.records.model import (
     EDITABLE_FIELDS,
     ArxivId,
@@ -38,10 +35,10 @@ from digest_cli.records.model import (
     content_hash,
     text_hash,
 )
+from digest_cli.records.reading import MANIFEST, load_record
 from digest_cli.records.sentences import join_lines, split_lines
 from digest_cli.records.writer import Writer
-from digest_cli.records.yamlio import MissingRecord, load_yaml, loads, parse_text, pure_loads
-from digest_cli.records.yamlio import read_text as _read_text
+from digest_cli.records.yamlio import MissingRecord, load_yaml, loads, pure_loads
 from digest_cli.records.yamlio import yaml_object as _yaml
 
 __all__ = ["load_yaml", "loads", "pure_loads"]  # read via here
@@ -49,7 +46,6 @@ __all__ = ["load_yaml", "loads", "pure_loads"]  # read via here
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
-MANIFEST = "manifest.yaml"
 # Long texts stored a sentence a line (records/sentences.py); in memory, as the post shows them.
 LAYOUT_FIELDS = ("abstract", "translation", "analysis")
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
@@ -66,54 +62,6 @@ def day_dates(settings: Settings) -> list[date]:
                 except ValueError:
                     continue
     return sorted(days)
-
-
-# Where each record read in this process held characters `hygiene.scrub` removed: for
-# `digest check`, which runs in the process (or pool worker) that read the day.
-_FAULTS: dict[Path, list[str]] = {}
-# A backslash in a double-quoted scalar: an escape (\u202e) may spell a removed character.
-_QUOTED_ESCAPE = re.compile(r'"[^"\n]*\\')
-
-
-def load_record(path: Path) -> Any:
-    """A record's parsed YAML, bounded (`yamlio`) and with `hygiene.scrub`'s characters
-    taken out of every value."""
-    text = _read_text(path)
-    found = [f"line {line}, column {col}: {name}" for line, col, name in faults(text)
-             ] if has_faults(text) else []
-    data = parse_text(scrub(text) if found else text, path)
-    if _QUOTED_ESCAPE.search(text):
-        data = _scrubbed(data, found)
-    if found:
-        _FAULTS[path] = found
-    else:
-        _FAULTS.pop(path, None)
-    return data
-
-
-def record_from_text(text: str, where: Path) -> Any:
-    """The same for a record's YAML text read elsewhere (a git blob); `where` names it."""
-    data = parse_text(scrub(text), where)
-    return _scrubbed(data, []) if _QUOTED_ESCAPE.search(text) else data
-
-
-def _scrubbed(value: Any, found: list[str], where: str = "") -> Any:
-    if isinstance(value, str):
-        if has_faults(value):
-            found += [f"field {where or '?'}: {name}" for _, _, name in faults(value, 1)]
-            return scrub(value)
-        return value
-    if isinstance(value, dict):
-        return {k: _scrubbed(v, found, where or str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrubbed(v, found, where) for v in value]
-    return value
-
-
-def text_faults(path: Path) -> list[str]:
-    """Where the record at `path`, when last read, held a control, bidi or zero-width
-    character (taken out of what was read): `line 3, column 9: U+202E ...`."""
-    return list(_FAULTS.get(path, []))
 
 
 def load_day(settings: Settings, day: date) -> Day:
@@ -139,25 +87,6 @@ def _listed_paper(folder: Path, paper_id: str) -> Paper:
     except MissingRecord:  # an editor deleted the record, or a copy missed it
         raise RecordError(f"file not found, but {MANIFEST} lists {paper_id} (restore the "
                           f"record, or take the id out of {MANIFEST})", path=path) from None
-
-
-# The top-level keys the readers below take; any other is an editor's note or a misspelt
-# key (`Translation:`), kept on writing (`_merge`) and reported by `unknown_keys`.
-PAPER_KEYS = frozenset({
-    "id", "version", "title", "authors", "categories", "abs_url", "pdf_url", "published",
-    "updated", "comment", "journal_ref", "doi", "replacement", "reviewed", "abstract",
-    "translation", "analysis", "failures", "title_zh", "summary", "topics", "arxiv_hashes",
-    "arxiv_original"})
-MANIFEST_KEYS = frozenset({"date", "window", "fetched", "shown", "papers", "left_out",
-                           "usage", "rendered"})
-
-
-def unknown_keys(path: Path) -> list[str]:
-    """The top-level keys of the record (or manifest) at `path` that no reader takes, in
-    file order: the reader ignores them, `digest check` names them."""
-    data = load_record(path)
-    known = MANIFEST_KEYS if path.name == MANIFEST else PAPER_KEYS
-    return [str(key) for key in data if key not in known] if isinstance(data, dict) else []
 
 
 def load_paper(path: Path) -> Paper:

@@ -29,7 +29,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from digest_cli.cachefile import read_entry, write_entry
+from digest_cli.cachefile import read_json, write_json
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.records.layout import load_manifest
 from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, content_hash
@@ -206,9 +206,6 @@ def _add(old: float, new: float) -> float:
 
 # -- the answer cache -------------------------------------------------------------------
 
-MAX_CACHED_ANSWER = 1 << 20  # an answer is a few kB
-
-
 class AnswerCache:
     """Valid answers on disk, one JSON file per (paper id and version, kind, model,
     prompt version, prompt text): a re-run of a finished or killed day asks nothing twice.
@@ -226,18 +223,12 @@ class AnswerCache:
         return self.folder / kind / f"{pid.file_stem}v{pid.version or 0}" / f"{digest}.json"
 
     def get(self, path: Path) -> str | None:
-        """The answer kept at `path`; a damaged entry (cachefile) or another shape: None."""
-        raw = read_entry(path, path.relative_to(self.folder).as_posix(), MAX_CACHED_ANSWER)
-        try:
-            text = json.loads(raw)["text"] if raw is not None else None
-        except (ValueError, KeyError, TypeError):
-            return None
-        return text if isinstance(text, str) else None
+        data = read_json(path, path.relative_to(self.folder).as_posix())  # damaged: None
+        return data["text"] if isinstance(data, dict) and type(data.get("text")) is str else None
 
     def put(self, path: Path, text: str, model: str, prompt: Prompt) -> None:
         data = {"text": text, "model": model, "prompt_version": prompt.version}
-        write_entry(path, path.relative_to(self.folder).as_posix(),
-                    json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+        write_json(path, path.relative_to(self.folder).as_posix(), data)
 
 
 # -- prompts ----------------------------------------------------------------------------
