@@ -127,8 +127,7 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
 def _fault_problems(path: Path, paper_id: str) -> list[Problem]:
     """Control, bidi and zero-width characters the record held (read without them)."""
     return [Problem(path, f"{where}: a character that must not be published (delete it)",
-                    int(where.split()[1].rstrip(",")) if where.startswith("line ") else None,
-                    paper_id) for where in text_faults(path)]
+                    line, paper_id) for line, where in text_faults(path)]
 
 
 def _manifest_ids(settings: Settings, day: date) -> list[str] | None:

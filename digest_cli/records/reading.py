@@ -17,17 +17,19 @@ MANIFEST = "manifest.yaml"
 
 # Where each record read in this process held characters `hygiene.scrub` removed: for
 # `digest check`, which runs in the process (or pool worker) that read the day.
-_FAULTS: dict[Path, list[str]] = {}
-# A backslash in a double-quoted scalar: an escape (\u202e) may spell a removed character.
-_QUOTED_ESCAPE = re.compile(r'"[^"\n]*\\')
+_FAULTS: dict[Path, list[tuple[int | None, str]]] = {}
+# A backslash in a double-quoted scalar (which may span lines): an escape (\u202e) may
+# spell a removed character, so the parsed values are scrubbed too.
+_QUOTED_ESCAPE = re.compile(r'"[^"]*\\')
 
 
 def load_record(path: Path) -> Any:
     """A record's parsed YAML, bounded (`yamlio`) and with `hygiene.scrub`'s characters
     taken out of every value."""
     text = read_text(path)
-    found = [f"line {line}, column {col}: {name}" for line, col, name in faults(text)
-             ] if has_faults(text) else []
+    found: list[tuple[int | None, str]] = [
+        (line, f"line {line}, column {col}: {name}") for line, col, name in faults(text)
+    ] if has_faults(text) else []
     data = parse_text(scrub(text) if found else text, path)
     if _QUOTED_ESCAPE.search(text):
         data = _scrubbed(data, found)
@@ -44,10 +46,10 @@ def record_from_text(text: str, where: Path) -> Any:
     return _scrubbed(data, []) if _QUOTED_ESCAPE.search(text) else data
 
 
-def _scrubbed(value: Any, found: list[str], where: str = "") -> Any:
+def _scrubbed(value: Any, found: list[tuple[int | None, str]], where: str = "") -> Any:
     if isinstance(value, str):
         if has_faults(value):
-            found += [f"field {where or '?'}: {name}" for _, _, name in faults(value, 1)]
+            found += [(None, f"field {where or '?'}: {name}") for _, _, name in faults(value, 1)]
             return scrub(value)
         return value
     if isinstance(value, dict):
@@ -57,9 +59,10 @@ def _scrubbed(value: Any, found: list[str], where: str = "") -> Any:
     return value
 
 
-def text_faults(path: Path) -> list[str]:
+def text_faults(path: Path) -> list[tuple[int | None, str]]:
     """Where the record at `path`, when last read, held a control, bidi or zero-width
-    character (taken out of what was read): `line 3, column 9: U+202E ...`."""
+    character (taken out of what was read): (3, `line 3, column 9: U+202E ...`), or
+    (None, `field title: ...`) for one written as a YAML escape."""
     return list(_FAULTS.get(path, []))
 
 
