@@ -71,28 +71,30 @@ def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         raise MissingRecord("file not found", path=path) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link: it may point anywhere
-            raise RecordError("is a symbolic link: a record must be a regular file in the "
-                              "repository (replace the link by the file)", path=path) from None
+            raise RecordError("is a symbolic link: records (and the files digest reads) "
+                              "must be regular files in the repository (replace the link by "
+                              "the file)", path=path) from None
         raise RecordError(f"cannot be read ({exc.strerror})", path=path) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise RecordError("is not a regular file (a folder, FIFO or device): a record "
-                              "must be a regular file in the repository", path=path)
+            raise RecordError("is not a regular file (a folder, FIFO or device): records "
+                              "(and the files digest reads) must be regular files", path=path)
         if info.st_size > limit:
-            raise RecordError(f"is {info.st_size:,} bytes, more than the {limit:,} a "
-                              "record may hold", path=path)
+            raise RecordError(f"is {info.st_size:,} bytes, more than the {limit:,} digest "
+                              "reads from one file", path=path)
         raw = _read_fd(fd, info.st_size, limit)
     finally:
         os.close(fd)
     if len(raw) > limit:
-        raise RecordError(f"grew past the {limit:,} bytes a record may hold", path=path)
+        raise RecordError(f"grew past the {limit:,} bytes digest reads from one file",
+                          path=path)
     return raw
 
 
 def _read_fd(fd: int, size: int, limit: int) -> bytes:
     """Up to `limit` + 1 bytes (a file growing while read stops there), in reads of the
-    size fstat gave (os.read: no buffered file object, a third of a record's read time)."""
+    size fstat gave (os.read: a buffered file object cost as much again as the read)."""
     chunks, total = [], 0
     while total <= limit:
         chunk = os.read(fd, max(size + 1 - total, 1 << 16) if total <= size else 1 << 16)
