@@ -175,3 +175,28 @@ def test_error_lines_carry_no_terminal_escapes(rendered_site):
     edit(path, "\nauthors:", '\nauthors: "\\e[2J\\e]0;owned\\a"\nx_authors:')
     result = run_cli(rendered_site, "render", "--date", DAY, "--force")
     assert "\x1b" not in result.output and "\x07" not in result.output
+
+
+def test_a_joiner_is_kept_only_between_emoji():
+    from digest_cli.hygiene import faults
+
+    assert scrub("x\u200dy \U0001F468\u200d\U0001F469\u200d\U0001F467 \u2764\ufe0f\u200d"
+                 "\U0001F525 \U0001F44B\U0001F3FD\u200d") == (
+        "xy \U0001F468\u200d\U0001F469\u200d\U0001F467 \u2764\ufe0f\u200d\U0001F525 "
+        "\U0001F44B\U0001F3FD")  # the last joiner ends the text: no emoji after it
+    assert faults("ok\n  a\u200db") == [(2, 4, "U+200D ZERO WIDTH JOINER")]
+
+
+def test_terminal_text_and_error_values_are_bounded_and_inert():
+    from digest_cli.hygiene import for_terminal, short
+
+    assert for_terminal("a\x1b[31mred\x1b[0m\x1b]0;title\x07\rb\x9b") == "aredb"
+    bomb: list = ["lol"] * 10
+    for _ in range(8):
+        bomb = [bomb] * 10  # 10^9 strings if written out
+    deep: list = []
+    for _ in range(20_000):
+        deep = [deep]
+    for value in (bomb, deep, "x" * 10**6, {"\x1b[2J": "\u202e" * 100}):
+        shown = short(value)
+        assert len(shown) < 200 and "\x1b" not in shown and "\u202e" not in shown
