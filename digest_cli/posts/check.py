@@ -70,8 +70,8 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
     """All problems of the given days (default: every day under data/).
 
     Days are checked on every core when there are many (every record is parsed once).
-    A paper shown on two days is found
-    afterwards, from the papers each day's check returns and the other days' manifests.
+    A paper shown on two days is found afterwards, from the papers each day's check
+    returns and the other days' manifests.
     """
     from functools import partial
 
