@@ -4,14 +4,15 @@
 
 The workload: the seed post (20 papers with full translations and 详细解读) imported
 under `--days` dates, rendered once and committed, as a site a year old holds it. Each
-"fresh checkout" is a `git clone` of that repository: every file's mtime is new and
-there is no `.digest-cache`. Prints, with the ratio to the 3 s target:
+"fresh checkout" is a `git clone` of that repository (every file's mtime new, nothing
+in the page cache but what the clone wrote). Prints, with the ratio to the 3 s target:
 
 - `digest render --all` and `digest check --all` on a fresh checkout (cold): the
   issue's figures, target <= 3 s each on 2 cores,
-- the same with the parse cache warm (a second run in the same checkout),
-- the same on a fresh checkout whose `.digest-cache` was restored from an earlier run
-  (what the workflows get from actions/cache),
+- the same again in the same checkout (the OS's page cache warm; nothing of ours is
+  cached between runs),
+- the same cold with the fork pool off (`records.pool.POOL_MIN_DAYS` set past the
+  workload): the figure that decides whether the pool stays,
 - `digest --help` against `python -c "import click"` (target <= 2.5x).
 
 Figures are medians of `--runs` runs, wall time with the CPU time beside it (all
@@ -44,6 +45,10 @@ if not SEED.is_file():
 SEED_DAY = date(2026, 1, 28)
 TARGET = 3.0
 DIGEST = [sys.executable, "-m", "digest_cli"]
+# The same command with one process reading every day (the pool's threshold out of reach).
+SERIAL = [sys.executable, "-c", "import sys; import digest_cli.records.pool as pool; "
+          "pool.POOL_MIN_DAYS = 10**9; from digest_cli.cli import main; "
+          "sys.argv[0] = 'digest'; main()"]
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
        "-c", "commit.gpgsign=false"]
 
@@ -79,8 +84,8 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
-def clone(origin: Path, dest: Path, cache: Path | None = None) -> None:
-    """A fresh checkout: new mtimes everywhere; `cache` restored as actions/cache would.
+def clone(origin: Path, dest: Path) -> None:
+    """A fresh checkout: new mtimes everywhere.
 
     The clone's own 60 MB are then flushed to disk (`os.sync`): timed right after the
     clone, the command would share the cores with the kernel writing them out, which on a
@@ -88,8 +93,6 @@ def clone(origin: Path, dest: Path, cache: Path | None = None) -> None:
     longer than the kernel's writeback delay)."""
     shutil.rmtree(dest, ignore_errors=True)
     run(["git", "clone", "-q", str(origin), str(dest)])
-    if cache is not None:
-        shutil.copytree(cache, dest / ".digest-cache")
     os.sync()
 
 
@@ -111,7 +114,7 @@ CPU: list[float] = []  # CPU seconds of each timed command, in order
 
 
 def measure(origin: Path, work: Path, runs: int) -> dict[str, list[tuple[float, float]]]:
-    """(wall, CPU) of render --all and check --all: cold, warm, with a restored cache."""
+    """(wall, CPU) of render --all and check --all: cold, again, cold without the pool."""
     figures: dict[str, list[tuple[float, float]]] = {}
 
     def note(name: str, cmd: list[str]) -> None:
@@ -124,12 +127,9 @@ def measure(origin: Path, work: Path, runs: int) -> dict[str, list[tuple[float, 
             cmd = [*DIGEST, "--root", str(work), *args]
             clone(origin, work)
             note(f"{name}, fresh checkout (cold)", cmd)
-            note(f"{name}, again (warm)", cmd)
-            saved = work.parent / "saved-cache"
-            shutil.rmtree(saved, ignore_errors=True)
-            shutil.copytree(work / ".digest-cache", saved)
-            clone(origin, work, cache=saved)
-            note(f"{name}, fresh checkout + restored cache", cmd)
+            note(f"{name}, again (page cache warm)", cmd)
+            clone(origin, work)
+            note(f"{name}, cold, no fork pool", [*SERIAL, "--root", str(work), *args])
     return figures
 
 

@@ -21,6 +21,7 @@ import click
 
 from digest_cli import __version__
 from digest_cli.errors import DigestError
+from digest_cli.hygiene import for_terminal
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -40,7 +41,7 @@ class DigestGroup(click.Group):
             return super().invoke(ctx)
         except DigestError as exc:
             stage = f" ({exc.stage})" if exc.stage else ""
-            click.echo(f"Error{stage}: {_scrubbed(ctx, str(exc))}", err=True)
+            click.echo(f"Error{stage}: {for_terminal(_scrubbed(ctx, str(exc)))}", err=True)
             ctx.exit(1)
         except OSError as exc:
             if exc.filename is None:
@@ -590,8 +591,8 @@ def _take_ticks(settings: Settings, body_file: TextIO, previous_file: TextIO | N
                 actor: str | None, target: date | None, writer: Writer) -> date | None:
     from digest_cli.publish.ticks import apply_ticks
 
-    previous = previous_file.read() if previous_file is not None else None
-    report = apply_ticks(settings, body_file.read(), previous, actor, writer, day=target)
+    previous = _read_body(previous_file) if previous_file is not None else None
+    report = apply_ticks(settings, _read_body(body_file), previous, actor, writer, day=target)
     if not report.allowed:
         click.echo(f"{actor} has no write access to {settings.github_repository}: "
                    "ticks not taken")
@@ -600,6 +601,15 @@ def _take_ticks(settings: Settings, body_file: TextIO, previous_file: TextIO | N
                    f"{_plural(len(report.ticks), 'box', 'boxes')} differed from the records; "
                    + _changed_line(report.changed))
     return report.day
+
+
+def _read_body(stream: TextIO) -> str:
+    """A pull request body file's text; not UTF-8 is one line naming the file."""
+    try:
+        return stream.read()
+    except UnicodeDecodeError as exc:
+        raise DigestError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                          path=getattr(stream, "name", "-")) from None
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -643,7 +653,8 @@ def _review_table(settings: Settings, target: date) -> None:
         table.add_column(name, no_wrap=name != "title")
     for n, r in enumerate(rows, 1):
         status = r.status + (" · replaced" if r.replacement else "")
-        table.add_row(Text(str(n)), Text(r.id), Text(r.title, no_wrap=True, overflow="ellipsis"),
+        title = for_terminal(r.title)  # no escape sequence reaches the terminal
+        table.add_row(Text(str(n)), Text(r.id), Text(title, no_wrap=True, overflow="ellipsis"),
                       Text(status), Text("edited" if r.edited else ""),
                       Text("✓" if r.reviewed else ""))
     Console(highlight=False).print(table)

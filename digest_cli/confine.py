@@ -1,8 +1,9 @@
 """Settings that end up in files or paths, checked before anything is written.
 
 A line break in `layout` or a tag would inject front matter; `post_filename = "../x"` or a
-symlinked folder would write outside the repository. Checked once, when settings load,
-and again for each day's folder and post (a symlink can appear at any time).
+symlinked folder would write outside the repository, and `x.md` every day over one file.
+Checked once, when settings load, and again for each day's folder and post (a symlink can
+appear at any time).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import SettingsError
+from digest_cli.hygiene import short
 from digest_cli.redact import mask_url
 
 if TYPE_CHECKING:
@@ -104,3 +106,15 @@ def require_site(settings: Settings) -> None:
         raise SettingsError(f"{root.resolve()} is not a digest site (no {settings.data_dir}/, "
                             f"{settings.posts_dir}/ or _config.yml): run in the site "
                             "repository, or give --root")
+
+
+def check_post_filename(template: str) -> None:
+    """A post name that changes with the date, as Jekyll wants it: `YYYY-MM-DD-title.ext`
+    (`x.md` would write every day over one file and report each as rendered)."""
+    name = template.format(date="2026-01-28")
+    if name == template.format(date="2026-01-29") or not name.startswith("2026-01-28-") \
+            or "." not in name[len("2026-01-28-"):]:
+        raise SettingsError(f"setting 'post_filename': {short(template)} must start with "
+                            "`{date}-` and end in an extension, e.g. '{date}-arxiv.md' "
+                            "(Jekyll reads only posts named YYYY-MM-DD-title.md, and a name "
+                            "without the date would hold every day)")

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.records.store import write_day
-from digest_cli.records.writer import Writer
 from tests.clikit import run_cli
-from tests.conftest import SAMPLE, SAMPLE_DAY, make_day, make_paper
+from tests.conftest import SAMPLE
 
 RECORD = Path("data/2026-01-28/2601.19786.yaml")
 POST = Path("_posts/2026-01-28-arxiv.md")
@@ -144,34 +142,6 @@ def test_check_names_a_stale_post_and_a_broken_record(rendered_site):
     (rendered_site / "data/2026-01-28/2601.19781.yaml").write_text("title: [\n")
     out = run_cli(rendered_site, "check", "--no-annotations").output
     assert "2601.19781.yaml:2: malformed YAML" in out or "2601.19781.yaml" in out
-
-
-def _analysis(settings):
-    """A real 详细解读 (the sample day's first), as the tool's own text."""
-    from dataclasses import replace
-
-    from digest_cli.records.store import load_day
-
-    analysis = load_day(settings, SAMPLE_DAY).papers[0].analysis
-    return replace(analysis, source="full_text")
-
-
-def test_check_all_reads_the_parse_cache_once(sample_site, settings_for, monkeypatch):
-    """It used to load and save the whole cache once per day: quadratic in the days."""
-    from digest_cli.posts import check
-    from digest_cli.records import store
-
-    settings = settings_for(sample_site)
-    later = make_day([make_paper(1, id="2601.30001", analysis=_analysis(settings))],
-                     day=SAMPLE_DAY.replace(day=29))
-    write_day(settings, later, Writer())
-    made = []
-    real = store.parse_cache
-    monkeypatch.setattr(check, "parse_cache", lambda s: made.append(1) or real(s))
-    problems = check.check_days(settings)
-    assert len(made) == 1
-    assert [(p.path.name, p.message[:12]) for p in problems] == [
-        ("2026-01-29-arxiv.md", "post missing")]
 
 
 @pytest.mark.parametrize("env, flags, annotated", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from digest_cli.cachefile import read_entry
 from digest_cli.records.model import ArxivId
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
@@ -106,7 +107,8 @@ def test_full_text_is_downloaded_once_and_cached(tmp_path, pdfs):
     assert full_text(s, PID) == first
     assert pdfs.hits == {"2601.19786v2": 1}
     pdf, txt = cache_paths(s, PID)
-    assert pdf.read_bytes().startswith(b"%PDF") and txt.is_file()
+    kept = read_entry(pdf, pdf.name, 1 << 30)  # a verified cache entry (cachefile)
+    assert kept is not None and kept.startswith(b"%PDF") and txt.is_file()
 
 
 def test_full_text_respects_the_budget(tmp_path, pdfs):

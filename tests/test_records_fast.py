@@ -1,5 +1,5 @@
-"""The fast read path: YAML 1.2 as the writer means it, a parse cache checked against
-contents, and days read on both cores, all giving what the plain path gives.
+"""The fast read path: YAML 1.2 as the writer means it, and days read on both cores, both
+giving what the plain path gives.
 
 `ruamel_loads` (ruamel.yaml's safe loader, what `loads` was before libyaml) is the
 reference: every value and error of the fast loader must be the one it gives.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,9 +21,9 @@ from hypothesis import strategies as st
 from digest_cli.errors import RecordError
 from digest_cli.posts.check import _ERROR_TEXT, check_days, has_error_text
 from digest_cli.posts.write import PostEdited, render_days, stale_posts
-from digest_cli.records import cache as cache_module
-from digest_cli.records.cache import ParseCache, map_days, parse_cache
-from digest_cli.records.store import dump_yaml, load_day, paper_from_dict, write_day
+from digest_cli.records import pool as pool_module
+from digest_cli.records.pool import map_days
+from digest_cli.records.store import dump_yaml, paper_from_dict, write_day
 from digest_cli.records.writer import Writer
 from digest_cli.records.yamlio import _fast_loader, loads, parse_text, ruamel_loads
 from digest_cli.translate.validate import ODD_CASE
@@ -71,10 +70,8 @@ def test_an_unquoted_id_is_refused_as_the_writer_means():
 
 
 @pytest.mark.parametrize("text", [
-    "a: &x [1]\nb: *x\n",  # an alias: ruamel shares the list
     "a: !!str 12\nb: !!float 1\n",  # explicit tags
     "%YAML 1.1\n---\na: yes\n",  # a directive
-    "base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n",  # a merge key
     "? [a, b]\n: c\n",  # a key that is a sequence
     "a: 'it''s'\nb: \"\\u00e9\\n\"\nc: >\n  folded\n  text\n\n  para\nd: |-\n  kept\n",
     "- a\n- b: c\n  d: [e, {f: g}]\n",
@@ -82,9 +79,30 @@ def test_an_unquoted_id_is_refused_as_the_writer_means():
 ])
 def test_unusual_documents_read_as_ruamel_reads_them(text):
     assert repr(loads(text)) == repr(ruamel_loads(text))
-    if "&x" in text:
-        data = loads(text)
-        assert data["a"] is data["b"]
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("a: &x [1]\nb: *x\n", 1),  # an alias (the fast path meets it)
+    ("base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n", 1),  # a merge key: an alias too
+    ("a: !!str &x 12\nb: *x\n", 1),  # a tag sends it to ruamel: refused before it
+    ("a: &lonely 1\n", 1),  # an anchor with no alias: refused all the same
+])
+def test_anchors_and_aliases_are_refused_with_their_line(text, line):
+    with pytest.raises(RecordError, match="anchors and aliases") as refused:
+        parse_text(text, Path("data/x.yaml"))
+    assert refused.value.line == line and refused.value.path == Path("data/x.yaml")
+
+
+def test_nesting_past_the_cap_is_refused_on_either_path():
+    from digest_cli.records.yamlio import MAX_DEPTH
+
+    inner = MAX_DEPTH - 1  # below the top mapping
+    fine = "a: " + "[" * inner + "]" * inner + "\n"
+    assert parse_text(fine, Path("x.yaml"))["a"] is not None
+    for deep in ("a: " + "[" * (inner + 1) + "]" * (inner + 1) + "\n",
+                 "a: !!seq " + "[" * (inner + 1) + "]" * (inner + 1) + "\n"):
+        with pytest.raises(RecordError, match=f"deeper than {MAX_DEPTH}"):
+            parse_text(deep, Path("x.yaml"))
 
 
 @pytest.mark.parametrize(("text", "line"), [
@@ -120,140 +138,6 @@ def test_what_the_writer_writes_reads_back_the_same(data):
     assert repr(loads(text)) == repr(ruamel_loads(text))
 
 
-# -- the parse cache --------------------------------------------------------------------
-
-def _one_day(site, settings_for):
-    settings = settings_for(site)
-    day = make_day([make_paper(1), make_paper(2)])
-    write_day(settings, day, Writer())
-    return settings, settings.day_path(day.manifest.date)
-
-
-def test_a_changed_file_is_parsed_again_whatever_its_mtime(site, settings_for):
-    """Same size, same mtime, other bytes: the stale entry is not used."""
-    settings, folder = _one_day(site, settings_for)
-    path = folder / "2601.19001.yaml"
-    cache = parse_cache(settings)
-    assert cache.load(path)["title"] == "Paper number 1"
-    cache.save()
-    stat = path.stat()
-    path.write_text(path.read_text().replace("Paper number 1", "Paper number 9"))
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert path.stat().st_size == stat.st_size
-    again = parse_cache(settings)
-    assert not again.fresh(path)
-    assert again.load(path)["title"] == "Paper number 9"
-
-
-def test_a_fresh_clone_with_the_cache_restored_is_warm(site, settings_for, tmp_path_factory):
-    """New mtimes and another folder (as on a CI runner): every unchanged file is a hit."""
-    settings, folder = _one_day(site, settings_for)
-    load_day(settings, date.fromisoformat(folder.name), parse_cache(settings))
-    cache = parse_cache(settings)
-    load_day(settings, date.fromisoformat(folder.name), cache)
-    cache.save()
-    clone = tmp_path_factory.mktemp("clone")
-    shutil.copytree(site / "data", clone / "data")  # copies get new mtimes
-    shutil.copytree(settings.cache_path, settings_for(clone).cache_path)
-    restored = parse_cache(settings_for(clone))
-    paths = sorted((clone / "data").rglob("*.yaml"))
-    assert paths and all(restored.fresh(p) for p in paths)
-
-
-def test_a_shard_made_by_other_readers_is_not_used(site, settings_for):
-    """A new ruamel.yaml or PyYAML may read the same bytes differently."""
-    import marshal
-
-    settings, folder = _one_day(site, settings_for)
-    path = folder / "2601.19001.yaml"
-    digest = cache_module.content_hash(path.read_bytes())
-    shard = settings.cache_path / "records" / f"{folder.name}.marshal"
-    shard.parent.mkdir(parents=True)
-    current = cache_module.reader_version(ParseCache.VERSION)
-    for version, title in ((current[:1] + ("0.0.1",) + current[2:], "Paper number 1"),
-                           (current, "planted")):
-        shard.write_bytes(marshal.dumps((version, {path.name: (digest, {"title": "planted"})})))
-        assert parse_cache(settings).load(path)["title"] == title
-
-
-@pytest.mark.parametrize("entry", [5, (), ("x",), [b"", {}], (b"digest", {}, "extra")])
-def test_a_cache_entry_of_another_shape_is_a_miss(site, settings_for, entry):
-    """A restored cache is not trusted to hold what we wrote: a damaged entry is parsed
-    again, never a crash."""
-    import marshal
-
-    settings, folder = _one_day(site, settings_for)
-    path = folder / "2601.19001.yaml"
-    shard = settings.cache_path / "records" / f"{folder.name}.marshal"
-    shard.parent.mkdir(parents=True)
-    version = cache_module.reader_version(ParseCache.VERSION)
-    shard.write_bytes(marshal.dumps((version, {path.name: entry})))
-    cache = parse_cache(settings)
-    assert not cache.fresh(path)
-    assert cache.load(path)["title"] == "Paper number 1"
-
-
-def test_a_cache_never_unpickles(site, settings_for, tmp_path):
-    """A cache restored by actions/cache is data: a tampered one must not run code, so
-    the pickles of older versions are never loaded."""
-    import pickle
-
-    settings, folder = _one_day(site, settings_for)
-    path = folder / "2601.19001.yaml"
-    digest = cache_module.content_hash(path.read_bytes())
-    records = settings.cache_path / "records"
-    records.mkdir(parents=True)
-    witness = tmp_path / "ran"
-
-    class Payload:
-        def __reduce__(self):
-            return (witness.touch, ())
-
-    entries = {path.name: (digest, {"title": "planted", "x": Payload()})}
-    for name in (f"{folder.name}.pickle", f"{folder.name}.marshal"):
-        (records / name).write_bytes(pickle.dumps(
-            (cache_module.reader_version(2), entries)))
-    assert parse_cache(settings).load(path)["title"] == "Paper number 1"
-    assert not witness.exists()
-
-
-def test_an_entry_marshal_cannot_hold_is_not_cached(site, settings_for):
-    """An unquoted date an editor wrote is a datetime, which marshal does not hold: that
-    record is parsed again next time, the others come from the cache."""
-    settings, folder = _one_day(site, settings_for)
-    path = folder / "2601.19001.yaml"
-    path.write_text(re.sub(r"(?m)^published:.*$", "published: 2026-01-27T10:00:00Z",
-                           path.read_text()))
-    cache = parse_cache(settings)
-    day = load_day(settings, date.fromisoformat(folder.name), cache)
-    assert day.papers[0].published is not None
-    cache.save()
-    again = parse_cache(settings)
-    assert not again.fresh(path)
-    assert all(again.fresh(p) for p in folder.glob("*.yaml") if p != path)
-
-
-def test_a_damaged_cache_is_rebuilt(site, settings_for):
-    settings, folder = _one_day(site, settings_for)
-    cache = parse_cache(settings)
-    load_day(settings, date.fromisoformat(folder.name), cache)
-    cache.save()
-    for shard in (settings.cache_path / "records").iterdir():
-        shard.write_bytes(b"not marshal data")
-    again = parse_cache(settings)
-    assert load_day(settings, date.fromisoformat(folder.name), again).papers[0].title == \
-        "Paper number 1"
-
-
-def test_the_cache_holds_no_absolute_paths(site, settings_for):
-    settings, folder = _one_day(site, settings_for)
-    cache = parse_cache(settings)
-    load_day(settings, date.fromisoformat(folder.name), cache)
-    cache.save()
-    for shard in (settings.cache_path / "records").iterdir():
-        assert str(site).encode() not in shard.read_bytes()
-
-
 # -- days on both cores -----------------------------------------------------------------
 
 DAYS = [date(2026, 1, 20) + timedelta(days=n) for n in range(5)]
@@ -270,17 +154,17 @@ def pooled(monkeypatch, site, settings_for):
     """Five days, and map_days using a pool for as few as one day."""
     settings = settings_for(site)
     _build(settings)
-    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 1)
+    monkeypatch.setattr(pool_module, "POOL_MIN_DAYS", 1)
     return settings
 
 
-def _double(day, cache):
+def _double(day):
     return (day, os.getpid())
 
 
 def test_map_days_keeps_the_order_and_uses_other_processes(pooled):
     many = [DAYS[0] + timedelta(days=n) for n in range(45)]  # several chunks a worker
-    results = list(map_days(_double, many, ParseCache(None), workers=2))
+    results = list(map_days(_double, many, workers=2))
     assert [day for day, _ in results] == many
     pids = {pid for _, pid in results}
     assert os.getpid() not in pids  # (which worker takes which chunk is up to the pool)
@@ -291,14 +175,14 @@ def test_a_pooled_render_writes_what_a_serial_one_writes(pooled, monkeypatch, se
     render_days(pooled, DAYS, Writer())
     serial = settings_for(tmp_path_factory.mktemp("serial"))
     _build(serial)
-    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 10**6)
+    monkeypatch.setattr(pool_module, "POOL_MIN_DAYS", 10**6)
     render_days(serial, DAYS, Writer())
     for d in DAYS:
         assert pooled.post_path(d).read_text() == serial.post_path(d).read_text()
         assert (pooled.day_path(d) / "manifest.yaml").read_text() == \
             (serial.day_path(d) / "manifest.yaml").read_text()
     assert "rendered:\n  post: " in (pooled.day_path(DAYS[0]) / "manifest.yaml").read_text()
-    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 1)
+    monkeypatch.setattr(pool_module, "POOL_MIN_DAYS", 1)
     assert stale_posts(pooled, DAYS) == []
 
 
@@ -328,22 +212,9 @@ def test_a_pooled_check_finds_what_a_serial_one_finds(pooled, monkeypatch):
     post = pooled.post_path(DAYS[4])
     post.write_text(post.read_text() + "x\n")
     pooled_problems = [str(p) for p in check_days(pooled)]
-    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 10**6)
-    shutil.rmtree(pooled.cache_path)
+    monkeypatch.setattr(pool_module, "POOL_MIN_DAYS", 10**6)
     assert [str(p) for p in check_days(pooled)] == pooled_problems
     assert len(pooled_problems) == 2
-
-
-def test_a_pooled_check_leaves_every_record_in_the_cache(pooled):
-    """The workers save the shards they fill; the parent, which read the manifests before
-    they forked, must not write its manifest-only copies over them afterwards."""
-    render_days(pooled, DAYS, Writer())
-    shutil.rmtree(pooled.cache_path)
-    assert check_days(pooled) == []
-    cache = parse_cache(pooled)
-    for day in DAYS:
-        for path in pooled.day_path(day).glob("*.yaml"):
-            assert cache.fresh(path), path
 
 
 # -- check's shortcut for error text ----------------------------------------------------

@@ -1,15 +1,14 @@
-"""Parsing many uncached records on every core gives what one process gives."""
+"""Parsing many records on every core gives what one process gives."""
 
 from __future__ import annotations
 
 import pickle
-import shutil
 from datetime import date, timedelta
 
 from digest_cli.errors import RecordError
 from digest_cli.posts.write import render_days
-from digest_cli.records import cache as cache_module
-from digest_cli.records.store import parse_cache, write_day
+from digest_cli.records import pool as pool_module
+from digest_cli.records.store import write_day
 from digest_cli.records.writer import Writer
 from tests.conftest import make_day, make_paper
 
@@ -29,13 +28,9 @@ def test_parsing_in_a_pool_renders_the_same_posts(site, settings_for, monkeypatc
     serial = {d: settings.post_path(d).read_text() for d in DAYS}
     for post in (site / "_posts").glob("*.md"):
         post.unlink()
-    shutil.rmtree(settings.cache_path)  # a fresh checkout: nothing parsed yet
-    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 1)
+    monkeypatch.setattr(pool_module, "POOL_MIN_DAYS", 1)
     render_days(settings, DAYS, Writer())
     assert {d: settings.post_path(d).read_text() for d in DAYS} == serial
-    cache = parse_cache(settings)
-    paths = sorted((site / "data").rglob("*.yaml"))
-    assert all(cache.fresh(p) for p in paths)  # parsed and saved by the workers
 
 
 def test_a_broken_file_is_reported_by_name_after_a_pool(site, settings_for, monkeypatch):
@@ -43,7 +38,7 @@ def test_a_broken_file_is_reported_by_name_after_a_pool(site, settings_for, monk
     build(settings)
     broken = settings.day_path(DAYS[3]) / "2601.20030.yaml"
     broken.write_text("title: [unclosed\n")
-    monkeypatch.setattr(cache_module, "POOL_MIN_DAYS", 1)
+    monkeypatch.setattr(pool_module, "POOL_MIN_DAYS", 1)
     try:
         render_days(settings, DAYS, Writer())
     except RecordError as err:

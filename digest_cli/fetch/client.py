@@ -41,9 +41,9 @@ from digest_cli.bounded import (
     TooLarge,
     TransportError,
 )
+from digest_cli.cachefile import read_entry, write_entry
 from digest_cli.errors import FetchError
 from digest_cli.fetch.feed import Entry, Page, Rejected, error_summary, parse_page
-from digest_cli.records.writer import write_atomic
 from digest_cli.retry import Backoff, Transient, retry, retry_after
 
 if TYPE_CHECKING:
@@ -113,11 +113,11 @@ class ResponseCache:
         age = self.now - path.stat().st_mtime
         if not any_age and not 0 <= age <= self.ttl:
             return None
-        return path.read_bytes()
+        return read_entry(path, url, MAX_PAGE_BYTES)  # damaged, or another URL's: a miss
 
     def put(self, url: str, body: bytes) -> None:
         path = self.path(url)
-        write_atomic(path, body)
+        write_entry(path, url, body)
         os.utime(path, (self.now, self.now))
 
 

@@ -34,6 +34,7 @@ from digest_cli.fetch.schedule import (
     window_for,
 )
 from digest_cli.fetch.select import History, Selection, id_order, select
+from digest_cli.hygiene import clean_text
 from digest_cli.records.layout import has_day
 from digest_cli.records.model import (
     EDITABLE_FIELDS,
@@ -42,7 +43,6 @@ from digest_cli.records.model import (
     LeftOut,
     Manifest,
     Paper,
-    clean_text,
     field_hash,
     kept_corrections,
 )

@@ -12,22 +12,21 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from digest_cli import kinds
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import IMPORTED_ERROR
 from digest_cli.posts.write import post_status
-from digest_cli.records.cache import ParseCache, map_days
 from digest_cli.records.model import ArxivId, Day, MachineText, Paper
+from digest_cli.records.pool import map_days
+from digest_cli.records.reading import MANIFEST, load_record, read_keys, text_faults
 from digest_cli.records.store import (
-    MANIFEST,
     day_dates,
     load_day,
     manifest_from_dict,
     paper_path,
     paper_to_dict,
-    parse_cache,
 )
 from digest_cli.translate.text_faults import NOT_AN_ANSWER_MESSAGE, is_not_an_answer
 from digest_cli.translate.validate import has_any
@@ -113,17 +112,14 @@ class Problem:
 def check_days(settings: Settings, days: list[date] | None = None) -> list[Problem]:
     """All problems of the given days (default: every day under data/).
 
-    Days are checked on every core when there are many (a fresh checkout parses every
-    record), with one parse cache for the whole run. A paper shown on two days is found
-    afterwards, from the papers each day's check returns and the other days' manifests.
+    Days are checked on every core when there are many (every record is parsed once).
+    A paper shown on two days is found afterwards, from the papers each day's check
+    returns and the other days' manifests.
     """
-    cache = parse_cache(settings)  # one cache for all days: read once
     every_day = day_dates(settings)
     days = days if days is not None else every_day
-    checked = dict(zip(days, map_days(partial(_check_day, settings), days, cache),
-                       strict=True))
-    shown_on = _shown_on(settings, cache, every_day, checked)
-    cache.save()
+    checked = dict(zip(days, map_days(partial(_check_day, settings), days), strict=True))
+    shown_on = _shown_on(settings, every_day, checked)
     problems: list[Problem] = []
     for day, report in checked.items():
         problems += _shown_twice(settings, day, report.papers, shown_on) + report.problems
@@ -139,44 +135,26 @@ class _DayCheck:
     papers: list[tuple[ArxivId, bool]]  # loaded papers: id, shown as a new version
 
 
-def _check_day(settings: Settings, day: date, cache: ParseCache) -> _DayCheck:
-    recording = _Recording(cache)
+def _check_day(settings: Settings, day: date) -> _DayCheck:
     try:
-        loaded = load_day(settings, day, recording)
+        loaded = load_day(settings, day)
     except DigestError as exc:
         problem = Problem(exc.path or settings.day_path(day), exc.message, exc.line,
                           exc.paper_id)
-        return _DayCheck([problem], _manifest_ids(settings, day, cache), [])
-    return _DayCheck(day_problems(settings, loaded, recording.keys),
-                     [p.id.base for p in loaded.papers],
+        return _DayCheck([problem], _manifest_ids(settings, day), [])
+    return _DayCheck(day_problems(settings, loaded), [p.id.base for p in loaded.papers],
                      [(paper.id, paper.replacement) for paper in loaded.papers])
 
 
-class _Recording(ParseCache):
-    """The day's parse cache, noting each file's top-level keys as it is loaded: the keys
-    are checked against the schema with no second read."""
-
-    def __init__(self, inner: ParseCache) -> None:
-        super().__init__(None)
-        self.inner = inner
-        self.keys: dict[Path, list[str]] = {}
-
-    def load(self, path: Path) -> Any:
-        data = self.inner.load(path)
-        if isinstance(data, dict):
-            self.keys[path] = [str(key) for key in data]
-        return data
-
-
-def day_problems(settings: Settings, day: Day,
-                 keys: dict[Path, list[str]] | None = None) -> list[Problem]:
-    """The problems of one day's records and post (not those across days); `keys`: each
-    record file's top-level keys, when known."""
+def day_problems(settings: Settings, day: Day) -> list[Problem]:
+    """The problems of one day's records and post (not those across days), just read:
+    each record's top-level keys and removed characters are those of that read."""
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
     for paper in day.papers:
         path = paper_path(folder, paper.id)
-        problems += paper_problems(paper, path, settings.topics, (keys or {}).get(path, ()))
+        problems += paper_problems(paper, path, settings.topics, read_keys(path))
+        problems += _fault_problems(path, str(paper.id))
     why = post_status(settings, day)
     if why:
         problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
@@ -185,24 +163,30 @@ def day_problems(settings: Settings, day: Day,
     return problems
 
 
-def _manifest_ids(settings: Settings, day: date, cache: ParseCache) -> list[str] | None:
+def _fault_problems(path: Path, paper_id: str) -> list[Problem]:
+    """Control, bidi and zero-width characters the record held (read without them)."""
+    return [Problem(path, f"{where}: a character that must not be published (delete it)",
+                    line, paper_id) for line, where in text_faults(path)]
+
+
+def _manifest_ids(settings: Settings, day: date) -> list[str] | None:
     """The base ids a day's manifest lists; None when it cannot be read (reported with
     the day itself, when the day is checked)."""
     path = settings.day_path(day) / MANIFEST
     try:
-        papers = manifest_from_dict(cache.load(path), path).papers
+        papers = manifest_from_dict(load_record(path), path).papers
     except DigestError:
         return None
     return [ArxivId.parse(str(pid)).base for pid in papers]
 
 
-def _shown_on(settings: Settings, cache: ParseCache, days: list[date],
+def _shown_on(settings: Settings, days: list[date],
               checked: dict[date, _DayCheck]) -> dict[str, list[date]]:
     """The days whose manifest shows each paper (base id), oldest first: from the checked
     days' reports, and the manifests of the others."""
     shown: dict[str, list[date]] = {}
     for day in days:
-        ids = checked[day].shown if day in checked else _manifest_ids(settings, day, cache)
+        ids = checked[day].shown if day in checked else _manifest_ids(settings, day)
         for base in ids or []:
             shown.setdefault(base, []).append(day)
     return shown

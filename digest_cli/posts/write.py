@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 from digest_cli.errors import DigestError
 from digest_cli.posts.importer import read_post
 from digest_cli.posts.render import join_post, render_day, render_parts
-from digest_cli.records.cache import map_days
 from digest_cli.records.model import Day, Manifest, text_hash
-from digest_cli.records.store import load_day, parse_cache, write_manifest
+from digest_cli.records.pool import map_days
+from digest_cli.records.store import load_day, write_manifest
 
 if TYPE_CHECKING:
-    from digest_cli.records.cache import ParseCache
     from digest_cli.records.writer import Writer
     from digest_cli.settings import Settings
 
@@ -87,9 +86,9 @@ def _write_rendered(settings: Settings, done: _Rendered, writer: Writer, force: 
     return changed
 
 
-def _render_one(settings: Settings, day: date, cache: ParseCache) -> _Rendered | DigestError:
+def _render_one(settings: Settings, day: date) -> _Rendered | DigestError:
     try:
-        return _rendered(settings, load_day(settings, day, cache))
+        return _rendered(settings, load_day(settings, day))
     except DigestError as exc:  # raised, or collected, by the caller in day order
         return exc
 
@@ -116,36 +115,31 @@ def render_days(settings: Settings, days: list[date], writer: Writer, force: boo
     rendered and the failures come back in the result. Many days are rendered on every
     core; only this process writes.
     """
-    cache, result = parse_cache(settings), RenderResult()
-    try:  # closing: a failure stops the workers at once
-        with closing(map_days(partial(_render_one, settings), days, cache)) as rendered:
-            for day, done in zip(days, rendered, strict=True):
-                try:
-                    if isinstance(done, DigestError):
-                        raise done
-                    result.rendered.append((day, _write_rendered(settings, done, writer,
-                                                                 force)))
-                except DigestError as exc:
-                    if not keep_going:
-                        raise
-                    result.failed.append(exc)
-    finally:
-        cache.save()
+    result = RenderResult()
+    # closing: a failure stops the workers at once
+    with closing(map_days(partial(_render_one, settings), days)) as rendered:
+        for day, done in zip(days, rendered, strict=True):
+            try:
+                if isinstance(done, DigestError):
+                    raise done
+                result.rendered.append((day, _write_rendered(settings, done, writer, force)))
+            except DigestError as exc:
+                if not keep_going:
+                    raise
+                result.failed.append(exc)
     return result
 
 
-def _day_status(settings: Settings, day: date, cache: ParseCache) -> str | DigestError | None:
+def _day_status(settings: Settings, day: date) -> str | DigestError | None:
     try:
-        return post_status(settings, load_day(settings, day, cache))
+        return post_status(settings, load_day(settings, day))
     except DigestError as exc:  # raised by the caller in day order
         return exc
 
 
 def stale_posts(settings: Settings, days: list[date]) -> list[tuple[date, str]]:
     """The posts that differ from what their records render to, with why."""
-    cache = parse_cache(settings)
-    statuses = list(map_days(partial(_day_status, settings), days, cache))
-    cache.save()
+    statuses = list(map_days(partial(_day_status, settings), days))
     stale = []
     for day, why in zip(days, statuses, strict=True):
         if isinstance(why, DigestError):

@@ -12,15 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digest_cli.hygiene import short
 from digest_cli.records.model import ArxivId, Manifest, Paper
-from digest_cli.records.store import (
-    MANIFEST,
-    day_dates,
-    load_yaml,
-    loads,
-    manifest_from_dict,
-    paper_from_dict,
-)
+from digest_cli.records.reading import MANIFEST, load_record, record_from_text
+from digest_cli.records.store import day_dates, manifest_from_dict, paper_from_dict
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -66,12 +61,12 @@ def stem_path(settings: Settings, day: date, stem: str) -> Path:
 def load_manifest(settings: Settings, day: date) -> Manifest:
     """The manifest of `day` alone, without its papers."""
     path = manifest_path(settings, day)
-    return manifest_from_dict(load_yaml(path), path)
+    return manifest_from_dict(load_record(path), path)
 
 
 def paper_from_text(text: str, where: Path) -> Paper:
     """A paper record from its YAML text (e.g. a git blob); `where` names it in errors."""
-    return paper_from_dict(loads(text), where)
+    return paper_from_dict(record_from_text(text, where), where)
 
 
 def left_out_stems(settings: Settings, day: date) -> list[str]:
@@ -79,12 +74,12 @@ def left_out_stems(settings: Settings, day: date) -> list[str]:
     path = manifest_path(settings, day)
     if not path.is_file():
         return []
-    return _left_out_stems(load_yaml(path), path)
+    return _left_out_stems(load_record(path), path)
 
 
 def left_out_stems_in(text: str, where: Path) -> list[str]:
     """The same for a manifest's YAML text (e.g. a git blob)."""
-    return _left_out_stems(loads(text), where)
+    return _left_out_stems(record_from_text(text, where), where)
 
 
 def _left_out_stems(data: Any, where: Path) -> list[str]:
@@ -93,5 +88,5 @@ def _left_out_stems(data: Any, where: Path) -> list[str]:
         try:
             stems.append(ArxivId.parse(str(item["id"])).file_stem)
         except (KeyError, TypeError, ValueError):
-            log.warning("%s: a left_out item without a valid id: %r", where, item)
+            log.warning("%s: a left_out item without a valid id: %s", where, short(item))
     return stems

@@ -19,6 +19,8 @@ from digest_cli.records.sentences import join_lines
 if TYPE_CHECKING:
     from digest_cli.records.topics import Topics
 
+
+
 # New-style ids (0704.0001, 2601.19786) and old-style ones (hep-th/9901001, math.GT/0309136).
 _NEW_ID = re.compile(r"^(?P<base>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?$")
 _OLD_ID = re.compile(r"^(?P<base>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$")
@@ -235,15 +237,3 @@ class Day:
 
     manifest: Manifest
     papers: list[Paper]
-
-
-# Control characters other than tab and newline, plus the line and paragraph separators
-# that YAML and Markdown treat differently: they make files that do not load back.
-_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-
-
-def clean_text(text: str) -> str:
-    """Normalise text before it is stored: `\\r\\n` -> `\\n`, U+2028 -> newline, controls out."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    return _BAD_CHARS.sub("", text)

@@ -4,8 +4,9 @@
     data/2026-01-28/2601.19786.yaml
     data/2026-01-28/hep-th_9901001.yaml
 
-Reads go through `yamlio` (YAML 1.2 as ruamel.yaml reads it, with libyaml's C parser
-where it is sure to agree) and the content-keyed `cache.ParseCache`. Writes go through
+Reads go through `reading` (bounded, hidden characters out) and `yamlio` (YAML 1.2 as
+ruamel.yaml reads it, with libyaml's C parser where it is sure to agree); nothing parsed
+is cached between runs (docs/performance.md). Writes go through
 ruamel.yaml's round-trip mode so an editor's comments and layout survive, and through
 `Writer`, so they are atomic and skipped when nothing changed.
 """
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from digest_cli import kinds
 from digest_cli.errors import RecordError
-from digest_cli.records.cache import MissingRecord, ParseCache, parse_cache
+from digest_cli.hygiene import clean_text, short
 from digest_cli.records.model import (
     EDITABLE_FIELDS,
     ArxivId,
@@ -31,21 +32,20 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    clean_text,
     machine_text_hash,
     text_hash,
 )
+from digest_cli.records.reading import MANIFEST, load_record
 from digest_cli.records.sentences import join_lines, split_lines
 from digest_cli.records.writer import Writer
-from digest_cli.records.yamlio import load_yaml, loads, pure_loads
+from digest_cli.records.yamlio import MissingRecord, load_yaml, loads, pure_loads
 from digest_cli.records.yamlio import yaml_object as _yaml
 
-__all__ = ["ParseCache", "parse_cache", "load_yaml", "loads", "pure_loads"]  # read via here
+__all__ = ["MANIFEST", "load_yaml", "loads", "pure_loads"]  # read via here
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
 
-MANIFEST = "manifest.yaml"
 _TEXT_FIELDS = ("text", "model", "prompt_version", "generated_at", "source", "hash")
 
 
@@ -62,36 +62,33 @@ def day_dates(settings: Settings) -> list[date]:
     return sorted(days)
 
 
-_NO_CACHE = ParseCache(None)
-
-
-def load_day(settings: Settings, day: date, cache: ParseCache = _NO_CACHE) -> Day:
+def load_day(settings: Settings, day: date) -> Day:
     """The manifest of `day` and its papers in post order."""
     folder = settings.day_path(day)
     path = folder / MANIFEST
     if not path.is_file():
         raise RecordError(f"no records for {day.isoformat()} (run `digest fetch --date "
                           f"{day.isoformat()}` or `digest import`)", path=folder)
-    manifest = manifest_from_dict(cache.load(path), path)
+    manifest = manifest_from_dict(load_record(path), path)
     if manifest.date != day:  # writing it back would rewrite another day's manifest and post
         raise RecordError(f"the manifest's date is {manifest.date}, but it is in the folder "
                           f"of {day} ({settings.day_path(manifest.date)} is that day's): fix "
                           "the date or move the folder", path=path)
-    papers = [_listed_paper(folder, pid, cache) for pid in manifest.papers]
+    papers = [_listed_paper(folder, pid) for pid in manifest.papers]
     return Day(manifest, papers)
 
 
-def _listed_paper(folder: Path, paper_id: str, cache: ParseCache) -> Paper:
+def _listed_paper(folder: Path, paper_id: str) -> Paper:
     path = paper_path(folder, paper_id)
     try:
-        return paper_from_dict(cache.load(path), path)
+        return paper_from_dict(load_record(path), path)
     except MissingRecord:  # an editor deleted the record, or a copy missed it
         raise RecordError(f"file not found, but {MANIFEST} lists {paper_id} (restore the "
                           f"record, or take the id out of {MANIFEST})", path=path) from None
 
 
 def load_paper(path: Path) -> Paper:
-    return paper_from_dict(load_yaml(path), path)
+    return paper_from_dict(load_record(path), path)
 
 
 def iter_papers(settings: Settings) -> Iterator[tuple[date, Paper]]:
@@ -117,7 +114,7 @@ class _Fields:
         self.data, self.path = data, path
 
     def fail(self, name: str, problem: str) -> NoReturn:
-        raise RecordError(f"field {name!r} {problem}", path=self.path)
+        raise RecordError(f"field {short(name)} {problem}", path=self.path)
 
     def get(self, name: str, kind: type | tuple[type, ...], required: bool = False,
             default: Any = None) -> Any:
@@ -129,7 +126,7 @@ class _Fields:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(
                 k.__name__ for k in kind)
-            self.fail(name, f"should be {names}, got {type(value).__name__} {value!r}")
+            self.fail(name, f"should be {names}, got {type(value).__name__} {short(value)}")
         return value
 
     def text(self, name: str, required: bool = False) -> str | None:
@@ -145,10 +142,10 @@ class _Fields:
     def arxiv_id(self, name: str, value: Any) -> ArxivId:
         """An id as written: a YAML number (`2601.10100` reads as 2601.101) loses digits."""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            self.fail(name, f"holds {value!r}, which YAML reads as a number: quote the id "
+            self.fail(name, f"holds {short(value)}, which YAML reads as a number: quote the id "
                             "(e.g. '2601.10100') so no digit is lost")
         if not isinstance(value, str):
-            self.fail(name, f"should hold arXiv ids, got {type(value).__name__} {value!r}")
+            self.fail(name, f"should hold arXiv ids, got {type(value).__name__} {short(value)}")
         try:
             return ArxivId.parse(value)
         except ValueError as exc:
@@ -170,9 +167,9 @@ class _Fields:
         try:
             moment = moment or datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
-            self.fail(name, f"is not a date and time (YYYY-MM-DDTHH:MM:SS+00:00): {value!r}")
+            self.fail(name, f"is not a date and time (YYYY-MM-DDTHH:MM:SS+00:00): {short(value)}")
         if moment.tzinfo is None:  # read as the machine's local time: wrong on another one
-            self.fail(name, f"has no UTC offset: {str(value)!r} (write e.g. "
+            self.fail(name, f"has no UTC offset: {short(str(value))} (write e.g. "
                             "2026-01-27T08:50:00+08:00)")
         return moment
 
@@ -262,14 +259,15 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
     try:
         day = day if isinstance(day, date) else date.fromisoformat(day)
     except ValueError:
-        f.fail("date", f"is not a date (YYYY-MM-DD): {day!r}")
+        f.fail("date", f"is not a date (YYYY-MM-DD): {short(day)}")
     window = _Fields(f.get("window", dict, required=True), path, "window")
     papers = list(f.get("papers", list, default=[]))
     seen: dict[str, Any] = {}
     for item in papers:  # a bad id is named here, not met as a crash when loading papers
         base = f.arxiv_id("papers", item).base
         if base in seen:  # shown twice, one block would be lost to `digest sync`
-            f.fail("papers", f"lists {base} twice ({seen[base]!r} and {item!r}): keep one")
+            f.fail("papers", f"lists {base} twice ({short(seen[base])} and {short(item)}): "
+                             "keep one")
         seen[base] = item
     shown = f.get("shown", int)
     if shown is not None and shown != len(papers):

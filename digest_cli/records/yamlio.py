@@ -8,18 +8,35 @@ of our own, and hands every case it is not sure of back to ruamel:
 - a plain scalar is a string unless ruamel's 1.2 resolver has a rule for its first
   character; then ruamel resolves and constructs it (`on`, `No`, `1:30` stay strings,
   `0o17` is 15, `.inf` a float, `2026-01-28` a date, `2601.10100` the float 2601.101);
-- explicit tags, anchors and aliases, merge keys, duplicate keys, `%` directives and
-  anything libyaml rejects send the whole file to ruamel, so its values and errors
-  (with their line) are the ones a reader gets.
+- explicit tags, merge keys, duplicate keys, `%` directives and anything libyaml rejects
+  send the whole file to ruamel, so its values and errors (with their line) are the ones
+  a reader gets.
+
+Reading costs a bounded time and memory whatever the file holds (an editor's record is
+untrusted): only a regular file, not a symbolic link, FIFO or device, of at most
+`MAX_FILE_BYTES`; no anchors or aliases (a 5 KB alias bomb expands to gigabytes, and an
+editor never needs one); collections nested at most `MAX_DEPTH` deep. A file that goes to
+ruamel is first scanned event by event (streamed, stopped at the first alias or at the
+depth cap), so ruamel never builds what the fast path refused.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
+import re
+import stat
 from pathlib import Path
 from typing import Any
 
 from digest_cli.errors import RecordError
+
+MAX_FILE_BYTES = 1 << 20  # a record with a long 详细解读 is about 20 KB
+MAX_DEPTH = 32  # a record nests 3 deep (a text's fields, its failures)
+# Where an anchor (`&name`) could start: after a space, a line start or a flow indicator
+# ("R&D" in an abstract is not one). Without one, an alias is a syntax error.
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s]", re.MULTILINE)
 
 _STR, _NULL, _BOOL, _INT, _SEQ, _MAP, _RUAMEL = (
     "\0str", "\0null", "\0bool", "\0int", "\0seq", "\0map", "\0ruamel")
@@ -32,21 +49,86 @@ class _Unsure(Exception):
     """The fast path met something only ruamel.yaml decides."""
 
 
-def load_yaml(path: Path, typ: str = "safe") -> Any:
-    """Load one YAML file; a syntax error names the file and line."""
+class Refused(ValueError):
+    """YAML a record may not hold (an alias, deep nesting): refused before it is built."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+class MissingRecord(RecordError):
+    """No file where a record should be."""
+
+
+def read_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, opened without following a
+    symbolic link and without waiting on a FIFO; anything else is one error naming it."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecordError("file not found", path=path) from None
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError):
+        raise MissingRecord("file not found", path=path) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link: it may point anywhere
+            raise RecordError("is a symbolic link: records (and the files digest reads) "
+                              "must be regular files in the repository (replace the link by "
+                              "the file)", path=path) from None
+        raise RecordError(f"cannot be read ({exc.strerror})", path=path) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RecordError("is not a regular file (a folder, FIFO or device): records "
+                              "(and the files digest reads) must be regular files", path=path)
+        if info.st_size > limit:
+            raise RecordError(f"is {info.st_size:,} bytes, more than the {limit:,} digest "
+                              "reads from one file", path=path)
+        raw = _read_fd(fd, info.st_size, limit)
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise RecordError(f"grew past the {limit:,} bytes digest reads from one file",
+                          path=path)
+    return raw
+
+
+def _read_fd(fd: int, size: int, limit: int) -> bytes:
+    """Up to `limit` + 1 bytes (a file growing while read stops there), in reads of the
+    size fstat gave (os.read: a buffered file object cost as much again as the read)."""
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = os.read(fd, max(size + 1 - total, 1 << 16) if total <= size else 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """`read_file` as UTF-8 text; non-UTF-8 bytes name the file."""
+    try:
+        return read_file(path, limit).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(f"not UTF-8 text ({exc.reason})", path=path) from None
-    return parse_text(text, path, typ)
+
+
+def load_yaml(path: Path, typ: str = "safe") -> Any:
+    """Load one YAML file; a syntax error names the file and line."""
+    return parse_text(read_text(path), path, typ)
 
 
 def parse_text(text: str, path: Path, typ: str = "safe") -> Any:
     """`loads` (or a round-trip load) of `text`; a syntax error names `path` and the line."""
     try:
-        return loads(text) if typ == "safe" else yaml_object(typ).load(text)
+        if typ == "safe":
+            return loads(text)
+        refuse_unbounded(text)
+        return yaml_object(typ).load(text)
+    except Refused as exc:
+        raise RecordError(exc.message, path=path, line=exc.line) from None
+    except RecursionError:  # a safety net: the depth cap is met first
+        raise RecordError(f"YAML nested deeper than {MAX_DEPTH} levels", path=path) from None
     except (_yaml_error(), ValueError) as exc:  # ValueError: e.g. a date like 2026-13-01
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -74,18 +156,66 @@ def yaml_object(typ: str = "rt"):
 
 
 def loads(text: str) -> Any:
-    """Read-only load of one document, as `ruamel_loads` reads it, as fast as we can."""
+    """Read-only load of one document, as `ruamel_loads` reads it, as fast as we can;
+    `Refused` for an alias or nesting past `MAX_DEPTH`."""
     loader_class = _fast_loader()
-    if loader_class is None or "%" in text[:1] or "\n%" in text:
-        return ruamel_loads(text)  # no libyaml, or a directive (%YAML 1.1 changes meanings)
+    if loader_class is None or "%" in text[:1] or "\n%" in text or (
+            "&" in text and _MAYBE_ANCHOR.search(text)):
+        # no libyaml, a directive (%YAML 1.1 changes meanings), or maybe an anchor
+        refuse_unbounded(text)
+        return ruamel_loads(text)
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
         return _Builder().build(node) if node is not None else None
+    except Refused:
+        raise
     except Exception:  # _Unsure, or libyaml's own error: ruamel has the last word
-        return ruamel_loads(text)
+        pass
     finally:
         loader.dispose()
+    refuse_unbounded(text)
+    return ruamel_loads(text)
+
+
+def refuse_unbounded(text: str) -> None:
+    """`Refused` (with the line) at the first alias or anchor, or collection nested past
+    `MAX_DEPTH`: events streamed from ruamel's parser, nothing built."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+
+    parser = _event_parser(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+                raise Refused("YAML anchors and aliases (&name, *name) are not allowed in "
+                              "records: write the value out", _line(event))
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise Refused(f"YAML nested deeper than {MAX_DEPTH} levels", _line(event))
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except _yaml_error():
+        return  # a syntax error: the load that follows reports it with its line
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose is not None:
+            dispose()
+
+
+def _line(event) -> int | None:
+    mark = getattr(event, "start_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def _event_parser(text: str):
+    """ruamel's C parser when ruamel.yaml.clib is there, else its pure one."""
+    loader_class = _ruamel_c_loader()
+    if loader_class is not None:
+        return loader_class(text)
+    return _pure_yaml().get_constructor_parser(text)[1]
 
 
 def ruamel_loads(text: str) -> Any:
@@ -175,18 +305,23 @@ class _Builder:
     def __init__(self) -> None:
         self.seen: set[int] = set()
 
-    def build(self, node, flow: bool = False) -> Any:
+    def build(self, node, flow: bool = False, depth: int = 0) -> Any:
         tag = node.tag
         if tag == _STR:
             if flow and ":" in node.value and node.style is None:
                 raise _Unsure("a plain ':' in a flow collection")  # libyaml takes it, ruamel not
             return node.value
+        if tag == _MAP or tag == _SEQ:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise Refused(f"YAML nested deeper than {MAX_DEPTH} levels",
+                              node.start_mark.line + 1)
         if tag == _MAP:
-            return self._mapping(node, flow or bool(node.flow_style))
+            return self._mapping(node, flow or bool(node.flow_style), depth)
         if tag == _SEQ:
             self._once(node)
             flow = flow or bool(node.flow_style)
-            return [self.build(item, flow) for item in node.value]
+            return [self.build(item, flow, depth) for item in node.value]
         if tag == _NULL:
             return None
         if tag == _BOOL:
@@ -199,7 +334,7 @@ class _Builder:
             return _ruamel_scalar(node.value)
         raise _Unsure(tag)  # an explicit tag
 
-    def _mapping(self, node, flow: bool) -> dict:
+    def _mapping(self, node, flow: bool, depth: int) -> dict:
         self._once(node)
         out: dict = {}
         for key_node, value_node in node.value:
@@ -217,7 +352,7 @@ class _Builder:
             elif tag is _NULL:
                 out[key] = None
             else:
-                out[key] = self.build(value_node, flow)
+                out[key] = self.build(value_node, flow, depth)
         return out
 
     def _once(self, node) -> None:

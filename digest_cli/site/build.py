@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest_cli.errors import DigestError
-from digest_cli.records.store import day_dates, load_day, load_yaml, parse_cache
+from digest_cli.records.store import day_dates, load_day, load_yaml
 from digest_cli.site.pages import generated_files, index_papers, post_url, staged_post
 
 # How a command is run: `subprocess.run`, or a stand-in in tests.
@@ -130,15 +130,13 @@ def site_days(settings: Settings) -> list[tuple[date, str, list[Paper], str, Pat
     """(day, post URL, papers, post text, post file) of every day that has both records
     and a post."""
     permalink = _permalink(settings.root / "_config.yml")
-    cache = parse_cache(settings)
     days = []
     for day in day_dates(settings):
         post = settings.post_path(day)
         if post.is_file():
             days.append((day, post_url(day, post.stem, permalink),
-                         load_day(settings, day, cache).papers,
+                         load_day(settings, day).papers,
                          post.read_text(encoding="utf-8", errors="replace"), post))
-    cache.save()
     return days
 
 

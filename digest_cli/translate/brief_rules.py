@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from digest_cli.records.model import clean_text
+from digest_cli.hygiene import clean_text
 from digest_cli.records.topics import Topics
 from digest_cli.translate.validate import (
     CJK,

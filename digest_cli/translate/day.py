@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from digest_cli import kinds
+from digest_cli.cachefile import read_json, write_json
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.kinds import TextKind
 from digest_cli.records.layout import load_manifest
@@ -42,7 +43,7 @@ from digest_cli.records.store import (
     write_manifest,
     write_paper,
 )
-from digest_cli.records.writer import Writer, write_atomic
+from digest_cli.records.writer import Writer
 from digest_cli.translate import fulltext
 from digest_cli.translate.glossary import load_glossary
 from digest_cli.translate.llm import LLM, CallFailed
@@ -222,15 +223,12 @@ class AnswerCache:
         return self.folder / kind / f"{pid.file_stem}v{pid.version or 0}" / f"{digest}.json"
 
     def get(self, path: Path) -> str | None:
-        try:
-            text = json.loads(path.read_text(encoding="utf-8"))["text"]
-            return text if isinstance(text, str) else None
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        data = read_json(path, path.relative_to(self.folder).as_posix())  # damaged: None
+        return data["text"] if isinstance(data, dict) and type(data.get("text")) is str else None
 
     def put(self, path: Path, text: str, model: str, prompt: Prompt) -> None:
         data = {"text": text, "model": model, "prompt_version": prompt.version}
-        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
+        write_json(path, path.relative_to(self.folder).as_posix(), data)
 
 
 # -- prompts ----------------------------------------------------------------------------

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli import __version__
-from digest_cli.records.model import ArxivId, clean_text
-from digest_cli.records.writer import write_atomic
+from digest_cli.cachefile import read_entry, write_entry
+from digest_cli.hygiene import clean_text
+from digest_cli.records.model import ArxivId
 from digest_cli.translate.llm import approx_tokens
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 64 << 20  # arXiv refuses submissions over 50 MB; more is not a paper
+MAX_TEXT_BYTES = 16 << 20  # a PDF's extracted text, cached
 MIN_TEXT_CHARS = 500  # less than this from a whole PDF: scanned or broken, not a paper
 OMITTED = "[…]"
 # A references heading alone on its line ("References", "6. REFERENCES", "R EFERENCES").
@@ -84,17 +86,20 @@ def cache_paths(settings: Settings, pid: ArxivId) -> tuple[Path, Path]:
 def _cached_text(settings: Settings, pid: ArxivId) -> str | None:
     """Extracted text, from the cache or from the PDF (itself cached)."""
     pdf, txt = cache_paths(settings, pid)
-    if txt.is_file():
-        return txt.read_text(encoding="utf-8")
-    data = pdf.read_bytes() if pdf.is_file() else _download(settings, pid)
+    cached = read_entry(txt, txt.name, MAX_TEXT_BYTES)  # damaged or absent: None
+    if cached is not None:
+        return cached.decode("utf-8", "replace")
+    data = read_entry(pdf, pdf.name, MAX_PDF_BYTES)
     if data is None:
-        return None
-    write_atomic(pdf, data)
+        data = _download(settings, pid)
+        if data is None:
+            return None
+        write_entry(pdf, pdf.name, data)
     text = extract_text(data, str(pid))
     if text is None:
         return None
     text = drop_references(text)
-    write_atomic(txt, text)
+    write_entry(txt, txt.name, text.encode("utf-8"))
     return text
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from digest_cli.records.model import clean_text
+from digest_cli.hygiene import clean_text
 from digest_cli.translate.text_faults import (
     NOT_AN_ANSWER_MESSAGE,
     copied_instructions,
