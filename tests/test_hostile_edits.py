@@ -262,7 +262,8 @@ def _texts():
 
 
 def _one_paper_site(root: Path, **fields):
-    from digest_cli.records.model import MachineText, clean_text, text_hash
+    from digest_cli.hygiene import clean_text
+    from digest_cli.records.model import MachineText, text_hash
     from digest_cli.records.store import load_day, write_day
     from digest_cli.records.writer import Writer
     from digest_cli.settings import load_settings
@@ -287,9 +288,10 @@ def test_any_text_survives_load_render_import_render():
 
     from hypothesis import given
 
+    from digest_cli.hygiene import clean_text
     from digest_cli.posts.importer import parse_post
     from digest_cli.posts.render import render_day
-    from digest_cli.records.model import Day, clean_text
+    from digest_cli.records.model import Day
 
     @hostile_property
     @given(title=_texts(), author=_texts(), abstract=_texts(), translation=_texts(),
@@ -324,10 +326,11 @@ def test_any_post_edit_survives_sync_and_any_record_edit_reaches_the_post():
 
     from hypothesis import example, given
 
+    from digest_cli.hygiene import clean_text
     from digest_cli.posts.render import body_text
     from digest_cli.posts.sync import sync_day
     from digest_cli.posts.write import post_status, write_post
-    from digest_cli.records.model import MachineText, clean_text
+    from digest_cli.records.model import MachineText
     from digest_cli.records.sentences import join_lines
     from digest_cli.records.store import load_day, write_paper
     from digest_cli.records.writer import Writer

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from digest_cli.errors import RecordError
-from digest_cli.records.model import ArxivId, MachineText, clean_text, text_hash
+from digest_cli.hygiene import clean_text
+from digest_cli.records.model import ArxivId, MachineText, text_hash
 from digest_cli.records.store import (
     MANIFEST,
     load_day,

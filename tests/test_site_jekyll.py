@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from digest_cli.fetch.schedule import window_for
+from digest_cli.hygiene import clean_text
 from digest_cli.posts.importer import import_post
 from digest_cli.posts.render import paper_anchor, render_day, topic_url
 from digest_cli.posts.write import render_days
@@ -32,7 +33,6 @@ from digest_cli.records.model import (
     MachineText,
     Manifest,
     Paper,
-    clean_text,
     text_hash,
 )
 from digest_cli.records.store import load_day, load_yaml, write_day
