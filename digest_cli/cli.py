@@ -43,7 +43,7 @@ class DigestGroup(click.Group):
             click.echo(f"Error: {exc.filename}: {exc.strerror}", err=True)  # a full disk
             ctx.exit(1)
 
-    ORDER = ("run", "fetch", "translate", "render", "publish", "review", "sync", "check",
+    ORDER = ("run", "fetch", "translate", "shards", "render", "publish", "review", "sync", "check",
              "preview", "import", "records", "glossary", "settings")
 
     def list_commands(self, ctx):  # in the order a day flows, not alphabetical
@@ -377,9 +377,15 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
 @click.option("--force", is_flag=True, help="Redo machine-written texts too, asking the LLM "
               "anew (edited, imported, human and reviewed texts are never rewritten).")
 @click.option("--only", metavar="ID", help="Translate only this paper (an arXiv id).")
+@click.option("--shard", metavar="K/N", help="Translate only shard K of N of the day's papers "
+              "(a big day split across jobs; needs --out). See docs/big-fields.md.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --shard: the folder to pack the shard's records and answers into "
+              "(emptied first), for `digest shards merge`.")
 @pass_ctx
 @writes
-def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> None:
+def translate(ctx: Context, day: date | None, force: bool, only: str | None,
+              shard: str | None, out: Path | None) -> None:
     """Fill in each record's Chinese translation, 详细解读 and brief where missing.
 
     The brief is a Chinese title, a one-sentence summary and 1-3 topics, from one short
@@ -402,9 +408,17 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None) -> 
     target = day or latest_day(settings)
     if target is None:
         raise TranslateError(f"no records under {settings.data_path} (run `digest fetch`)")
+    if (shard is None) != (out is None) or (shard and only):
+        raise click.UsageError("--shard and --out go together, and not with --only")
     with _progress_printer() as on_progress:
-        report = translate_day(settings, target, force=force, only=only,
-                               on_progress=on_progress)
+        if shard is not None and out is not None:
+            from digest_cli.translate.shard import Shard, translate_shard
+
+            report = translate_shard(settings, target, Shard.parse(shard), out, force=force,
+                                     on_progress=on_progress)
+        else:
+            report = translate_day(settings, target, force=force, only=only,
+                                   on_progress=on_progress)
     for line in report.summary_lines():
         click.echo(line)
     if report.nothing_translated:
@@ -445,6 +459,37 @@ class _progress_printer:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@cli.group()
+def shards() -> None:
+    """A big day's LLM stage split across jobs (docs/big-fields.md)."""
+
+
+@shards.command("merge")
+@date_option(help_text="The day the shards translated.", required=True)
+@click.option("--shards", "count", type=click.IntRange(1, 64), required=True,
+              help="How many shards the day was split into (N of --shard K/N).")
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@pass_ctx
+@writes
+def shards_merge(ctx: Context, day: date, count: int, folders: tuple[Path, ...]) -> None:
+    """Take the FOLDERS packed by `digest translate --shard K/N --out FOLDER` into the day.
+
+    Each folder is checked as untrusted: only its own papers' records and cached answers,
+    regular files only; a folder that fails is refused whole. Only the machine's texts are
+    taken, and only where the day's record is still the machine's to write. Papers of a
+    shard that is missing or refused are listed as failed; the day can still be rendered
+    and published. Exit status 3 when no shard could be merged.
+    """
+    from digest_cli.translate.shard_merge import merge_shards
+
+    report = merge_shards(ctx.settings(), day, count, list(folders))
+    for line in report.summary_lines():
+        click.echo(line)
+    if not report.merged:
+        click.echo(f"Error (merge): none of the {count} shards could be merged", err=True)
+        sys.exit(NOTHING_TRANSLATED)
 
 
 @cli.command()
