@@ -466,6 +466,33 @@ def shards() -> None:
     """A big day's LLM stage split across jobs (docs/big-fields.md)."""
 
 
+@shards.command("prepare")
+@date_option(help_text="The post date (YYYY-MM-DD; default: the latest window that has "
+              "closed).")
+@pass_ctx
+@writes
+def shards_prepare(ctx: Context, day: date | None) -> None:
+    """Bring back the day's branch and fetch the day: what every shard starts from.
+
+    Prints `digest shards prepare DATE` first. When arXiv announced nothing, it says so and
+    exits 0 without writing the day.
+    """
+    from datetime import datetime, timezone
+
+    from digest_cli.errors import NoAnnouncement
+    from digest_cli.fetch.day import default_day
+    from digest_cli.translate.shard import prepare_day
+
+    settings = ctx.settings()
+    now = datetime.now(timezone.utc)
+    target = day or default_day(settings, now)
+    click.echo(f"digest shards prepare {target}")
+    try:
+        prepare_day(settings, target, now, click.echo)
+    except NoAnnouncement as exc:
+        click.echo(f"{target}: {exc}")
+
+
 @shards.command("merge")
 @date_option(help_text="The day the shards translated.", required=True)
 @click.option("--shards", "count", type=click.IntRange(1, 64), required=True,

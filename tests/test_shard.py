@@ -299,3 +299,95 @@ def test_shard_and_out_go_together(tmp_path):
     write_day(tmp_path, 1)
     result = run_cli(tmp_path, "translate", "--shard", "1/2")
     assert result.exit_code == 2 and "--shard and --out go together" in result.output
+
+
+# -- .github/workflows/daily-sharded.yml -----------------------------------------------
+
+def sharded():
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe").load((REPO / ".github/workflows/daily-sharded.yml")
+                                 .read_text(encoding="utf-8"))
+
+
+def test_the_sharded_workflow_runs_only_when_digest_shards_is_set():
+    jobs = sharded()["jobs"]
+    assert jobs["prepare"]["if"] == "vars.DIGEST_SHARDS != ''"
+    assert jobs["translate"]["needs"] == "prepare"
+    assert jobs["translate"]["strategy"]["fail-fast"] is False
+    assert jobs["translate"]["strategy"]["matrix"]["shard"] == \
+        "${{ fromJSON(needs.prepare.outputs.shards) }}"
+    # The publish job runs after failed shards too, not after a cancelled run.
+    assert jobs["publish"]["if"] == "${{ !cancelled() && needs.prepare.outputs.day != '' }}"
+
+
+def test_only_the_publish_job_can_write_and_only_it_sees_a_pushing_token():
+    wf = sharded()
+    assert wf["permissions"] == {}
+    jobs = wf["jobs"]
+    assert jobs["prepare"]["permissions"] == jobs["translate"]["permissions"] == \
+        {"contents": "read"}
+    assert jobs["publish"]["permissions"] == {"contents": "write", "pull-requests": "write",
+                                              "issues": "write"}
+    for job in jobs.values():
+        for s in job["steps"]:
+            if s.get("uses", "").startswith("actions/checkout@"):
+                assert s["with"] == {"persist-credentials": False}
+    secrets = {name: [s.get("name") or s.get("id") for s in job["steps"]
+                      if "secrets." in str(s)] for name, job in jobs.items()}
+    assert secrets == {"prepare": [], "translate": ["Translate the shard"],
+                       "publish": ["app-token", "Merge the shards, render and publish"]}
+
+
+def test_the_sharded_workflow_uses_daily_yml_s_actions():
+    import re
+
+    def pins(name):
+        text = (REPO / ".github/workflows" / name).read_text(encoding="utf-8")
+        return dict(re.findall(r"uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40})", text))
+
+    daily, ours = pins("daily.yml"), pins("daily-sharded.yml")
+    assert {a: sha for a, sha in ours.items() if a in daily} == \
+        {a: sha for a, sha in daily.items() if a in ours}
+    assert set(ours) - set(daily) == {"actions/download-artifact"}
+
+
+def _publish_script(tmp_path, merge_status):
+    """The publish step, run with a stand-in `digest` that logs its arguments."""
+    wf = sharded()
+    script = next(s for s in wf["jobs"]["publish"]["steps"]
+                  if s.get("name") == "Merge the shards, render and publish")["run"]
+    fake = tmp_path / "bin" / "digest"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> "{tmp_path}/calls"\n'
+                    f'case "$1" in shards) exit {merge_status};; esac\n', encoding="utf-8")
+    fake.chmod(0o755)
+    (tmp_path / "shards" / "shard-1").mkdir(parents=True)
+    (tmp_path / "shards" / "shard-3").mkdir()
+    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+           "RUNNER_TEMP": str(tmp_path), "DAY": "2026-01-28", "COUNT": "3",
+           "GITHUB_TOKEN": "ghs_secret", "GITHUB_SERVER_URL": "https://github.com"}
+    result = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
+                            text=True)
+    calls = (tmp_path / "calls").read_text(encoding="utf-8").splitlines()
+    return result, calls
+
+
+def test_the_day_is_published_with_the_shards_that_arrived(tmp_path):
+    result, calls = _publish_script(tmp_path, 0)
+    assert result.returncode == 0, result.stderr
+    assert calls == [f"shards merge --date 2026-01-28 --shards 3 {tmp_path}/shards/shard-1 "
+                     f"{tmp_path}/shards/shard-3",
+                     "render --date 2026-01-28", "publish --date 2026-01-28"]
+    assert "ghs_secret" not in result.stdout + result.stderr
+
+
+def test_no_shard_merged_still_publishes_the_day_and_fails_the_job(tmp_path):
+    result, calls = _publish_script(tmp_path, 3)
+    assert result.returncode == 3 and calls[1:] == ["render --date 2026-01-28",
+                                                    "publish --date 2026-01-28"]
+
+
+def test_a_merge_error_publishes_nothing(tmp_path):
+    result, calls = _publish_script(tmp_path, 1)
+    assert result.returncode == 1 and len(calls) == 1

@@ -24,7 +24,7 @@ from tests.gitkit import IDENTITY, git
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
-NAMES = ["ci.yml", "daily.yml", "pages.yml", "review.yml", "sync.yml"]
+NAMES = ["ci.yml", "daily-sharded.yml", "daily.yml", "pages.yml", "review.yml", "sync.yml"]
 BIN = Path(sys.executable).parent
 # Any attempt to reach the network goes to a closed port and fails.
 OFFLINE = {**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
@@ -277,6 +277,7 @@ PINNED = {
     "actions/deploy-pages": ("d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e", "v4.0.5"),
     "actions/create-github-app-token": ("df432ceedc7162793a195dd1713ff69aefc7379e", "v2.0.6"),
     "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
 }
 
 

@@ -33,7 +33,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,6 +98,20 @@ def partition(ids: Iterable[str], count: int) -> dict[int, list[str]]:
     for base, index in owners(ids, count).items():
         shards[index].append(base)
     return shards
+
+
+def prepare_day(settings: Settings, day_date: date, now: datetime,
+                say: Callable[[str], None]) -> None:
+    """What every shard starts from: the day's branch brought back (editors' work on an
+    open pull request) and the day fetched, once. NoAnnouncement when arXiv was silent."""
+    from digest_cli.fetch.day import fetch_day, format_report
+    from digest_cli.publish.branches import restore_day
+
+    restored = restore_day(settings, day_date)
+    if restored:
+        say(f"restore: {len(restored)} files of the day taken from its branch")
+    for line in format_report(fetch_day(settings, day_date, now=now), settings):
+        say(line)
 
 
 # -- one shard ---------------------------------------------------------------------------
