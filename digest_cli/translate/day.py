@@ -131,7 +131,7 @@ def translate_day(settings: Settings, day_date: date, *, force: bool = False,
                   only: str | None = None, client: LLM | None = None,
                   now: Callable[[], datetime] | None = None, on_progress: Progress | None = None,
                   keep: Callable[[Paper], bool] | None = None) -> TranslateReport:
-    """Translate the papers of `day_date` that need it ; returns at once (no key needed)
+    """Translate the papers of `day_date` that need it; returns at once (no key needed)
     when none does. Raises TranslateError when the LLM cannot be used at all."""
     started = time.monotonic()
     day = load_day(settings, day_date)
