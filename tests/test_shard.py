@@ -391,3 +391,38 @@ def test_no_shard_merged_still_publishes_the_day_and_fails_the_job(tmp_path):
 def test_a_merge_error_publishes_nothing(tmp_path):
     result, calls = _publish_script(tmp_path, 1)
     assert result.returncode == 1 and len(calls) == 1
+
+
+# -- digest shards prepare ---------------------------------------------------------------
+
+def test_prepare_brings_back_the_day_s_branch_before_fetching(tmp_path, arxiv_server):
+    from datetime import datetime, timezone
+
+    from tests.gitkit import IDENTITY, git, make_site_repo
+
+    origin, root = tmp_path / "origin.git", tmp_path / "site"
+    make_site_repo(origin, root, git)
+    for i, pid in enumerate(["2611.20001", "2611.20002"]):
+        arxiv_server.add_paper(id=pid, title=f"Speech paper {i}", authors=["A B"],
+                               summary="We improve speech.", categories=["cs.SD"],
+                               published=datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc))
+    env = {"DIGEST_ARXIV_API_URL": arxiv_server.query_url, "DIGEST_ARXIV_DELAY": "0"}
+    first = run_cli(root, "shards", "prepare", "--date", "2026-11-26", env=env)
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[0] == "digest shards prepare 2026-11-26"
+    record = root / "data/2026-11-26/2611.20001.yaml"
+    # An editor's translation, on the day's branch only (as after a published run).
+    paper = load_paper(record)
+    paper.translation = _editor_text("编辑写的译文。")
+    write_paper(record.parent, paper, Writer())
+    git(root, "checkout", "-q", "-b", "digest/2026-11-26")
+    git(root, "add", "data")
+    git(root, *IDENTITY, "commit", "-q", "-m", "The day, edited")
+    git(root, "push", "-q", "origin", "digest/2026-11-26")
+    git(root, "checkout", "-q", "main")
+    assert not record.exists()
+    again = run_cli(root, "shards", "prepare", "--date", "2026-11-26", env=env)
+    assert again.exit_code == 0, again.output
+    assert "restore: 3 files of the day taken from its branch" in again.output
+    assert load_paper(record).translation.text == "编辑写的译文。"
+    assert (root / "data/2026-11-26/2611.20002.yaml").is_file()
