@@ -150,7 +150,8 @@ def main() -> None:
     print(f"papers: {args.papers}, requests: {requests} (server counted {one_calls}), "
           f"latency {args.latency:g} s (= {real:g} s / {args.scale:g}), "
           f"llm_concurrency {args.concurrency} per job; shards of {sizes} papers")
-    print(f"one job:                     {one:7.1f} s   ideal {requests / args.concurrency * args.latency:6.1f} s")
+    ideal = requests / args.concurrency * args.latency
+    print(f"one job:                     {one:7.1f} s   ideal {ideal:6.1f} s")
     print(f"{n} shards at once, 2 cores:   {together_wall:7.1f} s   "
           f"(each: {', '.join(f'{w:.1f}' for w in together.values())})")
     print(f"each shard alone (a runner): {', '.join(f'{w:.1f}' for w in alone.values())} s; "
@@ -163,7 +164,8 @@ def main() -> None:
     print(f"tokens: {usage['input_tokens']:,} in, {usage['output_tokens']:,} out; "
           f"cost ≈ ${usage['cost']:.4f} at the default prices (the fake's answers are short: "
           "see docs/performance.md for the cost with real answer lengths)")
-    print(f"merged day: {merged.manifest.usage['translate']['calls']} requests recorded; {out.splitlines()[0]}")
+    print(f"merged day: {merged.manifest.usage['translate']['calls']} requests recorded; "
+          f"{out.splitlines()[0]}")
 
 
 if __name__ == "__main__":
