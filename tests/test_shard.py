@@ -426,3 +426,27 @@ def test_prepare_brings_back_the_day_s_branch_before_fetching(tmp_path, arxiv_se
     assert "restore: 3 files of the day taken from its branch" in again.output
     assert load_paper(record).translation.text == "编辑写的译文。"
     assert (root / "data/2026-11-26/2611.20002.yaml").is_file()
+
+
+def test_a_shard_s_failures_reach_the_records_and_the_summary(day):
+    from digest_cli.records.model import Failure
+
+    site, packs = day
+    record = sorted((packs[1] / "records").glob("*.yaml"))[0]
+    paper = load_paper(record)
+    paper.translation = None
+    paper.failures = [Failure("translation", "invalid answer after 2 repair prompts:\n没有中文",
+                              "2026-01-28T03:00:00+00:00")]
+    write_paper(record.parent, paper, Writer())
+    summary = json.loads((packs[1] / "shard.json").read_text(encoding="utf-8"))
+    summary["failed"] = [[paper.id.base, "translation", "invalid answer after 2 repair "
+                          "prompts:\n没有中文"]]
+    (packs[1] / "shard.json").write_text(json.dumps(summary), encoding="utf-8")
+    result = merge(site, packs)
+    assert result.exit_code == 0, result.output
+    assert (f"failed: {paper.id.base} translation: invalid answer after 2 repair prompts: "
+            "没有中文") in result.stdout.splitlines()
+    after = papers_of(site)[paper.id.base]
+    assert after.translation is None and after.analysis is not None and after.status == "failed"
+    assert after.failures == [Failure("translation", "invalid answer after 2 repair prompts: "
+                                      "没有中文", "2026-01-28T03:00:00+00:00")]

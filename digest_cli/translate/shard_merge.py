@@ -307,7 +307,8 @@ def _merge_texts(ours: Paper, theirs: Paper) -> bool:
         if failure.field in allowed and getattr(ours, failure.field) is None \
                 and failure not in ours.failures:
             ours.failures = [f for f in ours.failures if f.field != failure.field]
-            ours.failures.append(Failure(failure.field, failure.reason[:MAX_REASON], failure.at))
+            reason = " ".join(failure.reason.split())[:MAX_REASON]  # one line, bounded
+            ours.failures.append(Failure(failure.field, reason, (failure.at or "")[:40] or None))
             changed = True
     return changed
 
