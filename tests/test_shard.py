@@ -450,3 +450,43 @@ def test_a_shard_s_failures_reach_the_records_and_the_summary(day):
     assert after.translation is None and after.analysis is not None and after.status == "failed"
     assert after.failures == [Failure("translation", "invalid answer after 2 repair prompts: "
                                       "没有中文", "2026-01-28T03:00:00+00:00")]
+
+
+def _prepare_script(tmp_path, writes_day):
+    script = next(s for s in sharded()["jobs"]["prepare"]["steps"]
+                  if s.get("name") == "Restore the day's branch and fetch the day")["run"]
+    fake = tmp_path / "bin" / "digest"
+    fake.parent.mkdir()
+    made = "mkdir -p data/2026-01-28 && touch data/2026-01-28/manifest.yaml\n" if writes_day \
+        else "echo '2026-01-28: arXiv made no announcement in this window'\n"
+    fake.write_text(f'#!/bin/sh\necho "$*" > "{tmp_path}/args"\n'
+                    f'echo "$GIT_CONFIG_KEY_0 $GIT_CONFIG_VALUE_0" > "{tmp_path}/git"\n'
+                    f'echo "digest shards prepare 2026-01-28"\n{made}', encoding="utf-8")
+    fake.chmod(0o755)
+    out = tmp_path / "output"
+    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+           "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(out), "INPUT_DATE": "",
+           "GITHUB_TOKEN": "ghs_readonly", "GITHUB_SERVER_URL": "https://github.com"}
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
+                            text=True, cwd=work)
+    assert result.returncode == 0, result.stderr
+    return result, out.read_text(encoding="utf-8") if out.exists() else ""
+
+
+def test_prepare_names_the_day_and_gives_git_the_token_for_this_step_only(tmp_path):
+    import base64
+
+    result, output = _prepare_script(tmp_path, writes_day=True)
+    assert output == "day=2026-01-28\n"
+    assert (tmp_path / "args").read_text(encoding="utf-8") == "shards prepare\n"
+    auth = base64.b64encode(b"x-access-token:ghs_readonly").decode()
+    assert (tmp_path / "git").read_text(encoding="utf-8") == \
+        f"http.https://github.com/.extraheader AUTHORIZATION: basic {auth}\n"
+    assert f"::add-mask::{auth}" in result.stdout and "ghs_readonly" not in result.stdout
+
+
+def test_prepare_without_an_announcement_starts_no_shard(tmp_path):
+    result, output = _prepare_script(tmp_path, writes_day=False)
+    assert output == "" and "::notice title=No post::" in result.stdout
