@@ -490,3 +490,23 @@ def test_prepare_names_the_day_and_gives_git_the_token_for_this_step_only(tmp_pa
 def test_prepare_without_an_announcement_starts_no_shard(tmp_path):
     result, output = _prepare_script(tmp_path, writes_day=False)
     assert output == "" and "::notice title=No post::" in result.stdout
+
+
+def test_a_shard_run_again_packs_its_papers_again_without_asking_twice(tmp_path, llm_server):
+    write_day(tmp_path / "site", 4)
+    llm_server.responder = by_model()
+    args = ["translate", "--date", DAY.isoformat(), "--shard", "1/2", "--out",
+            str(tmp_path / "pack")]
+    first = run_cli(tmp_path / "site", *args, env=env_for(llm_server))
+    assert first.exit_code == 0, first.output
+    calls = llm_server.calls
+    (tmp_path / "pack" / "stale.txt").write_text("from an older attempt", encoding="utf-8")
+    again = run_cli(tmp_path / "site", *args, env=env_for(llm_server))
+    assert again.exit_code == 0, again.output
+    assert llm_server.calls == calls == 6  # 2 papers x 3 answers, asked once
+    assert sorted(p.name for p in (tmp_path / "pack").iterdir()) == ["cache", "records",
+                                                                     "shard.json"]
+    packed = [load_paper(p) for p in sorted((tmp_path / "pack" / "records").glob("*.yaml"))]
+    assert [str(p.id.base) for p in packed] == [paper_id(0), paper_id(2)]
+    assert all(p.translation and p.analysis and p.title_zh for p in packed)
+    assert len(list((tmp_path / "pack" / "cache").rglob("*.json"))) == 6

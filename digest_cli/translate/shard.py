@@ -12,7 +12,7 @@ the ordinary `translate_day` on its papers (editors' texts, reviewed papers and 
 cache behave exactly as in a whole-day run) and packs what it wrote into DIR:
 
     DIR/shard.json                          which shard, its papers, failures and usage
-    DIR/records/<stem>.yaml                 the records of its papers that it changed
+    DIR/records/<stem>.yaml                 the records of its papers
     DIR/cache/llm/<kind>/<stem>v<N>/<h>.json  the answers it cached for them
 
 The merge treats each DIR as untrusted (an artifact another job uploaded): a folder with
@@ -117,26 +117,23 @@ def prepare_day(settings: Settings, day_date: date, now: datetime,
 # -- one shard ---------------------------------------------------------------------------
 
 def translate_shard(settings: Settings, day_date: date, shard: Shard, out: Path, *,
-                    force: bool = False, on_progress: Progress | None = None,
-                    translate: Callable[..., TranslateReport] = translate_day) -> TranslateReport:
+                    force: bool = False,
+                    on_progress: Progress | None = None) -> TranslateReport:
     """Translate the papers of `shard` (as `translate_day` does) and pack into `out` the
-    records and answers it wrote, for `merge_shards`."""
+    records and cached answers of its papers, for `merge_shards`."""
     _check_out(settings, out)
-    folder = settings.day_path(day_date)
     papers = load_day(settings, day_date).papers
     owner = owners([p.id for p in papers], shard.count)
     mine = [p.id for p in papers if owner[p.id.base] == shard.index]
-    records = {pid.base: _bytes(paper_path(folder, pid)) for pid in mine}
-    answers = _answer_files(settings.cache_path, mine)
     report = TranslateReport(day_date)
     try:
-        report = translate(settings, day_date, force=force, on_progress=on_progress,
-                           keep=lambda paper: owner[paper.id.base] == shard.index)
+        report = translate_day(settings, day_date, force=force, on_progress=on_progress,
+                               keep=lambda paper: owner[paper.id.base] == shard.index)
     finally:  # a fatal error still packs what was written before it
-        changed = [pid for pid in mine if _bytes(paper_path(folder, pid)) != records[pid.base]]
-        new = {path for path, mtime in _answer_files(settings.cache_path, mine).items()
-               if answers.get(path) != mtime}
-        _pack(settings, day_date, shard, out, mine, changed, sorted(new), report)
+        # All of its papers, not only what this run changed: a re-run that found
+        # everything done still hands the merge the texts of the run before.
+        _pack(settings, day_date, shard, out, mine,
+              sorted(_answer_files(settings.cache_path, mine)), report)
     return report
 
 
@@ -152,33 +149,27 @@ def _check_out(settings: Settings, out: Path) -> None:
         raise TranslateError(f"--out {out}: not empty and not an earlier shard's folder")
 
 
-def _bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
-def _answer_files(cache: Path, ids: list[ArxivId]) -> dict[Path, int]:
-    """The answer files of these papers under the cache, with their modification times."""
-    found: dict[Path, int] = {}
+def _answer_files(cache: Path, ids: list[ArxivId]) -> list[Path]:
+    """The answer files of these papers under the cache."""
+    found: list[Path] = []
     for kind in QUESTIONS:
         for pid in ids:
             folder = cache / "llm" / kind / f"{pid.file_stem}v{pid.version or 0}"
             if folder.is_dir():
-                found.update((p, p.stat().st_mtime_ns) for p in folder.glob("*.json"))
+                found += folder.glob("*.json")
     return found
 
 
 def _pack(settings: Settings, day_date: date, shard: Shard, out: Path, mine: list[ArxivId],
-          changed: list[ArxivId], answers: list[Path], report: TranslateReport) -> None:
+          answers: list[Path], report: TranslateReport) -> None:
     if out.exists():
         shutil.rmtree(out)  # a re-run packs afresh: nothing of an older attempt stays
     (out / "records").mkdir(parents=True)
     folder = settings.day_path(day_date)
-    for pid in changed:
+    for pid in mine:
         source = paper_path(folder, pid)
-        shutil.copyfile(source, out / "records" / source.name)
+        if source.is_file():
+            shutil.copyfile(source, out / "records" / source.name)
     for path in answers:
         target = out / "cache" / path.relative_to(settings.cache_path)
         target.parent.mkdir(parents=True, exist_ok=True)
