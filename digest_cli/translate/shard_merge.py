@@ -104,11 +104,12 @@ def merge_shards(settings: Settings, day_date: date, count: int, folders: list[P
     day = load_day(settings, day_date)
     papers = {p.id.base: p for p in day.papers}
     owner = owners(list(papers), count)
+    by_stem = {p.id.file_stem: p for p in day.papers}
     report = MergeReport(day_date, count)
     taken: dict[int, _Packed] = {}
     for folder in folders:
         try:
-            packed = _read_shard(folder, day_date, count, papers, owner)
+            packed = _read_shard(folder, day_date, count, by_stem, owner)
             if packed.shard.index in taken:
                 raise Refused(f"a second folder for shard {packed.shard}")
         except Refused as exc:
@@ -186,7 +187,7 @@ def _entries(folder: Path) -> list[Path]:
 
 def _own_paper(stem: str, rel: Path, shard: Shard, papers: dict[str, Paper],
                owner: dict[str, int]) -> Paper:
-    paper = next((p for p in papers.values() if p.id.file_stem == stem), None)
+    paper = papers.get(stem)  # keyed by file stem
     if paper is None:
         raise Refused(f"{rel}: not a paper of the day")
     if owner[paper.id.base] != shard.index:
