@@ -510,3 +510,12 @@ def test_a_shard_run_again_packs_its_papers_again_without_asking_twice(tmp_path,
     assert [str(p.id.base) for p in packed] == [paper_id(0), paper_id(2)]
     assert all(p.translation and p.analysis and p.title_zh for p in packed)
     assert len(list((tmp_path / "pack" / "cache").rglob("*.json"))) == 6
+
+
+def test_a_second_folder_for_the_same_shard_is_refused(day, tmp_path):
+    site, packs = day
+    shutil.copytree(packs[0], tmp_path / "again")
+    result = merge(site, [*packs, tmp_path / "again"])
+    assert result.exit_code == 0, result.output
+    assert f"refused: {tmp_path / 'again'}: a second folder for shard 1/3" in result.stdout
+    assert "3 of 3 shards merged" in result.stdout
