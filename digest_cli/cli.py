@@ -49,7 +49,7 @@ class DigestGroup(click.Group):
             click.echo(f"Error: {exc.filename}: {exc.strerror}", err=True)  # a full disk
             ctx.exit(1)
 
-    ORDER = ("run", "fetch", "translate", "render", "publish", "review", "sync", "check",
+    ORDER = ("run", "fetch", "translate", "shards", "render", "publish", "review", "sync", "check",
              "preview", "import", "records", "glossary", "settings")
 
     def list_commands(self, ctx: click.Context) -> list[str]:  # in the order a day flows
@@ -406,10 +406,16 @@ def fetch(ctx: Context, day: date | None, offline: bool) -> None:
               help="The days up to this one (with --from: a range).")
 @click.option("--dry-run", is_flag=True, help="With --all or --from/--to: print the plan "
               "(papers, requests, estimated tokens and cost per day) and stop.")
+@click.option("--shard", metavar="K/N", help="Translate only shard K of N of the day's papers "
+              "(a big day split across jobs; needs --out). See docs/big-fields.md.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --shard: the folder to pack the shard's records and answers into "
+              "(emptied first), for `digest shards merge`.")
 @pass_ctx
 @writes
 def translate(ctx: Context, day: date | None, force: bool, only: str | None, all_days: bool,
-              since: date | None, until: date | None, dry_run: bool) -> None:
+              since: date | None, until: date | None, dry_run: bool, shard: str | None,
+              out: Path | None) -> None:
     """Fill in each record's Chinese translation, 详细解读 and brief where missing.
 
     With --all or --from/--to, every day of the range in turn, after printing what it
@@ -433,16 +439,24 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None, all
             logging.getLogger(name).setLevel(logging.WARNING)
     settings = ctx.settings()
     if all_days or since or until:
-        if day is not None or only is not None:
-            raise click.UsageError("give --date/--only or --all/--from/--to, not both")
+        if day is not None or only is not None or shard is not None:
+            raise click.UsageError("give --date/--only/--shard or --all/--from/--to, not both")
         _translate_days(settings, force, since, until, dry_run)
         return
     target = day or latest_day(settings)
     if target is None:
         raise TranslateError(f"no records under {settings.data_path} (run `digest fetch`)")
+    if (shard is None) != (out is None) or (shard and only):
+        raise click.UsageError("--shard and --out go together, and not with --only")
     with _progress_printer() as on_progress:
-        report = translate_day(settings, target, force=force, only=only,
-                               on_progress=on_progress)
+        if shard is not None and out is not None:
+            from digest_cli.translate.shard import Shard, translate_shard
+
+            report = translate_shard(settings, target, Shard.parse(shard), out, force=force,
+                                     on_progress=on_progress)
+        else:
+            report = translate_day(settings, target, force=force, only=only,
+                                   on_progress=on_progress)
     for line in report.summary_lines():
         click.echo(line)
     if report.nothing_translated:
@@ -511,6 +525,64 @@ class _progress_printer:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@cli.group()
+def shards() -> None:
+    """A big day's LLM stage split across jobs (docs/big-fields.md)."""
+
+
+@shards.command("prepare")
+@date_option(help_text="The post date (YYYY-MM-DD; default: the latest window that has "
+              "closed).")
+@pass_ctx
+@writes
+def shards_prepare(ctx: Context, day: date | None) -> None:
+    """Bring back the day's branch and fetch the day: what every shard starts from.
+
+    Prints `digest shards prepare DATE` first. When arXiv announced nothing, it says so and
+    exits 0 without writing the day.
+    """
+    from datetime import datetime, timezone
+
+    from digest_cli.errors import NoAnnouncement
+    from digest_cli.fetch.day import default_day
+    from digest_cli.translate.shard import prepare_day
+
+    settings = ctx.settings()
+    now = datetime.now(timezone.utc)
+    target = day or default_day(settings, now)
+    click.echo(f"digest shards prepare {target}")
+    try:
+        prepare_day(settings, target, now, click.echo)
+    except NoAnnouncement as exc:
+        click.echo(f"{target}: {exc}")
+
+
+@shards.command("merge")
+@date_option(help_text="The day the shards translated.", required=True)
+@click.option("--shards", "count", type=click.IntRange(1, 64), required=True,
+              help="How many shards the day was split into (N of --shard K/N).")
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@pass_ctx
+@writes
+def shards_merge(ctx: Context, day: date, count: int, folders: tuple[Path, ...]) -> None:
+    """Take the FOLDERS packed by `digest translate --shard K/N --out FOLDER` into the day.
+
+    Each folder is checked as untrusted: only its own papers' records and cached answers,
+    regular files only; a folder that fails is refused whole. Only the machine's texts are
+    taken, and only where the day's record is still the machine's to write. Papers of a
+    shard that is missing or refused are listed as failed; the day can still be rendered
+    and published. Exit status 3 when no shard could be merged.
+    """
+    from digest_cli.translate.shard_merge import merge_shards
+
+    report = merge_shards(ctx.settings(), day, count, list(folders))
+    for line in report.summary_lines():
+        click.echo(line)
+    if not report.merged:
+        click.echo(f"Error (merge): none of the {count} shards could be merged", err=True)
+        sys.exit(NOTHING_TRANSLATED)
 
 
 @cli.command()

@@ -25,7 +25,7 @@ from tests.gitkit import IDENTITY, git
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
-NAMES = ["ci.yml", "daily.yml", "pages.yml", "review.yml", "sync.yml"]
+NAMES = ["ci.yml", "daily-sharded.yml", "daily.yml", "pages.yml", "review.yml", "sync.yml"]
 ALL_WORKFLOWS = sorted(p.name for p in WORKFLOWS.glob("*.y*ml"))  # any added later too
 BIN = Path(sys.executable).parent
 # Any attempt to reach the network goes to a closed port and fails.
@@ -330,17 +330,26 @@ def test_a_failing_run_fails_the_step_despite_the_tee(tmp_path):
     assert (tmp_path / "output").read_text().splitlines()[-1] == "status=3"
 
 
-@pytest.mark.parametrize("name", ["daily.yml", "sync.yml"])
+@pytest.mark.parametrize("name", ["daily.yml", "daily-sharded.yml"])
 def test_the_digest_cache_is_kept_under_a_key_that_changes_with_the_records(name):
     wf = load(name)
-    job = next(iter(wf["jobs"]))
-    [cache] = [s for s in steps(wf, job) if s.get("uses", "").startswith("actions/cache@")]
-    # what belongs to one working tree is never restored
-    # actions/cache lists a path's top folder only, so `!` can leave out only what a glob
-    # lists: `.digest-cache` would restore publish/ too (issue 20)
-    assert cache["with"]["path"].split() == [".digest-cache/*", "!.digest-cache/publish"]
-    assert cache["with"]["key"] == "digest-cache-v1-${{ hashFiles('data/**') }}"
-    assert cache["with"]["restore-keys"] == "digest-cache-v1-"
+    caches = [s for job in wf["jobs"] for s in steps(wf, job)
+              if s.get("uses", "").startswith("actions/cache@")]
+    assert caches
+    for cache in caches:
+        # what belongs to one working tree is never restored
+        # actions/cache lists a path's top folder only, so `!` can leave out only what a
+        # glob lists: `.digest-cache` would restore publish/ too (issue 20)
+        assert cache["with"]["path"].split() == [".digest-cache/*", "!.digest-cache/publish"]
+        assert cache["with"]["key"].startswith("digest-cache-v1-${{ hashFiles('data/**') }}")
+        assert cache["with"]["restore-keys"] == "digest-cache-v1-"
+
+
+def test_sync_keeps_no_cache():
+    """Nothing sync reads is cached: records are parsed from data/ on every run (issue 18)."""
+    wf = load("sync.yml")
+    assert not [s for job in wf["jobs"] for s in steps(wf, job)
+                if s.get("uses", "").startswith("actions/cache@")]
 
 
 # -- ci.yml, pages.yml ---------------------------------------------------------------
@@ -398,6 +407,7 @@ PINNED = {
     "actions/deploy-pages": ("cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "v5.0.0"),
     "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
     "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
 }
 
 

@@ -130,13 +130,13 @@ def fields_to_do(paper: Paper, force: bool = False) -> list[str]:
 
 def translate_day(settings: Settings, day_date: date, *, force: bool = False,
                   only: str | None = None, client: LLM | None = None,
-                  now: Callable[[], datetime] | None = None,
-                  on_progress: Progress | None = None) -> TranslateReport:
+                  now: Callable[[], datetime] | None = None, on_progress: Progress | None = None,
+                  keep: Callable[[Paper], bool] | None = None) -> TranslateReport:
     """Translate the papers of `day_date` that need it; returns at once (no key needed)
     when none does. Raises TranslateError when the LLM cannot be used at all."""
     started = time.monotonic()
     day = load_day(settings, day_date)
-    papers = _select(day.papers, only, day_date)
+    papers = [p for p in _select(day.papers, only, day_date) if keep is None or keep(p)]
     todo = [(paper, fields) for paper in papers if (fields := _asked(settings, paper, force))]
     report = TranslateReport(day_date, papers=len(papers), skipped=len(papers) - len(todo))
     if not todo:
