@@ -545,7 +545,6 @@ def shards_prepare(ctx: Context, day: date | None) -> None:
     """
     from datetime import datetime, timezone
 
-    from digest_cli.errors import NoAnnouncement
     from digest_cli.fetch.day import default_day
     from digest_cli.translate.shard import prepare_day
 
@@ -553,10 +552,9 @@ def shards_prepare(ctx: Context, day: date | None) -> None:
     now = datetime.now(timezone.utc)
     target = day or default_day(settings, now)
     click.echo(f"digest shards prepare {target}")
-    try:
-        prepare_day(settings, target, now, click.echo)
-    except NoAnnouncement as exc:
-        click.echo(f"{target}: {exc}")
+    nothing = prepare_day(settings, target, now, click.echo)
+    if nothing is not None:
+        click.echo(f"{target}: {nothing.reason}")
 
 
 @shards.command("merge")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest_cli.errors import TranslateError
-from digest_cli.records.model import content_hash
+from digest_cli.records.model import machine_text_hash
 from digest_cli.records.store import load_day, load_paper, paper_path, write_paper
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings
@@ -273,7 +273,7 @@ def test_a_machine_text_that_breaks_the_rules_is_not_taken(day):
     record = next((packs[0] / "records").glob("*.yaml"))
     paper = load_paper(record)
     paper.translation.text = "Not Chinese at all."
-    paper.translation.hash = content_hash(paper.translation.text)
+    paper.translation.hash = machine_text_hash(paper.translation.text)
     write_paper(record.parent, paper, Writer())
     assert merge(site, packs).exit_code == 0
     after = papers_of(site)[paper.id.base]

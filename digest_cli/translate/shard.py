@@ -37,26 +37,32 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from digest_cli import kinds
 from digest_cli.errors import TranslateError
 from digest_cli.records.model import ArxivId
 from digest_cli.records.store import load_day, paper_path
 from digest_cli.records.writer import write_atomic
-from digest_cli.translate import brief
 from digest_cli.translate.day import (
-    KINDS,
     Progress,
     TranslateReport,
     translate_day,
 )
 
 if TYPE_CHECKING:
+    from digest_cli.fetch.day import NoPost
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_SHARDS = 64  # more jobs than this buys nothing against one API's rate limit
 SHARD_FILE = "shard.json"
-QUESTIONS = (*KINDS, brief.KIND)
+
+
+def questions() -> tuple[str, ...]:
+    """The answer cache's folders: one per registered text kind."""
+    return tuple(kind.name for kind in kinds.kinds())
+
+
 SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens",
            "brief_input_tokens", "brief_output_tokens", "cost", "wall_seconds")
 
@@ -101,17 +107,21 @@ def partition(ids: Iterable[str], count: int) -> dict[int, list[str]]:
 
 
 def prepare_day(settings: Settings, day_date: date, now: datetime,
-                say: Callable[[str], None]) -> None:
+                say: Callable[[str], None]) -> NoPost | None:
     """What every shard starts from: the day's branch brought back (editors' work on an
-    open pull request) and the day fetched, once. NoAnnouncement when arXiv was silent."""
-    from digest_cli.fetch.day import fetch_day, format_report
+    open pull request) and the day fetched, once; the NoPost when arXiv was silent."""
+    from digest_cli.fetch.day import NoPost, fetch_day, format_report
     from digest_cli.publish.branches import restore_day
 
     restored = restore_day(settings, day_date)
     if restored:
         say(f"restore: {len(restored)} files of the day taken from its branch")
-    for line in format_report(fetch_day(settings, day_date, now=now), settings):
+    fetched = fetch_day(settings, day_date, now=now)
+    if isinstance(fetched, NoPost):
+        return fetched
+    for line in format_report(fetched, settings):
         say(line)
+    return None
 
 
 # -- one shard ---------------------------------------------------------------------------
@@ -152,7 +162,7 @@ def _check_out(settings: Settings, out: Path) -> None:
 def _answer_files(cache: Path, ids: list[ArxivId]) -> list[Path]:
     """The answer files of these papers under the cache."""
     found: list[Path] = []
-    for kind in QUESTIONS:
+    for kind in questions():
         for pid in ids:
             folder = cache / "llm" / kind / f"{pid.file_stem}v{pid.version or 0}"
             if folder.is_dir():

@@ -22,23 +22,25 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digest_cli import kinds
+from digest_cli.cachefile import read_json
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.records.layout import paper_from_text
-from digest_cli.records.model import Failure, MachineText, Paper, content_hash
+from digest_cli.records.model import Failure, MachineText, Paper, machine_text_hash
 from digest_cli.records.store import load_day, write_paper
 from digest_cli.records.writer import Writer, write_atomic
-from digest_cli.translate import brief
-from digest_cli.translate.day import KINDS, fields_to_do, problems_of, record_usage
+from digest_cli.translate.day import fields_to_do, record_usage
 from digest_cli.translate.shard import (
     MAX_SHARDS,
-    QUESTIONS,
     SHARD_FILE,
     SUMMED,
     Shard,
     owners,
+    questions,
 )
 
 if TYPE_CHECKING:
+    from digest_cli.records.topics import Topics
     from digest_cli.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -215,10 +217,14 @@ def _answer(path: Path, rel: Path, shard: Shard, papers: dict[str, Paper],
             owner: dict[str, int]) -> bytes:
     _, _, kind, versioned, name = rel.parts
     match = _VERSIONED.fullmatch(versioned)
-    if kind not in QUESTIONS or not match or not _ANSWER_NAME.fullmatch(name):
+    if kind not in questions() or not match or not _ANSWER_NAME.fullmatch(name):
         raise Refused(f"{rel}: not a cached answer's path")
     _own_paper(match.group("stem"), rel, shard, papers, owner)
-    data = _json(path, rel, MAX_ANSWER_BYTES)
+    if path.is_symlink() or not path.is_file():
+        raise Refused(f"{rel}: not a regular file")
+    # A verified entry (cachefile: its length and hash of key and bytes), as AnswerCache
+    # keys it under cache/llm: anything else is refused, not left to be a miss later.
+    data = read_json(path, f"{kind}/{versioned}/{name}", MAX_ANSWER_BYTES)
     if not (isinstance(data, dict) and isinstance(data.get("text"), str)):
         raise Refused(f"{rel}: not a cached answer")
     return path.read_bytes()
@@ -281,7 +287,7 @@ def _take(settings: Settings, day_date: date, packed: _Packed, papers: dict[str,
     folder = settings.day_path(day_date)
     for base, theirs in sorted(packed.records.items()):
         ours = papers[base]
-        if _merge_texts(ours, theirs) and write_paper(folder, ours, writer):
+        if _merge_texts(ours, theirs, settings.topics) and write_paper(folder, ours, writer):
             report.papers += 1
     for rel, data in sorted(packed.answers.items()):
         write_atomic(settings.cache_path / rel, data)
@@ -292,20 +298,21 @@ def _take(settings: Settings, day_date: date, packed: _Packed, papers: dict[str,
         report.usage[name] = round(report.usage.get(name, 0) + value, 6)
 
 
-def _merge_texts(ours: Paper, theirs: Paper) -> bool:
+def _merge_texts(ours: Paper, theirs: Paper, topics: Topics) -> bool:
     """Copy into `ours` the machine's texts of `theirs` where `ours` is still the
     machine's to write; True when anything changed."""
     changed = False
     allowed = fields_to_do(ours, force=True)  # missing, or machine-written and untouched
     for name in allowed:
-        text: MachineText | None = getattr(theirs, name)
-        if text is None or not _machine_made(name, text, ours) or text == getattr(ours, name):
+        text = kinds.get_text(theirs, name)
+        if text is None or not _machine_made(name, text, ours, topics) \
+                or text == kinds.get_text(ours, name):
             continue
-        setattr(ours, name, text)
+        kinds.set_text(ours, name, text)
         ours.failures = [f for f in ours.failures if f.field != name]
         changed = True
     for failure in theirs.failures:
-        if failure.field in allowed and getattr(ours, failure.field) is None \
+        if failure.field in allowed and kinds.get_text(ours, failure.field) is None \
                 and failure not in ours.failures:
             ours.failures = [f for f in ours.failures if f.field != failure.field]
             reason = " ".join(failure.reason.split())[:MAX_REASON]  # one line, bounded
@@ -314,13 +321,13 @@ def _merge_texts(ours: Paper, theirs: Paper) -> bool:
     return changed
 
 
-def _machine_made(name: str, text: MachineText, paper: Paper) -> bool:
+def _machine_made(name: str, text: MachineText, paper: Paper, topics: Topics) -> bool:
     """A text as translate writes it: machine provenance, its hash, and (for the texts
     with rules) an answer that passes them, as `digest check` would ask."""
-    if text.source not in ("abstract", "full_text") or text.hash != content_hash(text.text):
+    if text.source not in ("abstract", "full_text") or text.hash != machine_text_hash(text.text):
         log.warning("[%s] %s from a shard is not machine-written; not taken", paper.id, name)
         return False
-    if name in KINDS and problems_of(name, text.text, paper):
+    if kinds.field(name).rules(text.text, paper, topics):
         log.warning("[%s] %s from a shard breaks the rules; not taken", paper.id, name)
         return False
     return True
@@ -334,11 +341,11 @@ def _mark_unfinished(settings: Settings, day_date: date, shard: Shard,
     reason = (f"shard {shard} did not finish (its job failed or was cancelled) or was "
               "refused; run the day again")
     for base, paper in sorted(papers.items()):
-        todo = [name for name in fields_to_do(paper) if settings.llm_brief
-                or name not in brief.FIELDS] if owner[base] == shard.index else []
+        todo = [name for name in fields_to_do(paper)
+                if kinds.kind_of(name).enabled(settings)] if owner[base] == shard.index else []
         if not todo:
             continue
-        named = [name for name in todo if name in KINDS] or todo
+        named = [name for name in todo if kinds.kind_of(name).essential] or todo
         report.failed.append((base, ", ".join(named), reason))
         paper.failures = [f for f in paper.failures if f.field not in todo]
         paper.failures += [Failure(name, reason, stamp) for name in todo]
