@@ -111,12 +111,14 @@ def test_task_marks_follow_paper_status(day, settings):
                     manifest=replace(day.manifest, papers=[p.id.base for p in papers]))
     body = pr_body(small, settings)
     tasks = body.split("### Papers")[1].split("\n- [")[1:6]
-    assert "⏳ 待翻译" in tasks[0] and tasks[0].startswith(" ]")
-    assert "📄 abstract only" in tasks[1]
-    assert tasks[2].startswith("x]") and "❌" not in tasks[2] and "📄" not in tasks[2]
-    assert "❌ failed" in tasks[3]
-    assert "🔁 replaced (v1)" in tasks[4] and "✏️ edited" in tasks[4]
-    assert f"**{papers[4].id.base}** · 中文标题 · {papers[4].title}" in tasks[4]
+    # Triage order: failed, then unreviewed (post order), then reviewed; marks first.
+    assert tasks[0].startswith(f" ] ❌ failed · **{papers[3].id.base}**")
+    assert tasks[1].startswith(f" ] ⏳ 待翻译 · **{papers[0].id.base}**")
+    assert tasks[2].startswith(f" ] 📄 abstract only · **{papers[1].id.base}**")
+    assert tasks[3].startswith(f" ] 🔁 replaced (v1) · ✏️ edited · **{papers[4].id.base}**")
+    assert f"**{papers[4].id.base}** · 中文标题 · {papers[4].title}" in tasks[3]
+    assert tasks[4].startswith(f"x] **{papers[2].id.base}**")
+    assert "❌" not in tasks[4].split("\n")[0] and "📄" not in tasks[4].split("\n")[0]
     assert "**Reviewed 1 of 5** papers" in body
     assert "LLM answered 3 times without JSON" in body
     assert "2 translated · 1 abstract only · 1 failed · 1 待翻译" in body
@@ -192,7 +194,7 @@ def test_a_huge_day_overflows_into_comments_and_loses_no_paper(day, settings):
     for comment in comments:
         assert comment.startswith("<!-- digest-papers:2026-01-28 -->")
         shown.update(parse_ticks(comment))
-    assert list(shown) == [p.id.base for p in many]
+    assert sorted(shown) == sorted(p.id.base for p in many)  # each once, none lost
 
 
 def test_job_summary_has_the_table_and_the_pr(day, settings):

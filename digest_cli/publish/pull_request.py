@@ -4,6 +4,7 @@ checklist ticks kept; the Actions job summary."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -53,16 +54,20 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
     from digest_cli.publish.github import GitHub
 
     title = pr_title(day, settings)
-    body, overflow = pr_texts(day, settings, branch)
     created = updated = False
     with GitHub.from_settings(settings) as gh:
         pr = gh.find_pull(branch)
         if pr is None:
-            pr, created = _create(gh, settings, branch, base, title, body)
+            pr, created = _create(gh, settings, branch, base, title,
+                                  pr_texts(day, settings, branch)[0])
+        # Now with the number: the papers link into the pull request's *Files changed*.
+        body, overflow = pr_texts(day, settings, branch, number=pr.number)
+        mine = _bot_comments(gh, pr.number, day.manifest.date.isoformat(), bool(overflow))
+        body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], body, overflow)
         if pr.title != title or _lines(pr.body) != _lines(body):
             pr = gh.update_pull(pr.number, title=title, body=body)
             updated = not created
-        sync_overflow_comments(gh, pr.number, day.manifest.date.isoformat(), overflow)
+        sync_overflow_comments(gh, pr.number, day.manifest.date.isoformat(), overflow, mine)
         missing = [x for x in settings.pr_labels if x not in pr.labels]
         if missing:  # created only when the repository lacks them (needs issues: write)
             gh.ensure_labels(missing)
@@ -71,34 +76,114 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
     return PullRequestResult(pr.number, pr.url, labels, created, updated)
 
 
-def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None) -> int | None:
-    """Make the open PR of the day's branch show the records (the reviewed ticks and
-    count, the marks); returns its number, or None when there is no open PR."""
-    from digest_cli.publish.body import pr_texts
+def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None,
+                         head: str | None = None, taken: str | None = None,
+                         newer: Callable[[str], bool] | None = None) -> int | None:
+    """Make the open PR of the day's branch show the records (the ticks and count, the
+    marks); returns its number, or None when there is no open PR.
+
+    Never changes a box whose state is newer than the records: one a person changed since
+    the bot last wrote the text (its state line says so), or since `taken` (the text
+    whose ticks these records took). `head` is the commit the records were read at;
+    `newer(sha)` says whether the text was written from a later commit than `head`: then
+    nothing is written (a stale refresh would untick what a later run ticked)."""
+    from digest_cli.publish.body import parse_state, pr_texts
     from digest_cli.publish.github import GitHub
 
     branch = branch or f"{settings.branch_prefix}{day.manifest.date.isoformat()}"
-    body, overflow = pr_texts(day, settings, branch)
+    d = day.manifest.date.isoformat()
     with GitHub.from_settings(settings) as gh:
         pr = gh.find_pull(branch)
         if pr is None:
             return None
+        state = parse_state(pr.body)
+        if state is not None and state[0] and head and state[0] != head and newer is not None \
+                and newer(state[0]):
+            log.info("the pull request shows the records of %s, newer than %s: left as it is",
+                     state[0][:12], head[:12])
+            return pr.number
+        body, overflow = pr_texts(day, settings, branch, number=pr.number, head=head)
+        mine = _bot_comments(gh, pr.number, d, bool(overflow))
+        body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], body, overflow, taken)
         if _lines(pr.body) != _lines(body):
             gh.update_pull(pr.number, body=body)
-        sync_overflow_comments(gh, pr.number, day.manifest.date.isoformat(), overflow)
+        sync_overflow_comments(gh, pr.number, d, overflow, mine)
     return pr.number
 
 
-def sync_overflow_comments(gh: GitHub, number: int, day: str, texts: list[str]) -> None:
+def person_boxes(texts: list[str], taken: str | None = None) -> dict[str, bool]:
+    """The boxes of `texts` (the PR's body and the bot's comments, as they are now) that
+    a person changed: since the bot wrote the text (its state line), or since `taken`."""
+    from digest_cli.publish.body import parse_state, parse_ticks
+
+    before = parse_ticks(taken) if taken else {}
+    found = {}
+    for text in texts:
+        state = parse_state(text)
+        for pid, box in parse_ticks(text).items():
+            if (state is not None and box != (pid in state[1])) \
+                    or (pid in before and before[pid] != box):
+                found[pid] = box
+    return found
+
+
+def _keep_person_boxes(current: list[str], body: str, overflow: list[str],
+                       taken: str | None = None) -> tuple[str, list[str]]:
+    """The new texts with the boxes a person changed (not yet in the records) as they are."""
+    from digest_cli.publish.body import parse_ticks, set_box
+
+    keep = person_boxes(current, taken)
+    if not keep:
+        return body, overflow
+
+    def kept(text: str) -> str:
+        for pid, box in parse_ticks(text).items():
+            if pid in keep and keep[pid] != box:
+                log.info("%s: the box a person %s is kept (not in the records yet)", pid,
+                         "ticked" if keep[pid] else "unticked")
+                text = set_box(text, pid, keep[pid])
+        return text
+
+    return kept(body), [kept(text) for text in overflow]
+
+
+def _bot_comments(gh: GitHub, number: int, day: str, needed: bool) -> list[dict]:
+    """The overflow comments the bot wrote on the PR (a comment anyone else wrote that
+    carries the marker is theirs: never read, never rewritten). None asked for when the
+    day fits in the body (nearly every day: no request)."""
+    from digest_cli.publish.body import PAPERS_MARKER
+
+    if not needed:
+        return []
+    marker = PAPERS_MARKER.format(date=day)
+    return [c for c in gh.comments(number)
+            if str(c.get("body") or "").startswith(marker) and _by_bot(c)]
+
+
+def _by_bot(comment: dict) -> bool:
+    """Written by a GitHub App or Actions' bot: only those can write on the bot's behalf."""
+    user = comment.get("user") or {}
+    return isinstance(user, dict) and user.get("type") == "Bot"
+
+
+def _bodies(comments: list[dict]) -> list[str]:
+    return [str(c.get("body") or "") for c in comments]
+
+
+def sync_overflow_comments(gh: GitHub, number: int, day: str, texts: list[str],
+                           mine: list[dict] | None = None) -> None:
     """The PR's overflow comments (tasks that do not fit in the body) made to be `texts`;
     ones no longer needed say so rather than vanish (a comment is the editors' too). A day
-    that fits in the body (nearly every day) costs no request."""
+    that fits in the body (nearly every day) costs no request. Only the bot's own
+    comments are rewritten (`mine`: already fetched)."""
     from digest_cli.publish.body import PAPERS_MARKER
 
     if not texts:
         return
     marker = PAPERS_MARKER.format(date=day)
-    mine = [c for c in gh.comments(number) if str(c.get("body") or "").startswith(marker)]
+    if mine is None:
+        mine = [c for c in gh.comments(number)
+                if str(c.get("body") or "").startswith(marker) and _by_bot(c)]
     for n, text in enumerate(texts):
         if n < len(mine):
             if _lines(str(mine[n].get("body") or "")) != _lines(text):

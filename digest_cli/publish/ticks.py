@@ -1,13 +1,13 @@
 """Ticks in the pull request's task list -> `reviewed` in the records, and back.
 
 The review workflow runs `digest review --from-pr-body NEW --previous-body OLD --actor
-LOGIN` when the body (or an overflow comment) is edited. The records are made to match
-every box of the new text, not only the boxes that changed in this edit: the workflow's
-concurrency group keeps one pending run, so of three quick ticks the middle run is
-cancelled, and only a comparison with the records takes its tick (else the next refresh
-of the body would untick it). The previous text only tells which boxes this actor
-ticked, for the log. Only a user with write access to the repository is obeyed, and they
-are asked only when a record would change (one request).
+LOGIN` when the body (or one of the bot's overflow comments) is edited. Taken are only
+the boxes a person changed: those this edit changed (NEW against OLD, GitHub's
+`changes.body.from`), and those that differ from the text's state line (the boxes as the
+bot last wrote them: a change whose own run was replaced while pending, still to take).
+A box nobody touched never moves a record, so a stale body cannot untick a paper. Only a
+user with write access to the repository is obeyed (asked once, when a record would
+change).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
-from digest_cli.publish.body import MARKER, PAPERS_MARKER, parse_ticks
-from digest_cli.records.review import set_reviewed
+from digest_cli.publish.body import MARKER, PAPERS_MARKER, parse_state, parse_ticks
+from digest_cli.records.review import approved, set_reviewed
 from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
@@ -42,6 +42,20 @@ def changed_ticks(new: str, old: str | None) -> dict[str, bool]:
     return {pid: ticked for pid, ticked in now.items() if before.get(pid) != ticked}
 
 
+def person_ticks(new: str, old: str | None) -> dict[str, bool]:
+    """The boxes of `new` a person changed: in this edit, or since the bot wrote the text
+    (its state line). Without `old` and a state line (a text from before state lines, by
+    hand): every box."""
+    state = parse_state(new)
+    now = parse_ticks(new)
+    if old is None and state is None:
+        return now
+    found = changed_ticks(new, old) if old and old.strip() else {}
+    if state is not None:
+        found.update({pid: box for pid, box in now.items() if box != (pid in state[1])})
+    return {pid: now[pid] for pid in now if pid in found}
+
+
 def body_day(text: str) -> date | None:
     """The day a PR body or overflow comment is about, from its marker."""
     match = _DAY.search(text)
@@ -53,8 +67,8 @@ def body_day(text: str) -> date | None:
 
 @dataclass
 class TickReport:
-    """What a text's ticks did: `ticks` are the boxes that differed from the records,
-    `edited` those this edit changed, `changed` the records written."""
+    """What a text's ticks did: `ticks` are the person's boxes that differed from the
+    records, `edited` those this edit changed, `changed` the records written."""
 
     day: date | None
     allowed: bool = True
@@ -65,21 +79,22 @@ class TickReport:
 
 def apply_ticks(settings: Settings, new: str, old: str | None, actor: str | None, writer: Writer,
                 day: date | None = None,
-                permission: Callable[[str], str] | None = None) -> TickReport:
-    """Make `reviewed` of each paper in `new` equal its box; nothing when `actor` (if
-    given) has no write access. `old`, the text before the edit, only fills
-    `TickReport.edited`. `permission(login) -> role` defaults to asking the GitHub API."""
+                permission: Callable[[str], str] | None = None,
+                now: datetime | None = None) -> TickReport:
+    """Make `reviewed` of each paper whose box a person changed in `new` equal its box;
+    nothing when `actor` (if given) has no write access. `permission(login) -> role`
+    defaults to asking the GitHub API."""
     day = day or body_day(new)
     if day is None:
         raise PublishError(f"the text has no {MARKER.format(date='YYYY-MM-DD')} or "
                            f"{PAPERS_MARKER.format(date='YYYY-MM-DD')} marker: pass --date")
     from digest_cli.records.store import load_day
 
-    records = {p.id.base: p.reviewed for p in load_day(settings, day).papers}
-    boxes = {pid: v for pid, v in parse_ticks(new).items() if pid in records}
+    records = {p.id.base: approved(p) for p in load_day(settings, day).papers}
+    boxes = {pid: v for pid, v in person_ticks(new, old).items() if pid in records}
+    edited = changed_ticks(new, old) if old is not None else {}
     report = TickReport(day, ticks={pid: v for pid, v in boxes.items() if records[pid] != v},
-                        edited={pid: v for pid, v in changed_ticks(new, old).items()
-                                if pid in records})
+                        edited={pid: v for pid, v in edited.items() if pid in records})
     if report.edited:
         log.info("%s changed %d box(es): %s", actor or "the text", len(report.edited),
                  ", ".join(report.edited))
@@ -91,8 +106,24 @@ def apply_ticks(settings: Settings, new: str, old: str | None, actor: str | None
             log.warning("%s has %s access, not write: their ticks are not taken", actor, role)
             report.allowed = False
             return report
-    report.changed = set_reviewed(settings, day, report.ticks, writer)
+    report.changed = set_reviewed(settings, day, report.ticks, writer, by=actor, now=now)
     return report
+
+
+def commit_message(report: TickReport, actor: str | None) -> str:
+    """The mark commit's message: the person and the papers."""
+    ticked = [pid for pid in report.changed if report.ticks.get(pid)]
+    unticked = [pid for pid in report.changed if not report.ticks.get(pid)]
+    who = f"@{actor}" if actor else "an editor"
+    parts = ([f"reviewed {', '.join(ticked)}"] if ticked else []) + \
+        ([f"unmarked {', '.join(unticked)}"] if unticked else [])
+    subject = f"Review of {report.day}: {who} " + "; ".join(parts)
+    if len(subject) > 72:
+        n = len(report.changed)
+        subject = f"Review of {report.day}: {who} changed {n} mark{'s' if n != 1 else ''}"
+    body = "\n".join([*(f"reviewed: {pid}" for pid in ticked),
+                      *(f"unmarked: {pid}" for pid in unticked)])
+    return f"{subject}\n\nTicked in the pull request's task list by {who}.\n{body}\n"
 
 
 def _api_permission(settings: Settings) -> Callable[[str], str]:

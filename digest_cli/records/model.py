@@ -145,6 +145,12 @@ class Paper:
     failures: list[Failure] = field(default_factory=list)
     replacement: bool = False
     reviewed: bool = False
+    # Who ticked the paper, when (ISO 8601, UTC), and the fingerprint of the texts they
+    # approved (`records.review.review_hash`): a text changed since shows as "changed
+    # since review" until someone ticks again.
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    reviewed_hash: str | None = None
     # Fingerprints (`field_hash`) of arXiv's EDITABLE_FIELDS as last fetched: a field that
     # no longer matches is an editor's correction, which no fetch replaces.
     arxiv_hashes: dict[str, str] = field(default_factory=dict)

@@ -2,18 +2,21 @@
 
 `reviewed: true` in a record says an editor has checked the paper. It is set from the
 command line (`digest review --mark ID`) or by ticking the paper's box in the pull request
-body (`digest review --from-pr-body`, run by the review workflow).
+body (`digest review --from-pr-body`, run by the review workflow). The mark keeps who
+(`reviewed_by`), when (`reviewed_at`) and a fingerprint of the texts approved
+(`reviewed_hash`): a text changed since shows as "changed since review" until someone
+ticks again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import RecordError
-from digest_cli.records.model import ArxivId, Day, Paper
+from digest_cli.records.model import ArxivId, Day, Paper, text_hash
 from digest_cli.records.store import load_day, paper_path, write_paper
 from digest_cli.records.writer import Writer
 
@@ -32,6 +35,31 @@ def edited_by_person(paper: Paper) -> bool:
     return False
 
 
+# What an editor approves by ticking: the texts the post shows.
+_APPROVED = ("title", "abstract", "translation", "analysis", "title_zh", "summary", "topics")
+
+
+def review_hash(paper: Paper) -> str:
+    """The fingerprint of the texts a reviewer approves (line breaks are layout)."""
+    parts = []
+    for name in _APPROVED:
+        value = getattr(paper, name)
+        text = value if isinstance(value, str) or value is None else value.text
+        parts.append(f"{name}\0{' '.join((text or '').split())}")
+    return text_hash("\0".join(parts))
+
+
+def changed_since_review(paper: Paper) -> bool:
+    """True when a text of a reviewed paper changed after the tick."""
+    return paper.reviewed and paper.reviewed_hash is not None \
+        and paper.reviewed_hash != review_hash(paper)
+
+
+def approved(paper: Paper) -> bool:
+    """The paper's box: reviewed, and nothing changed since."""
+    return paper.reviewed and not changed_since_review(paper)
+
+
 @dataclass
 class ReviewRow:
     """One paper as `digest review` lists it."""
@@ -43,6 +71,9 @@ class ReviewRow:
     reviewed: bool
     replacement: bool
     path: str
+    changed: bool = False
+    by: str | None = None
+    at: str | None = None
 
 
 def review_rows(settings: Settings, day: Day) -> list[ReviewRow]:
@@ -50,7 +81,8 @@ def review_rows(settings: Settings, day: Day) -> list[ReviewRow]:
     folder = settings.day_path(day.manifest.date)
     return [ReviewRow(id=p.id.base, title=p.title, status=p.status,
                       edited=edited_by_person(p), reviewed=p.reviewed,
-                      replacement=p.replacement, path=record_path(settings, folder, p))
+                      replacement=p.replacement, path=record_path(settings, folder, p),
+                      changed=changed_since_review(p), by=p.reviewed_by, at=p.reviewed_at)
             for p in day.papers]
 
 
@@ -64,8 +96,10 @@ def record_path(settings: Settings, folder: Path, paper: Paper) -> str:
 
 
 def set_reviewed(settings: Settings, day_date: date, marks: dict[str, bool],
-                 writer: Writer) -> list[str]:
-    """Set `reviewed` of the papers in `marks` (id -> value); returns the ids that changed.
+                 writer: Writer, by: str | None = None,
+                 now: datetime | None = None) -> list[str]:
+    """Set `reviewed` of the papers in `marks` (id -> value), with who and when; returns
+    the ids that changed. A paper changed since its review is marked anew.
 
     Every id is checked before anything is written: an id the day does not show is an
     error naming it."""
@@ -82,9 +116,19 @@ def set_reviewed(settings: Settings, day_date: date, marks: dict[str, bool],
                               path=settings.day_path(day_date))
         wanted[base] = value
     folder, changed = settings.day_path(day_date), []
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     for base, value in wanted.items():
         paper = by_id[base]
-        if paper.reviewed != value:
-            write_paper(folder, replace(paper, reviewed=value), writer)
+        if approved(paper) != value or paper.reviewed != value:
+            write_paper(folder, marked(paper, value, by, stamp), writer)
             changed.append(base)
     return changed
+
+
+def marked(paper: Paper, value: bool, by: str | None, stamp: str) -> Paper:
+    """`paper` ticked (by whom, when, what) or unticked (the mark's details go)."""
+    if not value:
+        return replace(paper, reviewed=False, reviewed_by=None, reviewed_at=None,
+                       reviewed_hash=None)
+    return replace(paper, reviewed=True, reviewed_by=by, reviewed_at=stamp,
+                   reviewed_hash=review_hash(paper))

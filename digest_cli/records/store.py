@@ -207,6 +207,9 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         failures=[_failure(item, path) for item in f.get("failures", list, default=[])],
         replacement=f.get("replacement", bool, default=False),
         reviewed=f.get("reviewed", bool, default=False),
+        reviewed_by=f.text("reviewed_by"),
+        reviewed_at=f.text("reviewed_at"),
+        reviewed_hash=f.text("reviewed_hash"),
         arxiv_hashes=_arxiv_hashes(f),
         arxiv_original=_arxiv_original(f),
     )
@@ -330,6 +333,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "doi": paper.doi,
         "replacement": paper.replacement,
         "reviewed": paper.reviewed,
+        **_review_mark(paper),
         "abstract": _block(paper.abstract, layout=True),
         "translation": _text_to_dict(paper.translation, layout=True),
         "analysis": _text_to_dict(paper.analysis, layout=True),
@@ -350,6 +354,12 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     return data
 
 
+def _review_mark(paper: Paper) -> dict[str, str]:
+    """Who reviewed, when and what: only once someone ticked (older records unchanged)."""
+    return {name: clean_text(value) for name in ("reviewed_by", "reviewed_at", "reviewed_hash")
+            if (value := getattr(paper, name))}
+
+
 def _original_to_dict(paper: Paper) -> dict[str, Any]:
     """arXiv's values that differ from the record's (an editor's correction stands)."""
     out: dict[str, Any] = {}
@@ -365,7 +375,8 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
 
 # Keys that come and go with their content: absent from a new version, they leave the file
 # (other unknown top-level keys are an editor's and stay).
-_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
+_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original", "reviewed_by", "reviewed_at",
+                  "reviewed_hash")
 
 
 def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
@@ -414,8 +425,15 @@ def _merge(old: Any, new: Any, top: bool = True) -> Any:
     if isinstance(old, dict) and isinstance(new, dict):
         for key in [k for k in old if k not in new and (not top or k in _OPTIONAL_KEYS)]:
             del old[key]
+        after = -1  # a new key goes after the one `new` has before it, not at the end
         for key, value in new.items():
-            old[key] = _merge(old[key], value, top=False) if key in old else value
+            if key in old:
+                old[key] = _merge(old[key], value, top=False)
+            elif hasattr(old, "insert"):  # ruamel's CommentedMap
+                old.insert(after + 1, key, value)
+            else:
+                old[key] = value
+            after = list(old).index(key)
         return old
     if _plain(old) == _plain(new):
         return old
