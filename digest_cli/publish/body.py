@@ -230,10 +230,13 @@ PAPERS_MARKER = "<!-- digest-papers:{date} -->"
 TASK = re.compile(r"[ \t]*[-*] \[(?P<box>[ xX])\] (?:[^*\n]{0,80}?)\*\*(?P<id>[^*\s]{1,40})\*\*")
 TEXT_LIMIT = 2 * 65536  # GitHub keeps 65,536 characters: anything longer is not its text
 # The boxes as the bot last wrote them, in each text it writes: `<!-- digest-marks:SHA
-# ID ID -->`, the commit the records were read at and the ids ticked there. A box that
-# differs from it was changed by a person since (and may not be in the records yet).
-STATE = "<!-- digest-marks:{head} {ids}-->"
-_STATE = re.compile(r"<!-- digest-marks:([0-9a-f]{4,64}|-) ([^>\n]{0,20000})-->")
+# 2601.19786+1a2b3c.d1adddd2d256afe4 ... -->`, the commit the records were read at and,
+# per paper, its box (+ ticked), the fingerprint of its record's mark and the hash of the
+# texts shown (`review_hash`: a tick approves these). A box that differs from it was
+# changed by a person since; that change is in the records once the mark changed too.
+STATE = "<!-- digest-marks:{head} {papers}-->"
+_STATE = re.compile(r"<!-- digest-marks:([0-9a-f]{4,64}|-) ([^>\n]{0,60000})-->")
+_STATE_PAPER = re.compile(r"([^\s+]{1,40})([+-])([0-9a-f]{6})\.([0-9a-f]{16})")
 MARKS = {"failed": "❌ failed", "abstract only": "📄 abstract only", "待翻译": "⏳ 待翻译"}
 CHANGED = "🔶 changed since review"
 EN_TITLE_LIMIT, ZH_TITLE_LIMIT = 110, 50  # 150 papers must fit in one body
@@ -327,21 +330,41 @@ def paper_task(paper: Paper, settings: Settings, branch: str, day: str,
 
 
 def state_line(papers: list[Paper], head: str | None) -> str:
-    """The hidden line that says which of these papers' boxes the bot ticked, from which
+    """The hidden line that says how the bot wrote these papers' boxes, from which
     commit's records."""
-    from digest_cli.records.review import approved
+    from digest_cli.records.review import approved, mark_print, review_hash
 
-    ids = "".join(f"{p.id.base} " for p in papers if approved(p))
-    return STATE.format(head=head or "-", ids=ids)
+    marks = "".join(f"{p.id.base}{'+' if approved(p) else '-'}{mark_print(p)}."
+                    f"{review_hash(p).removeprefix('sha256:')} " for p in papers)
+    return STATE.format(head=head or "-", papers=marks)
 
 
-def parse_state(text: str) -> tuple[str | None, set[str]] | None:
-    """(commit, ticked ids) of the text's state line; None when it has none."""
+def parse_state(text: str) -> tuple[str | None, dict[str, tuple[bool, str, str, str]]] | None:
+    """(commit, id -> (ticked, mark fingerprint, texts' hash, the token as written)) of
+    the text's state line; None when it has none."""
     match = _STATE.search(text[:TEXT_LIMIT])
     if match is None:
         return None
     head = None if match.group(1) == "-" else match.group(1)
-    return head, set(match.group(2).split())
+    papers = {}
+    for token in match.group(2).split():
+        part = _STATE_PAPER.fullmatch(token)
+        if part:
+            papers[part.group(1)] = (part.group(2) == "+", part.group(3),
+                                     "sha256:" + part.group(4), token)
+    return head, papers
+
+
+def keep_state(text: str, tokens: dict[str, str]) -> str:
+    """`text` whose state line says of these papers what an older text said (`tokens`:
+    id -> token): a box kept as a person set it keeps what the bot knew then."""
+    match = _STATE.search(text[:TEXT_LIMIT])
+    if match is None or not tokens:
+        return text
+    words = [tokens.get(part.group(1), w) if (part := _STATE_PAPER.fullmatch(w)) else w
+             for w in match.group(2).split()]
+    line = STATE.format(head=match.group(1), papers="".join(f"{w} " for w in words))
+    return text[:match.start()] + line + text[match.end():]
 
 
 def reviewed_line(day: Day) -> str:
@@ -402,7 +425,7 @@ def pr_texts(day: Day, settings: Settings, branch: str | None = None, number: in
             "of truth, `_posts/` is rendered from them._"]
     papers = triaged(day.papers)
     tasks = [paper_task(p, settings, branch, d, number) for p in papers]
-    fixed = len("\n".join(lines + tail)) + 200 + 12 * len(papers)  # the state line's ids
+    fixed = len("\n".join(lines + tail)) + 200 + 36 * len(papers)  # the state line
     kept = _fit(tasks, BODY_LIMIT - fixed)
     rest = tasks[kept:]
     note = [f"- … {len(rest)} more papers in the comment{'s' if len(rest) > 1 else ''} below"
@@ -428,7 +451,7 @@ def overflow_comments(d: str, tasks: list[str], papers: list[Paper],
     comments = []
     while tasks:
         top = [PAPERS_MARKER.format(date=d), f"### Papers of {d} (continued)", ""]
-        n = max(1, _fit(tasks, BODY_LIMIT - 200 - 12 * len(tasks)))
+        n = max(1, _fit(tasks, BODY_LIMIT - 200 - 36 * len(tasks)))
         comments.append("\n".join([*top, *tasks[:n], "", state_line(papers[:n], head)])
                         + "\n")
         tasks, papers = tasks[n:], papers[n:]

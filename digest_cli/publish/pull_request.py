@@ -63,7 +63,7 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
         # Now with the number: the papers link into the pull request's *Files changed*.
         body, overflow = pr_texts(day, settings, branch, number=pr.number)
         mine = _bot_comments(gh, pr.number, day.manifest.date.isoformat(), bool(overflow))
-        body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], body, overflow)
+        body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], day, body, overflow)
         if pr.title != title or _lines(pr.body) != _lines(body):
             pr = gh.update_pull(pr.number, title=title, body=body)
             updated = not created
@@ -104,45 +104,57 @@ def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None
             return pr.number
         body, overflow = pr_texts(day, settings, branch, number=pr.number, head=head)
         mine = _bot_comments(gh, pr.number, d, bool(overflow))
-        body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], body, overflow, taken)
+        body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], day, body, overflow,
+                                            taken)
         if _lines(pr.body) != _lines(body):
             gh.update_pull(pr.number, body=body)
         sync_overflow_comments(gh, pr.number, d, overflow, mine)
     return pr.number
 
 
-def person_boxes(texts: list[str], taken: str | None = None) -> dict[str, bool]:
+def person_boxes(texts: list[str], day: Day,
+                 taken: str | None = None) -> dict[str, tuple[bool, str | None]]:
     """The boxes of `texts` (the PR's body and the bot's comments, as they are now) that
-    a person changed: since the bot wrote the text (its state line), or since `taken`."""
+    a person changed and the records of `day` do not have yet: changed since the bot
+    wrote the text (its state line) while the record's mark stayed as the bot saw it, or
+    changed since `taken` (the text whose ticks these records took). id -> (box, the
+    paper's state token in that text)."""
     from digest_cli.publish.body import parse_state, parse_ticks
+    from digest_cli.records.review import mark_print
 
+    marks = {p.id.base: mark_print(p) for p in day.papers}
     before = parse_ticks(taken) if taken else {}
-    found = {}
+    found: dict[str, tuple[bool, str | None]] = {}
     for text in texts:
         state = parse_state(text)
+        seen = state[1] if state is not None else {}
         for pid, box in parse_ticks(text).items():
-            if (state is not None and box != (pid in state[1])) \
-                    or (pid in before and before[pid] != box):
-                found[pid] = box
+            token = seen[pid][3] if pid in seen else None
+            if pid in seen and box != seen[pid][0] and marks.get(pid) == seen[pid][1]:
+                found[pid] = (box, token)
+            elif pid in before and before[pid] != box:
+                found[pid] = (box, token)
     return found
 
 
-def _keep_person_boxes(current: list[str], body: str, overflow: list[str],
+def _keep_person_boxes(current: list[str], day: Day, body: str, overflow: list[str],
                        taken: str | None = None) -> tuple[str, list[str]]:
-    """The new texts with the boxes a person changed (not yet in the records) as they are."""
-    from digest_cli.publish.body import parse_ticks, set_box
+    """The new texts with the boxes a person changed (not yet in the records) as they
+    are, and what the bot knew of them then (the texts they saw, the mark)."""
+    from digest_cli.publish.body import keep_state, parse_ticks, set_box
 
-    keep = person_boxes(current, taken)
+    keep = person_boxes(current, day, taken)
     if not keep:
         return body, overflow
+    tokens = {pid: token for pid, (_, token) in keep.items() if token}
 
     def kept(text: str) -> str:
         for pid, box in parse_ticks(text).items():
-            if pid in keep and keep[pid] != box:
+            if pid in keep and keep[pid][0] != box:
                 log.info("%s: the box a person %s is kept (not in the records yet)", pid,
-                         "ticked" if keep[pid] else "unticked")
-                text = set_box(text, pid, keep[pid])
-        return text
+                         "ticked" if keep[pid][0] else "unticked")
+                text = set_box(text, pid, keep[pid][0])
+        return keep_state(text, tokens)
 
     return kept(body), [kept(text) for text in overflow]
 

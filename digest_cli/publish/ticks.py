@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
 from digest_cli.publish.body import MARKER, PAPERS_MARKER, parse_state, parse_ticks
-from digest_cli.records.review import approved, set_reviewed
+from digest_cli.records.review import approved, mark_print, set_reviewed
 from digest_cli.records.writer import Writer
 
 if TYPE_CHECKING:
@@ -42,17 +42,21 @@ def changed_ticks(new: str, old: str | None) -> dict[str, bool]:
     return {pid: ticked for pid, ticked in now.items() if before.get(pid) != ticked}
 
 
-def person_ticks(new: str, old: str | None) -> dict[str, bool]:
+def person_ticks(new: str, old: str | None,
+                 marks: dict[str, str] | None = None) -> dict[str, bool]:
     """The boxes of `new` a person changed: in this edit, or since the bot wrote the text
-    (its state line). Without `old` and a state line (a text from before state lines, by
-    hand): every box."""
+    (its state line) when the record's mark (`marks`: id -> fingerprint) is still the one
+    the bot saw. Without `old` and a state line (a text by hand): every box."""
     state = parse_state(new)
     now = parse_ticks(new)
     if old is None and state is None:
         return now
     found = changed_ticks(new, old) if old and old.strip() else {}
     if state is not None:
-        found.update({pid: box for pid, box in now.items() if box != (pid in state[1])})
+        for pid, box in now.items():
+            seen = state[1].get(pid)
+            if seen is not None and box != seen[0] and (marks or {}).get(pid) == seen[1]:
+                found[pid] = box
     return {pid: now[pid] for pid in now if pid in found}
 
 
@@ -90,8 +94,10 @@ def apply_ticks(settings: Settings, new: str, old: str | None, actor: str | None
                            f"{PAPERS_MARKER.format(date='YYYY-MM-DD')} marker: pass --date")
     from digest_cli.records.store import load_day
 
-    records = {p.id.base: approved(p) for p in load_day(settings, day).papers}
-    boxes = {pid: v for pid, v in person_ticks(new, old).items() if pid in records}
+    papers = load_day(settings, day).papers
+    records = {p.id.base: approved(p) for p in papers}
+    marks = {p.id.base: mark_print(p) for p in papers}
+    boxes = {pid: v for pid, v in person_ticks(new, old, marks).items() if pid in records}
     edited = changed_ticks(new, old) if old is not None else {}
     report = TickReport(day, ticks={pid: v for pid, v in boxes.items() if records[pid] != v},
                         edited={pid: v for pid, v in edited.items() if pid in records})
@@ -106,7 +112,10 @@ def apply_ticks(settings: Settings, new: str, old: str | None, actor: str | None
             log.warning("%s has %s access, not write: their ticks are not taken", actor, role)
             report.allowed = False
             return report
-    report.changed = set_reviewed(settings, day, report.ticks, writer, by=actor, now=now)
+    state = parse_state(new)  # the texts the body showed: those are what a tick approves
+    seen = {pid: v[2] for pid, v in state[1].items()} if state is not None else {}
+    report.changed = set_reviewed(settings, day, report.ticks, writer, by=actor, now=now,
+                                  seen=seen)
     return report
 
 

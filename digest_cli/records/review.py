@@ -55,6 +55,12 @@ def changed_since_review(paper: Paper) -> bool:
         and paper.reviewed_hash != review_hash(paper)
 
 
+def mark_print(paper: Paper) -> str:
+    """A short fingerprint of the paper's mark (ticked or not, by whom, when): it changes
+    whenever a tick or untick reaches the record."""
+    return text_hash(f"{paper.reviewed}|{paper.reviewed_by}|{paper.reviewed_at}")[7:13]
+
+
 def approved(paper: Paper) -> bool:
     """The paper's box: reviewed, and nothing changed since."""
     return paper.reviewed and not changed_since_review(paper)
@@ -96,10 +102,12 @@ def record_path(settings: Settings, folder: Path, paper: Paper) -> str:
 
 
 def set_reviewed(settings: Settings, day_date: date, marks: dict[str, bool],
-                 writer: Writer, by: str | None = None,
-                 now: datetime | None = None) -> list[str]:
+                 writer: Writer, by: str | None = None, now: datetime | None = None,
+                 seen: dict[str, str] | None = None) -> list[str]:
     """Set `reviewed` of the papers in `marks` (id -> value), with who and when; returns
-    the ids that changed. A paper changed since its review is marked anew.
+    the ids that changed. A paper changed since its review is marked anew. `seen`: the
+    hash of the texts the reviewer was shown, when not the record's (a text changed
+    since then shows as changed since review).
 
     Every id is checked before anything is written: an id the day does not show is an
     error naming it."""
@@ -120,15 +128,16 @@ def set_reviewed(settings: Settings, day_date: date, marks: dict[str, bool],
     for base, value in wanted.items():
         paper = by_id[base]
         if approved(paper) != value or paper.reviewed != value:
-            write_paper(folder, marked(paper, value, by, stamp), writer)
+            write_paper(folder, marked(paper, value, by, stamp, (seen or {}).get(base)), writer)
             changed.append(base)
     return changed
 
 
-def marked(paper: Paper, value: bool, by: str | None, stamp: str) -> Paper:
+def marked(paper: Paper, value: bool, by: str | None, stamp: str,
+           seen: str | None = None) -> Paper:
     """`paper` ticked (by whom, when, what) or unticked (the mark's details go)."""
     if not value:
         return replace(paper, reviewed=False, reviewed_by=None, reviewed_at=None,
                        reviewed_hash=None)
     return replace(paper, reviewed=True, reviewed_by=by, reviewed_at=stamp,
-                   reviewed_hash=review_hash(paper))
+                   reviewed_hash=seen or review_hash(paper))
