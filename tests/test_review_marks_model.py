@@ -38,7 +38,7 @@ from digest_cli.publish.body import PAPERS_MARKER, parse_state, parse_ticks, pr_
 from digest_cli.publish.pull_request import refresh_pull_request
 from digest_cli.publish.ticks import apply_ticks
 from digest_cli.records.model import Day
-from digest_cli.records.review import approved
+from digest_cli.records.review import approved, review_hash, set_reviewed
 from digest_cli.records.store import (
     load_day,
     load_paper,
@@ -56,7 +56,7 @@ BRANCH = "digest/2026-01-28"
 PAPERS = ("2601.19786", "2601.19781", "2601.19767")
 EDITORS = {"ed": "write", "lead": "maintain"}
 OUTSIDER = "mallory"  # no role: reads the public repository, like anyone
-EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "200"))
 
 
 # -- the branch: a list of commits ----------------------------------------------------
@@ -210,8 +210,18 @@ class Site:
         [pr] = self.gh.open_pulls(BRANCH)
         pr["body"] = new
         if self.event(Event(who, old, new)):
-            shown = int(parse_state(old)[0], 16) - 1  # the commit the body was written from
-            self.actions[pid] = (ticked, self.branch.versions[shown][pid])
+            self.actions[pid] = (ticked, self.shown_version(old, pid))
+
+    def shown_version(self, body: str, pid: str) -> int:
+        """The version of the paper's texts the body showed when the person clicked (its
+        state line keeps their hash; a box kept for a person keeps the older hash)."""
+        shown = parse_state(body)[1][pid][2]
+        for index in range(self.branch.head, -1, -1):
+            settings = self.branch.settings(index)
+            paper = load_paper(paper_path(settings.day_path(DAY), pid))
+            if review_hash(paper) == shown:
+                return self.branch.versions[index][pid]
+        raise AssertionError(f"the body shows texts of {pid} no commit had")
 
     def outsider_edits_comment(self, ticked: bool) -> None:
         marker = PAPERS_MARKER.format(date=DAY.isoformat())
@@ -238,6 +248,15 @@ class Site:
     def editor_pushes(self, pid: str) -> None:
         self.edits += 1
         self.branch.commit(edit_text(pid, self.edits), text_of=pid)
+        self.pushed()
+
+    def editor_marks_by_commit(self, who: str, pid: str, ticked: bool) -> None:
+        """`digest review --mark/--unmark ID --actor WHO` in a clone, committed, pushed."""
+        def change(folder: Path) -> None:
+            settings = load_settings(folder.parents[1], environ=self.branch.env)
+            set_reviewed(settings, DAY, {pid: ticked}, Writer(), by=who)
+        self.branch.commit(change)
+        self.actions[pid] = (ticked, self.branch.versions[-1][pid])
         self.pushed()
 
     def pushed(self) -> None:
@@ -337,10 +356,10 @@ class ReviewMarks(RuleBasedStateMachine):
         super().__init__()
         self.gh = shared_github()
         self.tmp = Path(tempfile.mkdtemp(prefix="marks-model-"))
-        # Every API request makes a client whose TLS context reads the CA bundle (~70 ms,
+        # Every API request makes a client whose TLS context reads the CA bundle (~60 ms,
         # most of an example); only plain HTTP to 127.0.0.1 happens here, so an empty CA
         # folder (httpx's documented SSL_CERT_DIR, read lazily) stands in.
-        self.cert_dir = os.environ.get("SSL_CERT_DIR")
+        self.cert_env = {k: os.environ.pop(k, None) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
         os.environ["SSL_CERT_DIR"] = str(self.tmp)
         self.site: Site | None = None
 
@@ -377,10 +396,11 @@ class ReviewMarks(RuleBasedStateMachine):
                 self.site.settle()
                 self.site.check()
         finally:
-            if self.cert_dir is None:
-                os.environ.pop("SSL_CERT_DIR", None)
-            else:
-                os.environ["SSL_CERT_DIR"] = self.cert_dir
+            for key, value in self.cert_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 

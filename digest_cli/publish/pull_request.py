@@ -120,9 +120,10 @@ def person_boxes(texts: list[str], day: Day,
     changed since `taken` (the text whose ticks these records took). id -> (box, the
     paper's state token in that text)."""
     from digest_cli.publish.body import parse_state, parse_ticks
+    from digest_cli.publish.ticks import pending_change
     from digest_cli.records.review import mark_print
 
-    marks = {p.id.base: mark_print(p) for p in day.papers}
+    marks = {p.id.base: (mark_print(p), p.reviewed, p.reviewed_from) for p in day.papers}
     before = parse_ticks(taken) if taken else {}
     found: dict[str, tuple[bool, str | None]] = {}
     for text in texts:
@@ -130,7 +131,7 @@ def person_boxes(texts: list[str], day: Day,
         seen = state[1] if state is not None else {}
         for pid, box in parse_ticks(text).items():
             token = seen[pid][3] if pid in seen else None
-            if pid in seen and box != seen[pid][0] and marks.get(pid) == seen[pid][1]:
+            if pid in seen and pending_change(box, seen[pid], marks.get(pid)):
                 found[pid] = (box, token)
             elif pid in before and before[pid] != box:
                 found[pid] = (box, token)

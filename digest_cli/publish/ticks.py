@@ -43,10 +43,11 @@ def changed_ticks(new: str, old: str | None) -> dict[str, bool]:
 
 
 def person_ticks(new: str, old: str | None,
-                 marks: dict[str, str] | None = None) -> dict[str, bool]:
+                 records: dict[str, tuple[str, bool, str | None]] | None = None
+                 ) -> dict[str, bool]:
     """The boxes of `new` a person changed: in this edit, or since the bot wrote the text
-    (its state line) when the record's mark (`marks`: id -> fingerprint) is still the one
-    the bot saw. Without `old` and a state line (a text by hand): every box."""
+    (its state line) and not yet in the records (`records`: id -> (mark fingerprint,
+    reviewed)). Without `old` and a state line (a text by hand): every box."""
     state = parse_state(new)
     now = parse_ticks(new)
     if old is None and state is None:
@@ -54,10 +55,24 @@ def person_ticks(new: str, old: str | None,
     found = changed_ticks(new, old) if old and old.strip() else {}
     if state is not None:
         for pid, box in now.items():
-            seen = state[1].get(pid)
-            if seen is not None and box != seen[0] and (marks or {}).get(pid) == seen[1]:
+            if pid in state[1] and pending_change(box, state[1][pid], (records or {}).get(pid)):
                 found[pid] = box
     return {pid: now[pid] for pid in now if pid in found}
+
+
+def pending_change(box: bool, seen: tuple, record: tuple[str, bool, str | None] | None
+                   ) -> bool:
+    """True when a person set `box` after the bot wrote `seen` (its box, mark fingerprint,
+    ...) and the record (mark fingerprint, reviewed, the fingerprint its mark was taken
+    from) does not have it yet: a changed box whose record's mark is still the one the
+    bot saw, or says otherwise (a mark changed to this box took it, even if a text changed
+    since); or a box put back after its change was taken from this very text."""
+    if record is None:
+        return False
+    mark, reviewed, taken_from = record
+    if box == seen[0]:
+        return mark != seen[1] and reviewed != box and taken_from == seen[1]
+    return mark == seen[1] or reviewed != box
 
 
 def body_day(text: str) -> date | None:
@@ -96,7 +111,7 @@ def apply_ticks(settings: Settings, new: str, old: str | None, actor: str | None
 
     papers = load_day(settings, day).papers
     records = {p.id.base: approved(p) for p in papers}
-    marks = {p.id.base: mark_print(p) for p in papers}
+    marks = {p.id.base: (mark_print(p), p.reviewed, p.reviewed_from) for p in papers}
     boxes = {pid: v for pid, v in person_ticks(new, old, marks).items() if pid in records}
     edited = changed_ticks(new, old) if old is not None else {}
     report = TickReport(day, ticks={pid: v for pid, v in boxes.items() if records[pid] != v},
@@ -113,9 +128,10 @@ def apply_ticks(settings: Settings, new: str, old: str | None, actor: str | None
             report.allowed = False
             return report
     state = parse_state(new)  # the texts the body showed: those are what a tick approves
-    seen = {pid: v[2] for pid, v in state[1].items()} if state is not None else {}
+    seen = state[1] if state is not None else {}
     report.changed = set_reviewed(settings, day, report.ticks, writer, by=actor, now=now,
-                                  seen=seen)
+                                  seen={pid: v[2] for pid, v in seen.items()},
+                                  taken_from={pid: v[1] for pid, v in seen.items()})
     return report
 
 

@@ -103,11 +103,13 @@ def record_path(settings: Settings, folder: Path, paper: Paper) -> str:
 
 def set_reviewed(settings: Settings, day_date: date, marks: dict[str, bool],
                  writer: Writer, by: str | None = None, now: datetime | None = None,
-                 seen: dict[str, str] | None = None) -> list[str]:
+                 seen: dict[str, str] | None = None,
+                 taken_from: dict[str, str] | None = None) -> list[str]:
     """Set `reviewed` of the papers in `marks` (id -> value), with who and when; returns
     the ids that changed. A paper changed since its review is marked anew. `seen`: the
     hash of the texts the reviewer was shown, when not the record's (a text changed
-    since then shows as changed since review).
+    since then shows as changed since review). `taken_from`: the fingerprint of the
+    pull request's box the mark was taken from (`publish.ticks`).
 
     Every id is checked before anything is written: an id the day does not show is an
     error naming it."""
@@ -128,7 +130,8 @@ def set_reviewed(settings: Settings, day_date: date, marks: dict[str, bool],
     for base, value in wanted.items():
         paper = by_id[base]
         if approved(paper) != value or paper.reviewed != value:
-            write_paper(folder, marked(paper, value, by, stamp, (seen or {}).get(base)), writer)
+            new = marked(paper, value, by, stamp, (seen or {}).get(base))
+            write_paper(folder, replace(new, reviewed_from=(taken_from or {}).get(base)), writer)
             changed.append(base)
     return changed
 
@@ -138,6 +141,6 @@ def marked(paper: Paper, value: bool, by: str | None, stamp: str,
     """`paper` ticked (by whom, when, what) or unticked (the mark's details go)."""
     if not value:
         return replace(paper, reviewed=False, reviewed_by=None, reviewed_at=None,
-                       reviewed_hash=None)
+                       reviewed_hash=None, reviewed_from=None)
     return replace(paper, reviewed=True, reviewed_by=by, reviewed_at=stamp,
                    reviewed_hash=seen or review_hash(paper))

@@ -210,6 +210,7 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         reviewed_by=f.text("reviewed_by"),
         reviewed_at=f.text("reviewed_at"),
         reviewed_hash=f.text("reviewed_hash"),
+        reviewed_from=f.text("reviewed_from"),
         arxiv_hashes=_arxiv_hashes(f),
         arxiv_original=_arxiv_original(f),
     )
@@ -355,9 +356,10 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
 
 
 def _review_mark(paper: Paper) -> dict[str, str]:
-    """Who reviewed, when and what: only once someone ticked (older records unchanged)."""
-    return {name: clean_text(value) for name in ("reviewed_by", "reviewed_at", "reviewed_hash")
-            if (value := getattr(paper, name))}
+    """Who reviewed, when, what and from where: only once someone ticked (older records
+    stay as they are)."""
+    names = ("reviewed_by", "reviewed_at", "reviewed_hash", "reviewed_from")
+    return {name: clean_text(value) for name in names if (value := getattr(paper, name))}
 
 
 def _original_to_dict(paper: Paper) -> dict[str, Any]:
@@ -376,7 +378,7 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
 # Keys that come and go with their content: absent from a new version, they leave the file
 # (other unknown top-level keys are an editor's and stay).
 _OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original", "reviewed_by", "reviewed_at",
-                  "reviewed_hash")
+                  "reviewed_hash", "reviewed_from")
 
 
 def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
