@@ -425,3 +425,136 @@ def test_tasks_that_do_not_fit_go_to_comments_that_are_kept_up_to_date():
             assert bodies == ["an editor's comment", f"{marker}\n- [x] **2601.1** a\n"]
             sync_overflow_comments(gh, number, "2026-01-28", [])  # fits now: costs nothing
             assert [c["body"] for c in fake.comments] == bodies
+
+
+# -- who, when, what: changed after review ---------------------------------------------
+
+def test_a_mark_keeps_who_when_and_what_and_a_later_edit_shows(sample_site, settings_for):
+    from datetime import datetime, timezone
+
+    from digest_cli.publish.body import CHANGED
+
+    settings = settings_for(sample_site)
+    body = pr_body(load_day(settings, SAMPLE_DAY), settings)
+    at = datetime(2026, 1, 28, 9, 30, tzinfo=timezone.utc)
+    apply_ticks(settings, tick(body, "2601.19786"), body, "editor", Writer(),
+                permission={"editor": "write"}.get, now=at)
+    text = (sample_site / RECORD).read_text(encoding="utf-8")
+    assert "reviewed: true\nreviewed_by: editor\nreviewed_at: '2026-01-28T09:30:00Z'\n" \
+           "reviewed_hash: sha256:" in text  # beside `reviewed`, not at the end
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
+    assert "2601.19786: reviewed by editor at 2026-01-28T09:30:00Z" in result.output
+    # An editor rewords the translation afterwards: the paper is changed since review.
+    (sample_site / RECORD).write_text(text.replace("离散语音表征标记已成为", "离散语音表征单元已成为"),
+                                      encoding="utf-8")
+    day = load_day(settings, SAMPLE_DAY)
+    body = pr_body(day, settings)
+    assert parse_ticks(body)["2601.19786"] is False  # to tick again
+    [line] = [x for x in body.splitlines() if "**2601.19786**" in x]
+    assert line.startswith(f"- [ ] {CHANGED} · ✏️ edited · **2601.19786**")
+    assert "1 changed since review" in body
+    papers = [x for x in body.splitlines() if x.startswith("- [")]
+    assert "**2601.19786**" in papers[0]  # changed since review comes before unreviewed
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
+    assert "changed since reviewed by editor" in result.output and "reviewed 0 of 20" in \
+        result.output
+    assert run_cli(sample_site, "render", "--date", str(SAMPLE_DAY)).exit_code == 0
+    result = run_cli(sample_site, "check", "--date", str(SAMPLE_DAY))
+    assert result.exit_code == 0, result.output  # a warning
+    assert "2601.19786.yaml:21" in result.output and \
+        "changed since it was reviewed by editor" in result.output
+    # Ticking again approves the new text.
+    body = pr_body(day, settings)
+    apply_ticks(settings, tick(body, "2601.19786"), body, "editor", Writer(),
+                permission={"editor": "write"}.get)
+    assert parse_ticks(pr_body(load_day(settings, SAMPLE_DAY), settings))["2601.19786"]
+    assert "changed since" not in run_cli(sample_site, "check", "--date",
+                                          str(SAMPLE_DAY)).output
+
+
+def test_unticking_clears_who_when_and_what(sample_site, settings_for):
+    settings = settings_for(sample_site)
+    body = pr_body(load_day(settings, SAMPLE_DAY), settings)
+    ticked = tick(body, "2601.19786")
+    roles = {"editor": "write"}.get
+    apply_ticks(settings, ticked, body, "editor", Writer(), permission=roles)
+    apply_ticks(settings, tick(ticked, "2601.19786", False), ticked, "editor", Writer(),
+                permission=roles)
+    text = (sample_site / RECORD).read_text(encoding="utf-8")
+    assert "reviewed: false\n" in text and "reviewed_by" not in text
+    assert "reviewed_hash" not in text
+
+
+def test_a_glossary_term_not_kept_is_a_check_warning(sample_site):
+    record = sample_site / RECORD
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("abstract: |\n", "abstract: |\n  Discrete speech "
+                                   "tokens help speech synthesis.\n", 1), encoding="utf-8")
+    (sample_site / "glossary.yaml").write_text("speech synthesis: 语音合成\nHuBERT: keep\n",
+                                               encoding="utf-8")
+    assert run_cli(sample_site, "render", "--date", str(SAMPLE_DAY)).exit_code == 0
+    result = run_cli(sample_site, "check", "--date", str(SAMPLE_DAY))
+    assert result.exit_code == 0, result.output
+    assert "the abstract says 'speech synthesis', but the glossary's '语音合成' is not in " \
+           "the translation" in result.output
+    assert "HuBERT" not in result.output  # not in this abstract
+
+
+def test_the_record_link_opens_the_file_in_files_changed(sample_site):
+    import hashlib
+
+    settings = load_settings(sample_site, environ={"GITHUB_REPOSITORY": "octo/site"})
+    from digest_cli.publish.body import pr_texts
+
+    body, _ = pr_texts(load_day(settings, SAMPLE_DAY), settings, "digest/2026-01-28",
+                       number=7)
+    anchor = hashlib.sha256(RECORD.encode()).hexdigest()
+    assert f"[record](https://github.com/octo/site/pull/7/files#diff-{anchor})" in body
+
+
+# -- the parser, the comments, the permission --------------------------------------------
+
+def test_the_task_list_parser_is_linear_and_bounded():
+    from digest_cli.publish.body import TEXT_LIMIT
+
+    assert parse_ticks("\n" * 65536) == {}  # took ~28 s with `^\s*` and re.M
+    assert parse_ticks(" " * 65536 + "\n- [x] **2601.1** a") == {"2601.1": True}
+    late = "x" * TEXT_LIMIT + "\n- [x] **2601.2** b\n"
+    assert parse_ticks(late) == {}  # longer than any text GitHub keeps: not read
+    assert parse_ticks("- [x] ❌ failed · **2601.3** c\r\n- [ ] **2601.4** d") == {
+        "2601.3": True, "2601.4": False}
+
+
+def test_an_outsiders_comment_with_the_marker_is_never_rewritten():
+    from digest_cli.publish.github import GitHub
+    from digest_cli.publish.pull_request import sync_overflow_comments
+
+    marker = "<!-- digest-papers:2026-01-28 -->"
+    with FakeGitHub(token="t0ken") as fake:
+        number = fake.add_pull("digest/2026-01-28", body="body")["number"]
+        fake.comments.append({"id": 1, "body": f"{marker}\n- [x] **2601.1** mine\n",
+                              "_repo": fake.full_name, "_number": number,
+                              "user": {"login": "mallory", "type": "User"}})
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [ ] **2601.1** a\n"])
+        assert fake.comments[0]["body"] == f"{marker}\n- [x] **2601.1** mine\n"
+        assert fake.comments[1]["body"] == f"{marker}\n- [ ] **2601.1** a\n"
+        assert fake.comments[1]["user"]["type"] == "Bot"
+
+
+def test_the_fake_answers_the_permission_endpoint_as_github_does():
+    from digest_cli.publish.github import GitHub
+
+    with FakeGitHub(token="t0ken") as fake:
+        fake.collaborators = {"keeper": "maintain", "custom": "reviewer:write",
+                              "triager": "triage"}
+        fake.unknown_users.add("ghost")
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            assert gh.permission("keeper") == "write"  # the base role
+            assert gh.permission("custom") == "write"
+            assert gh.permission("triager") == "read"
+            assert gh.permission("passer-by") == "read"  # anyone reads a public repository
+            assert gh.permission("ghost") == "none"  # 404
+        fake.repos[fake.full_name]["private"] = True
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            assert gh.permission("passer-by") == "none"

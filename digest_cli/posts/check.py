@@ -117,14 +117,39 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
 
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
+    glossary = _glossary(settings)
     for paper in day.papers:
         problems += paper_problems(paper, paper_path(folder, paper.id))
+        problems += _review_problems(paper, paper_path(folder, paper.id), glossary)
     why = post_status(settings, day)
     if why:
         problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
                                 f"`digest sync --date {day.manifest.date}` or `digest render "
                                 f"--date {day.manifest.date}`", 1))
     return problems
+
+
+def _glossary(settings: Settings) -> dict:
+    """The glossary's terms, for the review notes (none when the file is unreadable: the
+    glossary's own problems are `digest glossary`'s to report)."""
+    from digest_cli.translate.glossary import load_glossary
+
+    try:
+        return load_glossary(settings)
+    except DigestError:
+        return {}
+
+
+def _review_problems(paper: Paper, path: Path, glossary: dict) -> list[Problem]:
+    """Warnings for the reviewer: changed since review, a glossary term not kept."""
+    from digest_cli.records.review import review_notes
+
+    notes = review_notes(paper, glossary)
+    if not notes:
+        return []
+    lines = _field_lines(path)
+    return [Problem(path, msg, lines.get(field), paper.id.base, warning=True)
+            for field, msg in notes]
 
 
 def _manifest_ids(settings: Settings, day: date, cache: ParseCache) -> list[str] | None:

@@ -144,3 +144,37 @@ def marked(paper: Paper, value: bool, by: str | None, stamp: str,
                        reviewed_hash=None, reviewed_from=None)
     return replace(paper, reviewed=True, reviewed_by=by, reviewed_at=stamp,
                    reviewed_hash=seen or review_hash(paper))
+
+
+def glossary_misses(paper: Paper, glossary: dict) -> list[tuple[str, str]]:
+    """The glossary's terms the English abstract uses whose agreed Chinese (or, for
+    `keep`, the term itself) the translation lacks: (term, agreed)."""
+    import re
+
+    if paper.translation is None or not paper.translation.text.strip():
+        return []
+    english, chinese = paper.abstract.lower(), paper.translation.text
+    misses = []
+    for term, agreed in glossary.items():
+        term, agreed = str(term), str(agreed)
+        if term.lower() not in english:  # cheap first: most terms are absent
+            continue
+        if not re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", english):
+            continue
+        want = term if agreed == "keep" else agreed
+        if want.lower() not in chinese.lower():
+            misses.append((term, want))
+    return misses
+
+
+def review_notes(paper: Paper, glossary: dict) -> list[tuple[str, str]]:
+    """What `digest check` tells a reviewer (warnings): (field, message)."""
+    notes = []
+    if changed_since_review(paper):
+        who = f" by {paper.reviewed_by}" if paper.reviewed_by else ""
+        notes.append(("reviewed", f"changed since it was reviewed{who}: check the texts "
+                                  "and tick the paper again"))
+    notes += [("translation", f"translation: the abstract says {term!r}, but the "
+                              f"glossary's {want!r} is not in the translation")
+              for term, want in glossary_misses(paper, glossary)]
+    return notes
