@@ -265,13 +265,28 @@ def sync(ctx: Context, day: date | None) -> None:
     settings = ctx.settings()
     writer = Writer()
     for d in [day] if day is not None else day_dates(settings):
-        report = sync_day(settings, d, writer)
+        report = _sync_one(settings, d, writer, sync_day)
         detail = "".join(f"\n  {pid}: {', '.join(f)}" for pid, f in report.imported.items())
         click.echo(f"{d}: {report.action}{detail}")
         if report.imported and settings.annotations:
             post = settings.post_path(d).relative_to(settings.root)
             click.echo(f"::notice file={post}::edited in the post: took "
                        f"{', '.join(report.imported)} into data/{d}")
+
+
+def _sync_one(settings, d, writer, sync_day):
+    """One day's sync; a refusal is also a GitHub annotation at the post's line."""
+    from digest_cli.errors import DigestError
+
+    try:
+        return sync_day(settings, d, writer)
+    except DigestError as exc:
+        if settings.annotations and exc.path is not None:
+            from digest_cli.posts.check import Problem
+
+            click.echo(Problem(exc.path, exc.message, exc.line, exc.paper_id)
+                       .annotation(settings.root))
+        raise
 
 
 @cli.command()

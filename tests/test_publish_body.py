@@ -255,3 +255,20 @@ def test_body_snapshots(day, n, snapshot):
     assert len(parse_ticks(body)) == n and f"of {n}** papers" in body
     snapshot.snapshot_dir = Path(__file__).parent / "snapshots" / "pr_body"
     snapshot.assert_match(body, f"body_{n}.md")
+
+
+def test_the_failure_list_follows_the_records(day, settings):
+    # An editor translates a failed paper by hand: it leaves "could not do" and the top.
+    papers = day.papers[:3]
+    papers[2].analysis = None
+    papers[2].failures = [Failure("analysis", "LLM answered 3 times without JSON")]
+    small = replace(day, papers=papers,
+                    manifest=replace(day.manifest, papers=[p.id.base for p in papers]))
+    body = pr_body(small, settings)
+    assert "What the machine could not do" in body
+    assert [x for x in body.splitlines() if x.startswith("- [")][0].startswith(
+        f"- [ ] ❌ failed · **{papers[2].id.base}**")
+    papers[2].analysis = MachineText("1) 编辑手写的解读。", source="human")
+    body = pr_body(small, settings)
+    assert "What the machine could not do" not in body
+    assert "❌" not in body.split("### Review checklist")[0]

@@ -558,3 +558,23 @@ def test_the_fake_answers_the_permission_endpoint_as_github_does():
         fake.repos[fake.full_name]["private"] = True
         with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
             assert gh.permission("passer-by") == "none"
+
+
+def test_sync_refreshes_the_task_list_from_the_branch_head_even_after_a_refusal(
+        pr_checkout, github):  # noqa: F811
+    # sync.yml checked out an editor's commit; review.yml then pushed a mark. The refresh
+    # reads the branch's head (not the older checkout), and runs after a failed sync too.
+    gh, body = github
+    git(pr_checkout, "checkout", "-q", "--detach")  # as actions/checkout of the head sha
+    push_meanwhile(pr_checkout, RECORD, lambda text: text.replace(
+        "reviewed: false", "reviewed: true"))
+    result = run_step(pr_checkout, "Refresh the pull request's task list",
+                      **api_env(gh, HEAD_REF="digest/2026-01-28",
+                                RUNNER_TEMP=str(pr_checkout.parent)))
+    assert result.returncode == 0, result.stderr
+    [pr] = gh.open_pulls("digest/2026-01-28")
+    assert parse_ticks(pr["body"])["2601.19786"] is True
+    assert "**Reviewed 1 of 20**" in pr["body"]
+    assert "reviewed: false" in (pr_checkout / RECORD).read_text()  # the checkout is old
+    refresh = step(load("sync.yml"), "sync", "Refresh the pull request's task list")
+    assert refresh["if"].startswith("${{ !cancelled() &&")

@@ -8,7 +8,8 @@ evaluated against the contexts given (github, secrets, vars, inputs, steps). A s
 skipped, so a test can say which ones it stood in for.
 
 Expressions: the subset the workflows use (context paths, 'strings', ==, !=, &&, ||,
-!, parentheses, startsWith/contains).
+!, parentheses, startsWith/contains, and the status functions success(), always(),
+cancelled(), failure() as they are while no step has failed).
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class Expression:
         if token.startswith("'"):
             return token[1:-1].replace("''", "'")
         if self._take("("):
+            if self._take(")"):  # a status function: this runner stops at a failing step
+                return {"success": True, "always": True, "cancelled": False,
+                        "failure": False}[token]
             args = [self._or()]
             while self._take(","):
                 args.append(self._or())

@@ -160,8 +160,17 @@ def usage_lines(usage: dict, settings: Settings) -> list[str]:
     return lines
 
 
+def open_failures(paper: Paper) -> list:
+    """The paper's failures whose text is still missing: an editor's hand translation of
+    a failed paper clears its failure from the lists (the record keeps the history)."""
+    def missing(name: str) -> bool:
+        value = getattr(paper, name, None)
+        return value is None or not str(getattr(value, "text", value)).strip()
+    return [f for f in paper.failures if not hasattr(paper, f.field) or missing(f.field)]
+
+
 def failures_section(day: Day) -> list[str]:
-    failed = [(p, f) for p in day.papers for f in p.failures]
+    failed = [(p, f) for p in day.papers for f in open_failures(p)]
     if not failed:
         return []
     lines = ["", "### What the machine could not do", ""]
@@ -295,7 +304,7 @@ def triage_rank(paper: Paper) -> int:
     """Failed first, then changed since review, then unreviewed, then reviewed."""
     from digest_cli.records.review import approved, changed_since_review
 
-    if paper.status == "failed" or paper.failures:
+    if paper.status == "failed" or open_failures(paper):
         return 0
     if changed_since_review(paper):
         return 1
