@@ -136,6 +136,11 @@ def evaluate(value: Any, contexts: dict[str, Any]) -> Any:
                   value)
 
 
+def _condition(text: str) -> str:
+    """An `if:` as an expression: GitHub takes it with or without `${{ }}`."""
+    return text if text.strip().startswith("${{") else "${{ " + text + " }}"
+
+
 def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -166,12 +171,12 @@ class Runner:
         """Every step in order; a failing `run:` raises CalledProcessError (the job fails)."""
         job = YAML(typ="safe").load(self.workflow.read_text(encoding="utf-8"))["jobs"][self.job]
         if "if" in job:
-            assert _truthy(evaluate("${{ " + job["if"] + " }}", self.contexts)), job["if"]
+            assert _truthy(evaluate(_condition(job["if"]), self.contexts)), job["if"]
         self.contexts.setdefault("steps", {})
         done = JobRun()
         for index, step in enumerate(job["steps"]):
             name = step.get("name") or step.get("uses", "").split("@")[0] or f"step {index}"
-            if "if" in step and not _truthy(evaluate("${{ " + step["if"] + " }}", self.contexts)):
+            if "if" in step and not _truthy(evaluate(_condition(step["if"]), self.contexts)):
                 done.steps.append((name, "skipped"))
                 continue
             outputs = self._step(step, name, done)
