@@ -44,7 +44,6 @@ from digest_cli.records.store import (
     load_paper,
     paper_path,
     write_manifest,
-    write_paper,
 )
 from digest_cli.records.writer import Writer
 from digest_cli.settings import load_settings

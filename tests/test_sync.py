@@ -4,7 +4,6 @@ refused; blocks added to or taken out of the post join or leave the day."""
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pytest

@@ -197,6 +197,7 @@ def sentence_diff(mine: str, theirs: str) -> tuple[int, str, str]:
     """Where two renderings of a paper first differ, a sentence each: (the line in
     `theirs`, counted from 0, the record's sentence, the post's)."""
     import difflib
+    import itertools
 
     from digest_cli.records.sentences import split_sentences
 
@@ -206,7 +207,7 @@ def sentence_diff(mine: str, theirs: str) -> tuple[int, str, str]:
             continue
         ours = split_sentences(" ".join(a[i1:i2])) or [""]
         post = split_sentences(" ".join(b[j1:j2])) or [""]
-        for x, y in zip(ours + [""] * len(post), post + [""] * len(ours)):
+        for x, y in itertools.zip_longest(ours, post, fillvalue=""):
             if x != y:
                 return j1, _short(x), _short(y)
         return j1, _short(" ".join(a[i1:i2])), _short(" ".join(b[j1:j2]))

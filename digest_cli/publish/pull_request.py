@@ -87,8 +87,9 @@ def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None
     whose ticks these records took). `head` is the commit the records were read at;
     `newer(sha)` says whether the text was written from a later commit than `head`: then
     nothing is written (a stale refresh would untick what a later run ticked)."""
-    from digest_cli.publish.body import parse_state, pr_texts
+    from digest_cli.publish.body import pr_texts
     from digest_cli.publish.github import GitHub
+    from digest_cli.publish.tasks import parse_state
 
     branch = branch or f"{settings.branch_prefix}{day.manifest.date.isoformat()}"
     d = day.manifest.date.isoformat()
@@ -119,7 +120,7 @@ def person_boxes(texts: list[str], day: Day,
     wrote the text (its state line) while the record's mark stayed as the bot saw it, or
     changed since `taken` (the text whose ticks these records took). id -> (box, the
     paper's state token in that text)."""
-    from digest_cli.publish.body import parse_state, parse_ticks
+    from digest_cli.publish.tasks import parse_state, parse_ticks
     from digest_cli.publish.ticks import pending_change
     from digest_cli.records.review import mark_print
 
@@ -142,7 +143,7 @@ def _keep_person_boxes(current: list[str], day: Day, body: str, overflow: list[s
                        taken: str | None = None) -> tuple[str, list[str]]:
     """The new texts with the boxes a person changed (not yet in the records) as they
     are, and what the bot knew of them then (the texts they saw, the mark)."""
-    from digest_cli.publish.body import keep_state, parse_ticks, set_box
+    from digest_cli.publish.tasks import keep_state, parse_ticks, set_box
 
     keep = person_boxes(current, day, taken)
     if not keep:

@@ -20,7 +20,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from digest_cli.errors import PublishError
-from digest_cli.publish.body import MARKER, PAPERS_MARKER, parse_state, parse_ticks
+from digest_cli.publish.body import MARKER, PAPERS_MARKER
+from digest_cli.publish.tasks import parse_state, parse_ticks
 from digest_cli.records.review import approved, mark_print, set_reviewed
 from digest_cli.records.writer import Writer
 

@@ -154,6 +154,7 @@ class Paper:
     # The pull request's state the mark was taken from (its box's fingerprint there): a
     # person who puts the box back afterwards is told from a mark made elsewhere.
     reviewed_from: str | None = None
+    REVIEW_KEYS = ("reviewed_by", "reviewed_at", "reviewed_hash", "reviewed_from")  # not fields
     # Fingerprints (`field_hash`) of arXiv's EDITABLE_FIELDS as last fetched: a field that
     # no longer matches is an editor's correction, which no fetch replaces.
     arxiv_hashes: dict[str, str] = field(default_factory=dict)

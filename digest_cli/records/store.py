@@ -206,11 +206,7 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         topics=_machine_text(f, "topics"),
         failures=[_failure(item, path) for item in f.get("failures", list, default=[])],
         replacement=f.get("replacement", bool, default=False),
-        reviewed=f.get("reviewed", bool, default=False),
-        reviewed_by=f.text("reviewed_by"),
-        reviewed_at=f.text("reviewed_at"),
-        reviewed_hash=f.text("reviewed_hash"),
-        reviewed_from=f.text("reviewed_from"),
+        reviewed=f.get("reviewed", bool, default=False), **{k: f.text(k) for k in REVIEWED},
         arxiv_hashes=_arxiv_hashes(f),
         arxiv_original=_arxiv_original(f),
     )
@@ -334,7 +330,6 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "doi": paper.doi,
         "replacement": paper.replacement,
         "reviewed": paper.reviewed,
-        **_review_mark(paper),
         "abstract": _block(paper.abstract, layout=True),
         "translation": _text_to_dict(paper.translation, layout=True),
         "analysis": _text_to_dict(paper.analysis, layout=True),
@@ -352,14 +347,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     original = _original_to_dict(paper)
     if original:
         data["arxiv_original"] = original
-    return data
-
-
-def _review_mark(paper: Paper) -> dict[str, str]:
-    """Who reviewed, when, what and from where: only once someone ticked (older records
-    stay as they are)."""
-    names = ("reviewed_by", "reviewed_at", "reviewed_hash", "reviewed_from")
-    return {name: clean_text(value) for name in names if (value := getattr(paper, name))}
+    return data | {k: clean_text(v) for k in REVIEWED if (v := getattr(paper, k))}
 
 
 def _original_to_dict(paper: Paper) -> dict[str, Any]:
@@ -377,8 +365,7 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
 
 # Keys that come and go with their content: absent from a new version, they leave the file
 # (other unknown top-level keys are an editor's and stay).
-_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original", "reviewed_by", "reviewed_at",
-                  "reviewed_hash", "reviewed_from")
+_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original", *(REVIEWED := Paper.REVIEW_KEYS))
 
 
 def _text_to_dict(value: MachineText | None, layout: bool = False) -> dict | None:
@@ -427,15 +414,8 @@ def _merge(old: Any, new: Any, top: bool = True) -> Any:
     if isinstance(old, dict) and isinstance(new, dict):
         for key in [k for k in old if k not in new and (not top or k in _OPTIONAL_KEYS)]:
             del old[key]
-        after = -1  # a new key goes after the one `new` has before it, not at the end
         for key, value in new.items():
-            if key in old:
-                old[key] = _merge(old[key], value, top=False)
-            elif hasattr(old, "insert"):  # ruamel's CommentedMap
-                old.insert(after + 1, key, value)
-            else:
-                old[key] = value
-            after = list(old).index(key)
+            old[key] = _merge(old[key], value, top=False) if key in old else value
         return old
     if _plain(old) == _plain(new):
         return old
