@@ -440,8 +440,10 @@ def test_a_mark_keeps_who_when_and_what_and_a_later_edit_shows(sample_site, sett
     apply_ticks(settings, tick(body, "2601.19786"), body, "editor", Writer(),
                 permission={"editor": "write"}.get, now=at)
     text = (sample_site / RECORD).read_text(encoding="utf-8")
-    assert "reviewed: true\nreviewed_by: editor\nreviewed_at: '2026-01-28T09:30:00Z'\n" \
-           "reviewed_hash: sha256:" in text  # beside `reviewed`, not at the end
+    assert "\nreviewed: true\n" in text
+    assert re.search(r"\nreviewed_by: editor\nreviewed_at: '2026-01-28T09:30:00Z'\n"
+                     r"reviewed_hash: sha256:[0-9a-f]{16}\nreviewed_from: [0-9a-f]{6}\n$", text)
+    # (bookkeeping, at the end of the record)
     result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
     assert "2601.19786: reviewed by editor at 2026-01-28T09:30:00Z" in result.output
     # An editor rewords the translation afterwards: the paper is changed since review.
