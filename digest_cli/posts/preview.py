@@ -265,10 +265,14 @@ def _review_line(paper: Paper, path: str, glossary: dict | None = None) -> str:
 def _english(paper: Paper, md: Callable[[str], str]) -> str:
     """The English abstract beside the translation, sentence by sentence when both have
     as many sentences; else as a paragraph, said to be not aligned."""
-    from digest_cli.records.sentences import split_sentences
+    from digest_cli.records.sentences import join_lines, split_sentences
 
-    en = split_sentences(" ".join(paper.abstract.split()))
-    zh = split_sentences("".join(paper.translation.text.split())) if paper.translation else []
+    def sentences(text: str) -> list[str]:
+        return [x.strip() for part in join_lines(text).split("\n") if part.strip()
+                for x in split_sentences(part.strip())]
+
+    en = sentences(paper.abstract)
+    zh = sentences(paper.translation.text) if paper.translation else []
     if len(en) != len(zh) or not en:
         return (f'<p class="note">not aligned: {len(en)} English sentences, {len(zh)} '
                 f"Chinese</p>{kramdown_like(paper.abstract, md)}")
