@@ -497,8 +497,9 @@ def publish(ctx: Context, day: date | None) -> None:
               help="Take the ticked boxes of a pull request body (or overflow comment) in "
               "this file ('-': standard input) into the records.")
 @click.option("--previous-body", "previous_file", type=click.File("r", encoding="utf-8"),
-              help="The text before the edit: tells which boxes this edit changed (the "
-              "records are made to match every box of --from-pr-body).")
+              help="The text before the edit (GitHub's changes.body.from): the boxes this "
+              "edit changed are taken, with those the text's state line shows a person "
+              "changed before; without it and without a state line, every box.")
 @click.option("--actor", help="Who ticked: nothing is taken unless they have write access "
               "to GITHUB_REPOSITORY (asked of the GitHub API); with --mark, the name the "
               "mark keeps.")
