@@ -3,7 +3,7 @@
 A hypothesis state machine plays a day's pull request on the fake GitHub: editors tick and
 untick boxes in the body (each edit an `edited` event with the text before it), outsiders
 edit their own comments holding the papers marker, editors push commits that change a
-paper's text, and the two workflows run as their steps do, phase by phase, interleaved in
+paper's text or mark it (`digest review --mark` in a clone), and the two workflows run as their steps do, phase by phase, interleaved in
 any order: review.yml (a gate, then one running and one pending run per pull request: a
 new pending run replaces the old one), sync.yml (a new push cancels the running one). Each
 phase calls the library functions the workflow's step calls (`apply_ticks`,
@@ -378,6 +378,14 @@ class ReviewMarks(RuleBasedStateMachine):
     @rule(pid=st.sampled_from(PAPERS))
     def editor_pushes_a_text_change(self, pid: str) -> None:
         self.site.editor_pushes(pid)
+
+    # Marks made in a commit while a review run is under way would conflict with its marks
+    # in git (that run then fails at `git pull --rebase`): the model keeps them apart.
+    @precondition(lambda self: self.site and not (self.site.review or self.site.pending))
+    @rule(who=st.sampled_from(sorted(EDITORS)), pid=st.sampled_from(PAPERS),
+          ticked=st.booleans())
+    def editor_marks_in_a_commit(self, who: str, pid: str, ticked: bool) -> None:
+        self.site.editor_marks_by_commit(who, pid, ticked)
 
     @precondition(lambda self: self.site and (self.site.review or self.site.pending))
     @rule()

@@ -56,9 +56,12 @@ def changed_since_review(paper: Paper) -> bool:
 
 
 def mark_print(paper: Paper) -> str:
-    """A short fingerprint of the paper's mark (ticked or not, by whom, when): it changes
-    whenever a tick or untick reaches the record."""
-    return text_hash(f"{paper.reviewed}|{paper.reviewed_by}|{paper.reviewed_at}")[7:13]
+    """A short fingerprint of the paper's mark (ticked or not, by whom, when, what, from
+    which state): it changes whenever a tick or untick reaches the record, even one made
+    in the same second as the last."""
+    mark = (paper.reviewed, paper.reviewed_by, paper.reviewed_at, paper.reviewed_hash,
+            paper.reviewed_from)
+    return text_hash("|".join(map(str, mark)))[7:13]
 
 
 def approved(paper: Paper) -> bool:
