@@ -187,8 +187,10 @@ class Site:
         body, _ = pr_texts(load_day(settings, DAY), settings, BRANCH, head=self.branch.sha(0))
         self.number = gh.add_pull(BRANCH, title="arXiv Daily", body=body)["number"]
         # Per paper, the last action of a person with write access: ticked or not, and
-        # the version of its text the pull request showed then (what a tick approves).
-        self.actions = {p.id.base: (approved(p), 0) for p in load_day(settings, DAY).papers}
+        # the versions of its text the ticks since the last untick approved (a tick
+        # approves what the pull request showed; it never takes back an approval).
+        self.actions = {p.id.base: (approved(p), {0} if approved(p) else set())
+                        for p in load_day(settings, DAY).papers}
         self.review: ReviewRun | None = None
         self.pending: ReviewRun | None = None
         self.sync: SyncRun | None = None
@@ -209,7 +211,13 @@ class Site:
         [pr] = self.gh.open_pulls(BRANCH)
         pr["body"] = new
         if self.event(Event(who, old, new)):
-            self.actions[pid] = (ticked, self.shown_version(old, pid))
+            self.act(pid, ticked, self.shown_version(old, pid))
+
+    def act(self, pid: str, ticked: bool, version: int) -> None:
+        """A person's tick (approving `version` of the texts) or untick."""
+        before_ticked, versions = self.actions[pid]
+        self.actions[pid] = (True, (versions if before_ticked else set()) | {version}) \
+            if ticked else (False, set())
 
     def shown_version(self, body: str, pid: str) -> int:
         """The version of the paper's texts the body showed when the person clicked (its
@@ -255,7 +263,7 @@ class Site:
             settings = load_settings(folder.parents[1], environ=self.branch.env)
             set_reviewed(settings, DAY, {pid: ticked}, Writer(), by=who)
         self.branch.commit(change)
-        self.actions[pid] = (ticked, self.branch.versions[-1][pid])
+        self.act(pid, ticked, self.branch.versions[-1][pid])
         self.pushed()
 
     def pushed(self) -> None:
@@ -316,10 +324,11 @@ class Site:
     # what is true at the end ------------------------------------------------------------------
     @property
     def expected(self) -> dict[str, bool]:
-        """Approved: the last action was a tick, of the text the paper has now."""
+        """Approved: the last action was a tick, and a tick since the last untick
+        approved the text the paper has now."""
         now = self.branch.versions[-1]
-        return {pid: ticked and version == now[pid]
-                for pid, (ticked, version) in self.actions.items()}
+        return {pid: ticked and now[pid] in versions
+                for pid, (ticked, versions) in self.actions.items()}
 
     def check(self) -> None:
         settings = self.branch.settings(self.branch.head)
