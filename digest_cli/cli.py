@@ -284,13 +284,29 @@ def sync(ctx: Context, day: date | None) -> None:
     settings = ctx.settings()
     writer = Writer()
     for d in [day] if day is not None else day_dates(settings):
-        report = sync_day(settings, d, writer)
+        report = _sync_one(settings, d, writer, sync_day)
         detail = "".join(f"\n  {pid}: {', '.join(f)}" for pid, f in report.imported.items())
         click.echo(f"{d}: {report.action}{detail}")
         if report.imported and settings.annotations:
             post = settings.post_path(d).relative_to(settings.root)
             click.echo(f"::notice file={post}::edited in the post: took "
                        f"{', '.join(report.imported)} into {settings.data_dir}/{d}")
+
+
+def _sync_one(settings: Settings, d: date, writer: Writer,
+              sync_day: Callable[[Settings, date, Writer], Any]) -> Any:
+    """One day's sync; a refusal is also a GitHub annotation at the post's line."""
+    from digest_cli.errors import DigestError
+
+    try:
+        return sync_day(settings, d, writer)
+    except DigestError as exc:
+        if settings.annotations and exc.path is not None:
+            from digest_cli.posts.check import Problem
+
+            click.echo(Problem(exc.path, exc.message, exc.line, exc.paper_id)
+                       .annotation(settings.root))
+        raise
 
 
 @cli.command()
@@ -618,48 +634,60 @@ def publish(ctx: Context, day: date | None) -> None:
               help="Take the ticked boxes of a pull request body (or overflow comment) in "
               "this file ('-': standard input) into the records.")
 @click.option("--previous-body", "previous_file", type=click.File("r", encoding="utf-8"),
-              help="The text before the edit: tells which boxes this edit changed (the "
-              "records are made to match every box of --from-pr-body).")
+              help="The text before the edit (GitHub's changes.body.from): the boxes this "
+              "edit changed are taken, with those the text's state line shows a person "
+              "changed before; without it and without a state line, every box.")
 @click.option("--actor", help="Who ticked: nothing is taken unless they have write access "
-              "to GITHUB_REPOSITORY (asked of the GitHub API).")
+              "to GITHUB_REPOSITORY (asked of the GitHub API); with --mark, the name the "
+              "mark keeps.")
+@click.option("--commit-message", "message_file", type=click.Path(dir_okay=False),
+              help="With --from-pr-body: write the mark commit's message (the person and "
+              "the papers) to this file when a record changed.")
 @click.option("--refresh-pr", is_flag=True, help="Then make the day's open pull request show "
-              "the records (ticks, reviewed count, marks).")
+              "the records (ticks, reviewed count, marks); boxes a person changed that the "
+              "records do not have yet are left as they are.")
+@click.option("--taken", "taken_file", type=click.File("r", encoding="utf-8"),
+              help="With --refresh-pr: the text whose ticks the records just took (boxes "
+              "changed after it are newer than the records: left as they are).")
 @pass_ctx
 @writes
 def review(ctx: Context, day: date | None, marks: tuple[str, ...], unmarks: tuple[str, ...],
            body_file: TextIO | None, previous_file: TextIO | None, actor: str | None,
-           refresh_pr: bool) -> None:
+           message_file: str | None, refresh_pr: bool, taken_file: TextIO | None) -> None:
     """A table of the day's papers and what is left to review; or mark papers reviewed.
 
     Statuses: translated, abstract only, failed, 待翻译; edited: an editor changed a text;
     reviewed: `reviewed: true` in the record (set with --mark, or by ticking the paper's
-    box in the pull request).
+    box in the pull request), with who and when; changed: a text changed since the tick.
     """
     from digest_cli.records.writer import Writer
 
     settings, writer = ctx.settings(), Writer()
     target = day
     if body_file is not None:
-        target = _take_ticks(settings, body_file, previous_file, actor, target, writer)
-    elif previous_file is not None or actor is not None:
-        raise click.UsageError("--previous-body and --actor go with --from-pr-body")
+        target = _take_ticks(settings, body_file, previous_file, actor, target, writer,
+                             message_file)
+    elif previous_file is not None or message_file is not None:
+        raise click.UsageError("--previous-body and --commit-message go with --from-pr-body")
     if target is None:
         raise click.UsageError("--date is required")
     if marks or unmarks:
         from digest_cli.records.review import set_reviewed
 
         wanted = {**{m: True for m in marks}, **{u: False for u in unmarks}}
-        changed = set_reviewed(settings, target, wanted, writer)
+        changed = set_reviewed(settings, target, wanted, writer, by=actor)
         click.echo(_changed_line(changed))
     if refresh_pr:
-        _refresh_pr(settings, target)
+        _refresh_pr(settings, target,
+                    _read_body(taken_file) if taken_file is not None else None)
     if body_file is None and not (marks or unmarks):
         _review_table(settings, target)
 
 
 def _take_ticks(settings: Settings, body_file: TextIO, previous_file: TextIO | None,
-                actor: str | None, target: date | None, writer: Writer) -> date | None:
-    from digest_cli.publish.ticks import apply_ticks
+                actor: str | None, target: date | None, writer: Writer,
+                message_file: str | None) -> date | None:
+    from digest_cli.publish.ticks import apply_ticks, commit_message
 
     previous = _read_body(previous_file) if previous_file is not None else None
     report = apply_ticks(settings, _read_body(body_file), previous, actor, writer, day=target)
@@ -670,6 +698,8 @@ def _take_ticks(settings: Settings, body_file: TextIO, previous_file: TextIO | N
         click.echo(f"{_plural(len(report.edited), 'box', 'boxes')} changed in the edit, "
                    f"{_plural(len(report.ticks), 'box', 'boxes')} differed from the records; "
                    + _changed_line(report.changed))
+    if message_file and report.changed:
+        Path(message_file).write_text(commit_message(report, actor), encoding="utf-8")
     return report.day
 
 
@@ -693,12 +723,27 @@ def _changed_line(changed: list[str]) -> str:
                                                            if changed else "")
 
 
-def _refresh_pr(settings: Settings, target: date) -> None:
+def _refresh_pr(settings: Settings, target: date, taken: str | None = None) -> None:
     from digest_cli.publish.pull_request import refresh_pull_request
     from digest_cli.records.store import load_day
 
-    number = refresh_pull_request(settings, load_day(settings, target))
+    head, newer = _head(settings)
+    number = refresh_pull_request(settings, load_day(settings, target), head=head,
+                                  taken=taken, newer=newer)
     click.echo(f"pull request #{number} refreshed" if number else "no open pull request")
+
+
+def _head(settings: Settings) -> tuple[str | None, Callable[[str], bool] | None]:
+    """The commit the records are read at, and a test of whether another is later."""
+    from digest_cli.errors import PublishError
+    from digest_cli.publish.git import Git
+
+    try:
+        g = Git(settings)
+    except PublishError:
+        return None, None
+    head = g.ref("HEAD")
+    return head, (lambda sha: head is not None and g.is_ancestor(head, sha))
 
 
 def _review_table(settings: Settings, target: date) -> None:
@@ -715,7 +760,8 @@ def _review_table(settings: Settings, target: date) -> None:
         folder = folder.relative_to(settings.root)
     except ValueError:
         pass
-    table = Table(title=f"{target}: reviewed {sum(r.reviewed for r in rows)} of {len(rows)}",
+    done = sum(r.reviewed and not r.changed for r in rows)
+    table = Table(title=f"{target}: reviewed {done} of {len(rows)}",
                   caption=f"records: {folder.as_posix()}/<id>.yaml")
     # One line a paper at 80 columns: only the title column gives up width (its cells end
     # in "…"); the others never wrap. Text(): a title's `[b]` is not rich markup.
@@ -723,11 +769,18 @@ def _review_table(settings: Settings, target: date) -> None:
         table.add_column(name, no_wrap=name != "title")
     for n, r in enumerate(rows, 1):
         status = r.status + (" · replaced" if r.replacement else "")
+        mark = "changed" if r.changed else "✓" if r.reviewed else ""
         title = for_terminal(r.title)  # no escape sequence reaches the terminal
         table.add_row(Text(str(n)), Text(r.id), Text(title, no_wrap=True, overflow="ellipsis"),
-                      Text(status), Text("edited" if r.edited else ""),
-                      Text("✓" if r.reviewed else ""))
-    Console(highlight=False).print(table)
+                      Text(status), Text("edited" if r.edited else ""), Text(mark))
+    console = Console(highlight=False)
+    console.print(table)
+    for r in rows:  # who and when, under the table (the table keeps to one line a paper)
+        if r.reviewed:
+            what = "changed since reviewed" if r.changed else "reviewed"
+            who = f" by {for_terminal(r.by)}" if r.by else ""
+            when = f" at {for_terminal(r.at)}" if r.at else ""
+            console.print(Text(f"{r.id}: {what}{who}{when}"))
 
 
 @cli.group()

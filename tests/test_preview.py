@@ -134,11 +134,34 @@ def test_preview_shows_english_status_reviewed_mark_and_record_path(site, settin
     first, second = page.split("<article")[1:]
     assert '<span class="reviewed">✓ reviewed</span>' in first
     assert f"<code>data/{DAY}/2601.19001.yaml</code>" in first
-    assert '<details class="en"><summary>English abstract</summary><p>We study problem 1' \
-        in first
+    assert '<details class="en"><summary>English abstract</summary><table class="pairs">' \
+        '<tr><td>We study problem 1' in first  # one sentence each: side by side
     assert '<span class="status failed">failed</span> · not reviewed' in second
     assert "toggleEnglish(true)" in page and "已审校：1 篇" in page
     assert "/__version" not in page  # the reload script is only for --serve
+
+
+def test_preview_pairs_sentences_marks_what_is_not_aligned_and_glossary_misses(
+        site, settings_for):
+    from dataclasses import replace
+
+    from digest_cli.records.model import MachineText
+    from digest_cli.records.writer import Writer
+    from tests.conftest import make_day, make_paper
+
+    two = make_paper(1)
+    two.abstract = "We build a speech synthesis model. It reads text aloud."
+    two.translation = MachineText("我们构建了一个模型。它能朗读文本。", source="abstract")
+    odd = replace(make_paper(2), abstract="One sentence. And another one.")
+    (site / "glossary.yaml").write_text("speech synthesis: 语音合成\n", encoding="utf-8")
+    write_day(settings_for(site), make_day([two, odd]), Writer())
+    page = Path(run_cli(site, "preview", "--date", DAY).output.strip()).read_text()
+    first, second = page.split("<article")[1:]
+    assert "<tr><td>We build a speech synthesis model.</td><td>我们构建了一个模型。</td></tr>" \
+        "<tr><td>It reads text aloud.</td><td>它能朗读文本。</td></tr>" in first
+    assert "glossary: <mark>speech synthesis</mark> → <mark>语音合成</mark> missing" in first
+    assert '<p class="note">not aligned: 2 English sentences, 1 Chinese</p>' in second
+    assert "glossary:" not in second
 
 
 def test_served_page_reloads_through_the_version_endpoint(sample_site, settings_for):

@@ -112,12 +112,14 @@ def test_task_marks_follow_paper_status(day, settings):
                     manifest=replace(day.manifest, papers=[p.id.base for p in papers]))
     body = pr_body(small, settings)
     tasks = body.split("### Papers")[1].split("\n- [")[1:6]
-    assert "⏳ 待翻译" in tasks[0] and tasks[0].startswith(" ]")
-    assert "📄 abstract only" in tasks[1]
-    assert tasks[2].startswith("x]") and "❌" not in tasks[2] and "📄" not in tasks[2]
-    assert "❌ failed" in tasks[3]
-    assert "🔁 replaced (v1)" in tasks[4] and "✏️ edited" in tasks[4]
-    assert f"**{papers[4].id.base}** · 中文标题 · {papers[4].title}" in tasks[4]
+    # Triage order: failed, then unreviewed (post order), then reviewed; marks first.
+    assert tasks[0].startswith(f" ] ❌ failed · **{papers[3].id.base}**")
+    assert tasks[1].startswith(f" ] ⏳ 待翻译 · **{papers[0].id.base}**")
+    assert tasks[2].startswith(f" ] 📄 abstract only · **{papers[1].id.base}**")
+    assert tasks[3].startswith(f" ] 🔁 replaced (v1) · ✏️ edited · **{papers[4].id.base}**")
+    assert f"**{papers[4].id.base}** · 中文标题 · {papers[4].title}" in tasks[3]
+    assert tasks[4].startswith(f"x] **{papers[2].id.base}**")
+    assert "❌" not in tasks[4].split("\n")[0] and "📄" not in tasks[4].split("\n")[0]
     assert "**Reviewed 1 of 5** papers" in body
     assert "LLM answered 3 times without JSON" in body
     assert "2 translated · 1 abstract only · 1 failed · 1 待翻译" in body
@@ -193,7 +195,7 @@ def test_a_huge_day_overflows_into_comments_and_loses_no_paper(day, settings):
     for comment in comments:
         assert comment.startswith("<!-- digest-papers:2026-01-28 -->")
         shown.update(parse_ticks(comment))
-    assert list(shown) == [p.id.base for p in many]
+    assert sorted(shown) == sorted(p.id.base for p in many)  # each once, none lost
 
 
 def test_job_summary_has_the_table_and_the_pr(day, settings):
@@ -254,3 +256,20 @@ def test_body_snapshots(day, n, snapshot):
     assert len(parse_ticks(body)) == n and f"of {n}** papers" in body
     snapshot.snapshot_dir = Path(__file__).parent / "snapshots" / "pr_body"
     snapshot.assert_match(body, f"body_{n}.md")
+
+
+def test_the_failure_list_follows_the_records(day, settings):
+    # An editor translates a failed paper by hand: it leaves "could not do" and the top.
+    papers = day.papers[:3]
+    papers[2].analysis = None
+    papers[2].failures = [Failure("analysis", "LLM answered 3 times without JSON")]
+    small = replace(day, papers=papers,
+                    manifest=replace(day.manifest, papers=[p.id.base for p in papers]))
+    body = pr_body(small, settings)
+    assert "What the machine could not do" in body
+    assert [x for x in body.splitlines() if x.startswith("- [")][0].startswith(
+        f"- [ ] ❌ failed · **{papers[2].id.base}**")
+    papers[2].analysis = MachineText("1) 编辑手写的解读。", source="human")
+    body = pr_body(small, settings)
+    assert "What the machine could not do" not in body
+    assert "❌" not in body.split("### Review checklist")[0]

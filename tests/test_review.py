@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest_cli.publish.body import pr_body
+from digest_cli.publish.body import parse_ticks, pr_body, set_box
 from digest_cli.publish.ticks import apply_ticks, changed_ticks
 from digest_cli.records.store import load_day, load_paper
 from digest_cli.records.writer import Writer
@@ -26,8 +26,9 @@ OTHER = "data/2026-01-28/2601.19781.yaml"
 
 
 def tick(body: str, paper_id: str, ticked: bool = True) -> str:
-    before, after = (" ", "x") if ticked else ("x", " ")
-    return body.replace(f"- [{before}] **{paper_id}**", f"- [{after}] **{paper_id}**")
+    """The body with the paper's box clicked, as GitHub's task list does."""
+    assert paper_id in parse_ticks(body)
+    return set_box(body, paper_id, ticked)
 
 
 # -- the library and the command -------------------------------------------------------
@@ -129,8 +130,9 @@ def test_review_table_shows_a_title_with_brackets_as_text(sample_site):
 
 # -- the workflow ------------------------------------------------------------------------
 
-def run_review_step(work: Path, name: str, **env: str) -> subprocess.CompletedProcess:
-    script = step(load("review.yml"), "ticks", name)["run"]
+def run_review_step(work: Path, name: str, job: str = "ticks",
+                    **env: str) -> subprocess.CompletedProcess:
+    script = step(load("review.yml"), job, name)["run"]
     full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
             "GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(work.parent), **env}
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=work, env=full,
@@ -152,6 +154,16 @@ def api_env(gh: FakeGitHub, **extra: str) -> dict[str, str]:
             "GITHUB_TOKEN": "t0ken", **extra}
 
 
+def edit_body(gh: FakeGitHub, text: str) -> str:
+    """A person saves the PR body (GitHub keeps it; the event carries it)."""
+    [pr] = gh.open_pulls("digest/2026-01-28")
+    pr["body"] = text
+    return text
+
+
+COMMIT_ENV = {"HEAD_REF": "digest/2026-01-28", "ACTOR": "editor", "ACTOR_ID": "1234"}
+
+
 def reviewed_on_origin(work: Path, record: str) -> bool:
     git(work, *IDENTITY, "fetch", "-q", "origin")
     text = git(work, *IDENTITY, "show", f"origin/digest/2026-01-28:{record}")
@@ -161,7 +173,7 @@ def reviewed_on_origin(work: Path, record: str) -> bool:
 def test_workflow_finds_the_branch_of_the_pull_request(pr_checkout, github):  # noqa: F811
     gh, _ = github
     out = pr_checkout.parent / "out.txt"
-    result = run_review_step(pr_checkout, "Find the branch",
+    result = run_review_step(pr_checkout, "Find the branch", job="who",
                              **api_env(gh, NUMBER="1", GITHUB_OUTPUT=str(out)))
     assert result.returncode == 0, result.stderr
     assert out.read_text() == "ref=digest/2026-01-28\n"
@@ -170,12 +182,12 @@ def test_workflow_finds_the_branch_of_the_pull_request(pr_checkout, github):  # 
 def test_workflow_ticked_box_marks_the_record_and_refreshes_the_body(pr_checkout,  # noqa: F811
                                                                      github):
     gh, body = github
-    new = tick(body, "2601.19786")
+    new = edit_body(gh, tick(body, "2601.19786"))
     result = run_review_step(pr_checkout, "Take the ticks into the records",
                              **api_env(gh, NEW_TEXT=new, OLD_TEXT=body, ACTOR="editor"))
     assert result.returncode == 0, result.stderr
     assert "1 record changed: 2601.19786" in result.stdout
-    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    result = run_review_step(pr_checkout, "Commit the marks", **COMMIT_ENV)
     assert result.returncode == 0, result.stderr
     assert reviewed_on_origin(pr_checkout, RECORD)
     assert not reviewed_on_origin(pr_checkout, OTHER)
@@ -184,7 +196,8 @@ def test_workflow_ticked_box_marks_the_record_and_refreshes_the_body(pr_checkout
     assert result.returncode == 0, result.stderr
     [pr] = gh.open_pulls("digest/2026-01-28")
     assert "**Reviewed 1 of 20** papers" in pr["body"]
-    assert "- [x] **2601.19786**" in pr["body"] and "- [ ] **2601.19781**" in pr["body"]
+    boxes = parse_ticks(pr["body"])
+    assert boxes["2601.19786"] and not boxes["2601.19781"]
     assert any(r.path.endswith("/collaborators/editor/permission") for r in gh.requests)
 
 
@@ -197,7 +210,7 @@ def test_workflow_unticked_box_clears_the_mark(pr_checkout, github):  # noqa: F8
                              **api_env(gh, NEW_TEXT=body, OLD_TEXT=ticked, ACTOR="editor"))
     assert result.returncode == 0, result.stderr
     assert load_paper(pr_checkout / RECORD).reviewed is False
-    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    result = run_review_step(pr_checkout, "Commit the marks", **COMMIT_ENV)
     assert result.returncode == 0, result.stderr
     assert not reviewed_on_origin(pr_checkout, RECORD)
 
@@ -211,7 +224,7 @@ def test_workflow_ignores_ticks_of_a_user_without_write_access(pr_checkout,  # n
                                        ACTOR="reader"))
     assert result.returncode == 0, result.stderr
     assert "reader has no write access" in result.stdout
-    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    result = run_review_step(pr_checkout, "Commit the marks", **COMMIT_ENV)
     assert result.returncode == 0 and "No record changed." in result.stdout
     git(pr_checkout, *IDENTITY, "fetch", "-q", "origin")
     assert git(pr_checkout, *IDENTITY, "rev-parse", "origin/digest/2026-01-28") == before
@@ -223,11 +236,12 @@ def test_workflow_keeps_the_middle_of_three_quick_ticks(pr_checkout, github):  #
     first = tick(body, "2601.19786")
     middle = tick(first, "2601.19781")
     last = tick(middle, "2601.19767")
+    edit_body(gh, last)
     for new, old in ((first, body), (last, middle)):
         result = run_review_step(pr_checkout, "Take the ticks into the records",
                                  **api_env(gh, NEW_TEXT=new, OLD_TEXT=old, ACTOR="editor"))
         assert result.returncode == 0, result.stderr
-        result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+        result = run_review_step(pr_checkout, "Commit the marks", **COMMIT_ENV)
         assert result.returncode == 0, result.stderr
     result = run_review_step(pr_checkout, "Refresh the pull request's task list",
                              **api_env(gh, HEAD_REF="digest/2026-01-28"))
@@ -236,7 +250,7 @@ def test_workflow_keeps_the_middle_of_three_quick_ticks(pr_checkout, github):  #
         assert reviewed_on_origin(pr_checkout, f"data/2026-01-28/{paper}.yaml"), paper
     [pr] = gh.open_pulls("digest/2026-01-28")
     assert "**Reviewed 3 of 20** papers" in pr["body"]
-    assert "- [x] **2601.19781**" in pr["body"]
+    assert parse_ticks(pr["body"])["2601.19781"]
 
 
 def push_meanwhile(work: Path, path: str, text: str) -> str:
@@ -260,7 +274,7 @@ def test_workflow_takes_a_push_made_meanwhile_before_pushing_the_marks(pr_checko
     assert result.returncode == 0, result.stderr
     meanwhile = push_meanwhile(pr_checkout, OTHER, lambda text: text.replace(
         "reviewed: false", "reviewed: true"))
-    result = run_review_step(pr_checkout, "Commit the marks", HEAD_REF="digest/2026-01-28")
+    result = run_review_step(pr_checkout, "Commit the marks", **COMMIT_ENV)
     assert result.returncode == 0, result.stderr
     assert reviewed_on_origin(pr_checkout, RECORD) and reviewed_on_origin(pr_checkout, OTHER)
     log = git(pr_checkout, "log", "--format=%H", "origin/digest/2026-01-28")
@@ -291,13 +305,85 @@ def test_workflow_acts_only_on_body_edits_of_a_days_pull_request():
     assert wf["on"] == {"pull_request": {"types": ["edited"]},
                         "issue_comment": {"types": ["edited"]}}
     assert wf["permissions"] == {"contents": "read"}
+    who = wf["jobs"]["who"]
+    assert "github.event.changes.body != null" in who["if"]
+    assert "startsWith(github.event.pull_request.head.ref, 'digest/')" in who["if"]
+    assert who["permissions"] == {"contents": "read", "pull-requests": "read"}
     job = wf["jobs"]["ticks"]
-    assert "github.event.changes.body != null" in job["if"]
-    assert "startsWith(github.event.pull_request.head.ref, 'digest/')" in job["if"]
+    assert job["needs"] == "who" and "needs.who.outputs.allowed == 'true'" in job["if"]
     assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
     take = step(wf, "ticks", "Take the ticks into the records")
     assert take["env"]["ACTOR"] == "${{ github.event.sender.login }}"
     assert "--actor" in take["run"]
+
+
+def test_concurrency_is_per_job_so_an_outsiders_edit_never_replaces_an_editors_run():
+    # A workflow-level group held every event's run, an outsider's too: a second pending
+    # run replaced the editor's. Now only runs that passed `who` wait in the group.
+    wf = load("review.yml")
+    assert "concurrency" not in wf and "concurrency" not in wf["jobs"]["who"]
+    assert wf["jobs"]["ticks"]["concurrency"] == {
+        "group": "review-${{ github.event.pull_request.number || github.event.issue.number }}",
+        "cancel-in-progress": False}
+
+
+def _who_runs(event: str, payload: dict) -> bool:
+    from tests.workflow_runner import evaluate
+
+    condition = "${{ " + load("review.yml")["jobs"]["who"]["if"] + " }}"
+    return bool(evaluate(condition, {"github": {"event_name": event, "event": payload}}))
+
+
+def test_only_the_bots_comments_start_a_review_run():
+    marker = "<!-- digest-papers:2026-01-28 -->\n- [x] **2601.19786** a\n"
+    comment = {"issue": {"pull_request": {"url": "x"}},
+               "changes": {"body": {"from": marker.replace("[x]", "[ ]")}}}
+    bot = {**comment, "comment": {"body": marker, "user": {"login": "github-actions[bot]",
+                                                            "type": "Bot"}}}
+    outsider = {**comment, "comment": {"body": marker, "user": {"login": "mallory",
+                                                                 "type": "User"}}}
+    assert _who_runs("issue_comment", bot)
+    assert not _who_runs("issue_comment", outsider)
+    body = {"pull_request": {"head": {"ref": "digest/2026-01-28"}},
+            "changes": {"body": {"from": "old"}}}
+    assert _who_runs("pull_request", body)
+    assert not _who_runs("pull_request", {**body, "changes": {"title": {"from": "t"}}})
+
+
+@pytest.mark.parametrize("login, role, allowed", [
+    ("editor", "write", "true"), ("boss", "admin", "true"), ("keeper", "maintain", "true"),
+    ("custom", "reviewer:write", "true"), ("triager", "triage", "false"),
+    ("reader", "read", "false"), ("passer-by", None, "false"), ("ghost", "404", "false"),
+])
+def test_who_asks_github_whether_the_editor_may_write(pr_checkout, login, role,  # noqa: F811
+                                                       allowed):
+    with FakeGitHub(token="t0ken", owner="octo", repo="site") as gh:
+        if role == "404":
+            gh.unknown_users.add(login)
+        elif role is not None:
+            gh.collaborators[login] = role
+        out = pr_checkout.parent / "out.txt"
+        result = run_review_step(pr_checkout, "Ask whether the editor may write", job="who",
+                                 **api_env(gh, ACTOR=login, GITHUB_OUTPUT=str(out)))
+        assert result.returncode == 0, result.stderr
+        assert out.read_text() == f"allowed={allowed}\n"
+
+
+def test_the_mark_commit_names_the_person_and_the_papers(pr_checkout, github):  # noqa: F811
+    gh, body = github
+    new = tick(tick(body, "2601.19786"), "2601.19781")
+    result = run_review_step(pr_checkout, "Take the ticks into the records",
+                             **api_env(gh, NEW_TEXT=new, OLD_TEXT=body, ACTOR="editor"))
+    assert result.returncode == 0, result.stderr
+    result = run_review_step(pr_checkout, "Commit the marks", **COMMIT_ENV)
+    assert result.returncode == 0, result.stderr
+    author = git(pr_checkout, "log", "-1", "--format=%an <%ae>|%cn|%s",
+                 "origin/digest/2026-01-28")
+    assert author == ("editor <1234+editor@users.noreply.github.com>|github-actions[bot]|"
+                      "Review of 2026-01-28: @editor reviewed 2601.19786, 2601.19781")
+    record = load_paper(pr_checkout / RECORD)
+    assert record.reviewed and record.reviewed_by == "editor"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record.reviewed_at or "")
 
 
 @pytest.mark.parametrize("workflow, job, env", [
@@ -339,3 +425,158 @@ def test_tasks_that_do_not_fit_go_to_comments_that_are_kept_up_to_date():
             assert bodies == ["an editor's comment", f"{marker}\n- [x] **2601.1** a\n"]
             sync_overflow_comments(gh, number, "2026-01-28", [])  # fits now: costs nothing
             assert [c["body"] for c in fake.comments] == bodies
+
+
+# -- who, when, what: changed after review ---------------------------------------------
+
+def test_a_mark_keeps_who_when_and_what_and_a_later_edit_shows(sample_site, settings_for):
+    from datetime import datetime, timezone
+
+    from digest_cli.publish.body import CHANGED
+
+    settings = settings_for(sample_site)
+    body = pr_body(load_day(settings, SAMPLE_DAY), settings)
+    at = datetime(2026, 1, 28, 9, 30, tzinfo=timezone.utc)
+    apply_ticks(settings, tick(body, "2601.19786"), body, "editor", Writer(),
+                permission={"editor": "write"}.get, now=at)
+    text = (sample_site / RECORD).read_text(encoding="utf-8")
+    assert "\nreviewed: true\n" in text
+    assert re.search(r"\nreviewed_by: editor\nreviewed_at: '2026-01-28T09:30:00Z'\n"
+                     r"reviewed_hash: sha256:[0-9a-f]{16}\nreviewed_from: [0-9a-f]{6}\n$", text)
+    # (bookkeeping, at the end of the record)
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
+    assert "2601.19786: reviewed by editor at 2026-01-28T09:30:00Z" in result.output
+    # An editor rewords the translation afterwards: the paper is changed since review.
+    (sample_site / RECORD).write_text(text.replace("离散语音表征标记已成为", "离散语音表征单元已成为"),
+                                      encoding="utf-8")
+    day = load_day(settings, SAMPLE_DAY)
+    body = pr_body(day, settings)
+    assert parse_ticks(body)["2601.19786"] is False  # to tick again
+    [line] = [x for x in body.splitlines() if "**2601.19786**" in x]
+    assert line.startswith(f"- [ ] {CHANGED} · ✏️ edited · **2601.19786**")
+    assert "1 changed since review" in body
+    papers = [x for x in body.splitlines() if x.startswith("- [")]
+    assert "**2601.19786**" in papers[0]  # changed since review comes before unreviewed
+    result = run_cli(sample_site, "review", "--date", str(SAMPLE_DAY))
+    assert "changed since reviewed by editor" in result.output and "reviewed 0 of 20" in \
+        result.output
+    assert run_cli(sample_site, "render", "--date", str(SAMPLE_DAY)).exit_code == 0
+    result = run_cli(sample_site, "check", "--date", str(SAMPLE_DAY))
+    assert result.exit_code == 0, result.output  # a warning
+    assert "2601.19786.yaml:21" in result.output and \
+        "changed since it was reviewed by editor" in result.output
+    # Ticking again approves the new text.
+    body = pr_body(day, settings)
+    apply_ticks(settings, tick(body, "2601.19786"), body, "editor", Writer(),
+                permission={"editor": "write"}.get)
+    assert parse_ticks(pr_body(load_day(settings, SAMPLE_DAY), settings))["2601.19786"]
+    assert "changed since" not in run_cli(sample_site, "check", "--date",
+                                          str(SAMPLE_DAY)).output
+
+
+def test_unticking_clears_who_when_and_what(sample_site, settings_for):
+    settings = settings_for(sample_site)
+    body = pr_body(load_day(settings, SAMPLE_DAY), settings)
+    ticked = tick(body, "2601.19786")
+    roles = {"editor": "write"}.get
+    apply_ticks(settings, ticked, body, "editor", Writer(), permission=roles)
+    apply_ticks(settings, tick(ticked, "2601.19786", False), ticked, "editor", Writer(),
+                permission=roles)
+    text = (sample_site / RECORD).read_text(encoding="utf-8")
+    assert "reviewed: false\n" in text and "reviewed_by" not in text
+    assert "reviewed_hash" not in text
+
+
+def test_a_glossary_term_not_kept_is_a_check_warning(sample_site):
+    record = sample_site / RECORD
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("abstract: |\n", "abstract: |\n  Discrete speech "
+                                   "tokens help speech synthesis.\n", 1), encoding="utf-8")
+    (sample_site / "glossary.yaml").write_text("speech synthesis: 语音合成\nHuBERT: keep\n",
+                                               encoding="utf-8")
+    assert run_cli(sample_site, "render", "--date", str(SAMPLE_DAY)).exit_code == 0
+    result = run_cli(sample_site, "check", "--date", str(SAMPLE_DAY))
+    assert result.exit_code == 0, result.output
+    assert "the abstract says 'speech synthesis', but the glossary's '语音合成' is not in " \
+           "the translation" in result.output
+    assert "HuBERT" not in result.output  # not in this abstract
+
+
+def test_the_record_link_opens_the_file_in_files_changed(sample_site):
+    import hashlib
+
+    settings = load_settings(sample_site, environ={"GITHUB_REPOSITORY": "octo/site"})
+    from digest_cli.publish.body import pr_texts
+
+    body, _ = pr_texts(load_day(settings, SAMPLE_DAY), settings, "digest/2026-01-28",
+                       number=7)
+    anchor = hashlib.sha256(RECORD.encode()).hexdigest()
+    assert f"[record](https://github.com/octo/site/pull/7/files#diff-{anchor})" in body
+
+
+# -- the parser, the comments, the permission --------------------------------------------
+
+def test_the_task_list_parser_is_linear_and_bounded():
+    from digest_cli.publish.body import TEXT_LIMIT
+
+    assert parse_ticks("\n" * 65536) == {}  # took ~28 s with `^\s*` and re.M
+    assert parse_ticks(" " * 65536 + "\n- [x] **2601.1** a") == {"2601.1": True}
+    late = "x" * TEXT_LIMIT + "\n- [x] **2601.2** b\n"
+    assert parse_ticks(late) == {}  # longer than any text GitHub keeps: not read
+    assert parse_ticks("- [x] ❌ failed · **2601.3** c\r\n- [ ] **2601.4** d") == {
+        "2601.3": True, "2601.4": False}
+
+
+def test_an_outsiders_comment_with_the_marker_is_never_rewritten():
+    from digest_cli.publish.github import GitHub
+    from digest_cli.publish.pull_request import sync_overflow_comments
+
+    marker = "<!-- digest-papers:2026-01-28 -->"
+    with FakeGitHub(token="t0ken") as fake:
+        number = fake.add_pull("digest/2026-01-28", body="body")["number"]
+        fake.comments.append({"id": 1, "body": f"{marker}\n- [x] **2601.1** mine\n",
+                              "_repo": fake.full_name, "_number": number,
+                              "user": {"login": "mallory", "type": "User"}})
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [ ] **2601.1** a\n"])
+        assert fake.comments[0]["body"] == f"{marker}\n- [x] **2601.1** mine\n"
+        assert fake.comments[1]["body"] == f"{marker}\n- [ ] **2601.1** a\n"
+        assert fake.comments[1]["user"]["type"] == "Bot"
+
+
+def test_the_fake_answers_the_permission_endpoint_as_github_does():
+    from digest_cli.publish.github import GitHub
+
+    with FakeGitHub(token="t0ken") as fake:
+        fake.collaborators = {"keeper": "maintain", "custom": "reviewer:write",
+                              "triager": "triage"}
+        fake.unknown_users.add("ghost")
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            assert gh.permission("keeper") == "write"  # the base role
+            assert gh.permission("custom") == "write"
+            assert gh.permission("triager") == "read"
+            assert gh.permission("passer-by") == "read"  # anyone reads a public repository
+            assert gh.permission("ghost") == "none"  # 404
+        fake.repos[fake.full_name]["private"] = True
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            assert gh.permission("passer-by") == "none"
+
+
+def test_sync_refreshes_the_task_list_from_the_branch_head_even_after_a_refusal(
+        pr_checkout, github):  # noqa: F811
+    # sync.yml checked out an editor's commit; review.yml then pushed a mark. The refresh
+    # reads the branch's head (not the older checkout), and runs after a failed sync too.
+    gh, body = github
+    git(pr_checkout, "checkout", "-q", "--detach")  # as actions/checkout of the head sha
+    push_meanwhile(pr_checkout, RECORD, lambda text: text.replace(
+        "reviewed: false", "reviewed: true"))
+    result = run_step(pr_checkout, "Refresh the pull request's task list",
+                      **api_env(gh, HEAD_REF="digest/2026-01-28",
+                                RUNNER_TEMP=str(pr_checkout.parent)))
+    assert result.returncode == 0, result.stderr
+    [pr] = gh.open_pulls("digest/2026-01-28")
+    assert parse_ticks(pr["body"])["2601.19786"] is True
+    assert "**Reviewed 1 of 20**" in pr["body"]
+    assert "reviewed: false" in (pr_checkout / RECORD).read_text()  # the checkout is old
+    refresh = step(load("sync.yml"), "sync", "Refresh the pull request's task list")
+    assert refresh["if"].startswith("${{ !cancelled() &&")

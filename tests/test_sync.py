@@ -3,6 +3,7 @@ refused; blocks added to or taken out of the post join or leave the day."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,23 @@ def test_the_same_paper_edited_on_both_sides_is_refused(rendered_site):
     assert "记录版本。" in result.output and "帖子版本。" in result.output
     assert (rendered_site / RECORD).read_bytes() == record
     assert (rendered_site / POST).read_bytes() == post
+
+
+def test_the_refusal_is_an_annotation_naming_the_sentence_that_differs(rendered_site):
+    # In Actions the refusal shows on the pull request at the post's line, with the one
+    # sentence each side has (not two renderings of the whole paper).
+    edit(rendered_site / RECORD, FIRST, "记录版本。")
+    edit(rendered_site / POST, FIRST, "帖子版本。")
+    result = run_cli(rendered_site, "sync", "--date", str(SAMPLE_DAY),
+                     env={"GITHUB_ACTIONS": "true"})
+    assert result.exit_code == 1
+    [note] = [x for x in result.output.splitlines() if x.startswith("::error ")]
+    lines = (rendered_site / POST).read_text(encoding="utf-8").splitlines()
+    where = re.match(r"::error file=_posts/2026-01-28-arxiv\.md,line=(\d+)::", note)
+    assert where and "帖子版本。" in lines[int(where.group(1)) - 1]
+    assert "[2601.19786] edited both in its record and in the post; keep one: the post " \
+           "has «帖子版本。" in note and "where the record has «记录版本。" in note
+    assert "%0A" not in note and len(note) < 600  # one line, not two renderings
 
 
 def test_render_does_not_overwrite_a_hand_edited_post(rendered_site):

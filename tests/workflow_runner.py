@@ -8,7 +8,8 @@ evaluated against the contexts given (github, secrets, vars, inputs, steps). A s
 skipped, so a test can say which ones it stood in for.
 
 Expressions: the subset the workflows use (context paths, 'strings', ==, !=, &&, ||,
-!, parentheses, startsWith/contains).
+!, parentheses, startsWith/contains, and the status functions success(), always(),
+cancelled(), failure() as they are while no step has failed).
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class Expression:
         if token.startswith("'"):
             return token[1:-1].replace("''", "'")
         if self._take("("):
+            if self._take(")"):  # a status function: this runner stops at a failing step
+                return {"success": True, "always": True, "cancelled": False,
+                        "failure": False}[token]
             args = [self._or()]
             while self._take(","):
                 args.append(self._or())
@@ -132,6 +136,11 @@ def evaluate(value: Any, contexts: dict[str, Any]) -> Any:
                   value)
 
 
+def _condition(text: str) -> str:
+    """An `if:` as an expression: GitHub takes it with or without `${{ }}`."""
+    return text if text.strip().startswith("${{") else "${{ " + text + " }}"
+
+
 def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -162,12 +171,12 @@ class Runner:
         """Every step in order; a failing `run:` raises CalledProcessError (the job fails)."""
         job = YAML(typ="safe").load(self.workflow.read_text(encoding="utf-8"))["jobs"][self.job]
         if "if" in job:
-            assert _truthy(evaluate("${{ " + job["if"] + " }}", self.contexts)), job["if"]
+            assert _truthy(evaluate(_condition(job["if"]), self.contexts)), job["if"]
         self.contexts.setdefault("steps", {})
         done = JobRun()
         for index, step in enumerate(job["steps"]):
             name = step.get("name") or step.get("uses", "").split("@")[0] or f"step {index}"
-            if "if" in step and not _truthy(evaluate("${{ " + step["if"] + " }}", self.contexts)):
+            if "if" in step and not _truthy(evaluate(_condition(step["if"]), self.contexts)):
                 done.steps.append((name, "skipped"))
                 continue
             outputs = self._step(step, name, done)

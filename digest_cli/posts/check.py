@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from digest_cli import kinds
 from digest_cli.errors import DigestError
@@ -21,6 +21,7 @@ from digest_cli.posts.write import post_status
 from digest_cli.records.model import ArxivId, Day, MachineText, Paper
 from digest_cli.records.pool import map_days
 from digest_cli.records.reading import MANIFEST, load_record, read_keys, text_faults
+from digest_cli.records.review import review_notes
 from digest_cli.records.store import (
     day_dates,
     load_day,
@@ -28,6 +29,7 @@ from digest_cli.records.store import (
     paper_path,
     paper_to_dict,
 )
+from digest_cli.translate.glossary import load_glossary
 from digest_cli.translate.text_faults import NOT_AN_ANSWER_MESSAGE, is_not_an_answer
 from digest_cli.translate.validate import has_any
 
@@ -151,10 +153,12 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
     each record's top-level keys and removed characters are those of that read."""
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
+    glossary = _glossary(settings)
     for paper in day.papers:
         path = paper_path(folder, paper.id)
         problems += paper_problems(paper, path, settings.topics, read_keys(path))
         problems += _fault_problems(path, str(paper.id))
+        problems += _review_problems(paper, path, glossary)
     why = post_status(settings, day)
     if why:
         problems.append(Problem(settings.post_path(day.manifest.date), f"post {why}: run "
@@ -167,6 +171,25 @@ def _fault_problems(path: Path, paper_id: str) -> list[Problem]:
     """Control, bidi and zero-width characters the record held (read without them)."""
     return [Problem(path, f"{where}: a character that must not be published (delete it)",
                     line, paper_id) for line, where in text_faults(path)]
+
+
+def _glossary(settings: Settings) -> dict[str, Any]:
+    """The glossary's terms, for the review notes (none when the file is unreadable: the
+    glossary's own problems are `digest glossary`'s to report)."""
+    try:
+        return load_glossary(settings)
+    except DigestError:
+        return {}
+
+
+def _review_problems(paper: Paper, path: Path, glossary: dict[str, Any]) -> list[Problem]:
+    """Warnings for the reviewer: changed since review, a glossary term not kept."""
+    notes = review_notes(paper, glossary)
+    if not notes:
+        return []
+    lines = _field_lines(path)
+    return [Problem(path, msg, lines.get(field), paper.id.base, warning=True)
+            for field, msg in notes]
 
 
 def _manifest_ids(settings: Settings, day: date) -> list[str] | None:

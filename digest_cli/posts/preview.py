@@ -32,9 +32,16 @@ from digest_cli.errors import DigestError
 from digest_cli.posts.render import ABSTRACT_ONLY_NOTE, UNTRANSLATED, paper_anchor
 from digest_cli.records.links import abs_link, pdf_link
 from digest_cli.records.model import Day, Paper
-from digest_cli.records.review import edited_by_person, record_path
+from digest_cli.records.review import (
+    changed_since_review,
+    edited_by_person,
+    glossary_misses,
+    record_path,
+)
+from digest_cli.records.sentences import join_lines, split_sentences
 from digest_cli.records.store import load_day
 from digest_cli.records.writer import Writer
+from digest_cli.translate.glossary import load_glossary
 
 if TYPE_CHECKING:
     import threading
@@ -63,6 +70,10 @@ _EDITOR_STYLE = """
 .review .failed { color: #cf222e; } details.en { background: #fff; border: 1px solid #d8dee4; }
 details.en p { font-family: Georgia, "Times New Roman", serif; text-align: left; }
 .toolbar { position: sticky; top: 0; background: #fff; padding: .4rem 0; z-index: 1; }
+table.pairs { border-collapse: collapse; font-size: .92rem; } table.pairs td { width: 50%;
+  vertical-align: top; padding: .25rem .5rem; border-top: 1px solid #d8dee4; }
+table.pairs td:first-child { font-family: Georgia, "Times New Roman", serif; }
+.review .changed, .review mark { color: #9a6700; font-weight: 600; }
 """
 _TOGGLE = """<script>
 function toggleEnglish(open) {
@@ -213,7 +224,9 @@ def render_preview(day: Day, settings: Settings, live: bool = False,
         '</button> <button type="button" onclick="toggleEnglish(false)">隐藏英文摘要</button></p>',
     ]
     folder = settings.day_path(m.date)
-    parts += [_paper_html(paper, md, _record_path(settings, folder, paper), settings.topics)
+    glossary = _glossary(settings)
+    parts += [_paper_html(paper, md, _record_path(settings, folder, paper), settings.topics,
+                          glossary)
               for paper in day.papers]
     parts.append("</div></main></body></html>\n")
     return "\n".join(parts)
@@ -232,7 +245,16 @@ def _record_path(settings: Settings, folder: Path, paper: Paper) -> str:
     return record_path(settings, folder, paper)
 
 
-def _review_line(paper: Paper, path: str) -> str:
+def _glossary(settings: Settings) -> dict[str, str]:
+    """The glossary's terms for the highlight (none when the file is unreadable: the
+    glossary's own problems are `digest check`'s to report)."""
+    try:
+        return load_glossary(settings)
+    except DigestError:
+        return {}
+
+
+def _review_line(paper: Paper, path: str, glossary: dict[str, str] | None = None) -> str:
     e = html.escape
     status = e(paper.status)
     bits = [f'<span class="status{" failed" if paper.status == "failed" else ""}">{status}'
@@ -241,17 +263,42 @@ def _review_line(paper: Paper, path: str) -> str:
         bits.append("replaced")
     if edited_by_person(paper):
         bits.append("edited")
-    bits.append('<span class="reviewed">✓ reviewed</span>' if paper.reviewed
-                else "not reviewed")
+    who = f" by {e(paper.reviewed_by)}" if paper.reviewed_by else ""
+    if changed_since_review(paper):
+        bits.append(f'<span class="changed">changed since reviewed{who}</span>')
+    else:
+        bits.append(f'<span class="reviewed">✓ reviewed{who}</span>' if paper.reviewed
+                    else "not reviewed")
     bits.append(f"<code>{e(path)}</code>")
+    # A glossary term of the English whose agreed Chinese the translation lacks.
+    bits += [f"glossary: <mark>{e(term)}</mark> → <mark>{e(want)}</mark> missing"
+             for term, want in glossary_misses(paper, glossary or {})]
     return f'<p class="review">{" · ".join(bits)}</p>'
+
+
+def _english(paper: Paper, md: Callable[[str], str]) -> str:
+    """The English abstract beside the translation, sentence by sentence when both have
+    as many sentences; else as a paragraph, said to be not aligned."""
+    def sentences(text: str) -> list[str]:
+        return [x.strip() for part in join_lines(text).split("\n") if part.strip()
+                for x in split_sentences(part.strip())]
+
+    en = sentences(paper.abstract)
+    zh = sentences(paper.translation.text) if paper.translation else []
+    if len(en) != len(zh) or not en:
+        return (f'<p class="note">not aligned: {len(en)} English sentences, {len(zh)} '
+                f"Chinese</p>{kramdown_like(paper.abstract, md)}")
+    rows = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
+                   for a, b in zip(en, zh, strict=True))
+    return f'<table class="pairs">{rows}</table>'
 
 
 def _zone(settings: Settings) -> ZoneInfo:
     return ZoneInfo(settings.timezone)
 
 
-def _paper_html(paper: Paper, md: Callable[[str], str], path: str, topics: Topics) -> str:
+def _paper_html(paper: Paper, md: Callable[[str], str], path: str, topics: Topics,
+                glossary: dict[str, str] | None = None) -> str:
     e = html.escape
     out = [
         f'<article id="{paper_anchor(paper.id)}"><h2>{e(paper.title)}</h2><ul class="meta">',
@@ -264,12 +311,12 @@ def _paper_html(paper: Paper, md: Callable[[str], str], path: str, topics: Topic
     if paper.replacement:
         out.append(f"<li><b>Updated</b>: v{paper.id.version}（新版本，旧版本此前已收录）</li>")
     out[-1] += "</ul>"
-    out.append(_review_line(paper, path))
+    out.append(_review_line(paper, path, glossary))
     if paper.translation is not None and paper.translation.text.strip():
         out.append(kramdown_like(paper.translation.text, md))
         if paper.abstract.strip():
             out.append('<details class="en"><summary>English abstract</summary>'
-                       f"{kramdown_like(paper.abstract, md)}</details>")
+                       f"{_english(paper, md)}</details>")
     else:
         out.append(f'<p><span class="pending">{UNTRANSLATED}</span> {e(paper.abstract)}</p>')
     if paper.analysis is not None and paper.analysis.text.strip():

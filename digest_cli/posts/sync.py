@@ -186,11 +186,45 @@ def _edited_in_post(path: Path, day: Day, rec_blocks: dict[str, str]) -> list[st
             continue
         mine = rec_blocks.get(pid)
         if mine is not None and text_hash(mine) != last.get(pid) and mine != block:
-            raise SyncConflict(f"edited both in its record and in the post; keep one.\n"
-                               f"--- record renders to:\n{mine}--- post has:\n{block}",
-                               path=path, paper_id=pid)
+            offset, ours, theirs = sentence_diff(mine, block)
+            raise SyncConflict(f"edited both in its record and in the post; keep one: the "
+                               f"post has «{theirs}» where the record has «{ours}»",
+                               path=path, paper_id=pid,
+                               line=_line_of(read_post(path), block) + offset)
         edited.append(pid)
     return edited
+
+
+def sentence_diff(mine: str, theirs: str) -> tuple[int, str, str]:
+    """Where two renderings of a paper first differ, a sentence each: (the line in
+    `theirs`, counted from 0, the record's sentence, the post's)."""
+    import difflib
+    import itertools
+
+    from digest_cli.records.sentences import split_sentences
+
+    a, b = mine.splitlines(), theirs.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        ours = split_sentences(" ".join(a[i1:i2])) or [""]
+        post = split_sentences(" ".join(b[j1:j2])) or [""]
+        for x, y in itertools.zip_longest(ours, post, fillvalue=""):
+            if x != y:
+                return j1, _short(x), _short(y)
+        return j1, _short(" ".join(a[i1:i2])), _short(" ".join(b[j1:j2]))
+    return 0, "", ""
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split()) or "(nothing)"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _line_of(post: str, block: str) -> int:
+    """The line (from 1) where `block` starts in `post`."""
+    at = post.find(block)
+    return post.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
 def _take_post_edits(settings: Settings, day: Day, by_id: dict[str, Paper], edited: list[str],

@@ -14,9 +14,21 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from digest_cli import kinds
+
+# The task list's parts, here for the callers that know them from this module.
+from digest_cli.publish.tasks import (  # noqa: F401
+    STATE,
+    TASK,
+    TEXT_LIMIT,
+    keep_state,
+    parse_state,
+    parse_ticks,
+    set_box,
+    state_line,
+)
 from digest_cli.records.links import abs_link
-from digest_cli.records.model import Day, Paper, kept_corrections
-from digest_cli.records.review import edited_by_person
+from digest_cli.records.model import Day, Failure, Paper, kept_corrections
+from digest_cli.records.review import approved, changed_since_review, edited_by_person
 from digest_cli.records.store import MANIFEST
 
 if TYPE_CHECKING:
@@ -163,8 +175,17 @@ def usage_lines(usage: dict[str, Any], settings: Settings) -> list[str]:
     return lines
 
 
+def open_failures(paper: Paper) -> list[Failure]:
+    """The paper's failures whose text is still missing: an editor's hand translation of
+    a failed paper clears its failure from the lists (the record keeps the history)."""
+    def missing(name: str) -> bool:
+        value = getattr(paper, name, None)
+        return value is None or not str(getattr(value, "text", value)).strip()
+    return [f for f in paper.failures if not hasattr(paper, f.field) or missing(f.field)]
+
+
 def failures_section(day: Day) -> list[str]:
-    failed = [(p, f) for p in day.papers for f in p.failures]
+    failed = [(p, f) for p in day.papers for f in open_failures(p)]
     if not failed:
         return []
     lines = ["", "### What the machine could not do", ""]
@@ -228,9 +249,8 @@ def howto(day: Day, branch: str) -> list[str]:
 # -- a task per paper ------------------------------------------------------------------
 
 PAPERS_MARKER = "<!-- digest-papers:{date} -->"
-# A paper's task item: `- [x] **2601.19786** ...`; `digest review --from-pr-body` reads it.
-TASK = re.compile(r"^\s*[-*] \[(?P<box>[ xX])\] \*\*(?P<id>[^*\s]+)\*\*", re.M)
 MARKS = {"failed": "❌ failed", "abstract only": "📄 abstract only", "待翻译": "⏳ 待翻译"}
+CHANGED = "🔶 changed since review"
 EN_TITLE_LIMIT, ZH_TITLE_LIMIT = 110, 50  # 150 papers must fit in one body
 
 
@@ -249,13 +269,29 @@ def blob_url(settings: Settings, branch: str, path: str) -> str | None:
     return f"{html_url(settings)}/{settings.github_repository}/blob/{quote(branch)}/{quote(path)}"
 
 
+def diff_url(settings: Settings, number: int | None, path: str) -> str | None:
+    """The file's place in the pull request's *Files changed* (where suggestions are
+    made): GitHub anchors each file at `#diff-` + the sha256 of its path."""
+    import hashlib
+
+    if not settings.github_repository or number is None:
+        return None
+    anchor = hashlib.sha256(path.encode("utf-8")).hexdigest()
+    return f"{html_url(settings)}/{settings.github_repository}/pull/{number}/files#diff-{anchor}"
+
+
 def _link(text: str, url: str | None, path: str) -> str:
     return f"[{text}]({_url(url)})" if url else f"{text} `{path}`"
 
 
 def paper_marks(paper: Paper) -> list[str]:
-    """The marks an editor looks for: failed, abstract only, replaced, edited, reviewed."""
-    marks = [MARKS[paper.status]] if paper.status in MARKS else []
+    """The marks an editor looks for: failed, changed since review, abstract only,
+    replaced, edited."""
+    marks = [MARKS["failed"]] if paper.status == "failed" else []
+    if changed_since_review(paper):
+        marks.append(CHANGED)
+    if paper.status in MARKS and paper.status != "failed":
+        marks.append(MARKS[paper.status])
     if paper.replacement:
         marks.append(f"🔁 replaced (v{paper.id.version})")
     if edited_by_person(paper):
@@ -263,25 +299,46 @@ def paper_marks(paper: Paper) -> list[str]:
     return marks
 
 
-def paper_task(paper: Paper, settings: Settings, branch: str, day: str) -> str:
-    """One task-list item: ticked when the record says `reviewed: true`."""
+def triage_rank(paper: Paper) -> int:
+    """Failed first, then changed since review, then unreviewed, then reviewed."""
+    if paper.status == "failed" or open_failures(paper):
+        return 0
+    if changed_since_review(paper):
+        return 1
+    return 3 if approved(paper) else 2
+
+
+def triaged(papers: list[Paper]) -> list[Paper]:
+    """The papers in triage order (post order within each group)."""
+    return sorted(papers, key=triage_rank)
+
+
+def paper_task(paper: Paper, settings: Settings, branch: str, day: str,
+               number: int | None = None) -> str:
+    """One task-list item: ticked when the record says reviewed (and nothing changed
+    since); the marks first, so the eye finds what needs work."""
     path = f"{settings.data_dir}/{day}/{paper.id.file_stem}.yaml"
-    parts = [f"**{md_cell(paper.id.base, 40)}**"]
+    parts = [*paper_marks(paper), f"**{md_cell(paper.id.base, 40)}**"]
     if paper.title_zh is not None and paper.title_zh.text.strip():
         parts.append(md_cell(paper.title_zh.text, ZH_TITLE_LIMIT))
     parts.append(md_cell(paper.title, EN_TITLE_LIMIT))
-    parts.append(_link("record", blob_url(settings, branch, path), path))
+    url = diff_url(settings, number, path) or blob_url(settings, branch, path)
+    parts.append(_link("record", url, path))
     parts.append(f"[arXiv](https://arxiv.org/abs/{paper.id.versioned})")
-    box = "x" if paper.reviewed else " "
-    task = f"- [{box}] " + " · ".join(parts + paper_marks(paper))
+    if approved(paper) and paper.reviewed_by:
+        parts.append(f"reviewed by {md_cell(paper.reviewed_by, 40)}")
+    box = "x" if approved(paper) else " "
+    task = f"- [{box}] " + " · ".join(parts)
     brief = brief_line(paper, settings.topics)  # on the item's second line: one task, one paper
     return task if brief is None else f"{task}\n{brief}"
 
 
 def reviewed_line(day: Day) -> str:
-    done = sum(p.reviewed for p in day.papers)
-    return f"**Reviewed {done} of {len(day.papers)}** papers (tick a paper once checked: " \
-           "its record gets `reviewed: true`; unticking clears it)"
+    done = sum(approved(p) for p in day.papers)
+    changed = sum(changed_since_review(p) for p in day.papers)
+    extra = f", {changed} changed since review" if changed else ""
+    return f"**Reviewed {done} of {len(day.papers)}** papers{extra} (tick a paper once " \
+           "checked: its record gets `reviewed: true`; unticking clears it)"
 
 
 def post_line(day: Day, settings: Settings, branch: str) -> str:
@@ -292,33 +349,32 @@ def post_line(day: Day, settings: Settings, branch: str) -> str:
             "the latest workflow run)")
 
 
-def parse_ticks(text: str) -> dict[str, bool]:
-    """The papers' boxes in a PR body or comment: id -> ticked."""
-    return {m.group("id").replace("\\", ""): m.group("box") != " "
-            for m in TASK.finditer(text.replace("\r\n", "\n"))}
-
-
-def pr_texts(day: Day, settings: Settings, branch: str | None = None) -> tuple[str, list[str]]:
+def pr_texts(day: Day, settings: Settings, branch: str | None = None, number: int | None = None,
+             head: str | None = None) -> tuple[str, list[str]]:
     """The pull request body and the comments that hold the tasks that do not fit in it
-    (GitHub refuses bodies over 65,536 characters): no paper is ever left out."""
+    (GitHub refuses bodies over 65,536 characters): no paper is ever left out. `number`:
+    the pull request's (links into *Files changed*); `head`: the commit the records were
+    read at (kept in each text's state line)."""
     d = day.manifest.date.isoformat()
     branch = branch or f"{settings.branch_prefix}{d}"
-    head = [MARKER.format(date=d), f"## arXiv digest for {d}", "",
-            *counts_lines(day, settings), post_line(day, settings, branch),
-            *usage_lines(day.manifest.usage, settings), "", "### Papers", "", reviewed_line(day),
-            ""]
+    lines = [MARKER.format(date=d), f"## arXiv digest for {d}", "",
+             *counts_lines(day, settings), post_line(day, settings, branch),
+             *usage_lines(day.manifest.usage, settings), "", "### Papers", "",
+             reviewed_line(day), ""]
     tail = [*failures_section(day), *corrections_section(day), "", *checklist(day, settings), "",
             *howto(day, branch), "",
             f"_Generated by `digest publish`; the records under `{settings.data_dir}/{d}/` are "
             f"the source of truth, `{settings.posts_dir}/` is rendered from them._"]
-    tasks = [paper_task(p, settings, branch, d) for p in day.papers]
-    fixed = len("\n".join(head + tail)) + 200
+    papers = triaged(day.papers)
+    tasks = [paper_task(p, settings, branch, d, number) for p in papers]
+    fixed = len("\n".join(lines + tail)) + 200 + 36 * len(papers)  # the state line
     kept = _fit(tasks, BODY_LIMIT - fixed)
     rest = tasks[kept:]
     note = [f"- … {len(rest)} more papers in the comment{'s' if len(rest) > 1 else ''} below"
             ] if rest else []
-    body = "\n".join([*head, *tasks[:kept], *note, *tail]) + "\n"
-    return body, overflow_comments(d, rest)
+    body = "\n".join([*lines, *tasks[:kept], *note, "", state_line(papers[:kept], head),
+                      *tail]) + "\n"
+    return body, overflow_comments(d, rest, papers[kept:], head)
 
 
 def _fit(lines: list[str], budget: int) -> int:
@@ -331,14 +387,16 @@ def _fit(lines: list[str], budget: int) -> int:
     return len(lines)
 
 
-def overflow_comments(d: str, tasks: list[str]) -> list[str]:
+def overflow_comments(d: str, tasks: list[str], papers: list[Paper],
+                      head: str | None = None) -> list[str]:
     """The tasks that did not fit in the body, as comments (each under the limit)."""
     comments = []
     while tasks:
-        head = [PAPERS_MARKER.format(date=d), f"### Papers of {d} (continued)", ""]
-        n = max(1, _fit(tasks, BODY_LIMIT - 200))
-        comments.append("\n".join(head + tasks[:n]) + "\n")
-        tasks = tasks[n:]
+        top = [PAPERS_MARKER.format(date=d), f"### Papers of {d} (continued)", ""]
+        n = max(1, _fit(tasks, BODY_LIMIT - 200 - 36 * len(tasks)))
+        comments.append("\n".join([*top, *tasks[:n], "", state_line(papers[:n], head)])
+                        + "\n")
+        tasks, papers = tasks[n:], papers[n:]
     return comments
 
 

@@ -168,7 +168,9 @@ class GitHub:
             raise
         if not isinstance(data, dict):
             return "none"
-        return str(data.get("role_name") or data.get("permission") or "none")
+        # `permission` is the base role (maintain -> write, triage -> read); `role_name` may
+        # be an organisation's custom role, whose name says nothing of write access.
+        return str(data.get("permission") or data.get("role_name") or "none")
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         """The comments on issue/PR `number` (the first 100: a day's PR has a few)."""

@@ -157,6 +157,16 @@ class Paper:
     failures: list[Failure] = field(default_factory=list)
     replacement: bool = False
     reviewed: bool = False
+    # Who ticked the paper, when (ISO 8601, UTC), and the fingerprint of the texts they
+    # approved (`records.review.review_hash`): a text changed since shows as "changed
+    # since review" until someone ticks again.
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    reviewed_hash: str | None = None
+    # The pull request's state the mark was taken from (its box's fingerprint there): a
+    # person who puts the box back afterwards is told from a mark made elsewhere.
+    reviewed_from: str | None = None
+    REVIEW_KEYS = ("reviewed_by", "reviewed_at", "reviewed_hash", "reviewed_from")  # not fields
     # Fingerprints (`field_hash`) of arXiv's EDITABLE_FIELDS as last fetched: a field that
     # no longer matches is an editor's correction, which no fetch replaces.
     arxiv_hashes: dict[str, str] = field(default_factory=dict)

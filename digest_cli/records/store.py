@@ -202,6 +202,8 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
         arxiv_hashes=_arxiv_hashes(f),
         arxiv_original=_arxiv_original(f),
     )
+    for key in REVIEWED:  # who reviewed, when, and what (records/review.py)
+        setattr(paper, key, f.text(key))
     for _, text in kinds.fields():
         kinds.set_text(paper, text.name, _machine_text(f, text.name, layout=text.layout))
     if path.suffix == ".yaml" and path.stem != pid.file_stem:
@@ -343,7 +345,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     original = _original_to_dict(paper)
     if original:
         data["arxiv_original"] = original
-    return data
+    return data | {k: clean_text(v) for k in REVIEWED if (v := getattr(paper, k))}
 
 
 def _original_to_dict(paper: Paper) -> dict[str, Any]:
@@ -361,7 +363,7 @@ def _original_to_dict(paper: Paper) -> dict[str, Any]:
 
 # Keys that come and go with their content: absent from a new version, they leave the file
 # (other unknown top-level keys are an editor's and stay).
-_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original")
+_OPTIONAL_KEYS = ("arxiv_hashes", "arxiv_original", *(REVIEWED := Paper.REVIEW_KEYS))
 
 
 def _text_to_dict(value: MachineText | None,

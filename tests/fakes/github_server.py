@@ -137,8 +137,10 @@ class FakeGitHub(FakeServer):
         self.pulls: list[dict[str, Any]] = []
         self.labels: dict[int, list[str]] = {}
         self._faults: list[dict[str, Any]] = []
-        # login -> role ("admin", "maintain", "write", "triage", "read"); others: "none".
+        # login -> role ("admin", "maintain", "write", "triage", "read", or a custom role
+        # as "name:base"); others read a public repository; `unknown_users` get a 404.
         self.collaborators: dict[str, str] = {}
+        self.unknown_users: set[str] = set()
         self.comments: list[dict[str, Any]] = []  # issue comments, all repos and numbers
         self._next_number = 1
         # What `digest doctor` reads; a fresh repository from the template.
@@ -435,10 +437,22 @@ class FakeGitHub(FakeServer):
 
     def _get_permission(self, req: RecordedRequest, owner: str, repo: str,
                         user: str) -> Response:
-        # GitHub maps roles to the legacy `permission` (maintain -> write, triage -> read).
-        role = self.collaborators.get(user, "none")
-        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
-        return self._json({"permission": legacy, "role_name": role, "user": self._user(user)})
+        # As GitHub answers: a login it does not know is 404; anyone else may read a public
+        # repository (and nothing of a private one); `permission` is the base role
+        # (maintain -> write, triage -> read), `role_name` the role itself, which may be a
+        # custom one ("reviewer:write" here: a custom role on the write base role).
+        if user in self.unknown_users:
+            return self._error(404, f"{user} is not a user", DOCS)
+        private = self.repos.get(f"{owner}/{repo}", {}).get("private", False)
+        role = self.collaborators.get(user, "none" if private else "read")
+        role, _, base = role.partition(":")
+        legacy = base or {"maintain": "write", "triage": "read"}.get(role, role)
+        flags = {"admin": legacy == "admin", "maintain": role in ("admin", "maintain"),
+                 "push": legacy in ("admin", "write"),
+                 "triage": legacy in ("admin", "write") or role == "triage",
+                 "pull": legacy != "none"}
+        return self._json({"permission": legacy, "role_name": role,
+                           "user": {**self._user(user), "permissions": flags}})
 
     def _list_comments(self, req: RecordedRequest, owner: str, repo: str,
                        number: str) -> Response:
