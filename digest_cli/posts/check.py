@@ -289,7 +289,10 @@ def record_keys() -> frozenset[str]:
 def _schema_keys() -> frozenset[str]:
     text = MachineText("")
     paper = Paper(ArxivId("2601.00001", 1), "", [], [], "", "", title_zh=text, summary=text,
-                  topics=text, arxiv_hashes={"title": ""}, arxiv_original={"title": "x"})
+                  topics=text, arxiv_hashes={"title": ""}, arxiv_original={"title": "x"},
+                  reviewed=True)
+    for key in Paper.REVIEW_KEYS:  # who reviewed, when and what: written only when set
+        setattr(paper, key, "x")
     return frozenset(paper_to_dict(paper))
 
 
