@@ -92,8 +92,12 @@ class Usage:
 
 
 class AdaptiveLimiter:
-    """At most `limit` holders at once, served in priority order (lowest first); the limit
-    halves on overload and creeps back up.
+    """At most `limit` holders at once, served in priority order (lowest first, then in
+    order of arrival); the limit halves on overload and creeps back up.
+
+    Each waiter has its own future, and a freed slot wakes only the waiter it goes to:
+    with a shared condition every acquire and release woke every waiter (quadratic: 800
+    papers queued 3.9 million wake-ups). `grants` counts the hand-overs.
 
     A burst of 429s answers requests that all started under the same limit, so only the
     first of them halves it: each holder gets the limiter's epoch, and a decrease from an
@@ -106,41 +110,52 @@ class AdaptiveLimiter:
         self.lowest = self.ceiling
         self.in_flight = 0
         self.epoch = 0
-        self._cond: asyncio.Condition | None = None
+        self.grants = 0  # slots handed to a waiter: one per request at most
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._waiting: list[tuple[int, int]] = []  # a heap of (priority, arrival)
+        # a heap of (priority, arrival, future); arrivals are unique, futures never compared
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
         self._arrivals = itertools.count()
 
     @asynccontextmanager
     async def slot(self, priority: int = 0) -> AsyncIterator[int]:
         """Hold one slot; yields the epoch to pass to `overloaded`."""
-        loop = asyncio.get_running_loop()
-        if self._cond is None or self._loop is not loop:  # a client may serve several runs,
-            self._cond, self._loop = asyncio.Condition(), loop  # each in its own loop
-        cond = self._cond
-        async with cond:
-            await self._wait_turn(cond, (priority, next(self._arrivals)))
-            self.in_flight += 1
-            cond.notify_all()  # the next in line may fit too
+        await self._acquire(priority)
         try:
             yield self.epoch
         finally:
-            async with cond:
-                self.in_flight -= 1
-                cond.notify_all()
+            self.in_flight -= 1
+            self._wake()
 
-    async def _wait_turn(self, cond: asyncio.Condition, entry: tuple[int, int]) -> None:
-        heapq.heappush(self._waiting, entry)
+    async def _acquire(self, priority: int) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a client may serve several runs, each in its own loop:
+            self._loop, self._waiting = loop, []  # the old loop's waiters are gone with it
+        turn: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), turn))
+        self._wake()  # a free slot and nobody ahead: `turn` is done and await returns at once
         try:
-            await cond.wait_for(
-                lambda: self.in_flight < int(self.limit) and self._waiting[0] == entry)
-        finally:
-            self._waiting.remove(entry)
-            heapq.heapify(self._waiting)
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.in_flight -= 1  # granted, but cancelled before it ran: give it back
+                self._wake()
+            turn.cancel()  # still queued: `_wake` skips it
+            raise
+
+    def _wake(self) -> None:
+        """Hand the free slots to the first waiters in line, counting them as holders."""
+        while self._waiting and self.in_flight < int(self.limit):
+            turn = heapq.heappop(self._waiting)[2]
+            if turn.done():  # cancelled while it waited
+                continue
+            self.in_flight += 1
+            self.grants += 1
+            turn.set_result(None)
 
     def succeeded(self) -> None:
         """Additive increase: one more slot after about `limit` successes."""
         self.limit = min(float(self.ceiling), self.limit + 1.0 / self.limit)
+        self._wake()
 
     def overloaded(self, epoch: int) -> None:
         """Multiplicative decrease, once per burst."""
