@@ -66,7 +66,7 @@ class Branch:
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self.root, self.env, self.commits = root, env, []
         first = root / "c0"
-        src = REPO / "data" / DAY.isoformat()
+        src = REPO / "tests" / "fixtures" / "sample" / "data" / DAY.isoformat()  # the tests' own
         folder = first / "data" / DAY.isoformat()
         folder.mkdir(parents=True)
         for pid in PAPERS:
