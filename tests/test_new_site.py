@@ -217,3 +217,16 @@ def test_digest_new_fills_an_empty_folder_and_needs_the_template(tmp_path):
                        r"install digest from a checkout \(pip install -e \.\)"):
         new_site(tmp_path / "other", SiteSpec("T", ["cs.CL"]), template=tmp_path / "cl" / "data")
     assert not (tmp_path / "other").exists()
+
+
+def test_no_test_reads_the_sites_own_days():
+    """Only the showcase test above (which skips without the day) may read the site's own
+    data/ or _posts/: any other would fail a site that deleted the sample day (a model
+    test did, until a run of the whole suite in such a site showed it)."""
+    import re
+
+    reads = re.compile(r"""REPO\s*/\s*["'](data|_posts)["']""")
+    found = [f"{path.name}:{n}" for path in sorted((REPO / "tests").rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if reads.search(line) and path.name != "test_new_site.py"]
+    assert found == []
