@@ -269,10 +269,26 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     if paper.arxiv_hashes:
         data["arxiv_hashes"] = {k: paper.arxiv_hashes[k] for k in EDITABLE_FIELDS
                                 if k in paper.arxiv_hashes}
+    # Bookkeeping last: arXiv's fingerprints and values, who reviewed and when.
     original = _original_to_dict(paper)
     if original:
         data["arxiv_original"] = original
-    return data | {k: clean_text(v) for k in REVIEWED if (v := getattr(paper, k))}
+    return _placed(data | {k: clean_text(v) for k in REVIEWED if (v := getattr(paper, k))})
+
+
+# A text written beside the key it goes with rather than among the texts: the Chinese
+# title under the title, where a reviewer reads them together.
+_PLACES = {"title_zh": "title"}
+
+
+def _placed(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with each key of `_PLACES` moved after its key."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if _PLACES.get(key) not in data:
+            out[key] = value
+        out.update({k: data[k] for k, after in _PLACES.items() if after == key and k in data})
+    return out
 
 
 def _original_to_dict(paper: Paper) -> dict[str, Any]:
@@ -342,12 +358,25 @@ def _merge(old: Any, new: Any, top: bool = True) -> Any:
     if isinstance(old, dict) and isinstance(new, dict):
         for key in [k for k in old if k not in new and (not top or k in _OPTIONAL_KEYS)]:
             del old[key]
-        for key, value in new.items():
-            old[key] = _merge(old[key], value, top=False) if key in old else value
+        for n, (key, value) in enumerate(new.items()):
+            if key in old:
+                old[key] = _merge(old[key], value, top=False)
+            elif top and n and hasattr(old, "insert"):  # a new key (a text written later)
+                old.insert(_position(old, list(new)[:n]), key, value)  # goes where `new` has it
+            else:
+                old[key] = value
         return old
     if _plain(old) == _plain(new):
         return old
     return new
+
+
+def _position(old: Any, before: list[str]) -> int:
+    """Where a new key goes in `old`: after the last of the keys `before` it that `old` has
+    (the existing keys keep their order)."""
+    keys = list(old)
+    present = [keys.index(k) for k in before if k in old]
+    return max(present) + 1 if present else len(keys)
 
 
 def _plain(value: Any) -> Any:
