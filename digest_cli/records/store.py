@@ -266,6 +266,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         value = kinds.get_text(paper, text.name)
         if value is not None and not kind.always_stored:
             data[text.name] = _text_to_dict(value, text.layout)
+    data["failures"] = data.pop("failures")  # after every text
     if paper.arxiv_hashes:
         data["arxiv_hashes"] = {k: paper.arxiv_hashes[k] for k in EDITABLE_FIELDS
                                 if k in paper.arxiv_hashes}
