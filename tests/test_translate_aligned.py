@@ -163,3 +163,19 @@ def test_an_existing_record_keeps_its_order_and_a_new_key_goes_to_its_place(tmp_
     after = [line.split(":")[0] for line in path.read_text().split("\n") if line[:1].strip()]
     assert after[after.index("title") + 1] == "title_zh"
     assert [k for k in after if k in before] == before  # nothing that was there moved
+
+
+def test_a_key_added_later_never_takes_over_an_editors_comment(tmp_path):
+    from digest_cli.records.store import dump_yaml
+
+    path = tmp_path / "2601.00001.yaml"
+    new = {"id": "2601.00001", "title": "A title", "title_zh": {"text": "中文标题"},
+           "authors": ["A"], "abstract": "x"}
+    path.write_text("id: '2601.00001'\ntitle: A title  # checked\n# about the authors\n"
+                    "authors:\n- A\nabstract: x\n", encoding="utf-8")
+    text = dump_yaml(new, path)  # the comment stays above authors: title_zh goes last
+    assert "# checked\n# about the authors\nauthors:" in text
+    assert text.index("title_zh:") > text.index("abstract:")
+    path.write_text("id: '2601.00001'\ntitle: A title  # checked\nauthors:\n- A\nabstract: x\n",
+                    encoding="utf-8")
+    assert "title: A title  # checked\ntitle_zh:\n" in dump_yaml(new, path)

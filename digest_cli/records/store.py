@@ -377,7 +377,13 @@ def _position(old: Any, before: list[str]) -> int:
     (the existing keys keep their order)."""
     keys = list(old)
     present = [keys.index(k) for k in before if k in old]
-    return max(present) + 1 if present else len(keys)
+    if not present:
+        return len(keys)
+    # The comment lines under a key are its own in ruamel: a key put after one that has
+    # them would take them over, so it goes at the end instead (nothing an editor wrote moves).
+    token = old.ca.items.get(keys[max(present)], [None] * 3)[2] if hasattr(old, "ca") else None
+    below = getattr(token, "value", "").partition("\n")[2]
+    return len(keys) if "#" in below else max(present) + 1
 
 
 def _plain(value: Any) -> Any:
