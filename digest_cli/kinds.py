@@ -78,6 +78,10 @@ class TextKind:
     # Draw on the Chinese translation when the record has no abstract (the old blog's).
     from_translation: bool = False
     builtin: bool = False  # a `Paper` attribute per field (else `Paper.more_texts`)
+    # What keeps the answer from matching its source sentence by sentence: worth one
+    # repair prompt, not a failure; an answer still showing it is stored with
+    # `MachineText.aligned` False. None: no alignment asked (one field kinds only).
+    alignment: Rules | None = None
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -111,7 +115,8 @@ TRANSLATION = TextKind(
     name="translation",
     fields=(TextField("translation", "translation", _translation_rules, layout=True),),
     normalise=lambda text, topics: validate.normalise_translation(text),
-    problems=_translation_rules, builtin=True)
+    problems=_translation_rules, builtin=True,
+    alignment=lambda text, paper, topics: validate.alignment_problems(text, paper.abstract))
 ANALYSIS = TextKind(
     name="analysis",
     fields=(TextField("analysis", "详细解读", _analysis_rules, layout=True),),

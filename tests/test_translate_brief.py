@@ -234,8 +234,13 @@ def test_force_never_touches_an_edited_or_human_field_or_a_reviewed_paper(tmp_pa
 def drop_brief(settings, pid):
     """The record as before the brief existed: no title_zh, summary or topics keys."""
     path = paper_path(settings.day_path(DAY), pid)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text[:text.index("\ntitle_zh:")] + "\n", encoding="utf-8")
+    kept, dropping = [], False
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line[:1].strip():  # a top-level key: the brief's go, with their nested lines
+            dropping = line.split(":")[0] in ("title_zh", "summary", "topics")
+        if not dropping:
+            kept.append(line)
+    path.write_text("\n".join(kept), encoding="utf-8")
 
 
 def test_a_day_translated_before_the_brief_existed_asks_only_for_the_brief(tmp_path,

@@ -38,7 +38,7 @@ from digest_cli.records.review import (
     glossary_misses,
     record_path,
 )
-from digest_cli.records.sentences import join_lines, split_sentences
+from digest_cli.records.sentences import paragraph_sentences
 from digest_cli.records.store import load_day
 from digest_cli.records.writer import Writer
 from digest_cli.translate.glossary import load_glossary
@@ -279,9 +279,8 @@ def _review_line(paper: Paper, path: str, glossary: dict[str, str] | None = None
 def _english(paper: Paper, md: Callable[[str], str]) -> str:
     """The English abstract beside the translation, sentence by sentence when both have
     as many sentences; else as a paragraph, said to be not aligned."""
-    def sentences(text: str) -> list[str]:
-        return [x.strip() for part in join_lines(text).split("\n") if part.strip()
-                for x in split_sentences(part.strip())]
+    def sentences(text: str) -> list[str]:  # as the record lays them out, a line each
+        return [x for paragraph in paragraph_sentences(text) for x in paragraph]
 
     en = sentences(paper.abstract)
     zh = sentences(paper.translation.text) if paper.translation else []

@@ -101,6 +101,10 @@ class MachineText:
     generated_at: str | None = None
     source: str | None = None
     hash: str | None = None
+    # False: the tool asked for the source's sentences one to one and did not get them
+    # (a translation still holding another sentence count after a repair prompt), so
+    # line i of the abstract and of the text are not a pair. Written only when False.
+    aligned: bool = True
 
     @property
     def edited(self) -> bool:

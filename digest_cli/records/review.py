@@ -19,6 +19,7 @@ from digest_cli import kinds
 from digest_cli.errors import RecordError
 from digest_cli.kinds import edited_by_person as edited_by_person  # read here by others
 from digest_cli.records.model import ArxivId, Day, Paper, text_hash
+from digest_cli.records.sentences import paragraph_sentences
 from digest_cli.records.store import load_day, paper_path, write_paper
 from digest_cli.records.writer import Writer
 
@@ -167,4 +168,10 @@ def review_notes(paper: Paper, glossary: dict[str, Any]) -> list[tuple[str, str]
     notes += [("translation", f"translation: the abstract says {term!r}, but the "
                               f"glossary's {want!r} is not in the translation")
               for term, want in glossary_misses(paper, glossary)]
+    text = paper.translation
+    if text is not None and not text.aligned and text.machine_owned:  # the tool's own only
+        en, zh = (sum(map(len, paragraph_sentences(t))) for t in (paper.abstract, text.text))
+        notes.append(("translation", f"translation: not aligned ({zh} sentences, the abstract "
+                                     f"{en}): line i of each is not a pair; review it as a "
+                                     "whole"))
     return notes

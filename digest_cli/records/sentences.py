@@ -163,6 +163,18 @@ def split_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def paragraph_sentences(text: str) -> list[list[str]]:
+    """The sentences of each paragraph of `text` (blank lines part them), as the record
+    lays them out, a line each: what aligning a translation with its abstract counts."""
+    paragraphs: list[list[str]] = [[]]
+    for line in split_lines(join_lines(text.strip())).split("\n"):
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [p for p in paragraphs if p]
+
+
 def split_sentences(text: str) -> list[str]:
     """`text` cut after each sentence end where joining the pieces gives `text` back."""
     protected = [m.span() for m in _PROTECTED.finditer(text)]

@@ -18,11 +18,12 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from digest_cli import kinds
 from digest_cli.errors import RecordError
 from digest_cli.hygiene import clean_text, short
+from digest_cli.records.fields import Fields
 from digest_cli.records.model import (
     EDITABLE_FIELDS,
     ArxivId,
@@ -104,83 +105,8 @@ def paper_path(folder: Path, paper_id: str | ArxivId) -> Path:
     return folder / f"{pid.file_stem}.yaml"
 
 
-class _Fields:
-    """Typed access to a loaded mapping; every problem names the file and the field."""
-
-    def __init__(self, data: Any, path: Path, what: str) -> None:
-        if not isinstance(data, dict):
-            raise RecordError(f"expected a mapping of {what} fields, got "
-                              f"{type(data).__name__}", path=path)
-        self.data, self.path = data, path
-
-    def fail(self, name: str, problem: str) -> NoReturn:
-        raise RecordError(f"field {short(name)} {problem}", path=self.path)
-
-    def get(self, name: str, kind: type | tuple[type, ...], required: bool = False,
-            default: Any = None) -> Any:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                self.fail(name, "is missing")
-            return default
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(
-                k.__name__ for k in kind)
-            self.fail(name, f"should be {names}, got {type(value).__name__} {short(value)}")
-        return value
-
-    def text(self, name: str, required: bool = False) -> str | None:
-        value = self.data.get(name)
-        if type(value) is str:  # nearly every field: spare the checks (a bulk read's hot path)
-            return value
-        value = self.get(name, (str, int, float), required)
-        return None if value is None else str(value)
-
-    def required_text(self, name: str) -> str:
-        return str(self.get(name, (str, int, float), required=True))
-
-    def arxiv_id(self, name: str, value: Any) -> ArxivId:
-        """An id as written: a YAML number (`2601.10100` reads as 2601.101) loses digits."""
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            self.fail(name, f"holds {short(value)}, which YAML reads as a number: quote the id "
-                            "(e.g. '2601.10100') so no digit is lost")
-        if not isinstance(value, str):
-            self.fail(name, f"should hold arXiv ids, got {type(value).__name__} {short(value)}")
-        try:
-            return ArxivId.parse(value)
-        except ValueError as exc:
-            self.fail(name, str(exc))
-
-    def strings(self, name: str, required: bool = False) -> list[str]:
-        value = self.get(name, list, required, default=[])
-        if required and not value:
-            self.fail(name, "is empty")
-        if not all(isinstance(item, str) for item in value):
-            self.fail(name, "should be a list of strings")
-        return list(value)
-
-    def moment(self, name: str, required: bool = False) -> datetime | None:
-        value = self.get(name, (str, datetime, date), required)
-        if value is None:
-            return None
-        moment = value if isinstance(value, datetime) else None
-        try:
-            moment = moment or datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(name, f"is not a date and time (YYYY-MM-DDTHH:MM:SS+00:00): {short(value)}")
-        if moment.tzinfo is None:  # read as the machine's local time: wrong on another one
-            self.fail(name, f"has no UTC offset: {short(str(value))} (write e.g. "
-                            "2026-01-27T08:50:00+08:00)")
-        return moment
-
-    def required_moment(self, name: str) -> datetime:
-        moment = self.moment(name, required=True)
-        assert moment is not None  # `moment` fails on a missing required field
-        return moment
-
-
 def paper_from_dict(data: Any, path: Path) -> Paper:
-    f = _Fields(data, path, "paper")
+    f = Fields(data, path, "paper")
     pid = f.arxiv_id("id", f.get("id", (str, int, float), required=True))
     version = f.get("version", int)
     paper = Paper(
@@ -214,13 +140,13 @@ def paper_from_dict(data: Any, path: Path) -> Paper:
     return paper
 
 
-def _arxiv_hashes(f: _Fields) -> dict[str, str]:
-    sub = _Fields(f.get("arxiv_hashes", dict, default={}), f.path, "arxiv_hashes")
+def _arxiv_hashes(f: Fields) -> dict[str, str]:
+    sub = Fields(f.get("arxiv_hashes", dict, default={}), f.path, "arxiv_hashes")
     return {name: value for name in EDITABLE_FIELDS if (value := sub.text(name)) is not None}
 
 
-def _arxiv_original(f: _Fields) -> dict[str, str | list[str]]:
-    sub = _Fields(f.get("arxiv_original", dict, default={}), f.path, "arxiv_original")
+def _arxiv_original(f: Fields) -> dict[str, str | list[str]]:
+    sub = Fields(f.get("arxiv_original", dict, default={}), f.path, "arxiv_original")
     found: dict[str, str | list[str]] = {}
     for name in EDITABLE_FIELDS:
         value = sub.strings(name) if name == "authors" else sub.text(name)
@@ -231,17 +157,18 @@ def _arxiv_original(f: _Fields) -> dict[str, str | list[str]]:
     return found
 
 
-def _machine_text(f: _Fields, name: str, layout: bool = False) -> MachineText | None:
+def _machine_text(f: Fields, name: str, layout: bool = False) -> MachineText | None:
     value = f.get(name, (dict, str))
     if value is None:
         return None
     if isinstance(value, str):  # an editor may write the text directly
         return MachineText(text=join_lines(value) if layout else value, source="human")
-    sub = _Fields(value, f.path, name)
+    sub = Fields(value, f.path, name)
     text = sub.text("text")
     if text is None:
         f.fail(name, "has no 'text'")
-    result = MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]})
+    result = MachineText(text=text, **{k: sub.text(k) for k in _TEXT_FIELDS[1:]},
+                         aligned=sub.get("aligned", bool, default=True))
     if layout:
         result.text = join_lines(text)
         if result.hash is not None and result.hash == text_hash(text) != machine_text_hash(text):
@@ -250,19 +177,19 @@ def _machine_text(f: _Fields, name: str, layout: bool = False) -> MachineText | 
 
 
 def _failure(item: Any, path: Path) -> Failure:
-    f = _Fields(item, path, "failure")
+    f = Fields(item, path, "failure")
     return Failure(field=f.required_text("field"), reason=f.required_text("reason"),
                    at=f.text("at"))
 
 
 def manifest_from_dict(data: Any, path: Path) -> Manifest:
-    f = _Fields(data, path, "manifest")
+    f = Fields(data, path, "manifest")
     day = f.get("date", (str, date), required=True)
     try:
         day = day if isinstance(day, date) else date.fromisoformat(day)
     except ValueError:
         f.fail("date", f"is not a date (YYYY-MM-DD): {short(day)}")
-    window = _Fields(f.get("window", dict, required=True), path, "window")
+    window = Fields(f.get("window", dict, required=True), path, "window")
     papers = list(f.get("papers", list, default=[]))
     seen: dict[str, Any] = {}
     for item in papers:  # a bad id is named here, not met as a crash when loading papers
@@ -276,7 +203,7 @@ def manifest_from_dict(data: Any, path: Path) -> Manifest:
         f.fail("shown", f"is {shown} but 'papers' lists {len(papers)}")
     left_out = []
     for item in f.get("left_out", list, default=[]):
-        lf = _Fields(item, path, "left_out")
+        lf = Fields(item, path, "left_out")
         left_out.append(LeftOut(id=lf.required_text("id"),
                                 reason=lf.required_text("reason"),
                                 title=lf.text("title") or ""))
@@ -339,13 +266,30 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         value = kinds.get_text(paper, text.name)
         if value is not None and not kind.always_stored:
             data[text.name] = _text_to_dict(value, text.layout)
+    data["failures"] = data.pop("failures")  # after every text
     if paper.arxiv_hashes:
         data["arxiv_hashes"] = {k: paper.arxiv_hashes[k] for k in EDITABLE_FIELDS
                                 if k in paper.arxiv_hashes}
+    # Bookkeeping last: arXiv's fingerprints and values, who reviewed and when.
     original = _original_to_dict(paper)
     if original:
         data["arxiv_original"] = original
-    return data | {k: clean_text(v) for k in REVIEWED if (v := getattr(paper, k))}
+    return _placed(data | {k: clean_text(v) for k in REVIEWED if (v := getattr(paper, k))})
+
+
+# A text written beside the key it goes with rather than among the texts: the Chinese
+# title under the title, where a reviewer reads them together.
+_PLACES = {"title_zh": "title"}
+
+
+def _placed(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with each key of `_PLACES` moved after its key."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if _PLACES.get(key) not in data:
+            out[key] = value
+        out.update({k: data[k] for k, after in _PLACES.items() if after == key and k in data})
+    return out
 
 
 def _original_to_dict(paper: Paper) -> dict[str, Any]:
@@ -373,6 +317,8 @@ def _text_to_dict(value: MachineText | None,
     out: dict[str, Any] = {"text": _block(value.text, layout)}
     for name in _TEXT_FIELDS[1:]:
         out[name] = getattr(value, name)
+    if not value.aligned:  # written only when not: older records stay as they are
+        out["aligned"] = False
     return out
 
 
@@ -413,12 +359,31 @@ def _merge(old: Any, new: Any, top: bool = True) -> Any:
     if isinstance(old, dict) and isinstance(new, dict):
         for key in [k for k in old if k not in new and (not top or k in _OPTIONAL_KEYS)]:
             del old[key]
-        for key, value in new.items():
-            old[key] = _merge(old[key], value, top=False) if key in old else value
+        for n, (key, value) in enumerate(new.items()):
+            if key in old:
+                old[key] = _merge(old[key], value, top=False)
+            elif top and n and hasattr(old, "insert"):  # a new key (a text written later)
+                old.insert(_position(old, list(new)[:n]), key, value)  # goes where `new` has it
+            else:
+                old[key] = value
         return old
     if _plain(old) == _plain(new):
         return old
     return new
+
+
+def _position(old: Any, before: list[str]) -> int:
+    """Where a new key goes in `old`: after the last of the keys `before` it that `old` has
+    (the existing keys keep their order)."""
+    keys = list(old)
+    present = [keys.index(k) for k in before if k in old]
+    if not present:
+        return len(keys)
+    # The comment lines under a key are its own in ruamel: a key put after one that has
+    # them would take them over, so it goes at the end instead (nothing an editor wrote moves).
+    token = old.ca.items.get(keys[max(present)], [None] * 3)[2] if hasattr(old, "ca") else None
+    below = getattr(token, "value", "").partition("\n")[2]
+    return len(keys) if "#" in below else max(present) + 1
 
 
 def _plain(value: Any) -> Any:

@@ -318,20 +318,27 @@ class _Run:
         where = self.cache.path(paper.id, kind.name, model, prompt, messages)
         cached = None if self.force else self.cache.get(where)
         if cached is not None and not kind.problems(cached, paper, self.topics):
-            return Outcome(kind.name, self.machine_text(cached, model, prompt, source),
+            return Outcome(kind.name, self.machine_text(cached, model, prompt, source,
+                                                        not self.misaligned(kind, cached, paper)),
                            cached=True)
         try:
-            text = await self.ask(paper, kind, model, messages, rank)
+            text, aligned = await self.ask(paper, kind, model, messages, rank)
         except (CallFailed, InvalidAnswer) as exc:
             log.warning("[%s] %s failed: %s", paper.id, kind.name, exc)
             return Outcome(kind.name, failure=str(exc))
         self.cache.put(where, text, model, prompt)
-        return Outcome(kind.name, self.machine_text(text, model, prompt, source))
+        return Outcome(kind.name, self.machine_text(text, model, prompt, source, aligned))
 
-    def machine_text(self, text: str, model: str, prompt: Prompt, source: str) -> MachineText:
+    def machine_text(self, text: str, model: str, prompt: Prompt, source: str,
+                     aligned: bool = True) -> MachineText:
         stamp = self.now().astimezone(timezone.utc).isoformat(timespec="seconds")
         return MachineText(text=text, model=model, prompt_version=prompt.version,
-                           generated_at=stamp, source=source, hash=machine_text_hash(text))
+                           generated_at=stamp, source=source, hash=machine_text_hash(text),
+                           aligned=aligned)
+
+    def misaligned(self, kind: TextKind, text: str, paper: Paper) -> list[str]:
+        """Why the answer does not match its source sentence by sentence (kinds that ask)."""
+        return kind.alignment(text, paper, self.topics) if kind.alignment else []
 
     async def messages(self, paper: Paper, kind: TextKind) -> tuple[list[dict[str, str]], str]:
         """The chat messages for `kind`, and the source they draw on. Every prompt may use
@@ -358,18 +365,22 @@ class _Run:
                 return None
 
     async def ask(self, paper: Paper, kind: TextKind, model: str,
-                  messages: list[dict[str, str]], rank: int) -> str:
-        """A valid answer, sending repair prompts while it is not; InvalidAnswer after
-        `llm_repair_attempts` repairs."""
-        repairs = self.settings.llm_repair_attempts
+                  messages: list[dict[str, str]], rank: int) -> tuple[str, bool]:
+        """A valid answer and whether it is aligned, sending repair prompts while it is not
+        valid; InvalidAnswer after `llm_repair_attempts` repairs. Misalignment is named in
+        one repair prompt (while one is left); after that the answer is taken as it is."""
+        repairs, named = self.settings.llm_repair_attempts, False
         for attempt in range(repairs + 1):
             answer = await self.llm.complete(messages, model, kind.name, priority=rank)
             text = kind.normalise(answer.text, self.topics)
             problems = kind.problems(text, paper, self.topics)
             if answer.finish_reason == "length":
                 problems.append("the answer was cut off (too long); write it more briefly")
+            misaligned = self.misaligned(kind, text, paper)
+            if misaligned and not named and attempt < repairs:
+                problems, named = problems + misaligned, True
             if not problems:
-                return text
+                return text, not misaligned
             log.info("[%s] invalid %s (attempt %d): %s", paper.id, kind.name, attempt + 1,
                      "; ".join(problems))
             messages = messages + [{"role": "assistant", "content": answer.text},

@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from digest_cli.hygiene import clean_text
+from digest_cli.records.sentences import paragraph_sentences
 from digest_cli.translate.text_faults import (
     NOT_AN_ANSWER_MESSAGE,
     copied_instructions,
@@ -179,6 +180,22 @@ def translation_problems(text: str, abstract: str) -> list[str]:
     if lost_math:
         problems.append("drops formulas of the abstract: " + ", ".join(f"${m}$" for m in lost_math))
     return problems
+
+
+def alignment_problems(text: str, abstract: str) -> list[str]:
+    """Why `text` does not keep the abstract's sentences one to one (empty: it does), so
+    that line i of each, as the record lays them out, is a pair. Asked of the tool's own
+    answers only, and worth one repair prompt, never a failure (docs/records.md)."""
+    en, zh = paragraph_sentences(abstract), paragraph_sentences(text)
+    en_counts, zh_counts = [len(p) for p in en], [len(p) for p in zh]
+    if not en or en_counts == zh_counts:
+        return []
+    if sum(en_counts) != sum(zh_counts):
+        return [f"has {sum(zh_counts)} sentences; the abstract has {sum(en_counts)}: write one "
+                "Chinese sentence for each English sentence, in order (end each with 。)"]
+    return [f"its paragraphs hold {', '.join(map(str, zh_counts))} sentences; the abstract's "
+            f"hold {', '.join(map(str, en_counts))}: one Chinese sentence for each English "
+            "sentence, paragraph by paragraph"]
 
 
 # -- 详细解读 ----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ __all__ = [
     "FakeLLM", "DEFAULT_CHINESE_TEXT", "openai_error",
     "fixed_responder", "chinese_responder", "english_responder", "preamble_responder",
     "headings_responder", "injection_responder", "sequence_responder", "cycle_responder",
-    "echo_user_responder", "count_tokens", "is_brief_request", "brief_responder",
+    "echo_user_responder", "count_tokens", "is_translation_request", "sentence_by_sentence", "is_brief_request", "brief_responder",
     "bad_brief_responder", "BRIEF_FAULTS",
 ]
 
@@ -394,10 +394,35 @@ def fixed_responder(text: str) -> Responder:
 
 
 def chinese_responder(_req: dict[str, Any]) -> str:
-    """The default: a fixed, well-formed Chinese paragraph (a brief for the brief prompt)."""
+    """The default: a fixed, well-formed Chinese paragraph (a brief for the brief prompt);
+    to the translation prompt, one sentence per sentence of the abstract, as it asks."""
     if is_brief_request(_req):
         return brief_responder(_req)
+    if is_translation_request(_req):
+        return sentence_by_sentence(DEFAULT_CHINESE_TEXT, _req)
     return DEFAULT_CHINESE_TEXT
+
+
+def is_translation_request(req: dict[str, Any]) -> bool:
+    """True for the translation prompt (its user message asks for the abstract's translation)."""
+    users = [m.get("content") or "" for m in req.get("messages") or [] if m.get("role") == "user"]
+    return bool(users) and isinstance(users[0], str) and users[0].startswith("请翻译")
+
+
+def sentence_by_sentence(first: str, req: dict[str, Any]) -> str:
+    """A translation keeping the abstract's sentences one to one, paragraph by paragraph
+    (counted as the tool counts them): `first` (one sentence), then one more a sentence."""
+    from digest_cli.records.sentences import paragraph_sentences
+
+    paragraphs = paragraph_sentences(_paper_of(req)[1]) or [["."]]
+    out, k = [], 0
+    for sentences in paragraphs:
+        said = []
+        for _ in sentences:
+            k += 1
+            said.append(first if k == 1 else f"这一句对应原文的第{k}句，说明了方法的又一方面。")
+        out.append("".join(said))
+    return "\n\n".join(out)
 
 
 def english_responder(_req: dict[str, Any]) -> str:

@@ -89,13 +89,17 @@ def is_repair(req: dict[str, Any]) -> bool:
 
 
 def good_translation(req: dict[str, Any]) -> str:
-    """A Chinese paragraph keeping the abstract's decimals, percentages and formulas."""
+    """A Chinese translation keeping the abstract's decimals, percentages and formulas, a
+    sentence for each of its sentences."""
+    from tests.fakes.llm_server import sentence_by_sentence
+
     match = re.search(r"摘要：\n(.*?)\n</paper>", user_text(req), re.DOTALL)
     abstract = match.group(1) if match else ""
     kept = re.findall(r"\d+\.\d+%?|\d+%|\$[^$]+\$", abstract)
-    return ("本文针对语音识别中的鲁棒性问题提出了一种基于自监督特征的新方法，并在多个公开数据集上"
-            "进行了系统的实验与分析，结果表明该方法显著优于现有基线，关键数值为"
-            + "、".join(kept) + "。")
+    return sentence_by_sentence(
+        "本文针对语音识别中的鲁棒性问题提出了一种基于自监督特征的新方法，并在多个公开数据集上"
+        "进行了系统的实验与分析，结果表明该方法显著优于现有基线，关键数值为"
+        + "、".join(kept) + "。", req)
 
 
 def good_analysis(req: dict[str, Any]) -> str:
