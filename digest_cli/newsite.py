@@ -25,9 +25,13 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 # The tool's development, not the site: a new site keeps none of it (docs/setup.md).
 LEFT_OUT = ("tests/", "benchmarks/", "docs/", ".ci/", ".github/workflows/ci.yml", "data/",
             "_posts/", "requirements/test.txt", "README.md", "glossary.yaml", "topics.yaml")
-# Files of a checkout that git would not track, when the template is not a git checkout.
-UNTRACKED = ("__pycache__", ".venv", ".digest-cache", "_site", "_preview", ".pytest_cache",
-             ".ruff_cache", ".mypy_cache", ".jekyll-cache", ".git", "build", "dist")
+# A site's own top-level entries: when the template is not a git checkout, only these are
+# copied (a checkout's `.env`, `.netrc`, `venv/` or caches never reach a new site).
+SITE_ENTRIES = (".github", ".gitattributes", ".gitignore", "404.html", "LICENSE", "_config.yml",
+                "_includes", "_layouts", "archive", "assets", "digest_cli", "index.html",
+                "pyproject.toml", "requirements", "search")
+# Litter inside those entries that git would not track.
+UNTRACKED = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".DS_Store")
 CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 TOPICS_FILE = "topics.yaml"
 GLOSSARY_FILE = "glossary.yaml"
@@ -180,7 +184,7 @@ def _write(site: Path, spec: SiteSpec, template: Path) -> int:
     names = [n for n in template_files(template) if not n.startswith(LEFT_OUT)]
     for name in names:
         (site / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(template / name, site / name)
+        shutil.copy2(template / name, site / name, follow_symlinks=False)
     written = {
         "pyproject.toml": site_pyproject((template / "pyproject.toml").read_text("utf-8"), spec),
         "_config.yml": site_config((template / "_config.yml").read_text("utf-8"), spec),
@@ -197,17 +201,27 @@ def _write(site: Path, spec: SiteSpec, template: Path) -> int:
 
 
 def template_files(template: Path) -> list[str]:
-    """The template's files: what git tracks there, or every file but a checkout's litter."""
+    """The template's files: what git tracks there, or else the files of the site's own
+    top-level entries (`SITE_ENTRIES`); regular files only, never a symbolic link."""
     try:
         listed = subprocess.run(["git", "-C", str(template), "ls-files", "-z"],
                                 capture_output=True, check=True, timeout=60).stdout
     except (OSError, subprocess.SubprocessError):
         listed = b""
     names = [n for n in listed.decode("utf-8", "replace").split("\0") if n]
-    if names:
-        return [n for n in names if (template / n).is_file()]
-    return sorted(p.relative_to(template).as_posix() for p in template.rglob("*")
-                  if p.is_file() and not set(p.relative_to(template).parts) & set(UNTRACKED))
+    if not names:
+        names = sorted(p.relative_to(template).as_posix() for p in template.rglob("*")
+                       if p.relative_to(template).parts[0] in SITE_ENTRIES
+                       and not set(p.relative_to(template).parts) & set(UNTRACKED))
+    return [n for n in names if _plain_file(template, n)]
+
+
+def _plain_file(template: Path, name: str) -> bool:
+    """A regular file of the template itself: a symbolic link anywhere on its path (which
+    could point at a key or a file outside) is never copied into a new site."""
+    path = template / name
+    parents = [template / Path(*Path(name).parts[:i]) for i in range(1, len(Path(name).parts))]
+    return path.is_file() and not path.is_symlink() and not any(p.is_symlink() for p in parents)
 
 
 def _quoted(text: str) -> str:

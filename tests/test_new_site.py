@@ -230,3 +230,28 @@ def test_no_test_reads_the_sites_own_days():
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if reads.search(line) and path.name != "test_new_site.py"]
     assert found == []
+
+
+def test_a_template_that_is_no_checkout_gives_only_the_sites_own_files(tmp_path):
+    """A copy of the repository without .git (git cannot list it) gives the site's own
+    entries only: a `.env`, a `venv/`, a credentials file or a symbolic link to a key
+    never reaches the new site."""
+    from digest_cli.newsite import template_files
+
+    template = tmp_path / "template"
+    shutil.copytree(REPO, template, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "_site", ".digest-cache", "__pycache__", "tests", "benchmarks"))
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY", encoding="utf-8")
+    (template / ".env").write_text("DIGEST_LLM_API_KEY=sk-secret", encoding="utf-8")
+    (template / ".git-credentials").write_text("https://u:t@github.com", encoding="utf-8")
+    (template / "venv").mkdir()
+    (template / "venv" / "pyvenv.cfg").write_text("home = /usr", encoding="utf-8")
+    (template / "assets" / "key.txt").symlink_to(secret)
+    (template / "_layouts" / "linked").symlink_to(tmp_path, target_is_directory=True)
+    names = template_files(template)
+    assert "_config.yml" in names and "digest_cli/cli.py" in names
+    assert ".github/workflows/daily.yml" in names
+    leaked = [n for n in names if n.startswith((".env", ".git-credentials", "venv/"))
+              or n in ("assets/key.txt",) or n.startswith("_layouts/linked/")]
+    assert leaked == []
