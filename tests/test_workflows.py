@@ -162,7 +162,15 @@ def test_daily_triggers_inputs_permissions_and_concurrency():
     wf = load("daily.yml")
     assert wf["permissions"] == {"contents": "write", "pull-requests": "write",
                                  "issues": "write"}  # issues: creating a missing label
-    assert wf["concurrency"] == {"group": "daily-digest", "cancel-in-progress": False}
+    # the group both daily workflows share, joined only by the one that is on: the other's
+    # skipped runs must never replace a pending real run (same cron, same group)
+    assert wf["concurrency"] == {
+        "group": "${{ vars.DIGEST_SHARDS == '' && 'daily-digest' || 'daily-digest-off' }}",
+        "cancel-in-progress": False}
+    sharded = load("daily-sharded.yml")["concurrency"]
+    assert sharded == {
+        "group": "${{ vars.DIGEST_SHARDS != '' && 'daily-digest' || 'daily-sharded-off' }}",
+        "cancel-in-progress": False}
     inputs = wf["on"]["workflow_dispatch"]["inputs"]
     assert inputs["date"]["type"] == "string" and inputs["date"]["required"] is False
     assert inputs["force"]["type"] == "boolean" and inputs["force"]["default"] is False
