@@ -29,7 +29,7 @@ from digest_cli.records.store import (
     paper_path,
     paper_to_dict,
 )
-from digest_cli.translate.glossary import load_glossary
+from digest_cli.translate.glossary import glossary_for_review
 from digest_cli.translate.text_faults import NOT_AN_ANSWER_MESSAGE, is_not_an_answer
 from digest_cli.translate.validate import has_any
 
@@ -153,7 +153,7 @@ def day_problems(settings: Settings, day: Day) -> list[Problem]:
     each record's top-level keys and removed characters are those of that read."""
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
-    glossary = _glossary(settings)
+    glossary = glossary_for_review(settings)
     for paper in day.papers:
         path = paper_path(folder, paper.id)
         problems += paper_problems(paper, path, settings.topics, read_keys(path))
@@ -171,15 +171,6 @@ def _fault_problems(path: Path, paper_id: str) -> list[Problem]:
     """Control, bidi and zero-width characters the record held (read without them)."""
     return [Problem(path, f"{where}: a character that must not be published (delete it)",
                     line, paper_id) for line, where in text_faults(path)]
-
-
-def _glossary(settings: Settings) -> dict[str, Any]:
-    """The glossary's terms, for the review notes (none when the file is unreadable: the
-    glossary's own problems are `digest glossary`'s to report)."""
-    try:
-        return load_glossary(settings)
-    except DigestError:
-        return {}
 
 
 def _review_problems(paper: Paper, path: Path, glossary: dict[str, Any]) -> list[Problem]:

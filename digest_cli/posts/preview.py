@@ -41,7 +41,7 @@ from digest_cli.records.review import (
 from digest_cli.records.sentences import paragraph_sentences
 from digest_cli.records.store import load_day
 from digest_cli.records.writer import Writer
-from digest_cli.translate.glossary import load_glossary
+from digest_cli.translate.glossary import glossary_for_review
 
 if TYPE_CHECKING:
     import threading
@@ -224,7 +224,7 @@ def render_preview(day: Day, settings: Settings, live: bool = False,
         '</button> <button type="button" onclick="toggleEnglish(false)">隐藏英文摘要</button></p>',
     ]
     folder = settings.day_path(m.date)
-    glossary = _glossary(settings)
+    glossary = glossary_for_review(settings)
     parts += [_paper_html(paper, md, _record_path(settings, folder, paper), settings.topics,
                           glossary)
               for paper in day.papers]
@@ -243,15 +243,6 @@ def _site_style(settings: Settings) -> str:
 
 def _record_path(settings: Settings, folder: Path, paper: Paper) -> str:
     return record_path(settings, folder, paper)
-
-
-def _glossary(settings: Settings) -> dict[str, str]:
-    """The glossary's terms for the highlight (none when the file is unreadable: the
-    glossary's own problems are `digest check`'s to report)."""
-    try:
-        return load_glossary(settings)
-    except DigestError:
-        return {}
 
 
 def _review_line(paper: Paper, path: str, glossary: dict[str, str] | None = None) -> str:

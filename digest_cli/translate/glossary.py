@@ -140,6 +140,15 @@ def load_glossary(settings: Settings) -> dict[str, Any]:
     return data
 
 
+def glossary_for_review(settings: Settings) -> dict[str, Any]:
+    """The glossary for the review notes and the preview's highlight: empty when the file
+    is unreadable (its own problems are reported where it is used for translating)."""
+    try:
+        return load_glossary(settings)
+    except DigestError:
+        return {}
+
+
 def _known_terms(settings: Settings) -> set[str]:
     data = load_glossary(settings)
     return {str(k) for k in data} | {str(v) for v in data.values()}
