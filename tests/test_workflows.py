@@ -338,6 +338,19 @@ def test_a_failing_run_fails_the_step_despite_the_tee(tmp_path):
     assert (tmp_path / "output").read_text().splitlines()[-1] == "status=3"
 
 
+@pytest.mark.parametrize("status, code", [("3", 3), ("0", 0)])
+def test_publish_with_no_records_is_red_only_after_a_failed_run(tmp_path, status, code):
+    """No day's records to publish: fine after a run with nothing to post, but after a
+    failed run (status 3) the job must not end green."""
+    script = step(load("daily.yml"), "digest", "Publish")["run"]
+    env = {**os.environ, "DAY": "", "RUN_STATUS": status, "GIT_TOKEN": "ghs_fake",
+           "GITHUB_TOKEN": "ghs_fake"}
+    result = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert ("::error::" in result.stdout) == (code == 3)
+
+
 @pytest.mark.parametrize("name", ["daily.yml", "daily-sharded.yml"])
 def test_the_digest_cache_is_kept_under_a_key_that_changes_with_the_records(name):
     wf = load(name)
