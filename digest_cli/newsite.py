@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest_cli.errors import DigestError
+from digest_cli.records.topics import Topic
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 # The tool's development, not the site: a new site keeps none of it (docs/setup.md).
@@ -44,26 +45,19 @@ class NewSiteError(DigestError):
 
 
 @dataclass(frozen=True)
-class StarterTopic:
-    slug: str
-    zh: str
-    en: str
-
-
-@dataclass(frozen=True)
 class Field:
     """What a new site of a field starts with: its name in the prompts (settings
     field_name, field_examples, field_terms), its topics and glossary."""
 
     name: str
-    topics: tuple[StarterTopic, ...]
+    topics: tuple[Topic, ...]
     glossary: dict[str, str] = field(default_factory=dict)
     examples: str = ""
     terms: str = ""
 
 
-def _topics(*rows: tuple[str, str, str]) -> tuple[StarterTopic, ...]:
-    return tuple(StarterTopic(*row) for row in rows) + (StarterTopic("other", "其他", "Other"),)
+def _topics(*rows: tuple[str, str, str]) -> tuple[Topic, ...]:
+    return tuple(Topic(*row) for row in rows) + (Topic("other", "其他", "Other"),)
 
 
 # Starting points an owner edits; a field not listed starts with `other` only.
