@@ -36,20 +36,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# The same papers and the same stand-in servers' addresses as the one-job benchmark.
+from bench_translate import SECTIONS, _Remote  # noqa: E402 - beside this script
+
 from digest_cli.records.store import load_day  # noqa: E402 - after the sys.path line
 from digest_cli.settings import load_settings  # noqa: E402 - after the sys.path line
 from digest_cli.translate.shard import partition  # noqa: E402 - after the sys.path line
 from tests.fakes.llm_server import FakeLLM  # noqa: E402 - after the sys.path line
 from tests.fakes.pdf_server import FakePDFs, paper_pdf  # noqa: E402 - after the sys.path line
 from tests.fakes.translate_kit import DAY, by_model, env_for, paper_id, write_day  # noqa: E402 - after the sys.path line
-
-SECTIONS = {"Introduction": 40, "Related Work": 50, "Method": 70, "Experiments": 70,
-            "Results": 40, "Conclusion": 15, "Acknowledgements": 4}
-
-
-class _Remote:
-    def __init__(self, base_url: str, template: str) -> None:
-        self.base_url, self.template, self.api_key = base_url, template, "sk-bench"
 
 
 def serve(conn, papers: int, latency: float) -> None:
