@@ -181,7 +181,9 @@ def run(ctx: Context, day: date | None, publish: bool, restore: bool, offline: b
     this window", writes no post and exits 0. A failing stage is named, exit status 1;
     running again finishes what was left. When papers needed a translation or 详细解读
     and not one could be made, the day is still rendered (and published) with the English abstracts
-    marked 待翻译, and the exit status is 3.
+    marked 待翻译, and the exit status is 3, unless each of those papers failed as its
+    record already says (same reasons): such a re-run writes and commits nothing and
+    exits 0.
     """
     from datetime import datetime, timezone
 
@@ -444,7 +446,8 @@ def translate(ctx: Context, day: date | None, force: bool, only: str | None, all
     default); see docs/llm.md for providers. Papers that still fail after retries and
     repair prompts are listed (and kept in their records' `failures`); the others go on.
     Exit status 3 when papers needed a translation or 详细解读 and not one could be made
-    (a failed brief alone does not count: the post is whole without it).
+    (a failed brief alone does not count: the post is whole without it), unless they all
+    failed as their records already say: then nothing is written and the status is 0.
     """
     from digest_cli.errors import TranslateError
     from digest_cli.records.layout import latest_day

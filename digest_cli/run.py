@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from digest_cli.posts.write import RenderResult
     from digest_cli.publish.day import PublishReport
     from digest_cli.settings import Settings
-    from digest_cli.translate.day import TranslateReport
+    from digest_cli.translate.report import TranslateReport
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]

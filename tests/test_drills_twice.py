@@ -13,11 +13,14 @@ second run happens:
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from digest_cli.records.store import load_day
 from tests.drill_kit import BRANCH, DAY, D, Drill, git, paper_id
+from tests.fakes.llm_server import english_responder
 
 N = 6
 
@@ -117,3 +120,84 @@ def test_a_checkout_of_the_days_branch_stays_clean(published):
     assert git(clone, "status", "--porcelain", "--untracked-files=all") == ""
     assert git(clone, "rev-parse", "HEAD") == head
     assert DAY.isoformat() in result.stdout
+
+
+# -- a re-run that would change only timestamps -------------------------------------------
+
+def next_second() -> None:
+    """Sleep into the next wall-clock second: a stamp written from now on differs from
+    every stamp written before (records stamp to the second)."""
+    time.sleep(1.02 - time.time() % 1)
+
+
+def failures_of(drill: Drill) -> dict[str, list[tuple[str, str, str]]]:
+    return {p.id.base: [(f.field, f.reason, f.at or "") for f in p.failures]
+            for p in load_day(drill.settings_obj(), DAY).papers}
+
+
+def test_a_rerun_that_fails_the_same_papers_again_commits_nothing_and_exits_0(tmp_path):
+    """The LLM answers every paper in English (refused by validation). The first run
+    publishes the day marked 待翻译 and exits 3; a re-run asks again, fails the same
+    way, and since only the failures' times would change, writes, commits and pushes
+    nothing, and exits 0 saying so."""
+    with Drill(tmp_path, n=3, page_size=4) as drill:
+        drill.llm.responder = english_responder
+        first = drill.run()
+        assert first.exit_code == 3, first.output
+        assert drill.pushes() == 1 and len(drill.gh.pulls) == 1
+        failed = failures_of(drill)
+        assert all(failed.values()) and len(failed) == 3
+        before, tree = Counts(drill), files(drill.root)
+        next_second()
+
+        again = drill.run()
+
+        assert again.exit_code == 0, again.output
+        assert drill.llm.calls > before.llm  # it did ask again: the LLM might have answered
+        assert "3 of the failed papers failed as their records already say" in again.stdout
+        assert "Error" not in again.output
+        assert failures_of(drill) == failed  # `at` still says since when
+        assert files(drill.root) == tree  # not one file rewritten, caches included
+        assert drill.remote_tip() == before.tip and drill.pushes() == before.pushes
+        assert len(drill.gh.writes) == before.github_writes
+        [pr] = drill.gh.pulls
+        assert pr == before.pr
+
+
+def test_a_rerun_with_a_new_reason_records_it_and_still_fails(tmp_path):
+    """The same papers failing for another reason is news: recorded, published, status 3."""
+    with Drill(tmp_path, n=2, page_size=4) as drill:
+        drill.llm.responder = english_responder
+        assert drill.run().exit_code == 3
+        failed, tip = failures_of(drill), drill.remote_tip()
+        drill.llm.responder = lambda req: "不是一个合格的答案。"
+        next_second()
+
+        again = drill.run()
+
+        assert again.exit_code == 3, again.output
+        assert "failed as their records already say" not in again.stdout
+        now = failures_of(drill)
+        for pid, entries in now.items():
+            old = {name: (reason, at) for name, reason, at in failed[pid]}
+            for name, reason, at in entries:  # a new reason is stamped anew, an old one kept
+                assert at > old[name][1] if reason != old[name][0] else at == old[name][1]
+            assert [e[1] for e in entries] != [e[1] for e in failed[pid]]
+        assert drill.remote_tip() != tip
+
+
+def test_a_forced_rerun_that_gets_the_same_answers_commits_nothing(published):
+    """`--force` asks the LLM again; the same texts from the same model and prompt keep
+    their `generated_at`, so nothing is written or committed."""
+    drill = published
+    before, tree = Counts(drill), files(drill.root)
+    next_second()
+
+    result = drill.run("--force")
+
+    assert result.exit_code == 0, result.output
+    assert drill.llm.calls == before.llm + 3 * N  # asked anew, not from the cache
+    assert {k for k, v in files(drill.root).items() if tree.get(k) != v
+            and not k.startswith(".digest-cache/")} == set()  # the cache holds the new answers
+    assert drill.remote_tip() == before.tip and drill.pushes() == before.pushes
+    assert len(drill.gh.writes) == before.github_writes

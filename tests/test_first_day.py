@@ -30,7 +30,7 @@ from tests import gitkit
 from tests.drill_kit import FIRST_SUBMISSION, abstract_for, paper_id, title
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.github_server import FakeGitHub
-from tests.fakes.llm_server import FakeLLM
+from tests.fakes.llm_server import FakeLLM, english_responder
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import ANALYSIS_MODEL, TRANSLATE_MODEL, by_model
 from tests.gitkit import IDENTITY
@@ -286,3 +286,49 @@ def check_site(site: Path, base: str) -> None:
     assert f'href="{base}/assets/css/site.css"' in html
     links = re.findall(r'(?:href|src)="(/[^"]*)"', html)
     assert links and all(link.startswith(base + "/") for link in links), links
+
+
+def test_a_day_nothing_could_be_translated_for_is_previewed_then_red_and_a_rerun_is_quiet(
+        world):
+    """The LLM answers every paper in English (refused by validation). The daily job still
+    publishes the day (marked 待翻译) and previews it, and only its last step fails the
+    job (status 3). The next run, failing the same papers the same way, commits nothing
+    and ends green."""
+    w, gh = world, world["gh"]
+    new_site_from_template(w)
+    w["llm"].responder = english_responder
+    artifact = {"artifact-url": f"https://github.com/{OWNER}/{NAME}/actions/runs/7/artifacts/9"}
+
+    first = runner(w, "daily.yml", "digest", "workflow_dispatch",
+                   {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": {"date": DAY}},
+                   "ghs_dailyActionsToken0001",
+                   skip_runs={"Install digest": "the venv holds the locked packages"})
+    first.uses["actions/upload-artifact"] = lambda with_: artifact
+    with pytest.raises(subprocess.CalledProcessError) as red:
+        first.run()
+    assert (red.value.cmd, red.value.returncode) == (
+        "Fail when not one translation could be made", 3)
+    assert "marked 待翻译, and previewed" in red.value.stdout
+    ran = dict(first.done.steps)
+    assert [ran[name] for name in ("Publish", "Preview the day", "Upload the preview",
+                                   "Link the preview from the job summary")] == [
+        "ran", "ran", "handled", "ran"]
+    [pr] = gh.open_pulls(BRANCH)
+    summary = (w["tmp"] / "temp-daily.yml-workflow_dispatch" / "step_summary.md")
+    assert artifact["artifact-url"] in summary.read_text(encoding="utf-8")
+    tip = gitkit.git(w["origin"], "rev-parse", BRANCH)
+
+    # The next scheduled run: same papers, same refusals; only times would change.
+    again = runner(w, "daily.yml", "digest", "schedule",
+                   {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": {}},
+                   "ghs_dailyActionsToken0002",
+                   skip_runs={"Install digest": "the venv holds the locked packages"},
+                   wrap=["faketime", "-f", f"@{DAY} 05:47:00"])
+    again.uses["actions/upload-artifact"] = lambda with_: artifact
+    done = again.run()
+    assert dict(done.steps)["Fail when not one translation could be made"] == "skipped"
+    out = done.outputs["Fetch, translate and render"] + done.outputs["Publish"]
+    assert "failed as their records already say (same reasons): nothing new to write" in out
+    assert f"{BRANCH} is up to date" in out
+    assert gitkit.git(w["origin"], "rev-parse", BRANCH) == tip
+    assert gh.open_pulls(BRANCH) == [pr]

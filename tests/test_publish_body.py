@@ -24,7 +24,7 @@ from digest_cli.publish.day import PublishReport
 from digest_cli.records.model import ArxivId, Failure, MachineText
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
-from digest_cli.translate.day import record_usage
+from digest_cli.translate.report import record_usage
 from tests.conftest import SAMPLE
 from tests.fakes.translate_kit import write_day as write_kit_day
 

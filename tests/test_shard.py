@@ -366,11 +366,18 @@ def _publish_script(tmp_path, merge_status):
     (tmp_path / "shards" / "shard-3").mkdir()
     env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
            "RUNNER_TEMP": str(tmp_path), "DAY": "2026-01-28", "COUNT": "3",
-           "GITHUB_TOKEN": "ghs_secret", "GITHUB_SERVER_URL": "https://github.com"}
+           "GITHUB_TOKEN": "ghs_secret", "GITHUB_SERVER_URL": "https://github.com",
+           "GITHUB_OUTPUT": str(tmp_path / "output")}
     result = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True,
                             text=True)
     calls = (tmp_path / "calls").read_text(encoding="utf-8").splitlines()
     return result, calls
+
+
+def _outputs(tmp_path):
+    out = tmp_path / "output"
+    return dict(line.split("=", 1) for line in out.read_text().splitlines()) \
+        if out.exists() else {}
 
 
 def test_the_day_is_published_with_the_shards_that_arrived(tmp_path):
@@ -382,10 +389,22 @@ def test_the_day_is_published_with_the_shards_that_arrived(tmp_path):
     assert "ghs_secret" not in result.stdout + result.stderr
 
 
-def test_no_shard_merged_still_publishes_the_day_and_fails_the_job(tmp_path):
+def test_no_shard_merged_still_publishes_and_previews_the_day_then_fails_the_job(tmp_path):
     result, calls = _publish_script(tmp_path, 3)
-    assert result.returncode == 3 and calls[1:] == ["render --date 2026-01-28",
+    assert result.returncode == 0 and calls[1:] == ["render --date 2026-01-28",
                                                     "publish --date 2026-01-28"]
+    assert _outputs(tmp_path)["status"] == "3"
+    steps = sharded()["jobs"]["publish"]["steps"]
+    names = [s.get("name") or s.get("id") for s in steps]
+    assert names.index("Merge the shards, render and publish") < names.index(
+        "Preview the day") < names.index("Upload the preview")
+    last = steps[-1]  # after the preview, and only after a status-3 merge
+    assert last["name"] == "Fail when no shard could be merged"
+    assert last["if"] == "steps.merge.outputs.status == '3'"
+    failed = subprocess.run(["bash", "-e", "-c", last["run"]], capture_output=True, text=True,
+                            env={**os.environ, "DAY": "2026-01-28"})
+    assert failed.returncode == 3 and failed.stdout.startswith("::error::No shard")
+    assert not any("status" in str(s.get("if", "")) for s in steps[:-1])  # none skipped
 
 
 def test_a_merge_error_publishes_nothing(tmp_path):

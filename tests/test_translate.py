@@ -131,10 +131,19 @@ def test_usage_goes_into_the_manifest_and_adds_up_over_runs(tmp_path, llm_server
          + first.usage["output_tokens"] * s.price_output_per_mtok) / 1e6, abs=1e-6)
     manifest = load_yaml(s.day_path(DAY) / "manifest.yaml")
     assert manifest["usage"]["translate"]["calls"] == 6
-    translate_day(s, DAY, force=True)
+    # Asked again, the same answers: nothing written, the manifest included (the
+    # spending is in the run's report and log); a re-run that learns nothing commits nothing.
+    same = translate_day(s, DAY, force=True)
+    assert same.usage["calls"] == 6 and not same.changed_any
+    assert load_yaml(s.day_path(DAY) / "manifest.yaml") == manifest
+    # Asked again, new translations: written, and the usage adds up.
+    llm_server.responder = by_model(translation=lambda req: good_translation(req) + "另一版。")
+    other = translate_day(s, DAY, force=True)
+    assert other.changed_any and other.unchanged == []
     manifest = load_yaml(s.day_path(DAY) / "manifest.yaml")
-    assert manifest["usage"]["translate"]["calls"] == 12
-    assert manifest["usage"]["translate"]["input_tokens"] == 2 * first.usage["input_tokens"]
+    assert manifest["usage"]["translate"]["calls"] == 6 + other.usage["calls"]
+    assert manifest["usage"]["translate"]["input_tokens"] == \
+        first.usage["input_tokens"] + other.usage["input_tokens"]
 
 
 def test_summary_lines_say_what_happened(tmp_path, llm_server):
@@ -244,7 +253,8 @@ def test_a_paper_that_fails_stops_the_others_before_the_client_closes(tmp_path, 
     """A record that cannot be written (a full disk) ends the run: the other papers are
     stopped and have ended before the LLM client closes, so none sends a request on a
     closed client (which printed a traceback beside the one-line error)."""
-    from digest_cli.translate.day import TranslateReport, _Run
+    from digest_cli.translate.day import _Run
+    from digest_cli.translate.report import TranslateReport
 
     settings = setup(tmp_path, llm_server, n=2)
     llm = LLM(settings)

@@ -166,6 +166,7 @@ class Runner:
         default_factory=dict)  # action name -> handler(with) -> outputs
     skip_runs: dict[str, str] = field(default_factory=dict)  # step name -> why
     wrap: list[str] = field(default_factory=list)  # e.g. ["faketime", "-f", "@..."]
+    done: JobRun = field(default_factory=JobRun)  # the last run's steps, also after a failure
 
     def run(self) -> JobRun:
         """Every step in order; a failing `run:` raises CalledProcessError (the job fails)."""
@@ -173,7 +174,7 @@ class Runner:
         if "if" in job:
             assert _truthy(evaluate(_condition(job["if"]), self.contexts)), job["if"]
         self.contexts.setdefault("steps", {})
-        done = JobRun()
+        done = self.done = JobRun()
         for index, step in enumerate(job["steps"]):
             name = step.get("name") or step.get("uses", "").split("@")[0] or f"step {index}"
             if "if" in step and not _truthy(evaluate(_condition(step["if"]), self.contexts)):

@@ -187,6 +187,14 @@ class Paper:
         known = self.arxiv_hashes.get(name)
         return known is None or field_hash(value) != known
 
+    def failed(self, name: str, reason: str, at: str | None) -> None:
+        """Record that the machine could not produce the text `name`. A failure already
+        recorded with the same reason stays as it is: its `at` says since when, and a
+        re-run that fails the same way changes nothing."""
+        same = [f for f in self.failures if (f.field, f.reason) == (name, reason)]
+        self.failures = [f for f in self.failures if f.field != name]
+        self.failures.append(same[0] if same else Failure(name, reason, at))
+
     @property
     def primary_category(self) -> str:
         return self.categories[0] if self.categories else ""

@@ -25,22 +25,20 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from digest_cli import kinds
 from digest_cli.cachefile import read_json, write_json
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.kinds import TextKind
-from digest_cli.records.layout import load_manifest
-from digest_cli.records.model import ArxivId, Failure, MachineText, Paper, machine_text_hash
+from digest_cli.records.model import ArxivId, MachineText, Paper, machine_text_hash
 from digest_cli.records.store import (
     load_day,
     load_paper,
     paper_path,
-    write_manifest,
     write_paper,
 )
 from digest_cli.records.writer import Writer
@@ -48,6 +46,7 @@ from digest_cli.translate import fulltext
 from digest_cli.translate.glossary import load_glossary
 from digest_cli.translate.llm import LLM, CallFailed
 from digest_cli.translate.prompts import Prompt, fill, load_prompt
+from digest_cli.translate.report import TranslateReport, record_usage, usage_summary
 
 if TYPE_CHECKING:
     from digest_cli.settings import Settings
@@ -74,45 +73,6 @@ class Outcome:
     text: MachineText | None = None
     failure: str | None = None
     cached: bool = False
-
-
-@dataclass
-class TranslateReport:
-    """What a run did: plain data for the CLI's summary and for `digest run`."""
-
-    day: date
-    papers: int = 0
-    done: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (id, field, reason)
-    skipped: int = 0
-    cached: int = 0
-    usage: dict[str, Any] = field(default_factory=dict)
-    wall_seconds: float = 0.0
-
-    @property
-    def nothing_translated(self) -> bool:
-        """Papers needed a translation or 详细解读 and not one got them: the run failed,
-        whatever was written. A failed brief alone does not count: the post is whole
-        without it."""
-        essential = {f for k in kinds.kinds() if k.essential for f in k.field_names}
-        text_failed = {pid for pid, name, _ in self.failed if name in essential}
-        worked_on = set(self.done) | {pid for pid, _, _ in self.failed}
-        return bool(text_failed) and text_failed == worked_on
-
-    def summary_lines(self) -> list[str]:
-        """The closing summary a command prints."""
-        failed_papers = len({pid for pid, _, _ in self.failed})
-        lines = [(f"translate {self.day.isoformat()}: {len(self.done)} papers done, "
-                  f"{failed_papers} failed, {self.skipped} skipped (nothing to do); "
-                  f"{self.cached} answers from the cache")]
-        u = self.usage
-        if u.get("calls"):
-            lines.append(f"LLM: {u['calls']} requests, {u['input_tokens']:,} tokens in, "
-                         f"{u['output_tokens']:,} out, cost ≈ ${u['cost']:.4f}; "
-                         f"{u['retries']} retries, {u['rate_limited']} rate limited")
-        lines.append(f"wall time {self.wall_seconds:.1f} s")
-        lines += [f"failed: {pid} {name}: {reason}" for pid, name, reason in self.failed]
-        return lines
 
 
 def fields_to_do(paper: Paper, force: bool = False) -> list[str]:
@@ -148,7 +108,9 @@ def translate_day(settings: Settings, day_date: date, *, force: bool = False,
     finally:  # tokens spent before a fatal error count too
         report.wall_seconds = time.monotonic() - started
         report.usage = usage_summary(llm, settings, report.wall_seconds)
-        if report.usage["calls"]:
+        # A run that wrote no record leaves the manifest alone too (its spending is in
+        # its log): a re-run that learns nothing commits nothing.
+        if report.usage["calls"] and report.changed_any:
             record_usage(settings, day_date, report.usage)
     return report
 
@@ -170,38 +132,6 @@ def _select(papers: list[Paper], only: str | None, day_date: date) -> list[Paper
     if not chosen:
         raise TranslateError(f"{only} is not among the papers of {day_date.isoformat()}")
     return chosen
-
-
-def usage_summary(llm: LLM, settings: Settings, wall_seconds: float) -> dict[str, Any]:
-    """Requests, tokens, cost and time of a run, as stored in the manifest."""
-    u = llm.usage
-    analysis = u.by_kind.get("analysis", {})
-    short = u.by_kind.get(kinds.BRIEF.name, {})
-    return {"calls": u.calls, "input_tokens": u.total("input_tokens"),
-            "output_tokens": u.total("output_tokens"),
-            "analysis_input_tokens": analysis.get("input_tokens", 0),
-            "brief_input_tokens": short.get("input_tokens", 0),
-            "brief_output_tokens": short.get("output_tokens", 0),
-            "cost": round(u.cost(settings), 6), "retries": u.retries,
-            "rate_limited": u.rate_limited, "lowest_concurrency": llm.limiter.lowest,
-            "wall_seconds": round(wall_seconds, 1)}
-
-
-_SUMMED = ("calls", "input_tokens", "output_tokens", "analysis_input_tokens",
-           "brief_input_tokens", "brief_output_tokens", "cost", "wall_seconds")
-
-
-def record_usage(settings: Settings, day_date: date, usage: dict[str, Any]) -> None:
-    """Add a run's spending to the day manifest's `usage.translate` (totals over runs)."""
-    manifest = load_manifest(settings, day_date)
-    old = manifest.usage.get("translate") or {}
-    manifest.usage["translate"] = {name: _add(old.get(name, 0), usage.get(name, 0))
-                                   for name in _SUMMED}
-    write_manifest(settings.day_path(day_date), manifest, Writer())
-
-
-def _add(old: float, new: float) -> float:
-    return round(float(old) + new, 6) if isinstance(new, float) else int(old) + new
 
 
 # -- the answer cache -------------------------------------------------------------------
@@ -405,6 +335,8 @@ class _Run:
             self.apply(fresh, outcomes)
             if fresh != before:  # an identical answer leaves the file as the editor left it
                 write_paper(self.folder, fresh, self.writer)
+            else:
+                self.report.unchanged.append(paper.id.base)
         return outcomes
 
     def apply(self, paper: Paper, outcomes: list[Outcome]) -> None:
@@ -414,11 +346,12 @@ class _Run:
             if outcome.kind not in allowed:
                 log.info("[%s] %s was changed meanwhile; left as it is", paper.id, outcome.kind)
                 continue
+            if outcome.text is None:
+                paper.failed(outcome.kind, outcome.failure or "", stamp)
+                continue
             paper.failures = [f for f in paper.failures if f.field != outcome.kind]
-            if outcome.text is not None:
+            if not _same_but_time(kinds.get_text(paper, outcome.kind), outcome.text):
                 kinds.set_text(paper, outcome.kind, outcome.text)
-            else:
-                paper.failures.append(Failure(outcome.kind, outcome.failure or "", stamp))
 
     def tally(self, paper: Paper, outcomes: list[Outcome]) -> None:
         failures: list[tuple[str, str, str]] = []
@@ -435,6 +368,12 @@ class _Run:
         if self.on_progress is not None:
             self.on_progress(paper.id.base, "failed" if failures else "done", self.finished,
                              self.total)
+
+
+def _same_but_time(old: MachineText | None, new: MachineText) -> bool:
+    """The same text from the same model and prompt, only asked again: the record keeps
+    when it was first written, so a re-run that learns nothing writes nothing."""
+    return old is not None and replace(old, generated_at=new.generated_at) == new
 
 
 def _source_text(paper: Paper, kind: TextKind) -> str:

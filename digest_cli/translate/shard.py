@@ -42,11 +42,8 @@ from digest_cli.errors import TranslateError
 from digest_cli.records.model import ArxivId
 from digest_cli.records.store import load_day, paper_path
 from digest_cli.records.writer import write_atomic
-from digest_cli.translate.day import (
-    Progress,
-    TranslateReport,
-    translate_day,
-)
+from digest_cli.translate.day import Progress, translate_day
+from digest_cli.translate.report import TranslateReport
 
 if TYPE_CHECKING:
     from digest_cli.fetch.day import NoPost

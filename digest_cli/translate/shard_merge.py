@@ -29,7 +29,8 @@ from digest_cli.records.layout import paper_from_text
 from digest_cli.records.model import Failure, MachineText, Paper, machine_text_hash
 from digest_cli.records.store import load_day, write_paper
 from digest_cli.records.writer import Writer, write_atomic
-from digest_cli.translate.day import fields_to_do, record_usage
+from digest_cli.translate.day import fields_to_do
+from digest_cli.translate.report import record_usage
 from digest_cli.translate.shard import (
     MAX_SHARDS,
     SHARD_FILE,
@@ -347,6 +348,6 @@ def _mark_unfinished(settings: Settings, day_date: date, shard: Shard,
             continue
         named = [name for name in todo if kinds.kind_of(name).essential] or todo
         report.failed.append((base, ", ".join(named), reason))
-        paper.failures = [f for f in paper.failures if f.field not in todo]
-        paper.failures += [Failure(name, reason, stamp) for name in todo]
+        for name in todo:
+            paper.failed(name, reason, stamp)
         write_paper(settings.day_path(day_date), paper, writer)
