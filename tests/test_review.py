@@ -334,16 +334,18 @@ def _who_runs(event: str, payload: dict) -> bool:
     return bool(evaluate(condition, {"github": {"event_name": event, "event": payload}}))
 
 
-def test_only_the_bots_comments_start_a_review_run():
+def test_only_task_list_edits_start_a_review_run():
     marker = "<!-- digest-papers:2026-01-28 -->\n- [x] **2601.19786** a\n"
     comment = {"issue": {"pull_request": {"url": "x"}},
                "changes": {"body": {"from": marker.replace("[x]", "[ ]")}}}
     bot = {**comment, "comment": {"body": marker, "user": {"login": "github-actions[bot]",
                                                             "type": "Bot"}}}
-    outsider = {**comment, "comment": {"body": marker, "user": {"login": "mallory",
-                                                                 "type": "User"}}}
     assert _who_runs("issue_comment", bot)
-    assert not _who_runs("issue_comment", outsider)
+    # whose comment it is, `who` asks GitHub (below): a person may be the token's owner
+    other = {**comment, "comment": {"body": "a reply", "user": {"login": "github-actions[bot]",
+                                                                 "type": "Bot"}}}
+    assert not _who_runs("issue_comment", other)
+    assert not _who_runs("issue_comment", {**bot, "issue": {}})  # an issue, not a PR
     body = {"pull_request": {"head": {"ref": "digest/2026-01-28"}},
             "changes": {"body": {"from": "old"}}}
     assert _who_runs("pull_request", body)
@@ -367,6 +369,26 @@ def test_who_asks_github_whether_the_editor_may_write(pr_checkout, login, role, 
                                  **api_env(gh, ACTOR=login, GITHUB_OUTPUT=str(out)))
         assert result.returncode == 0, result.stderr
         assert out.read_text() == f"allowed={allowed}\n"
+
+
+@pytest.mark.parametrize("author, kind, allowed", [
+    ("github-actions[bot]", "Bot", "true"),  # GITHUB_TOKEN or the App: not asked about
+    ("site-owner", "User", "true"),  # published with DIGEST_PR_TOKEN
+    ("mallory", "User", "false"),  # an outsider's comment holding the marker
+])
+def test_who_takes_a_comment_only_when_the_site_wrote_it(pr_checkout, author, kind,  # noqa: F811
+                                                         allowed):
+    with FakeGitHub(token="t0ken", owner="octo", repo="site") as gh:
+        gh.collaborators = {"editor": "write", "site-owner": "admin"}
+        out = pr_checkout.parent / "out.txt"
+        result = run_review_step(pr_checkout, "Ask whether the editor may write", job="who",
+                                 **api_env(gh, ACTOR="editor", AUTHOR=author, AUTHOR_TYPE=kind,
+                                           GITHUB_OUTPUT=str(out)))
+        assert result.returncode == 0, result.stderr
+        assert out.read_text() == f"allowed={allowed}\n"
+        asked = [r.path.rsplit("/", 2)[1] for r in gh.requests if r.path.endswith("/permission")]
+        assert asked == (["editor"] if kind == "Bot" else ["editor", author])
+        assert ("not the site" in result.stdout) == (allowed == "false")
 
 
 def test_the_mark_commit_names_the_person_and_the_papers(pr_checkout, github):  # noqa: F811
@@ -542,6 +564,33 @@ def test_an_outsiders_comment_with_the_marker_is_never_rewritten():
         assert fake.comments[0]["body"] == f"{marker}\n- [x] **2601.1** mine\n"
         assert fake.comments[1]["body"] == f"{marker}\n- [ ] **2601.1** a\n"
         assert fake.comments[1]["user"]["type"] == "Bot"
+
+
+def test_comments_published_with_a_personal_token_are_the_sites_own():
+    """With DIGEST_PR_TOKEN the overflow comments are written by a person (type User),
+    the owner of the token: they are kept up to date, not written again beside
+    themselves; an outsider's copy next to them is still left alone."""
+    from digest_cli.publish.github import GitHub
+    from digest_cli.publish.pull_request import sync_overflow_comments
+
+    marker = "<!-- digest-papers:2026-01-28 -->"
+    with FakeGitHub(token="t0ken", login="site-owner") as fake:
+        fake.collaborators = {"site-owner": "admin"}
+        number = fake.add_pull("digest/2026-01-28", body="body")["number"]
+        with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [ ] **2601.1** a\n"])
+            fake.comments.append({"id": 7, "body": f"{marker}\n- [x] **2601.1** a\n",
+                                  "_repo": fake.full_name, "_number": number,
+                                  "user": {"login": "mallory", "type": "User"}})
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [x] **2601.1** a\n",
+                                                              f"{marker}\n- [ ] **2601.2** b\n"])
+        assert [(c["user"]["login"], c["body"]) for c in fake.comments] == [
+            ("site-owner", f"{marker}\n- [x] **2601.1** a\n"),
+            ("mallory", f"{marker}\n- [x] **2601.1** a\n"),
+            ("site-owner", f"{marker}\n- [ ] **2601.2** b\n")]
+        assert fake.comments[0]["user"]["type"] == "User"
+        asked = [r.path for r in fake.requests if r.path.endswith("/permission")]
+        assert sorted(asked) == sorted({a for a in asked})  # one request per person
 
 
 def test_the_fake_answers_the_permission_endpoint_as_github_does():

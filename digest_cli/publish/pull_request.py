@@ -161,22 +161,32 @@ def _keep_person_boxes(current: list[str], day: Day, body: str, overflow: list[s
 
 
 def _bot_comments(gh: GitHub, number: int, day: str, needed: bool) -> list[dict[str, Any]]:
-    """The overflow comments the bot wrote on the PR (a comment anyone else wrote that
-    carries the marker is theirs: never read, never rewritten). None asked for when the
-    day fits in the body (nearly every day: no request)."""
-    from digest_cli.publish.body import PAPERS_MARKER
+    """The overflow comments the site wrote on the PR (see `_site_comments`). None asked
+    for when the day fits in the body (nearly every day: no request)."""
+    return _site_comments(gh, number, day) if needed else []
 
-    if not needed:
-        return []
+
+def _site_comments(gh: GitHub, number: int, day: str) -> list[dict[str, Any]]:
+    """The PR's comments that carry the day's marker and were written by the site: by a
+    GitHub App or Actions' bot (publishing with the App's token or GITHUB_TOKEN), or by a
+    person with write access (the owner of DIGEST_PR_TOKEN). An outsider's comment that
+    carries the marker is theirs: never read, never rewritten."""
     marker = PAPERS_MARKER.format(date=day)
+    roles: dict[str, str] = {}  # one request per person, whatever their number of comments
+
+    def by_site(comment: dict[str, Any]) -> bool:
+        user = comment.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("login"), str):
+            return False
+        if user.get("type") == "Bot":
+            return True
+        login = user["login"]
+        if login not in roles:
+            roles[login] = gh.permission(login)
+        return roles[login] in ("admin", "write")
+
     return [c for c in gh.comments(number)
-            if str(c.get("body") or "").startswith(marker) and _by_bot(c)]
-
-
-def _by_bot(comment: dict[str, Any]) -> bool:
-    """Written by a GitHub App or Actions' bot: only those can write on the bot's behalf."""
-    user = comment.get("user") or {}
-    return isinstance(user, dict) and user.get("type") == "Bot"
+            if str(c.get("body") or "").startswith(marker) and by_site(c)]
 
 
 def _bodies(comments: list[dict[str, Any]]) -> list[str]:
@@ -187,14 +197,13 @@ def sync_overflow_comments(gh: GitHub, number: int, day: str, texts: list[str],
                            mine: list[dict[str, Any]] | None = None) -> None:
     """The PR's overflow comments (tasks that do not fit in the body) made to be `texts`;
     ones no longer needed say so rather than vanish (a comment is the editors' too). A day
-    that fits in the body (nearly every day) costs no request. Only the bot's own
+    that fits in the body (nearly every day) costs no request. Only the site's own
     comments are rewritten (`mine`: already fetched)."""
     if not texts:
         return
     marker = PAPERS_MARKER.format(date=day)
     if mine is None:
-        mine = [c for c in gh.comments(number)
-                if str(c.get("body") or "").startswith(marker) and _by_bot(c)]
+        mine = _site_comments(gh, number, day)
     for n, text in enumerate(texts):
         if n < len(mine):
             if _lines(str(mine[n].get("body") or "")) != _lines(text):
