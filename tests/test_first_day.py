@@ -34,7 +34,7 @@ from tests.fakes.llm_server import FakeLLM, english_responder
 from tests.fakes.pdf_server import FakePDFs, paper_pdf
 from tests.fakes.translate_kit import ANALYSIS_MODEL, TRANSLATE_MODEL, by_model
 from tests.gitkit import IDENTITY
-from tests.workflow_runner import Runner, runner_env
+from tests.workflow_runner import Artifacts, Runner, runner_env
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -160,17 +160,40 @@ def checkout(w, workspace: Path, ref: str = "main"):
 
 
 def runner(w, workflow: str, job: str, event: str, contexts: dict, token: str,
-           **kw) -> Runner:
+           attempt: str = "", **kw) -> Runner:
     w["gh"].grant(token, *job_permissions(workflow, job))
-    workspace = w["tmp"] / f"runner-{workflow}-{event}"
+    workspace = w["tmp"] / f"runner-{workflow}-{job}-{event}{attempt}"
     contexts = {"github": {"token": token, "repository": f"{OWNER}/{NAME}",
                            "event_name": event, "workspace": str(workspace),
                            **contexts.pop("github", {})},
                 "vars": {}, **contexts}
-    env = runner_env(workspace, w["tmp"] / f"temp-{workflow}-{event}", event=event,
+    env = runner_env(workspace, w["tmp"] / f"temp-{workflow}-{job}-{event}{attempt}", event=event,
                      repository=f"{OWNER}/{NAME}", api_url=w["gh"].url)
+    artifacts = w.setdefault("artifacts", Artifacts())
     return Runner(WORKFLOWS / workflow, job, workspace, contexts, env,
-                  uses={"actions/checkout": checkout(w, workspace)}, **kw)
+                  uses={"actions/checkout": checkout(w, workspace),
+                        "actions/upload-artifact": artifacts.upload(workspace),
+                        "actions/download-artifact": artifacts.download(workspace)}, **kw)
+
+
+def daily(w, event: str, inputs: dict, tokens: tuple[str, str], **kw) -> dict[str, Runner]:
+    """daily.yml as GitHub runs it: the read-only `digest` job, then `publish` with its
+    outputs (`needs`) and its artifact, when its `if:` lets it run. Each job has a token
+    of its own, which may do what its `permissions:` say. A failing step raises
+    CalledProcessError; the runners (`.done`) say what ran."""
+    skip = {"Install digest": "the venv holds the locked packages"}
+    jobs = {"digest": runner(w, "daily.yml", "digest", event,
+                             {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": inputs},
+                             tokens[0], skip_runs=skip, **kw)}
+    w["last"] = jobs
+    first = jobs["digest"].run()
+    jobs["publish"] = runner(w, "daily.yml", "publish", event,
+                             {"secrets": {}, "inputs": inputs,
+                              "needs": {"digest": {"outputs": first.job_outputs}}},
+                             tokens[1], skip_runs=skip, **kw)
+    if jobs["publish"].runs():
+        jobs["publish"].run()
+    return jobs
 
 
 def test_the_first_day(world):
@@ -190,23 +213,23 @@ def test_the_first_day(world):
     assert again.returncode == 0, again.stdout
 
     # 2. the first scheduled run, started three and a half hours late
-    token = "ghs_dailyActionsToken0123"
-    daily = runner(w, "daily.yml", "digest", "schedule",
-                   {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": {}}, token,
-                   skip_runs={"Install digest": "the venv holds the locked packages"},
-                   wrap=["faketime", "-f", f"@{DAY} 05:47:00"]).run()
-    assert ("Fetch, translate and render", "ran") in daily.steps
-    assert ("Publish", "ran") in daily.steps
-    assert dict(daily.steps)["actions/create-github-app-token"] == "skipped"  # no App set
-    out = daily.outputs["Fetch, translate and render"] + daily.outputs["Publish"]
+    tokens = ("ghs_dailyReadOnlyToken0123", "ghs_dailyPublishToken0123")
+    jobs = daily(w, "schedule", {}, tokens, wrap=["faketime", "-f", f"@{DAY} 05:47:00"])
+    run, published = jobs["digest"].done, jobs["publish"].done
+    assert ("Fetch, translate and render", "ran") in run.steps
+    assert ("Publish", "ran") in published.steps
+    assert dict(published.steps)["actions/create-github-app-token"] == "skipped"  # no App
+    out = run.outputs["Fetch, translate and render"] + published.outputs["Publish"]
     assert f"digest run {DAY}" in out
     assert (f"::notice title=Post date {DAY}::Scheduled for 02:20 UTC, started 05:47 UTC: "
             f"did {DAY}") in out
     [pr] = gh.open_pulls(BRANCH)
     assert f"{N} papers" in pr["title"] and gh.labels[pr["number"]] == ["digest"]
-    summary = (w["tmp"] / "temp-daily.yml-schedule" / "step_summary.md").read_text("utf-8")
-    assert pr["html_url"] in summary
-    assert LLM_KEY not in out and token not in out
+    summary = (w["tmp"] / "temp-daily.yml-publish-schedule" / "step_summary.md")
+    assert pr["html_url"] in summary.read_text("utf-8")
+    assert LLM_KEY not in out and not any(token in out for token in tokens)
+    # the job that read arXiv, the PDFs and the LLM could only read the repository
+    assert gh.permissions[tokens[0]] == {"contents:read"}
 
     # 3. an editor fixes a title on the branch and pushes
     editor = w["tmp"] / "editor"
@@ -234,6 +257,7 @@ def test_the_first_day(world):
     assert ran == ["The days the pull request touches",
                    "Check the records and render the posts", "Commit the re-rendered posts",
                    "Refresh the pull request's task list", "Preview the day",
+                   "Link the preview from the job summary",
                    "Check records, texts and posts"], done.steps
     git(editor, "pull", "-q")
     assert git(editor, "log", "-1", "--format=%s") == "Re-render posts from the records"
@@ -290,45 +314,57 @@ def check_site(site: Path, base: str) -> None:
 
 def test_a_day_nothing_could_be_translated_for_is_previewed_then_red_and_a_rerun_is_quiet(
         world):
-    """The LLM answers every paper in English (refused by validation). The daily job still
-    publishes the day (marked 待翻译) and previews it, and only its last step fails the
-    job (status 3). The next run, failing the same papers the same way, commits nothing
-    and ends green."""
+    """The LLM answers every paper in English (refused by validation). The daily run still
+    publishes the day (marked 待翻译) and previews it, and only the publish job's last step
+    fails the run (status 3). The next run, failing the same papers the same way, commits
+    nothing and ends green."""
     w, gh = world, world["gh"]
     new_site_from_template(w)
     w["llm"].responder = english_responder
-    artifact = {"artifact-url": f"https://github.com/{OWNER}/{NAME}/actions/runs/7/artifacts/9"}
+    tokens = ("ghs_dailyReadOnlyToken0001", "ghs_dailyPublishToken0001")
 
-    first = runner(w, "daily.yml", "digest", "workflow_dispatch",
-                   {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": {"date": DAY}},
-                   "ghs_dailyActionsToken0001",
-                   skip_runs={"Install digest": "the venv holds the locked packages"})
-    first.uses["actions/upload-artifact"] = lambda with_: artifact
     with pytest.raises(subprocess.CalledProcessError) as red:
-        first.run()
+        daily(w, "workflow_dispatch", {"date": DAY}, tokens)
     assert (red.value.cmd, red.value.returncode) == (
         "Fail when not one translation could be made", 3)
     assert "marked 待翻译, and previewed" in red.value.stdout
-    ran = dict(first.done.steps)
+    ran = dict(w["last"]["publish"].done.steps)
     assert [ran[name] for name in ("Publish", "Preview the day", "Upload the preview",
                                    "Link the preview from the job summary")] == [
         "ran", "ran", "handled", "ran"]
     [pr] = gh.open_pulls(BRANCH)
-    summary = (w["tmp"] / "temp-daily.yml-workflow_dispatch" / "step_summary.md")
-    assert artifact["artifact-url"] in summary.read_text(encoding="utf-8")
+    summary = w["tmp"] / "temp-daily.yml-publish-workflow_dispatch" / "step_summary.md"
+    assert "https://github.com/artifacts/preview-" in summary.read_text(encoding="utf-8")
     tip = gitkit.git(w["origin"], "rev-parse", BRANCH)
 
     # The next scheduled run: same papers, same refusals; only times would change.
-    again = runner(w, "daily.yml", "digest", "schedule",
-                   {"secrets": {"DIGEST_LLM_API_KEY": LLM_KEY}, "inputs": {}},
-                   "ghs_dailyActionsToken0002",
-                   skip_runs={"Install digest": "the venv holds the locked packages"},
-                   wrap=["faketime", "-f", f"@{DAY} 05:47:00"])
-    again.uses["actions/upload-artifact"] = lambda with_: artifact
-    done = again.run()
-    assert dict(done.steps)["Fail when not one translation could be made"] == "skipped"
-    out = done.outputs["Fetch, translate and render"] + done.outputs["Publish"]
+    jobs = daily(w, "schedule", {}, ("ghs_dailyReadOnlyToken0002", "ghs_dailyPublishToken0002"),
+                 wrap=["faketime", "-f", f"@{DAY} 05:47:00"])
+    run, published = jobs["digest"].done, jobs["publish"].done
+    assert dict(published.steps)["Fail when not one translation could be made"] == "skipped"
+    out = run.outputs["Fetch, translate and render"] + published.outputs["Publish"]
     assert "failed as their records already say (same reasons): nothing new to write" in out
     assert f"{BRANCH} is up to date" in out
     assert gitkit.git(w["origin"], "rev-parse", BRANCH) == tip
     assert gh.open_pulls(BRANCH) == [pr]
+
+    # An editor fixes a title on the branch; the LLM is back; the day is run again. The
+    # read-only job restores the editor's record and translates; the publish job (another
+    # checkout, of main) is told which branch commit those records came from, so it
+    # commits the translations over the editor's fix instead of refusing to.
+    editor = w["tmp"] / "editor"
+    git(w["tmp"], "clone", "-q", str(w["origin"]), str(editor))
+    git(editor, "switch", "-q", BRANCH)
+    record = editor / "data" / DAY / f"{paper_id(0)}.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace(
+        w["title"](0), "Edited by an editor"), encoding="utf-8")
+    git(editor, "commit", "-q", "-am", "Fix a title")
+    git(editor, "push", "-q", "origin", BRANCH)
+    w["llm"].responder = by_model()
+    daily(w, "workflow_dispatch", {"date": DAY},
+          ("ghs_dailyReadOnlyToken0003", "ghs_dailyPublishToken0003"), attempt="-again")
+    git(editor, "pull", "-q")
+    text = record.read_text(encoding="utf-8")
+    assert "Edited by an editor" in text and "\ntranslation:\n" in text
+    assert git(editor, "log", "-1", "--format=%s", "--", str(record)).startswith(
+        f"Update {paper_id(0)}: Edited by an editor")

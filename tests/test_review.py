@@ -409,7 +409,7 @@ def test_the_mark_commit_names_the_person_and_the_papers(pr_checkout, github):  
 
 
 @pytest.mark.parametrize("workflow, job, env", [
-    ("daily.yml", "digest", {"DAY": "2026-01-28"}),
+    ("daily.yml", "publish", {"DAY": "2026-01-28"}),
     ("sync.yml", "sync", {"HEAD_REF": "digest/2026-01-28"}),
 ])
 def test_workflows_preview_the_day_for_the_artifact(pr_checkout, workflow, job,  # noqa: F811

@@ -160,8 +160,12 @@ def test_no_workflow_runs_fork_code_with_secrets(name):
 
 def test_daily_triggers_inputs_permissions_and_concurrency():
     wf = load("daily.yml")
-    assert wf["permissions"] == {"contents": "write", "pull-requests": "write",
-                                 "issues": "write"}  # issues: creating a missing label
+    assert wf["permissions"] == {}  # each job asks for its own
+    # the long job handles untrusted input (arXiv, PDFs, the LLM): it can only read
+    assert wf["jobs"]["digest"]["permissions"] == {"contents": "read"}
+    assert wf["jobs"]["publish"]["permissions"] == {
+        "contents": "write", "pull-requests": "write",
+        "issues": "write"}  # issues: creating a missing label
     # the group both daily workflows share, joined only by the one that is on: the other's
     # skipped runs must never replace a pending real run (same cron, same group)
     assert wf["concurrency"] == {
@@ -200,27 +204,65 @@ def test_daily_cron_runs_after_the_window_closed_and_the_api_caught_up(today):
 
 def test_daily_runs_digest_with_the_secret_and_publishes():
     wf = load("daily.yml")
-    uses = [s.get("uses", "").split("@")[0] for s in steps(wf, "digest")]
-    assert uses[:2] == ["actions/checkout", "actions/setup-python"]
-    assert steps(wf, "digest")[0]["with"] == {"persist-credentials": False}
-    setup = steps(wf, "digest")[1]["with"]
-    assert setup["cache"] == "pip" and setup["cache-dependency-path"] == "requirements/main.txt"
-    assert step(wf, "digest", "Install digest")["run"] == \
-        "pip install --constraint requirements/main.txt ."
+    for job in ("digest", "publish"):
+        uses = [s.get("uses", "").split("@")[0] for s in steps(wf, job)]
+        assert uses[:2] == ["actions/checkout", "actions/setup-python"]
+        assert steps(wf, job)[0]["with"] == {"persist-credentials": False}
+        setup = steps(wf, job)[1]["with"]
+        assert setup["cache"] == "pip"
+        assert setup["cache-dependency-path"] == "requirements/main.txt"
+        assert step(wf, job, "Install digest")["run"] == \
+            "pip install --constraint requirements/main.txt ."
     main = step(wf, "digest", "Fetch, translate and render")
     assert main["env"]["DIGEST_LLM_API_KEY"] == "${{ secrets.DIGEST_LLM_API_KEY }}"
     assert main["env"]["GIT_TOKEN"] == "${{ github.token }}" and "GITHUB_TOKEN" not in main["env"]
     assert main["env"]["INPUT_DATE"] == "${{ inputs.date }}"
     assert "args=(run --restore)" in main["run"] and 'digest "${args[@]}"' in main["run"]
     assert "--force" in main["run"] and "--date" in main["run"]
-    # the App token is minted after the long run, right before the step that pushes
-    names = [s.get("name") or s.get("id") for s in steps(wf, "digest")]
+    # the LLM key and the pushing tokens never meet in one job
+    assert "secrets." not in str(steps(wf, "digest")).replace(
+        "secrets.DIGEST_LLM_API_KEY", "")
+    assert "DIGEST_LLM_API_KEY" not in str(wf["jobs"]["publish"])
+    # the publish job takes the day's records only, into the day's folder
+    [download] = [s for s in steps(wf, "publish") if "download-artifact@" in s.get("uses", "")]
+    assert download["with"] == {"name": "day", "path": "data/${{ needs.digest.outputs.day }}"}
+    [upload] = [s for s in steps(wf, "digest") if "upload-artifact@" in s.get("uses", "")]
+    assert upload["with"]["name"] == "day"
+    assert upload["with"]["path"] == "data/${{ steps.run.outputs.day }}/"
+    assert wf["jobs"]["publish"]["needs"] == "digest"
+    assert wf["jobs"]["publish"]["if"] == "needs.digest.outputs.packed == 'true'"
+    # the App token is minted right before the step that pushes
+    names = [s.get("name") or s.get("id") for s in steps(wf, "publish")]
     assert names.index("app-token") == names.index("Publish") - 1
-    publish = step(wf, "digest", "Publish")
+    publish = step(wf, "publish", "Publish")
     token = "${{ steps.app-token.outputs.token || secrets.DIGEST_PR_TOKEN || github.token }}"
     assert publish["env"]["GITHUB_TOKEN"] == publish["env"]["GIT_TOKEN"] == token
     assert 'digest publish --date "$DAY"' in publish["run"]
-    assert "DIGEST_LLM_API_KEY" not in publish["env"]
+
+
+def _render_step(tmp_path: Path, day: str, base: str) -> subprocess.CompletedProcess:
+    """The publish job's render step, with a stand-in `digest`."""
+    script = step(load("daily.yml"), "publish", "Render the post")["run"]
+    fake = tmp_path / "bin" / "digest"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text(f'#!/bin/sh\necho "$*" >> "{tmp_path}/calls"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+           "DAY": day, "BASE": base}
+    return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+
+
+def test_the_publish_job_takes_the_run_s_day_and_base_only_when_well_formed(tmp_path):
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert _render_step(tmp_path, "2026-01-28", sha).returncode == 0
+    assert (tmp_path / ".digest-cache/publish/2026-01-28.base").read_text() == sha + "\n"
+    assert (tmp_path / "calls").read_text() == "render --date 2026-01-28\n"
+    bad = _render_step(tmp_path, "../../etc", sha)
+    assert bad.returncode == 1 and bad.stdout.startswith("::error::Not a day")
+    assert _render_step(tmp_path, "2026-01-29", "$(touch pwned)").returncode == 0
+    assert not (tmp_path / ".digest-cache/publish/2026-01-29.base").exists()
+    assert not (tmp_path / "pwned").exists()
 
 
 APP = {"app-id": "${{ vars.DIGEST_APP_ID }}",
@@ -228,7 +270,7 @@ APP = {"app-id": "${{ vars.DIGEST_APP_ID }}",
 
 
 @pytest.mark.parametrize("name, job, permissions", [
-    ("daily.yml", "digest", {"contents": "write", "pull-requests": "write", "issues": "write"}),
+    ("daily.yml", "publish", {"contents": "write", "pull-requests": "write", "issues": "write"}),
     ("sync.yml", "sync", {"contents": "write"}),
 ])
 def test_the_app_token_asks_only_what_the_push_needs_right_before_it(name, job, permissions):
@@ -339,37 +381,54 @@ def test_a_failing_run_fails_the_step_despite_the_tee(tmp_path):
     assert (tmp_path / "output").read_text().splitlines()[-1] == "status=3"
 
 
-def test_publish_with_no_records_publishes_nothing_and_leaves_the_verdict_to_the_last_step(
-        tmp_path):
-    script = step(load("daily.yml"), "digest", "Publish")["run"]
-    env = {**os.environ, "DAY": "", "RUN_STATUS": "3", "GIT_TOKEN": "ghs_fake",
-           "GITHUB_TOKEN": "ghs_fake"}
-    result = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "nothing to publish" in result.stdout
-
-
-@pytest.mark.parametrize("has_day", [True, False])
-def test_a_run_that_translated_nothing_ends_red_after_the_preview(tmp_path, has_day):
-    """Status 3 publishes and previews the day, and only then fails the job: the step
-    that fails it is the last one, and runs only after a status-3 run."""
+@pytest.mark.parametrize("status", ["0", "3"])
+def test_a_run_with_no_records_packs_nothing_and_is_red_only_after_a_failure(tmp_path, status):
     wf = load("daily.yml")
-    names = [s.get("name") or s["uses"] for s in steps(wf, "digest")]
-    last = step(wf, "digest", "Fail when not one translation could be made")
-    assert names[-1] == last["name"] and last["if"] == "steps.run.outputs.status == '3'"
+    pack = step(wf, "digest", "Pack the day")
+    out = tmp_path / "output"
+    result = subprocess.run(["bash", "-e", "-c", pack["run"]], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "DAY": "2026-01-28",
+                                            "GITHUB_OUTPUT": str(out)})
+    assert result.returncode == 0 and "nothing to publish" in result.stdout
+    assert not out.exists() or "packed=true" not in out.read_text()
+    last = step(wf, "digest", "Fail when the run left no records")
+    assert last["if"] == ("steps.run.outputs.status == '3' "
+                          "&& steps.pack.outputs.packed != 'true'")
+    assert steps(wf, "digest")[-1] is last
+    failed = subprocess.run(["bash", "-e", "-c", last["run"]], capture_output=True, text=True,
+                            env={**os.environ, "DAY": "2026-01-28"})
+    assert failed.returncode == 3 and "left no records" in failed.stdout
+
+
+def test_the_pack_step_hands_on_the_records_and_the_branch_commit(tmp_path):
+    (tmp_path / "data" / "2026-01-28").mkdir(parents=True)
+    (tmp_path / "data" / "2026-01-28" / "manifest.yaml").write_text("date: 2026-01-28\n")
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    (tmp_path / ".digest-cache" / "publish").mkdir(parents=True)
+    (tmp_path / ".digest-cache" / "publish" / "2026-01-28.base").write_text(sha + "\n")
+    out = tmp_path / "output"
+    result = subprocess.run(["bash", "-e", "-c", step(load("daily.yml"), "digest",
+                                                      "Pack the day")["run"]],
+                            cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "DAY": "2026-01-28", "GITHUB_OUTPUT": str(out)})
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().splitlines() == ["packed=true", f"base={sha}"]
+
+
+def test_a_run_that_translated_nothing_ends_red_after_the_preview(tmp_path):
+    """Status 3 publishes and previews the day, and only then fails the run: the step
+    that fails it is the publish job's last one, and runs only after a status-3 run."""
+    wf = load("daily.yml")
+    names = [s.get("name") or s["uses"] for s in steps(wf, "publish")]
+    last = step(wf, "publish", "Fail when not one translation could be made")
+    assert names[-1] == last["name"] and last["if"] == "needs.digest.outputs.status == '3'"
     assert names.index("Publish") < names.index("Preview the day") < names.index(
         "Upload the preview") < names.index("Link the preview from the job summary")
-    if has_day:
-        (tmp_path / "data" / "2026-01-28").mkdir(parents=True)
-        (tmp_path / "data" / "2026-01-28" / "manifest.yaml").write_text("date: 2026-01-28\n")
-    env = {**os.environ, "DAY": "2026-01-28"}
-    result = subprocess.run(["bash", "-e", "-c", last["run"]], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(["bash", "-e", "-c", last["run"]], cwd=tmp_path,
+                            env={**os.environ, "DAY": "2026-01-28"}, capture_output=True,
+                            text=True)
     assert result.returncode == 3
-    assert result.stdout.startswith("::error::")
-    assert ("marked 待翻译" in result.stdout) == has_day
-    assert ("left no records" in result.stdout) != has_day
+    assert result.stdout.startswith("::error::") and "marked 待翻译" in result.stdout
 
 
 @pytest.mark.parametrize("name", ["daily.yml", "daily-sharded.yml"])

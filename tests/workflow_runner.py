@@ -150,7 +150,8 @@ class JobRun:
     """What happened: each step's name and outcome ("ran", "skipped", "handled")."""
 
     steps: list[tuple[str, str]] = field(default_factory=list)
-    outputs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # step name -> its log
+    job_outputs: dict[str, str] = field(default_factory=dict)  # the job's `outputs:`
 
 
 @dataclass
@@ -175,15 +176,25 @@ class Runner:
             assert _truthy(evaluate(_condition(job["if"]), self.contexts)), job["if"]
         self.contexts.setdefault("steps", {})
         done = self.done = JobRun()
-        for index, step in enumerate(job["steps"]):
-            name = step.get("name") or step.get("uses", "").split("@")[0] or f"step {index}"
-            if "if" in step and not _truthy(evaluate(_condition(step["if"]), self.contexts)):
-                done.steps.append((name, "skipped"))
-                continue
-            outputs = self._step(step, name, done)
-            if step.get("id"):
-                self.contexts["steps"][step["id"]] = {"outputs": outputs or {}}
+        try:
+            for index, step in enumerate(job["steps"]):
+                name = step.get("name") or step.get("uses", "").split("@")[0] or f"step {index}"
+                if "if" in step and not _truthy(evaluate(_condition(step["if"]),
+                                                         self.contexts)):
+                    done.steps.append((name, "skipped"))
+                    continue
+                outputs = self._step(step, name, done)
+                if step.get("id"):
+                    self.contexts["steps"][step["id"]] = {"outputs": outputs or {}}
+        finally:  # a failed job's outputs are what its steps had set
+            done.job_outputs = {k: _text(evaluate(v, self.contexts))
+                                for k, v in (job.get("outputs") or {}).items()}
         return done
+
+    def runs(self) -> bool:
+        """Whether the job's `if:` lets it run."""
+        job = YAML(typ="safe").load(self.workflow.read_text(encoding="utf-8"))["jobs"][self.job]
+        return "if" not in job or _truthy(evaluate(_condition(job["if"]), self.contexts))
 
     def _step(self, step: dict[str, Any], name: str, done: JobRun) -> dict[str, str] | None:
         if "uses" in step:
@@ -210,6 +221,33 @@ class Runner:
             raise subprocess.CalledProcessError(result.returncode, name, result.stdout,
                                                 result.stderr)
         return _outputs(output.read_text(encoding="utf-8"))
+
+
+class Artifacts:
+    """actions/upload-artifact and download-artifact between the jobs of a test: the
+    uploaded folder's files by artifact name, written back under the download's path."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, dict[str, bytes]] = {}
+
+    def upload(self, workspace: Path) -> Callable[[dict[str, Any]], dict[str, str]]:
+        def handle(with_: dict[str, Any]) -> dict[str, str]:
+            root = workspace / str(with_["path"])
+            files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
+                                                          if p.is_file())
+            base = root.parent if root.is_file() else root
+            self.stored[str(with_["name"])] = {p.relative_to(base).as_posix(): p.read_bytes()
+                                               for p in files}
+            return {"artifact-url": f"https://github.com/artifacts/{with_['name']}"}
+        return handle
+
+    def download(self, workspace: Path) -> Callable[[dict[str, Any]], None]:
+        def handle(with_: dict[str, Any]) -> None:
+            target = workspace / str(with_.get("path") or ".")
+            for rel, data in self.stored[str(with_["name"])].items():
+                (target / rel).parent.mkdir(parents=True, exist_ok=True)
+                (target / rel).write_bytes(data)
+        return handle
 
 
 def _outputs(text: str) -> dict[str, str]:
