@@ -208,11 +208,10 @@ def test_daily_runs_digest_with_the_secret_and_publishes():
         uses = [s.get("uses", "").split("@")[0] for s in steps(wf, job)]
         assert uses[:2] == ["actions/checkout", "actions/setup-python"]
         assert steps(wf, job)[0]["with"] == {"persist-credentials": False}
-        setup = steps(wf, job)[1]["with"]
-        assert setup["cache"] == "pip"
-        assert setup["cache-dependency-path"] == "requirements/main.txt"
         assert step(wf, job, "Install digest")["run"] == \
             "pip install --constraint requirements/main.txt ."
+    setup = steps(wf, "digest")[1]["with"]
+    assert setup["cache"] == "pip" and setup["cache-dependency-path"] == "requirements/main.txt"
     main = step(wf, "digest", "Fetch, translate and render")
     assert main["env"]["DIGEST_LLM_API_KEY"] == "${{ secrets.DIGEST_LLM_API_KEY }}"
     assert main["env"]["GIT_TOKEN"] == "${{ github.token }}" and "GITHUB_TOKEN" not in main["env"]
@@ -223,14 +222,16 @@ def test_daily_runs_digest_with_the_secret_and_publishes():
     assert "secrets." not in str(steps(wf, "digest")).replace(
         "secrets.DIGEST_LLM_API_KEY", "")
     assert "DIGEST_LLM_API_KEY" not in str(wf["jobs"]["publish"])
-    # the publish job takes the day's records only, into the day's folder
+    # the publish job unpacks the artifact outside the checkout (then takes records only)
     [download] = [s for s in steps(wf, "publish") if "download-artifact@" in s.get("uses", "")]
-    assert download["with"] == {"name": "day", "path": "data/${{ needs.digest.outputs.day }}"}
+    assert download["with"] == {"name": "day", "path": "${{ runner.temp }}/day"}
     [upload] = [s for s in steps(wf, "digest") if "upload-artifact@" in s.get("uses", "")]
     assert upload["with"]["name"] == "day"
     assert upload["with"]["path"] == "data/${{ steps.run.outputs.day }}/"
     assert wf["jobs"]["publish"]["needs"] == "digest"
-    assert wf["jobs"]["publish"]["if"] == "needs.digest.outputs.packed == 'true'"
+    # also after a status-3 run, which fails the digest job: "Re-run failed jobs" redoes both
+    assert wf["jobs"]["publish"]["if"] == \
+        "${{ !cancelled() && needs.digest.outputs.packed == 'true' }}"
     # the App token is minted right before the step that pushes
     names = [s.get("name") or s.get("id") for s in steps(wf, "publish")]
     assert names.index("app-token") == names.index("Publish") - 1
@@ -240,29 +241,85 @@ def test_daily_runs_digest_with_the_secret_and_publishes():
     assert 'digest publish --date "$DAY"' in publish["run"]
 
 
-def _render_step(tmp_path: Path, day: str, base: str) -> subprocess.CompletedProcess:
-    """The publish job's render step, with a stand-in `digest`."""
-    script = step(load("daily.yml"), "publish", "Render the post")["run"]
+def _take_records(tmp_path: Path, day: str, base: str, workflow: str = "daily.yml",
+                  job: str = "publish", name: str = "Take the day's records and render "
+                  "the post") -> subprocess.CompletedProcess:
+    """A step that takes the day's records from the artifact, with a stand-in `digest`."""
+    script = step(load(workflow), job, name)["run"]
     fake = tmp_path / "bin" / "digest"
     fake.parent.mkdir(exist_ok=True)
     fake.write_text(f'#!/bin/sh\necho "$*" >> "{tmp_path}/calls"\n', encoding="utf-8")
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
-           "DAY": day, "BASE": base}
-    return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
+           "DAY": day, "BASE": base, "RUNNER_TEMP": str(tmp_path / "temp")}
+    (tmp_path / "work").mkdir(exist_ok=True)
+    return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path / "work", env=env,
                           capture_output=True, text=True)
 
 
-def test_the_publish_job_takes_the_run_s_day_and_base_only_when_well_formed(tmp_path):
+def _hostile_artifact(tmp_path: Path) -> None:
+    """What a taken-over read-only job could upload as the day: records, and more."""
+    art = tmp_path / "temp" / "day"
+    (art / "sub").mkdir(parents=True)
+    (art / "2601.19786.yaml").write_text("id: '2601.19786'\n")
+    (art / "manifest.yaml").write_text("date: 2026-01-28\n")
+    (art / "sub" / "x.yaml").write_text("nested\n")
+    (art / "run.sh").write_text("echo pwned\n")
+    (tmp_path / "secret.txt").write_text("outside\n")
+    (art / "link.yaml").symlink_to(tmp_path / "secret.txt")
+
+
+@pytest.mark.parametrize("workflow, job, name", [
+    ("daily.yml", "publish", "Take the day's records and render the post"),
+    ("daily-sharded.yml", "translate", "Take the day's records"),
+    ("daily-sharded.yml", "publish", "Take the day's records"),
+])
+def test_a_job_takes_only_the_day_s_records_from_the_artifact(tmp_path, workflow, job, name):
+    _hostile_artifact(tmp_path)
+    download = [s for s in steps(load(workflow), job)
+                if "download-artifact@" in s.get("uses", "") and s["with"].get("name") == "day"]
+    assert [d["with"]["path"] for d in download] == ["${{ runner.temp }}/day"]
+    result = _take_records(tmp_path, "2026-01-28", "", workflow, job, name)
+    assert result.returncode == 0, result.stderr
+    work = tmp_path / "work"
+    assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()) == [
+        "data/2026-01-28/2601.19786.yaml", "data/2026-01-28/manifest.yaml"]
+    for day in ("../../_actions", "2026-01-28/../..", "", "2026-1-28"):
+        bad = _take_records(tmp_path, day, "", workflow, job, name)
+        assert bad.returncode == 1 and bad.stdout.startswith("::error::Not a day"), day
+
+
+def test_the_publish_job_takes_the_run_s_base_only_when_well_formed(tmp_path):
     sha = "0123456789abcdef0123456789abcdef01234567"
-    assert _render_step(tmp_path, "2026-01-28", sha).returncode == 0
-    assert (tmp_path / ".digest-cache/publish/2026-01-28.base").read_text() == sha + "\n"
+    (tmp_path / "temp" / "day").mkdir(parents=True)
+    assert _take_records(tmp_path, "2026-01-28", sha).returncode == 0
+    work = tmp_path / "work"
+    assert (work / ".digest-cache/publish/2026-01-28.base").read_text() == sha + "\n"
     assert (tmp_path / "calls").read_text() == "render --date 2026-01-28\n"
-    bad = _render_step(tmp_path, "../../etc", sha)
-    assert bad.returncode == 1 and bad.stdout.startswith("::error::Not a day")
-    assert _render_step(tmp_path, "2026-01-29", "$(touch pwned)").returncode == 0
-    assert not (tmp_path / ".digest-cache/publish/2026-01-29.base").exists()
-    assert not (tmp_path / "pwned").exists()
+    assert _take_records(tmp_path, "2026-01-29", "$(touch pwned)").returncode == 0
+    assert not (work / ".digest-cache/publish/2026-01-29.base").exists()
+    assert not (work / "pwned").exists()
+
+
+def test_no_job_that_writes_or_builds_the_site_restores_a_cache():
+    """A cache entry may have been saved by a job that handled untrusted input (arXiv,
+    PDFs, LLM answers): code it planted would run with the writer's token (or in the
+    site readers get). Jobs that can write, and the Pages build, restore none."""
+    checked = 0
+    for name in ALL_WORKFLOWS:
+        wf = load(name)
+        for job_name, job in wf["jobs"].items():
+            perms = job.get("permissions", wf.get("permissions")) or {}
+            writes = any(level == "write" for level in perms.values())
+            if not writes and (name, job_name) != ("pages.yml", "build"):
+                continue
+            checked += 1
+            for s in job.get("steps", []):
+                uses = s.get("uses", "")
+                assert not uses.startswith("actions/cache@"), (name, job_name)
+                if uses.startswith("actions/setup-python@"):
+                    assert "cache" not in s.get("with", {}), (name, job_name)
+    assert checked >= 6  # daily/publish, sharded/publish, sync, review ticks, pages x2
 
 
 APP = {"app-id": "${{ vars.DIGEST_APP_ID }}",
@@ -381,23 +438,14 @@ def test_a_failing_run_fails_the_step_despite_the_tee(tmp_path):
     assert (tmp_path / "output").read_text().splitlines()[-1] == "status=3"
 
 
-@pytest.mark.parametrize("status", ["0", "3"])
-def test_a_run_with_no_records_packs_nothing_and_is_red_only_after_a_failure(tmp_path, status):
-    wf = load("daily.yml")
-    pack = step(wf, "digest", "Pack the day")
+def test_a_run_with_no_records_packs_nothing(tmp_path):
+    pack = step(load("daily.yml"), "digest", "Pack the day")
     out = tmp_path / "output"
     result = subprocess.run(["bash", "-e", "-c", pack["run"]], cwd=tmp_path, capture_output=True,
                             text=True, env={**os.environ, "DAY": "2026-01-28",
                                             "GITHUB_OUTPUT": str(out)})
     assert result.returncode == 0 and "nothing to publish" in result.stdout
     assert not out.exists() or "packed=true" not in out.read_text()
-    last = step(wf, "digest", "Fail when the run left no records")
-    assert last["if"] == ("steps.run.outputs.status == '3' "
-                          "&& steps.pack.outputs.packed != 'true'")
-    assert steps(wf, "digest")[-1] is last
-    failed = subprocess.run(["bash", "-e", "-c", last["run"]], capture_output=True, text=True,
-                            env={**os.environ, "DAY": "2026-01-28"})
-    assert failed.returncode == 3 and "left no records" in failed.stdout
 
 
 def test_the_pack_step_hands_on_the_records_and_the_branch_commit(tmp_path):
@@ -415,20 +463,23 @@ def test_the_pack_step_hands_on_the_records_and_the_branch_commit(tmp_path):
     assert out.read_text().splitlines() == ["packed=true", f"base={sha}"]
 
 
-def test_a_run_that_translated_nothing_ends_red_after_the_preview(tmp_path):
-    """Status 3 publishes and previews the day, and only then fails the run: the step
-    that fails it is the publish job's last one, and runs only after a status-3 run."""
+@pytest.mark.parametrize("packed", ["true", ""])
+def test_a_run_that_translated_nothing_ends_red_after_handing_on_the_day(tmp_path, packed):
+    """Status 3: the digest job packs the day, then its last step fails it; the publish
+    job runs after that failure too (publishes and previews the day), and "Re-run failed
+    jobs" redoes both."""
     wf = load("daily.yml")
-    names = [s.get("name") or s["uses"] for s in steps(wf, "publish")]
-    last = step(wf, "publish", "Fail when not one translation could be made")
-    assert names[-1] == last["name"] and last["if"] == "needs.digest.outputs.status == '3'"
-    assert names.index("Publish") < names.index("Preview the day") < names.index(
-        "Upload the preview") < names.index("Link the preview from the job summary")
+    names = [s.get("name") or s["uses"] for s in steps(wf, "digest")]
+    last = step(wf, "digest", "Fail when not one translation could be made")
+    assert names[-1] == last["name"] and last["if"] == "steps.run.outputs.status == '3'"
+    assert names.index("Pack the day") < len(names) - 2  # then the upload, then this
+    assert "!cancelled()" in wf["jobs"]["publish"]["if"]
     result = subprocess.run(["bash", "-e", "-c", last["run"]], cwd=tmp_path,
-                            env={**os.environ, "DAY": "2026-01-28"}, capture_output=True,
-                            text=True)
-    assert result.returncode == 3
-    assert result.stdout.startswith("::error::") and "marked 待翻译" in result.stdout
+                            env={**os.environ, "DAY": "2026-01-28", "PACKED": packed},
+                            capture_output=True, text=True)
+    assert result.returncode == 3 and result.stdout.startswith("::error::")
+    assert ("marked 待翻译" in result.stdout) == bool(packed)
+    assert ("left no records" in result.stdout) != bool(packed)
 
 
 @pytest.mark.parametrize("name", ["daily.yml", "daily-sharded.yml"])
@@ -532,7 +583,8 @@ def test_every_workflow_installs_python_packages_from_the_lock(name):
             for line in s.get("run", "").splitlines():
                 if "pip install" in line:
                     assert "--constraint requirements/main.txt" in line, (name, line)
-            if "setup-python@" in s.get("uses", ""):  # the pip cache follows the lock
+            if "cache" in s.get("with", {}) and "setup-python@" in s["uses"]:
+                # the pip cache follows the lock
                 assert s["with"]["cache-dependency-path"].startswith("requirements/"), name
 
 

@@ -175,6 +175,7 @@ class Runner:
         if "if" in job:
             assert _truthy(evaluate(_condition(job["if"]), self.contexts)), job["if"]
         self.contexts.setdefault("steps", {})
+        self.contexts.setdefault("runner", {"temp": self.env["RUNNER_TEMP"], "os": "Linux"})
         done = self.done = JobRun()
         try:
             for index, step in enumerate(job["steps"]):
@@ -244,6 +245,8 @@ class Artifacts:
     def download(self, workspace: Path) -> Callable[[dict[str, Any]], None]:
         def handle(with_: dict[str, Any]) -> None:
             target = workspace / str(with_.get("path") or ".")
+            # an empty context (`${{ runner.temp }}/day` -> `/day`) must not write into /
+            assert target.parent != Path("/"), with_
             for rel, data in self.stored[str(with_["name"])].items():
                 (target / rel).parent.mkdir(parents=True, exist_ok=True)
                 (target / rel).write_bytes(data)
