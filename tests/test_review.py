@@ -3,6 +3,7 @@ for real against FakeGitHub on 127.0.0.1 and a bare git origin."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -372,12 +373,14 @@ def test_who_asks_github_whether_the_editor_may_write(pr_checkout, login, role, 
 
 
 @pytest.mark.parametrize("author, kind, allowed", [
-    ("github-actions[bot]", "Bot", "true"),  # GITHUB_TOKEN or the App: not asked about
-    ("site-owner", "User", "true"),  # published with DIGEST_PR_TOKEN
+    ("github-actions[bot]", "Bot", "true"),  # GITHUB_TOKEN or the App
+    ("site-owner", "User", "true"),  # opened the pull request: published with DIGEST_PR_TOKEN
+    ("editor", "User", "false"),  # an editor's comment that carries the marker is theirs
     ("mallory", "User", "false"),  # an outsider's comment holding the marker
 ])
 def test_who_takes_a_comment_only_when_the_site_wrote_it(pr_checkout, author, kind,  # noqa: F811
                                                          allowed):
+    (pr_checkout.parent / "pr.json").write_text(json.dumps({"user": {"login": "site-owner"}}))
     with FakeGitHub(token="t0ken", owner="octo", repo="site") as gh:
         gh.collaborators = {"editor": "write", "site-owner": "admin"}
         out = pr_checkout.parent / "out.txt"
@@ -387,7 +390,7 @@ def test_who_takes_a_comment_only_when_the_site_wrote_it(pr_checkout, author, ki
         assert result.returncode == 0, result.stderr
         assert out.read_text() == f"allowed={allowed}\n"
         asked = [r.path.rsplit("/", 2)[1] for r in gh.requests if r.path.endswith("/permission")]
-        assert asked == (["editor"] if kind == "Bot" else ["editor", author])
+        assert asked == ["editor"]  # the editor's access; the comment's author by name
         assert ("not the site" in result.stdout) == (allowed == "false")
 
 
@@ -567,30 +570,35 @@ def test_an_outsiders_comment_with_the_marker_is_never_rewritten():
 
 
 def test_comments_published_with_a_personal_token_are_the_sites_own():
-    """With DIGEST_PR_TOKEN the overflow comments are written by a person (type User),
-    the owner of the token: they are kept up to date, not written again beside
-    themselves; an outsider's copy next to them is still left alone."""
+    """With DIGEST_PR_TOKEN the pull request and its overflow comments are written by a
+    person (type User), the owner of the token: those comments are kept up to date, not
+    written again beside themselves; an editor's or an outsider's comment that carries
+    the marker is still left alone."""
     from digest_cli.publish.github import GitHub
     from digest_cli.publish.pull_request import sync_overflow_comments
 
     marker = "<!-- digest-papers:2026-01-28 -->"
     with FakeGitHub(token="t0ken", login="site-owner") as fake:
-        fake.collaborators = {"site-owner": "admin"}
-        number = fake.add_pull("digest/2026-01-28", body="body")["number"]
+        pr = fake.add_pull("digest/2026-01-28", body="body")
+        number = pr["number"]
+        assert pr["user"]["login"] == "site-owner"
         with GitHub(fake.api_url, fake.full_name, "t0ken", retries=0) as gh:
-            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [ ] **2601.1** a\n"])
-            fake.comments.append({"id": 7, "body": f"{marker}\n- [x] **2601.1** a\n",
-                                  "_repo": fake.full_name, "_number": number,
-                                  "user": {"login": "mallory", "type": "User"}})
+            author = gh.find_pull("digest/2026-01-28").author
+            sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [ ] **2601.1** a\n"],
+                                   publisher=author)
+            for n, who in enumerate(("editor", "mallory")):
+                fake.comments.append({"id": 7 + n, "body": f"{marker}\n- [x] **2601.1** {who}\n",
+                                      "_repo": fake.full_name, "_number": number,
+                                      "user": {"login": who, "type": "User"}})
             sync_overflow_comments(gh, number, "2026-01-28", [f"{marker}\n- [x] **2601.1** a\n",
-                                                              f"{marker}\n- [ ] **2601.2** b\n"])
+                                                              f"{marker}\n- [ ] **2601.2** b\n"],
+                                   publisher=author)
         assert [(c["user"]["login"], c["body"]) for c in fake.comments] == [
             ("site-owner", f"{marker}\n- [x] **2601.1** a\n"),
-            ("mallory", f"{marker}\n- [x] **2601.1** a\n"),
+            ("editor", f"{marker}\n- [x] **2601.1** editor\n"),
+            ("mallory", f"{marker}\n- [x] **2601.1** mallory\n"),
             ("site-owner", f"{marker}\n- [ ] **2601.2** b\n")]
         assert fake.comments[0]["user"]["type"] == "User"
-        asked = [r.path for r in fake.requests if r.path.endswith("/permission")]
-        assert sorted(asked) == sorted({a for a in asked})  # one request per person
 
 
 def test_the_fake_answers_the_permission_endpoint_as_github_does():

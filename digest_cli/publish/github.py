@@ -67,14 +67,17 @@ class PullRequest:
     head: str
     base: str
     labels: list[str] = field(default_factory=list)
+    author: str = ""  # who opened it: the identity the site publishes with
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PullRequest:
+        user = data.get("user")
         return cls(number=int(data["number"]), url=str(data.get("html_url") or ""),
                    title=str(data.get("title") or ""), body=str(data.get("body") or ""),
                    head=str(data.get("head", {}).get("ref") or ""),
                    base=str(data.get("base", {}).get("ref") or ""),
-                   labels=[str(x.get("name")) for x in data.get("labels") or []])
+                   labels=[str(x.get("name")) for x in data.get("labels") or []],
+                   author=str(user.get("login") or "") if isinstance(user, dict) else "")
 
 
 class GitHub:

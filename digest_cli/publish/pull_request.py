@@ -62,7 +62,7 @@ def _update_or_create(settings: Settings, day: Day, branch: str,
                                   pr_texts(day, settings, branch)[0])
         # Now with the number: the papers link into the pull request's *Files changed*.
         body, overflow = pr_texts(day, settings, branch, number=pr.number)
-        mine = _bot_comments(gh, pr.number, day.manifest.date.isoformat(), bool(overflow))
+        mine = _bot_comments(gh, pr, day.manifest.date.isoformat(), bool(overflow))
         body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], day, body, overflow)
         if pr.title != title or _lines(pr.body) != _lines(body):
             pr = gh.update_pull(pr.number, title=title, body=body)
@@ -103,7 +103,7 @@ def refresh_pull_request(settings: Settings, day: Day, branch: str | None = None
                      state[0][:12], head[:12])
             return pr.number
         body, overflow = pr_texts(day, settings, branch, number=pr.number, head=head)
-        mine = _bot_comments(gh, pr.number, d, bool(overflow))
+        mine = _bot_comments(gh, pr, d, bool(overflow))
         body, overflow = _keep_person_boxes([pr.body, *_bodies(mine)], day, body, overflow,
                                             taken)
         if _lines(pr.body) != _lines(body):
@@ -160,30 +160,27 @@ def _keep_person_boxes(current: list[str], day: Day, body: str, overflow: list[s
     return kept(body), [kept(text) for text in overflow]
 
 
-def _bot_comments(gh: GitHub, number: int, day: str, needed: bool) -> list[dict[str, Any]]:
+def _bot_comments(gh: GitHub, pr: PullRequest, day: str,
+                  needed: bool) -> list[dict[str, Any]]:
     """The overflow comments the site wrote on the PR (see `_site_comments`). None asked
     for when the day fits in the body (nearly every day: no request)."""
-    return _site_comments(gh, number, day) if needed else []
+    return _site_comments(gh, pr.number, day, pr.author) if needed else []
 
 
-def _site_comments(gh: GitHub, number: int, day: str) -> list[dict[str, Any]]:
+def _site_comments(gh: GitHub, number: int, day: str,
+                   publisher: str | None) -> list[dict[str, Any]]:
     """The PR's comments that carry the day's marker and were written by the site: by a
-    GitHub App or Actions' bot (publishing with the App's token or GITHUB_TOKEN), or by a
-    person with write access (the owner of DIGEST_PR_TOKEN). An outsider's comment that
-    carries the marker is theirs: never read, never rewritten."""
+    GitHub App or Actions' bot (publishing with the App's token or GITHUB_TOKEN), or by
+    `publisher`, who opened the pull request (the owner of DIGEST_PR_TOKEN, when that
+    token publishes). Anyone else's comment that carries the marker is theirs: never
+    read, never rewritten."""
     marker = PAPERS_MARKER.format(date=day)
-    roles: dict[str, str] = {}  # one request per person, whatever their number of comments
 
     def by_site(comment: dict[str, Any]) -> bool:
         user = comment.get("user")
-        if not isinstance(user, dict) or not isinstance(user.get("login"), str):
+        if not isinstance(user, dict):
             return False
-        if user.get("type") == "Bot":
-            return True
-        login = user["login"]
-        if login not in roles:
-            roles[login] = gh.permission(login)
-        return roles[login] in ("admin", "write")
+        return user.get("type") == "Bot" or (bool(publisher) and user.get("login") == publisher)
 
     return [c for c in gh.comments(number)
             if str(c.get("body") or "").startswith(marker) and by_site(c)]
@@ -194,16 +191,17 @@ def _bodies(comments: list[dict[str, Any]]) -> list[str]:
 
 
 def sync_overflow_comments(gh: GitHub, number: int, day: str, texts: list[str],
-                           mine: list[dict[str, Any]] | None = None) -> None:
+                           mine: list[dict[str, Any]] | None = None,
+                           publisher: str | None = None) -> None:
     """The PR's overflow comments (tasks that do not fit in the body) made to be `texts`;
     ones no longer needed say so rather than vanish (a comment is the editors' too). A day
     that fits in the body (nearly every day) costs no request. Only the site's own
-    comments are rewritten (`mine`: already fetched)."""
+    comments are rewritten (`mine`: already fetched; see `_site_comments`)."""
     if not texts:
         return
     marker = PAPERS_MARKER.format(date=day)
     if mine is None:
-        mine = _site_comments(gh, number, day)
+        mine = _site_comments(gh, number, day, publisher)
     for n, text in enumerate(texts):
         if n < len(mine):
             if _lines(str(mine[n].get("body") or "")) != _lines(text):
