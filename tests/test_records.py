@@ -243,3 +243,26 @@ def test_a_time_without_utc_offset_is_refused(sample_site, value):
         "'2026-01-27T08:50:00+08:00'", value), encoding="utf-8")
     line = one_error(run_cli(sample_site, "render", "--date", DAY))
     assert "field 'start' has no UTC offset" in line
+
+
+def test_a_failure_recorded_again_keeps_its_time_and_its_place():
+    """`Paper.failed`: the same failure again (its reason compared as a record keeps it:
+    one line, no hidden characters) stays as it was, in its place; a new reason is stamped
+    anew, in the same place; the list never holds two failures of one field."""
+    from digest_cli.records.model import MAX_REASON, Failure
+
+    paper = make_paper(0)
+    paper.failures = []
+    paper.failed("translation", "answer refused:\r\n  not Chinese\u200b", "T1")
+    paper.failed("analysis", "HTTP 500", "T1")
+    assert paper.failures == [Failure("translation", "answer refused: not Chinese", "T1"),
+                              Failure("analysis", "HTTP 500", "T1")]
+    paper.failed("translation", "answer refused: not Chinese", "T2")
+    paper.failed("analysis", "HTTP 502", "T2")
+    assert paper.failures == [Failure("translation", "answer refused: not Chinese", "T1"),
+                              Failure("analysis", "HTTP 502", "T2")]
+    paper.failures.append(Failure("analysis", "a stray second entry", "T0"))
+    paper.failed("analysis", "HTTP 502", "T3")
+    assert [f.field for f in paper.failures] == ["translation", "analysis"]
+    paper.failed("summary", "x" * (2 * MAX_REASON), "T3")
+    assert len(paper.failures[-1].reason) == MAX_REASON

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,9 +135,12 @@ def test_the_merge_fills_the_day_as_one_job_would(packed, day):
     assert usage["calls"] == calls == 3 * PAPERS  # every request counted once, in the day
     assert len(list((settings.cache_path / "llm").rglob("*.json"))) == 3 * PAPERS
     assert run_cli(site, "render", "--date", DAY.isoformat()).exit_code == 0
-    # merged twice: nothing changes
+    # merged twice (a re-run that learned nothing new): nothing changes, the manifest's
+    # usage included, so publishing commits nothing
+    before = {p: p.read_bytes() for p in (site / "data").rglob("*") if p.is_file()}
     again = merge(site, packs)
     assert "0 records updated" in again.stdout.splitlines()[0]
+    assert {p: p.read_bytes() for p in (site / "data").rglob("*") if p.is_file()} == before
 
 
 def test_a_shard_that_never_arrived_leaves_its_papers_failed_and_the_rest_merged(day):
@@ -157,6 +161,11 @@ def test_a_shard_that_never_arrived_leaves_its_papers_failed_and_the_rest_merged
         else:
             assert paper.translation is not None and not paper.failures
     assert run_cli(site, "render", "--date", DAY.isoformat()).exit_code == 0
+    # the same shard missing again, a second later: its papers' failures keep their time
+    before = {p: p.read_bytes() for p in (site / "data").rglob("*") if p.is_file()}
+    time.sleep(1.02 - time.time() % 1)
+    assert merge(site, packs[:2]).exit_code == 0
+    assert {p: p.read_bytes() for p in (site / "data").rglob("*") if p.is_file()} == before
 
 
 def test_no_shard_at_all_exits_3_naming_it(day):

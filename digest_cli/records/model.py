@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from digest_cli.hygiene import clean_text
 from digest_cli.records.sentences import join_lines
 
 if TYPE_CHECKING:
@@ -124,6 +125,16 @@ class MachineText:
         return self.generated and self.hash is not None and not self.edited
 
 
+MAX_REASON = 500  # characters of a failure's reason kept in a record
+
+
+def failure_reason(text: str) -> str:
+    """A failure's reason as a record keeps it: one line, no hidden characters, bounded.
+    Every path that records a failure (translate, a shard's merge) writes it so, and so
+    compares it so: the same failure again is recognised as the same."""
+    return " ".join(clean_text(text).split())[:MAX_REASON]
+
+
 @dataclass
 class Failure:
     """Why the machine could not produce a text: shown to editors, never in the post."""
@@ -190,10 +201,15 @@ class Paper:
     def failed(self, name: str, reason: str, at: str | None) -> None:
         """Record that the machine could not produce the text `name`. A failure already
         recorded with the same reason stays as it is: its `at` says since when, and a
-        re-run that fails the same way changes nothing."""
-        same = [f for f in self.failures if (f.field, f.reason) == (name, reason)]
-        self.failures = [f for f in self.failures if f.field != name]
-        self.failures.append(same[0] if same else Failure(name, reason, at))
+        re-run that fails the same way changes nothing. The failures keep their order."""
+        new = Failure(name, failure_reason(reason), at)
+        old = [i for i, f in enumerate(self.failures) if f.field == name]
+        if not old:
+            self.failures.append(new)
+            return
+        kept = self.failures[old[0]]
+        self.failures[old[0]] = kept if failure_reason(kept.reason) == new.reason else new
+        self.failures = [f for i, f in enumerate(self.failures) if i not in old[1:]]
 
     @property
     def primary_category(self) -> str:

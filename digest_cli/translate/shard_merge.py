@@ -26,7 +26,7 @@ from digest_cli import kinds
 from digest_cli.cachefile import read_json
 from digest_cli.errors import RecordError, TranslateError
 from digest_cli.records.layout import paper_from_text
-from digest_cli.records.model import Failure, MachineText, Paper, machine_text_hash
+from digest_cli.records.model import MachineText, Paper, failure_reason, machine_text_hash
 from digest_cli.records.store import load_day, write_paper
 from digest_cli.records.writer import Writer, write_atomic
 from digest_cli.translate.day import fields_to_do
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 1 << 20
 MAX_ANSWER_BYTES = 1 << 20
-MAX_REASON = 300  # characters of a failure reason taken from a shard
 _ANSWER_NAME = re.compile(r"[0-9a-f]{20}\.json")
 _VERSIONED = re.compile(r"(?P<stem>.+)v(?P<version>\d{1,4})")
 
@@ -128,7 +127,9 @@ def merge_shards(settings: Settings, day_date: date, count: int, folders: list[P
         else:
             _mark_unfinished(settings, day_date, Shard(index, count), papers, owner, writer,
                              stamp, report)
-    if report.usage.get("calls"):
+    # As translate does: spending is added to the manifest only when a record changed,
+    # so merging what a re-run learned nothing from commits nothing.
+    if report.usage.get("calls") and writer.changed:
         record_usage(settings, day_date, report.usage)
     return report
 
@@ -264,7 +265,7 @@ def _failed(summary: dict[str, Any], shard: Shard,
         pid, name, reason = item
         if owner.get(pid) != shard.index:
             raise Refused(f"{SHARD_FILE}: failure of {pid[:40]!r}, not a paper of shard {shard}")
-        failed.append((pid, name[:40], " ".join(reason.split())[:MAX_REASON]))
+        failed.append((pid, name[:40], failure_reason(reason)))
     return failed
 
 
@@ -313,12 +314,10 @@ def _merge_texts(ours: Paper, theirs: Paper, topics: Topics) -> bool:
         ours.failures = [f for f in ours.failures if f.field != name]
         changed = True
     for failure in theirs.failures:
-        if failure.field in allowed and kinds.get_text(ours, failure.field) is None \
-                and failure not in ours.failures:
-            ours.failures = [f for f in ours.failures if f.field != failure.field]
-            reason = " ".join(failure.reason.split())[:MAX_REASON]  # one line, bounded
-            ours.failures.append(Failure(failure.field, reason, (failure.at or "")[:40] or None))
-            changed = True
+        if failure.field in allowed and kinds.get_text(ours, failure.field) is None:
+            before = list(ours.failures)
+            ours.failed(failure.field, failure.reason, (failure.at or "")[:40] or None)
+            changed = changed or ours.failures != before
     return changed
 
 
