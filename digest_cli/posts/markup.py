@@ -101,11 +101,16 @@ def escape_author(name: str) -> str:
 # (Two searches: one pattern with both alternatives is slower than the two.)
 _MAYBE_ACTIVE = re.compile(r"[&<>|{}!\[\]$\\`~#^:]")
 _MAYBE_RULE = re.compile(r"^\s{0,3}([-=*_])(?:\s*\1){2,}\s*$", re.M)
+# The same, found fast: at the start, or after a newline (searched for as a character,
+# where a `^` of re.M is tried at every character of the text).
+_RULE_AT_START = re.compile(_MAYBE_RULE.pattern[1:], re.M)
+_RULE_AFTER_NEWLINE = re.compile("\n" + _MAYBE_RULE.pattern[1:], re.M)
 
 
 def _maybe_active(text: str) -> bool:
     """False when no rule below would change `text` (a whole text, or one of its lines)."""
-    return bool(_MAYBE_ACTIVE.search(text) or _MAYBE_RULE.search(text))
+    return bool(_MAYBE_ACTIVE.search(text) or _RULE_AT_START.match(text)
+                or _RULE_AFTER_NEWLINE.search(text))
 
 
 def escape_block(text: str) -> str:

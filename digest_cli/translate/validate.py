@@ -225,7 +225,10 @@ def _marker(line: str) -> tuple[str, str] | None:
 # text with no other part line, and only in order (1, 2, 3).
 _OLD_MARKER = re.compile(r"^(?:(?P<num>[1-9])\.(?:\s*\*\*(?P<title>[^*\n]+)\*\*\s*[:：]?)?"
                          r"|\*\*(?P<num2>[1-9])\.\s*(?P<title2>[^*\n]*)\*\*\s*[:：]?)\s*$")
-_MAYBE_MARKER = re.compile(r"^[#*1-9]", re.M)  # the lines `_marker` may take
+# The lines `_marker` may take start with one of these: the first line, and those found
+# after a newline (a search for `\n`, where a `^` of re.M is tried at every character).
+_MARKER_FIRST = frozenset("#*123456789")
+_MAYBE_MARKER = re.compile(r"\n[#*1-9]")
 
 
 def _old_marker(line: str) -> tuple[str, str] | None:
@@ -241,8 +244,9 @@ def _markers(text: str) -> list[tuple[int, int, str, tuple[str, str]]]:
     """Each part line: where it starts and ends in `text`, the line, (number, title)."""
     found: list[tuple[int, int, str, tuple[str, str]]] = []
     old: list[tuple[int, int, str, tuple[str, str]]] = []
-    for match in _MAYBE_MARKER.finditer(text):  # a few lines, not every line of the text
-        start = match.start()
+    starts = [0] if text[:1] in _MARKER_FIRST else []
+    starts += [match.start() + 1 for match in _MAYBE_MARKER.finditer(text)]
+    for start in starts:  # a few lines, not every line of the text
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
         line = text[start:end]
