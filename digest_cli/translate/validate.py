@@ -52,7 +52,7 @@ _PLACEHOLDER = re.compile(r"待翻译|待补充|待填写|\b(TODO|TBD|PLACEHOLDE
 # words occurs; case-blind, these non-ASCII letters match ASCII ones (İ ı: i, ſ: s, K: k).
 _PLACEHOLDER_CJK = ("待翻译", "待补充", "待填写")
 _PLACEHOLDER_ASCII = ("todo", "tbd", "placeholder", "lorem ipsum")
-ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")
+ODD_CASE = "\u0130\u0131\u017f\u212a"  # looked for one by one: faster than a [class]
 MIN_CJK_RATIO = 0.35  # the seed's most English-laden translation has 0.67
 MIN_LENGTH_RATIO = 0.1  # Chinese runs about 0.3 characters per English one
 
@@ -106,7 +106,9 @@ def _has_heading(text: str) -> bool:
 def has_any(text: str, words: tuple[str, ...], ascii_words: tuple[str, ...]) -> bool:
     """True when `text` may match a case-blind pattern made of `words` (as written) and
     `ascii_words` (lower case): the cheap test before a slow search."""
-    if any(word in text for word in words) or ODD_CASE.search(text):
+    # (A word's first character is found much faster than the word: most texts lack it.)
+    if any(word[0] in text and word in text for word in words) or \
+            any(char in text for char in ODD_CASE):
         return True
     # Case-blind, an ASCII word matches only ASCII letters (the odd ones are ruled out
     # above): look in the text's ASCII characters, lower-cased, which is much shorter.
