@@ -124,8 +124,9 @@ def _escape_block(text: str, line_shortcut: bool = True) -> str:
     """`escape_block` in full; `line_shortcut=False` escapes every line (the reference the
     tests compare the shortcut with)."""
     masked = "\n".join(_CODE_SPAN.sub(lambda m: _MASK * len(m.group(0)), line)
-                       if "`" in line else line for line in text.split("\n"))
-    math = [m.span() for m in _MATH.finditer(masked)]
+                       if "`" in line else line for line in text.split("\n")) \
+        if "`" in text else text
+    math = [m.span() for m in _MATH.finditer(masked)] if "$" in masked else []
     lines, offset = [], 0
     for line in text.split("\n"):
         end = offset + len(line)
