@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
 from digest_cli.translate.validate import (
+    MIN_CJK_RATIO,
     _marker,
     _old_marker,
     _split_parts,
     analysis_problems,
     cjk_ratio,
+    is_chinese,
     normalise_analysis,
     normalise_translation,
     translation_problems,
@@ -160,6 +162,15 @@ def test_cjk_ratio_counts_what_the_pattern_names(text):
     cjk = sum(map(len, re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text)))
     latin = sum(map(len, re.findall(r"[A-Za-z]+", text)))
     assert cjk_ratio(text) == (cjk / (cjk + latin) if cjk + latin else 0.0)
+    assert is_chinese(text) == (cjk_ratio(text) >= MIN_CJK_RATIO)
+
+
+@pytest.mark.parametrize("text", [
+    "国" * 7 + "a" * 13, "国" * 6 + "a" * 13,  # 0.35 exactly, and just under
+    "国丁丁丁abcdef", "国丁丁abcdef",  # U+4E01 (lead byte E4) tips the share, or not
+    "㐀㐁abc", "豈更abc", "䷀䷁䷂ab", "中文", "abc", "", "。，ab"])
+def test_is_chinese_agrees_with_the_share_at_the_threshold(text):
+    assert is_chinese(text) == (cjk_ratio(text) >= MIN_CJK_RATIO)
 
 
 def _parts_line_by_line(text):

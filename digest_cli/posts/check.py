@@ -273,7 +273,12 @@ def _key_problems(keys: Iterable[str]) -> list[tuple[str, str, bool]]:
 def record_keys() -> frozenset[str]:
     """The top-level keys of a record: those the schema (`store.paper_to_dict`) writes for
     a paper with every field set, and the fields of every registered text kind."""
-    return _schema_keys() | frozenset(kinds.field_names())
+    return _record_keys(kinds.field_names())
+
+
+@functools.lru_cache(maxsize=8)  # asked once per record; kinds are registered rarely
+def _record_keys(text_fields: tuple[str, ...]) -> frozenset[str]:
+    return _schema_keys() | frozenset(text_fields)
 
 
 @functools.cache

@@ -75,6 +75,19 @@ def cjk_ratio(text: str) -> float:
 
 _NOT_LATIN = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
 _NOT_E4_E9 = bytes(b for b in range(256) if not 0xE4 <= b <= 0xE9)
+_NOT_E5_E9 = bytes(b for b in range(256) if not 0xE5 <= b <= 0xE9)
+
+
+def is_chinese(text: str) -> bool:
+    """`cjk_ratio(text) >= MIN_CJK_RATIO`, mostly without counting every CJK character:
+    characters U+5000..U+9FFF (UTF-8 lead bytes E5..E9, all within `CJK`) are some of
+    them, and when these alone make the share, all of them do."""
+    raw = text.encode("utf-8", "surrogatepass")
+    latin = len(raw.translate(None, _NOT_LATIN))
+    some = len(raw.translate(None, _NOT_E5_E9))
+    if some and some / (some + latin) >= MIN_CJK_RATIO:
+        return True  # a larger count only raises the share
+    return cjk_ratio(text) >= MIN_CJK_RATIO
 _CJK_E3 = re.compile(rb"\xe3[\x90-\xbf]")
 _CJK_EF = re.compile(rb"\xef[\xa4-\xab]")
 
@@ -131,7 +144,7 @@ def _common_problems(text: str) -> list[str]:
         problems.append(NOT_AN_ANSWER_MESSAGE)
     if strip_preamble(text) != text.lstrip():
         problems.append("starts with a preamble (such as 以下是翻译); give only the answer")
-    if cjk_ratio(text) < MIN_CJK_RATIO:
+    if not is_chinese(text):
         problems.append("not written in Chinese")
     return problems
 
@@ -371,6 +384,7 @@ _ITEM_MARKUP = re.compile(r"[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?"
                           r"(?:\*\*[^*\n]*\*\*[ \t]*[:：]?)?[ \t]*")
 _ENDINGS = tuple({form for word in PLACEHOLDER_WORDS
                   for form in (word, word.upper(), word.title())})
+_ENDING_LAST = frozenset(form[-1] for form in _ENDINGS)  # a line ending otherwise has none
 _TRAILING = " \t。.，,；;：:"
 _HOLLOW_LINE = 48  # longer lines hold more than a bullet, a label and a placeholder
 _LABEL = re.compile(r"\*\*[^*]*\*\*[:：]?")
@@ -380,7 +394,7 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
     """A part whose bullets hold placeholders, or too little text to say anything."""
     problems = []
     for number, title, lines in parts:
-        if re.search("[:：]", title):  # `1） 背景：...`: text on the part's own line
+        if ":" in title or "：" in title:  # `1） 背景：...`: text on the part's own line
             lines = [re.split("[:：]", title, maxsplit=1)[1], *lines]
         hollow = next((word for line in lines  # a placeholder's line is short
                        if len(line) <= _HOLLOW_LINE and (word := _placeholder(line))), None)
@@ -399,7 +413,7 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
 def _placeholder(line: str) -> str | None:
     """The placeholder a line holds as its only text (`- 内容`, `- **结果**：待定`), if any."""
     tail = line.rstrip(_TRAILING)
-    if not tail.endswith(_ENDINGS):  # most lines: one C call
+    if tail[-1:] not in _ENDING_LAST or not tail.endswith(_ENDINGS):  # most lines
         return None
     match = _ITEM_MARKUP.match(tail)
     word = tail[match.end():] if match else tail
