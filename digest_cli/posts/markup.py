@@ -107,10 +107,16 @@ _RULE_AT_START = re.compile(_MAYBE_RULE.pattern[1:], re.M)
 _RULE_AFTER_NEWLINE = re.compile("\n" + _MAYBE_RULE.pattern[1:], re.M)
 
 
+# `_MAYBE_ACTIVE`'s characters are ASCII: looked for among the text's ASCII characters,
+# a few in a Chinese text (bytes.translate deletes the others, in C).
+_INACTIVE_BYTES = bytes(b for b in range(128) if not _MAYBE_ACTIVE.match(chr(b))) + \
+    bytes(range(128, 256))
+
+
 def _maybe_active(text: str) -> bool:
     """False when no rule below would change `text` (a whole text, or one of its lines)."""
-    return bool(_MAYBE_ACTIVE.search(text) or _RULE_AT_START.match(text)
-                or _RULE_AFTER_NEWLINE.search(text))
+    return bool(text.encode("ascii", "ignore").translate(None, _INACTIVE_BYTES)
+                or _RULE_AT_START.match(text) or _RULE_AFTER_NEWLINE.search(text))
 
 
 def escape_block(text: str) -> str:
