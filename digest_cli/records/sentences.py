@@ -142,9 +142,11 @@ def join_lines(text: str) -> str:
         # found first, and the head's column asked only of a line that could continue it
         # (a list item's next line starts a block: most heads never need their column).
         indent = 0 if line[:1] != " " else len(line) - len(line.lstrip(" "))
-        if prose and head_prose and line[indent:indent + 1].strip() and \
-                (line[indent] not in _MAYBE_BLOCK or not _BLOCK_START.match(line, indent)) \
-                and _ends_sentence(out[-1]):
+        first = line[indent:indent + 1]
+        # (`- `, the usual list item, starts a block: known without the pattern.)
+        block = first in _MAYBE_BLOCK and (line.startswith("- ", indent)
+                                           or _BLOCK_START.match(line, indent) is not None)
+        if prose and head_prose and first.strip() and not block and _ends_sentence(out[-1]):
             if column == -1:
                 column = _content_column(head)
             if column == indent:
