@@ -188,7 +188,8 @@ def translation_problems(text: str, abstract: str) -> list[str]:
                         "(translate only the abstract, add no notes)")
     if abstract.strip() and len(text) < MIN_LENGTH_RATIO * len(abstract):
         problems.append("much shorter than the abstract; translate all of it")
-    missing = sorted(_numbers(abstract) - _numbers(text))
+    kept = _numbers(abstract)  # (none: the translation's need not be looked for)
+    missing = sorted(kept - _numbers(text)) if kept else []
     if missing:
         problems.append("drops numbers of the abstract: " + ", ".join(missing))
     lost_math = sorted(_math(abstract) - _math(text))
@@ -365,8 +366,8 @@ def _layout_problems(markers: list[str], parts: list[tuple[str, str, list[str]]]
     if any(not _GOOD_MARKER.match(line) for line in markers):
         problems.append("part lines must be exactly `1)  `, `2)  `, `3)  ` with nothing after")
     for number, _, lines in parts:
-        body = [line for line in lines if line.strip()]
-        if body and not any(_LABELLED.match(line) for line in body):
+        # (A labelled line is never blank: looked for first, it is usually the first line.)
+        if not any(_LABELLED.match(line) for line in lines) and any(map(str.strip, lines)):
             problems.append(f"part {number}) has no `- **小标题**：` bullets")
     return problems
 
@@ -396,8 +397,10 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
     for number, title, lines in parts:
         if ":" in title or "：" in title:  # `1） 背景：...`: text on the part's own line
             lines = [re.split("[:：]", title, maxsplit=1)[1], *lines]
-        hollow = next((word for line in lines  # a placeholder's line is short
-                       if len(line) <= _HOLLOW_LINE and (word := _placeholder(line))), None)
+        hollow = None
+        for line in lines:  # the first placeholder; a placeholder's line is short
+            if len(line) <= _HOLLOW_LINE and (hollow := _placeholder(line)):
+                break
         size = _text_size(lines)
         what = f"part {number})" if number else "the 详细解读"
         if hollow:
