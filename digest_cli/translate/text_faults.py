@@ -42,8 +42,8 @@ def is_not_an_answer(text: str) -> bool:
     # Every match of `_API_ERROR` holds one of these ASCII words: looked for in the text's
     # ASCII characters (a word there may straddle a removed character: then the search
     # below decides), much shorter than a Chinese text.
-    ascii = text if text.isascii() else text.encode("ascii", "ignore").decode("ascii")
-    return any(word in ascii for word in _API_ERROR_WORDS) and \
+    letters = text if text.isascii() else text.encode("ascii", "ignore").decode("ascii")
+    return any(word in letters for word in _API_ERROR_WORDS) and \
         _API_ERROR.search(text) is not None
 
 
