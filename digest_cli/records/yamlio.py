@@ -283,7 +283,7 @@ def _fast_loader():
     _, others, _ = _ruamel_scalars()
 
     class FastLoader(CParser, BaseResolver):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str | bytes) -> None:  # bytes: UTF-8
             CParser.__init__(self, text)
             BaseResolver.__init__(self)
 
