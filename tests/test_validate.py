@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
@@ -16,6 +16,7 @@ from digest_cli.translate.validate import (
     _marker,
     _old_marker,
     _split_parts,
+    _text_size,
     analysis_problems,
     cjk_ratio,
     is_chinese,
@@ -321,3 +322,15 @@ def test_tags_outside_code_are_named_raw_tokens_apart(text, tags, tokens):
 def test_a_refusal_or_an_api_error_is_not_an_answer(text, refused):
     assert ("is a refusal or an error message, not an answer" in
             translation_problems(text, "")) == refused
+
+
+@hyp_settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["- ", "**", "小标题", "：", ":", "*", "-", "+", " ", "　",
+                                          "正文内容", "text", "。", "\t"]),
+                         max_size=8).map("".join), max_size=5))
+@example(["- **小标题**：" + "正" * 19]).via("the label's colon is no text")
+@example(["- **小标题**：" + "正" * 20]).via("enough")
+@example(["- **小", "标题**: " + "a" * 19, "- + -"]).via("a label over two lines")
+def test_a_parts_size_told_from_its_tail_is_enough_exactly_when_counted(lines):
+    size, told = _text_size(lines), _text_size(lines, enough=20)
+    assert told == size or (told == 20 and size >= 20)

@@ -401,7 +401,7 @@ def _content_problems(parts: list[tuple[str, str, list[str]]]) -> list[str]:
         for line in lines:  # the first placeholder; a placeholder's line is short
             if len(line) <= _HOLLOW_LINE and (hollow := _placeholder(line)):
                 break
-        size = _text_size(lines)
+        size = _text_size(lines, enough=MIN_PART_CHARS)
         what = f"part {number})" if number else "the 详细解读"
         if hollow:
             problems.append(f"{what} holds a placeholder ({hollow}) instead of text")
@@ -423,7 +423,14 @@ def _placeholder(line: str) -> str | None:
     return word if word.lower() in PLACEHOLDER_WORDS else None
 
 
-def _text_size(lines: list[str]) -> int:
-    """Characters of text in `lines`: spaces, `**小标题**：` labels, bullets and `*` aside."""
-    text = _LABEL.sub("", "".join("".join(lines).split()))
+def _text_size(lines: list[str], enough: int | None = None) -> int:
+    """Characters of text in `lines`: spaces, `**小标题**：` labels, bullets and `*` aside;
+    `enough` instead when the text after the last `*` alone has that many (no label holds
+    it, but for the colon that may end one): most parts, told without removing labels."""
+    joined = "".join(lines)
+    if enough is not None:
+        tail = "".join(joined[joined.rfind("*") + 1:].split())
+        if len(tail) - tail.count("-") - tail.count("+") - 1 >= enough:
+            return enough
+    text = _LABEL.sub("", "".join(joined.split()))
     return len(text) - text.count("-") - text.count("*") - text.count("+")
