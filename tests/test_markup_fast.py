@@ -6,7 +6,15 @@ import random
 
 import pytest
 
-from digest_cli.posts.markup import _escape_block, _escape_inline, escape_block, escape_inline
+from digest_cli.posts.markup import (
+    _MAYBE_ACTIVE,
+    _MAYBE_RULE,
+    _escape_block,
+    _escape_inline,
+    _maybe_active,
+    escape_block,
+    escape_inline,
+)
 
 ALPHABET = list("ab 中文，。：（）-=*_+.1>#[]()!&<|{}%$\\`~^:") + ["\n", "\n\n", "  \n", "- ",
                                                                 "1. ", "**", "$$", "{{", "{%", "'", '"']
@@ -22,6 +30,23 @@ def _random_texts(seed: int, longest: int, count: int = 500):
 def test_the_shortcut_never_differs_from_the_full_escape(seed):
     for text in _random_texts(seed, 40):
         assert escape_block(text) == _escape_block(text), repr(text)
+
+
+def _maybe_active_as_written(text):
+    return bool(_MAYBE_ACTIVE.search(text) or _MAYBE_RULE.search(text))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_fast_searches_find_what_the_patterns_find(seed):
+    rng = random.Random(seed)
+    marks = list("-=*_ab中 \t\u3000") + ["\n", "  \n", "- ", "**"]  # no other active character
+    for _ in range(2000):
+        text = "".join(rng.choice(marks) for _ in range(rng.randint(0, 30)))
+        assert _maybe_active(text) == _maybe_active_as_written(text), repr(text)
+    for text in _random_texts(seed, 12):
+        assert _maybe_active(text) == _maybe_active_as_written(text), repr(text)
+        wide = text.translate({ord(c): 0xFEE0 + ord(c) for c in "!#$&:<>[]^`{|}~"})  # ＃
+        assert _maybe_active(wide) == _maybe_active_as_written(wide), repr(wide)
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -5,18 +5,21 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from digest_cli.records.store import load_day
 from digest_cli.settings import load_settings
 from digest_cli.translate.validate import (
+    MIN_CJK_RATIO,
     _marker,
     _old_marker,
     _split_parts,
+    _text_size,
     analysis_problems,
     cjk_ratio,
+    is_chinese,
     normalise_analysis,
     normalise_translation,
     translation_problems,
@@ -160,6 +163,15 @@ def test_cjk_ratio_counts_what_the_pattern_names(text):
     cjk = sum(map(len, re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text)))
     latin = sum(map(len, re.findall(r"[A-Za-z]+", text)))
     assert cjk_ratio(text) == (cjk / (cjk + latin) if cjk + latin else 0.0)
+    assert is_chinese(text) == (cjk_ratio(text) >= MIN_CJK_RATIO)
+
+
+@pytest.mark.parametrize("text", [
+    "国" * 7 + "a" * 13, "国" * 6 + "a" * 13,  # 0.35 exactly, and just under
+    "国丁丁丁abcdef", "国丁丁abcdef",  # U+4E01 (lead byte E4) tips the share, or not
+    "㐀㐁abc", "豈更abc", "䷀䷁䷂ab", "中文", "abc", "", "。，ab"])
+def test_is_chinese_agrees_with_the_share_at_the_threshold(text):
+    assert is_chinese(text) == (cjk_ratio(text) >= MIN_CJK_RATIO)
 
 
 def _parts_line_by_line(text):
@@ -310,3 +322,15 @@ def test_tags_outside_code_are_named_raw_tokens_apart(text, tags, tokens):
 def test_a_refusal_or_an_api_error_is_not_an_answer(text, refused):
     assert ("is a refusal or an error message, not an answer" in
             translation_problems(text, "")) == refused
+
+
+@hyp_settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["- ", "**", "小标题", "：", ":", "*", "-", "+", " ", "　",
+                                          "正文内容", "text", "。", "\t"]),
+                         max_size=8).map("".join), max_size=5))
+@example(["- **小标题**：" + "正" * 19]).via("the label's colon is no text")
+@example(["- **小标题**：" + "正" * 20]).via("enough")
+@example(["- **小", "标题**: " + "a" * 19, "- + -"]).via("a label over two lines")
+def test_a_parts_size_told_from_its_tail_is_enough_exactly_when_counted(lines):
+    size, told = _text_size(lines), _text_size(lines, enough=20)
+    assert told == size or (told == 20 and size >= 20)

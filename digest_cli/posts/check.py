@@ -120,7 +120,9 @@ def check_days(settings: Settings, days: list[date] | None = None) -> list[Probl
     """
     every_day = day_dates(settings)
     days = days if days is not None else every_day
-    checked = dict(zip(days, map_days(partial(_check_day, settings), days), strict=True))
+    glossary = glossary_for_review(settings)  # read once, not once a day
+    checked = dict(zip(days, map_days(partial(_check_day, settings, glossary), days),
+                       strict=True))
     shown_on = _shown_on(settings, every_day, checked)
     problems: list[Problem] = []
     for day, report in checked.items():
@@ -137,23 +139,25 @@ class _DayCheck:
     papers: list[tuple[ArxivId, bool]]  # loaded papers: id, shown as a new version
 
 
-def _check_day(settings: Settings, day: date) -> _DayCheck:
+def _check_day(settings: Settings, glossary: dict[str, Any], day: date) -> _DayCheck:
     try:
         loaded = load_day(settings, day)
     except DigestError as exc:
         problem = Problem(exc.path or settings.day_path(day), exc.message, exc.line,
                           exc.paper_id)
         return _DayCheck([problem], _manifest_ids(settings, day), [])
-    return _DayCheck(day_problems(settings, loaded), [p.id.base for p in loaded.papers],
+    return _DayCheck(day_problems(settings, loaded, glossary), [p.id.base for p in loaded.papers],
                      [(paper.id, paper.replacement) for paper in loaded.papers])
 
 
-def day_problems(settings: Settings, day: Day) -> list[Problem]:
+def day_problems(settings: Settings, day: Day, glossary: dict[str, Any] | None = None
+                 ) -> list[Problem]:
     """The problems of one day's records and post (not those across days), just read:
-    each record's top-level keys and removed characters are those of that read."""
+    each record's top-level keys and removed characters are those of that read
+    (`glossary`: the site's, when the caller has read it)."""
     problems: list[Problem] = []
     folder = settings.day_path(day.manifest.date)
-    glossary = glossary_for_review(settings)
+    glossary = glossary_for_review(settings) if glossary is None else glossary
     for paper in day.papers:
         path = paper_path(folder, paper.id)
         problems += paper_problems(paper, path, settings.topics, read_keys(path))
@@ -273,7 +277,12 @@ def _key_problems(keys: Iterable[str]) -> list[tuple[str, str, bool]]:
 def record_keys() -> frozenset[str]:
     """The top-level keys of a record: those the schema (`store.paper_to_dict`) writes for
     a paper with every field set, and the fields of every registered text kind."""
-    return _schema_keys() | frozenset(kinds.field_names())
+    return _record_keys(kinds.field_names())
+
+
+@functools.lru_cache(maxsize=8)  # asked once per record; kinds are registered rarely
+def _record_keys(text_fields: tuple[str, ...]) -> frozenset[str]:
+    return _schema_keys() | frozenset(text_fields)
 
 
 @functools.cache

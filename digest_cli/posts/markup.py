@@ -101,11 +101,22 @@ def escape_author(name: str) -> str:
 # (Two searches: one pattern with both alternatives is slower than the two.)
 _MAYBE_ACTIVE = re.compile(r"[&<>|{}!\[\]$\\`~#^:]")
 _MAYBE_RULE = re.compile(r"^\s{0,3}([-=*_])(?:\s*\1){2,}\s*$", re.M)
+# The same, found fast: at the start, or after a newline (searched for as a character,
+# where a `^` of re.M is tried at every character of the text).
+_RULE_AT_START = re.compile(_MAYBE_RULE.pattern[1:], re.M)
+_RULE_AFTER_NEWLINE = re.compile("\n" + _MAYBE_RULE.pattern[1:], re.M)
+
+
+# `_MAYBE_ACTIVE`'s characters are ASCII: looked for among the text's ASCII characters,
+# a few in a Chinese text (bytes.translate deletes the others, in C).
+_INACTIVE_BYTES = bytes(b for b in range(128) if not _MAYBE_ACTIVE.match(chr(b))) + \
+    bytes(range(128, 256))
 
 
 def _maybe_active(text: str) -> bool:
     """False when no rule below would change `text` (a whole text, or one of its lines)."""
-    return bool(_MAYBE_ACTIVE.search(text) or _MAYBE_RULE.search(text))
+    return bool(text.encode("ascii", "ignore").translate(None, _INACTIVE_BYTES)
+                or _RULE_AT_START.match(text) or _RULE_AFTER_NEWLINE.search(text))
 
 
 def escape_block(text: str) -> str:
@@ -119,8 +130,9 @@ def _escape_block(text: str, line_shortcut: bool = True) -> str:
     """`escape_block` in full; `line_shortcut=False` escapes every line (the reference the
     tests compare the shortcut with)."""
     masked = "\n".join(_CODE_SPAN.sub(lambda m: _MASK * len(m.group(0)), line)
-                       if "`" in line else line for line in text.split("\n"))
-    math = [m.span() for m in _MATH.finditer(masked)]
+                       if "`" in line else line for line in text.split("\n")) \
+        if "`" in text else text
+    math = [m.span() for m in _MATH.finditer(masked)] if "$" in masked else []
     lines, offset = [], 0
     for line in text.split("\n"):
         end = offset + len(line)

@@ -158,11 +158,12 @@ def paper_block(paper: Paper, digest: bool, topics: Topics) -> str:
     lines = [f"## {escape_inline(paper.title)}"]
     if digest:
         lines.append(f'{{: #{paper_anchor(paper.id)} lang="en"}}')
+    abs_url, pdf_url = abs_link(paper), pdf_link(paper)
     lines += [
         f"- **Authors**: {', '.join(escape_author(a) for a in paper.authors)}",
         f"- **Categories**: {escape_inline(', '.join(paper.categories))}",
-        f"- **arXiv**: [{abs_link(paper)}]({abs_link(paper)})",
-        f"- **PDF**: [{pdf_link(paper)}]({pdf_link(paper)})",
+        f"- **arXiv**: [{abs_url}]({abs_url})",
+        f"- **PDF**: [{pdf_url}]({pdf_url})",
     ]
     if paper.replacement:  # a new version of a paper shown before
         lines.append(f"- **{UPDATED}**: v{paper.id.version}（新版本，旧版本此前已收录）")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from digest_cli.hygiene import faults, has_faults, scrub
-from digest_cli.records.yamlio import parse_text, read_text
+from digest_cli.records.yamlio import parse_text, read_file, utf8_text
 
 MANIFEST = "manifest.yaml"
 
@@ -27,11 +27,13 @@ _QUOTED_ESCAPE = re.compile(r'"[^"]*\\')
 def load_record(path: Path) -> Any:
     """A record's parsed YAML, bounded (`yamlio`) and with `hygiene.scrub`'s characters
     taken out of every value."""
-    text = read_text(path)
+    raw = read_file(path)
+    text = utf8_text(raw, path)
     found: list[tuple[int | None, str]] = [
         (line, f"line {line}, column {col}: {name}") for line, col, name in faults(text)
     ] if has_faults(text) else []
-    data = parse_text(scrub(text) if found else text, path)
+    # (The bytes read are the text's UTF-8, unless characters were taken out.)
+    data = parse_text(scrub(text), path) if found else parse_text(text, path, utf8=raw)
     if _QUOTED_ESCAPE.search(text):
         data = _scrubbed(data, found)
     if found:

@@ -133,18 +133,34 @@ def join_lines(text: str) -> str:
     special = "```" in text or "~~~" in text or "$$" in text
     flags = [p for _, p in _prose_lines(lines)] if special else None
     out: list[str] = []
-    column: int | None = None
+    head = ""  # the last line appended, which a continuation joins ...
+    head_prose = False
+    column: int | None = -1  # ... at its content column (-1: not asked yet)
     for n, line in enumerate(lines):
         prose = flags[n] if flags is not None else True
-        if prose and column is not None and line[column:column + 1].strip() and \
-                line.startswith(" " * column) and _ends_sentence(out[-1]) and \
-                (line[column] not in _MAYBE_BLOCK or not _BLOCK_START.match(line, column)):
-            rest = line[column:]
-            out[-1] += joiner(out[-1], rest) + rest
-            continue
+        # A continuation starts with exactly `column` spaces, then its text: its indent is
+        # found first, and the head's column asked only of a line that could continue it
+        # (a list item's next line starts a block: most heads never need their column).
+        indent = 0 if line[:1] != " " else len(line) - len(line.lstrip(" "))
+        first = line[indent:indent + 1]
+        # (`- `, the usual list item, starts a block: known without the pattern.)
+        block = first in _MAYBE_BLOCK and (line.startswith("- ", indent)
+                                           or _BLOCK_START.match(line, indent) is not None)
+        if prose and head_prose and first.strip() and not block and _ends_sentence(out[-1]):
+            if column == -1:
+                column = _content_column(head)
+            if column == indent:
+                rest = line[indent:]
+                # out[-1] ends a sentence: its last character is one of `_WIDE_END`'s.
+                out[-1] += ("" if _WIDE_END[out[-1][-1]] or is_wide(rest[0]) else " ") + rest
+                continue
         out.append(line)
-        column = _content_column(line) if prose else None
+        head, head_prose, column = line, prose, -1
     return "\n".join(out)
+
+
+# Whether each character a sentence may end with is wide (`joiner` without a search).
+_WIDE_END = {char: is_wide(char) for char in _END_CHARS | _CLOSER_CHARS}
 
 
 def split_lines(text: str) -> str:

@@ -107,8 +107,13 @@ def _read_fd(fd: int, size: int, limit: int) -> bytes:
 
 def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     """`read_file` as UTF-8 text; non-UTF-8 bytes name the file."""
+    return utf8_text(read_file(path, limit), path)
+
+
+def utf8_text(raw: bytes, path: Path) -> str:
+    """The bytes read from `path` as UTF-8 text; non-UTF-8 bytes name the file."""
     try:
-        return read_file(path, limit).decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(f"not UTF-8 text ({exc.reason})", path=path) from None
 
@@ -118,11 +123,11 @@ def load_yaml(path: Path, typ: str = "safe") -> Any:
     return parse_text(read_text(path), path, typ)
 
 
-def parse_text(text: str, path: Path, typ: str = "safe") -> Any:
+def parse_text(text: str, path: Path, typ: str = "safe", utf8: bytes | None = None) -> Any:
     """`loads` (or a round-trip load) of `text`; a syntax error names `path` and the line."""
     try:
         if typ == "safe":
-            return loads(text)
+            return loads(text, utf8)
         refuse_unbounded(text)
         return yaml_object(typ).load(text)
     except Refused as exc:
@@ -155,16 +160,17 @@ def yaml_object(typ: str = "rt"):
     return yaml
 
 
-def loads(text: str) -> Any:
+def loads(text: str, utf8: bytes | None = None) -> Any:
     """Read-only load of one document, as `ruamel_loads` reads it, as fast as we can;
-    `Refused` for an alias or nesting past `MAX_DEPTH`."""
+    `Refused` for an alias or nesting past `MAX_DEPTH`. `utf8`: `text` in UTF-8 (the
+    bytes it was decoded from), which libyaml reads as they are, not encoded again."""
     loader_class = _fast_loader()
     if loader_class is None or "%" in text[:1] or "\n%" in text or (
             "&" in text and _MAYBE_ANCHOR.search(text)):
         # no libyaml, a directive (%YAML 1.1 changes meanings), or maybe an anchor
         refuse_unbounded(text)
         return ruamel_loads(text)
-    loader = loader_class(text)
+    loader = loader_class(text if utf8 is None else utf8)
     try:
         node = loader.get_single_node()
         return _Builder().build(node) if node is not None else None
@@ -277,7 +283,7 @@ def _fast_loader():
     _, others, _ = _ruamel_scalars()
 
     class FastLoader(CParser, BaseResolver):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str | bytes) -> None:  # bytes: UTF-8
             CParser.__init__(self, text)
             BaseResolver.__init__(self)
 

@@ -39,9 +39,16 @@ def is_not_an_answer(text: str) -> bool:
         return True
     if "作为" in text and _AS_AN_AI.search(text):
         return True
-    return ("rror" in text or "ate limit" in text or "timed out" in text or "As an AI" in text
-            or "Too Many" in text or "Gateway" in text or "Unavailable" in text) and \
+    # Every match of `_API_ERROR` holds one of these ASCII words: looked for in the text's
+    # ASCII characters (a word there may straddle a removed character: then the search
+    # below decides), much shorter than a Chinese text.
+    letters = text if text.isascii() else text.encode("ascii", "ignore").decode("ascii")
+    return any(word in letters for word in _API_ERROR_WORDS) and \
         _API_ERROR.search(text) is not None
+
+
+_API_ERROR_WORDS = ("rror", "ate limit", "timed out", "As an AI", "Too Many", "Gateway",
+                    "Unavailable")
 
 
 # The HTML elements a page knows: any other `<Name>` is a model's token (`<Speech>`,
