@@ -43,18 +43,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench_site import SAMPLE, site_root  # noqa: E402 - beside this script
+
 from digest_cli.records.model import ArxivId, MachineText  # noqa: E402
 from digest_cli.records.store import load_day, write_day  # noqa: E402
 from digest_cli.records.writer import Writer  # noqa: E402
-from digest_cli.settings import load_settings  # noqa: E402
 from digest_cli.site.build import build_site  # noqa: E402
 from digest_cli.site.serve import make_server  # noqa: E402
 
-SAMPLE = date(2026, 1, 28)
 FIRST_DAY = date(2025, 12, 1)
 PER_DAY = 20
-SITE_FILES = ["_config.yml", "_layouts", "_includes", "index.html", "assets", "archive",
-              "search", "404.html", "pyproject.toml"]
 TOP = 3
 
 # (English, Chinese, topic slug): the terms real titles in cs.SD / eess.AS are made of.
@@ -282,19 +280,6 @@ def real_queries(settings, seed: int, per_paper: int = 5) -> list[tuple[str, str
     return out
 
 
-def site_root(tmp: str) -> tuple[Path, object]:
-    """A site repository with the site's files and the shipped day."""
-    root = Path(tmp)
-    for name in SITE_FILES:
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
-    settings = load_settings(root, environ={})
-    # The tests' copy of the sample day (no briefs): a site may delete its own data/.
-    shutil.copytree(REPO / "tests" / "fixtures" / "sample" / "data" / SAMPLE.isoformat(),
-                    settings.day_path(SAMPLE))
-    return root, settings
-
-
 def served(root: Path, settings, items, ranking: str | None, label: str) -> dict[str, dict]:
     """Build the site of `root`, serve it, run `items`; print the build and index size."""
     started = time.monotonic()
@@ -335,7 +320,8 @@ def main() -> None:
                         "instead of the search page's, e.g. '{\"pageLength\": 0.2}'")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        root, settings = site_root(tmp)
+        root = Path(tmp)
+        settings = site_root(root)
         items = real_queries(settings, args.seed)
         from digest_cli.posts.write import render_days
 
@@ -343,7 +329,8 @@ def main() -> None:
         report_lines(served(root, settings, items, args.ranking,
                             "the shipped day as it is (20 real papers)"))
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        root, settings = site_root(tmp)
+        root = Path(tmp)
+        settings = site_root(root)
         made = archive(settings, args.papers, args.seed)
         report_lines(served(root, settings, queries(made, args.seed), args.ranking,
                             f"synthetic archive of {len(made)} papers"))

@@ -28,7 +28,7 @@ from digest_cli.posts.write import render_days  # noqa: E402
 from digest_cli.records.model import MachineText  # noqa: E402
 from digest_cli.records.store import load_day, write_day  # noqa: E402
 from digest_cli.records.writer import Writer  # noqa: E402
-from digest_cli.settings import load_settings  # noqa: E402
+from digest_cli.settings import Settings, load_settings  # noqa: E402
 from digest_cli.site.build import build_site  # noqa: E402
 
 SAMPLE = date(2026, 1, 28)
@@ -40,13 +40,20 @@ MATH_FONTS = ["MathJax_Main-Regular.woff", "MathJax_Math-Italic.woff", "MathJax_
               "MathJax_Size1-Regular.woff", "MathJax_Calligraphic-Regular.woff"]
 
 
-def make_site(root: Path) -> None:
+def site_root(root: Path) -> Settings:
+    """The site's files in `root`, with the tests' copy of the sample day (no briefs: a
+    site may delete its own data/); returns the site's settings."""
     for name in SITE_FILES:
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
     settings = load_settings(root, environ={})
     shutil.copytree(REPO / "tests" / "fixtures" / "sample" / "data" / SAMPLE.isoformat(),
                     settings.day_path(SAMPLE))
+    return settings
+
+
+def make_site(root: Path) -> None:
+    settings = site_root(root)
     day = load_day(settings, SAMPLE)
     day.manifest.date = WITH_MATH
     text = day.papers[0].translation.text
