@@ -19,6 +19,7 @@ so the TeX reaches MathJax as written (`$\\{x\\}$` keeps its braces, `$x^*$` no 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _RAW = {"{{": "{% raw %}{{{% endraw %}", "{%": "{% raw %}{%{% endraw %}"}
 _RAW_BACK = {v: k for k, v in _RAW.items()}
@@ -222,11 +223,17 @@ def unescape_block(text: str) -> str:
         if _FENCE_BACK.match(line):  # escaped whole, as `_escape_line` does: no code spans
             out.append(_unentity(line))
             continue
-        pieces, last = [], 0
-        for span in _CODE_SPAN.finditer(line):
-            pieces.append(_unentity(line[last:span.start()]))
-            pieces.append(span.group(0))
-            last = span.end()
-        pieces.append(_unentity(line[last:]))
-        out.append("".join(pieces))
+        out.append(outside_code_spans(line, _unentity))
     return "\n".join(out)
+
+
+def outside_code_spans(line: str, change: Callable[[str], str]) -> str:
+    """`line` with `change` applied to the text between its code spans; the spans (whose
+    text is shown as it is) are kept as they are."""
+    pieces, last = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        pieces.append(change(line[last:span.start()]))
+        pieces.append(span.group(0))
+        last = span.end()
+    pieces.append(change(line[last:]))
+    return "".join(pieces)

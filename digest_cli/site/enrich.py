@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+from digest_cli.posts.markup import outside_code_spans
+
 # A URL runs over ASCII URL characters; Chinese text and punctuation end it.
 # (`&#95;` is how an escaped one-line text, the arXiv comments, writes `_`.)
 _URL = re.compile(r"(?<![\w(<\[\"'=/])https://(?:[A-Za-z0-9\-._~:/?#@!$*+,;=%()]|&#95;)+")
@@ -71,13 +72,7 @@ def enrich_line(line: str) -> str:
     """One line of escaped Markdown: code spans as they are, the rest enriched."""
     if "\\" not in line and "https://" not in line:
         return line
-    pieces, last = [], 0
-    for span in _CODE_SPAN.finditer(line):
-        pieces.append(_prose(line[last:span.start()]))
-        pieces.append(span.group(0))
-        last = span.end()
-    pieces.append(_prose(line[last:]))
-    return "".join(pieces)
+    return outside_code_spans(line, _prose)
 
 
 def enrich(text: str) -> str:
